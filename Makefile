@@ -1,0 +1,43 @@
+# Heart Link: `make run` serves the app, `make test` runs the whole suite.
+# Both set up everything they need on a fresh machine first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := heartlink
+
+.PHONY: run test setup deps frontend translations db browser clean
+
+run: setup db
+	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
+	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/python app.py
+
+test: setup browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: deps frontend translations
+
+deps: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+frontend: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+translations: deps
+	$(BIN)/pybabel compile --use-fuzzy -d translations -f >/dev/null
+
+db: deps
+	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask db upgrade
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own here).
+browser:
+	@test -x /usr/bin/chromium || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will skip)"; fi; }
+
+clean:
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,105 @@
+"""Settings, read once from the environment (and .env when present)."""
+import json
+import os
+import secrets
+import socket
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+load_dotenv(BASE_DIR / ".env")
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _float(name, default):
+    return float(os.environ.get(name, default))
+
+
+def _list(name):
+    value = os.environ.get(name, "").strip()
+    return [item.strip() for item in value.split(",") if item.strip()] or None
+
+
+def _development_secret():
+    """A per-machine random key for development runs, kept in the instance folder.
+
+    Production has no default: create_app refuses to start without SECRET_KEY.
+    """
+    path = INSTANCE_DIR / "dev-secret-key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    ENV_NAME = os.environ.get("HEARTLINK_ENV", "production")
+    SECRET_KEY = os.environ.get("SECRET_KEY") or (
+        _development_secret() if ENV_NAME == "development" else None
+    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heartlink.db'}"
+    )
+    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    ASYNC_MODE = os.environ.get("HEARTLINK_ASYNC_MODE", "eventlet")
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    PORT = _int("PORT", 5000)
+    # Names this process's sockets in the database; stable across restarts so a
+    # restarted worker forgets the sockets it had before.
+    WORKER_ID = os.environ.get("HEARTLINK_WORKER_ID") or f"{socket.gethostname()}:{PORT}"
+    MAX_CONNECTIONS = _int("HEARTLINK_MAX_CONNECTIONS", 10000)
+    UPLOAD_DIR = os.environ.get("HEARTLINK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    ALLOWED_ORIGINS = _list("HEARTLINK_ALLOWED_ORIGINS")
+    ICE_SERVERS = json.loads(
+        os.environ.get("HEARTLINK_ICE_SERVERS", "[]")
+    )
+
+    # Socket.IO transport
+    PING_INTERVAL = _float("HEARTLINK_PING_INTERVAL", 25)
+    PING_TIMEOUT = _float("HEARTLINK_PING_TIMEOUT", 20)
+    MAX_SOCKET_PAYLOAD = _int("HEARTLINK_MAX_SOCKET_PAYLOAD", 64 * 1024)
+
+    # Matching and links
+    MATCH_TIMEOUT = _float("HEARTLINK_MATCH_TIMEOUT", 600)
+    LINK_IDLE_HOURS = _float("HEARTLINK_LINK_IDLE_HOURS", 24)
+    # How long a person may be without any socket before they count as gone
+    # (presence goes offline, their place in the match queue is given up).
+    PRESENCE_GRACE = _float("HEARTLINK_PRESENCE_GRACE", 5)
+    SWEEP_INTERVAL = _float("HEARTLINK_SWEEP_INTERVAL", 1)
+    WORKER_STALE_AFTER = _float("HEARTLINK_WORKER_STALE_AFTER", 30)
+
+    # Accounts
+    ARGON2_MEMORY_KIB = _int("HEARTLINK_ARGON2_MEMORY_KIB", 65536)
+    TOKEN_MAX_AGE = _int("HEARTLINK_TOKEN_MAX_AGE", 30 * 24 * 3600)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("HEARTLINK_SECURE_COOKIES", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    WTF_CSRF_TIME_LIMIT = None
+    # CSRF is checked in one before_request hook (heartlink/__init__.py) that knows bearer tokens.
+    WTF_CSRF_CHECK_DEFAULT = False
+
+    MESSAGE_PAGE_SIZE = 50
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = {"en": "en", "zh": "zh_Hans"}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+
+class TestConfig(Config):
+    """Tests: a temporary SQLite file (set by the fixture), no queue, short timers."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-only-" + secrets.token_hex(8)
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SOCKETIO_MESSAGE_QUEUE = None
+    ASYNC_MODE = "threading"
+    PRESENCE_GRACE = 0.5
+    ARGON2_MEMORY_KIB = 1024

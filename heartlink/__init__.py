@@ -1,0 +1,119 @@
+"""Heart Link: the app factory. It only wires; every rule lives in its own module."""
+import logging
+import warnings
+
+from flask import Flask, has_request_context, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from config import BASE_DIR, Config
+
+from . import database, events  # noqa: F401  (register before any init_app; see create_app)
+from .errors import DomainError
+from .extensions import babel, csrf, db, login_manager, migrate, socketio
+
+log = logging.getLogger(__name__)
+# Known and documented (docs/operations.md): eventlet is in bugfix mode; gevent is the alternative.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config_class=Config):
+    app = Flask(__name__, root_path=str(BASE_DIR / "heartlink"),
+                template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
+                instance_path=str(BASE_DIR / "instance"))
+    app.config.from_object(config_class)
+    if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] not in ("development", "testing"):
+        raise RuntimeError("SECRET_KEY is not set; Heart Link will not start without one outside development.")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: _locale(app))
+    # Socket handlers were collected at import (heartlink.events), so every new
+    # Socket.IO server made here gets all of them.
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
+        ping_interval=app.config["PING_INTERVAL"],
+        ping_timeout=app.config["PING_TIMEOUT"],
+        max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
+    )
+
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .cli import register_cli
+    from .pages import bp as pages_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    register_cli(app)
+    _register_http_hooks(app)
+    return app
+
+
+def _locale(app):
+    if not has_request_context():  # CLI and the sweeper speak the default language
+        return app.config["BABEL_DEFAULT_LOCALE"]
+    best = request.accept_languages.best_match(app.config["LANGUAGES"].keys())
+    return app.config["LANGUAGES"].get(best, app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_http_hooks(app):
+    @app.before_request
+    def _csrf_unless_bearer():
+        # Bearer tokens are not sent by the browser on its own, so they need no CSRF token;
+        # cookie-authenticated writes always do.
+        if request.method in _SAFE_METHODS or request.endpoint == "auth.api_token":
+            return
+        if request.authorization is not None and request.authorization.type == "bearer":
+            return
+        csrf.protect()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", _CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error):
+        db.session.rollback()
+        if _wants_json():
+            return jsonify({"error": error.to_wire()}), error.status
+        return render_template("error.html", message=str(error.message), status=error.status), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        if _wants_json():
+            code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                    409: "conflict", 413: "too_large", 429: "rate_limited"}.get(error.code, "bad_request")
+            return jsonify({"error": {"code": code, "message": error.description}}), error.code
+        return render_template("error.html", message=error.description, status=error.code), error.code
+
+    @app.errorhandler(Exception)
+    def _internal_error(error):
+        db.session.rollback()
+        log.exception("request %s %s failed", request.method, request.path)
+        message = _("Something went wrong.")
+        if _wants_json():
+            return jsonify({"error": {"code": "internal", "message": message}}), 500
+        return render_template("error.html", message=message, status=500), 500

@@ -1,0 +1,109 @@
+"""Blueprint: register, login, logout pages, and the API token for non-browser clients."""
+import logging
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from . import accounts
+from .errors import DomainError, Unauthorized
+from .extensions import csrf, login_manager
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Regexp(accounts.USERNAME_RE, message=_l("A username is 3 to 32 letters, digits, _ or -."))])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=accounts.MAX_DISPLAY_NAME)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD,
+                               message=_l("A password has at least 8 characters."))])
+
+
+def _safe_next(target):
+    """Only a local path may be a redirect target after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("pages.lobby")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.username.data, form.password.data, form.display_name.data)
+        except DomainError as error:
+            form.username.errors.append(str(error.message))
+        else:
+            login_user(user)
+            return redirect(url_for("pages.lobby"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_l("Wrong username or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/api/token", methods=["POST"])
+@csrf.exempt
+def api_token():
+    """A signed, expiring bearer token for clients that do not keep a cookie."""
+    body = request.get_json(silent=True) or {}
+    user = accounts.authenticate(body.get("username"), body.get("password"))
+    if user is None:
+        raise Unauthorized(_l("Wrong username or password."))
+    return jsonify(accounts.issue_token(user))
+
+
+@login_manager.request_loader
+def _user_from_bearer(req):
+    header = req.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return accounts.user_for_token(header[len("Bearer "):].strip())
+    return None
+
+
+@login_manager.user_loader
+def _load_user(user_id):
+    from .extensions import db
+    from .models import User
+
+    return db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if request.path.startswith("/api/"):
+        raise Unauthorized()
+    return redirect(url_for("auth.login", next=request.path))
+
+
+@bp.app_context_processor
+def _whoami():
+    return {"me": current_user if current_user.is_authenticated else None}

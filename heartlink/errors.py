@@ -1,0 +1,52 @@
+"""Domain errors: raised once where a rule is broken, turned into the wire's
+`{"ok": false, "error": {...}}` ack or HTTP JSON error in one place."""
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    code = "internal"
+    status = 500
+    default_message = _l("Something went wrong.")
+
+    def __init__(self, message=None, **details):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.details = details
+
+    def to_wire(self):
+        return {"code": self.code, "message": str(self.message), **self.details}
+
+
+class BadRequest(DomainError):
+    code, status = "bad_request", 400
+    default_message = _l("The request is not valid.")
+
+
+class Unauthorized(DomainError):
+    code, status = "unauthorized", 401
+    default_message = _l("Please sign in.")
+
+
+class Forbidden(DomainError):
+    code, status = "forbidden", 403
+    default_message = _l("You are not allowed to do that.")
+
+
+class NotFound(DomainError):
+    code, status = "not_found", 404
+    default_message = _l("Not found.")
+
+
+class Conflict(DomainError):
+    code, status = "conflict", 409
+    default_message = _l("That cannot be done right now.")
+
+
+class TooLarge(DomainError):
+    code, status = "too_large", 413
+    default_message = _l("That is too large.")
+
+
+class RateLimited(DomainError):
+    code, status = "rate_limited", 429
+    default_message = _l("Too many requests; try again shortly.")

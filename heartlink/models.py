@@ -1,0 +1,175 @@
+"""The tables, and to_dict() for what goes on the wire."""
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+
+from .extensions import db
+
+
+def utcnow():
+    """Naive UTC, the one time zone stored in the database."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def iso(moment):
+    return moment.isoformat(timespec="milliseconds") + "Z" if moment else None
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(32), nullable=False)
+    # Lower-cased username: the case-insensitive unique key.
+    username_key = db.Column(db.String(32), nullable=False, unique=True)
+    display_name = db.Column(db.String(64), nullable=False)
+    password_hash = db.Column(db.String(255), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # Presence as last announced; the sockets themselves are in `connections`.
+    online = db.Column(db.Boolean, nullable=False, default=False)
+    last_seen = db.Column(db.DateTime)
+    # The one link this person is in right now; guarded by conditional updates
+    # so that no person is ever put in two rooms.
+    active_room_id = db.Column(db.String(36), index=True)
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "online": self.online,
+            "last_seen": iso(self.last_seen),
+        }
+
+
+class Room(db.Model):
+    """One heart link between two members."""
+
+    __tablename__ = "rooms"
+
+    id = db.Column(db.String(36), primary_key=True)
+    status = db.Column(db.String(10), nullable=False, default="active")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    ended_at = db.Column(db.DateTime)
+    ended_by = db.Column(db.Integer)
+    end_reason = db.Column(db.String(20))
+    last_seq = db.Column(db.Integer, nullable=False, default=0)
+    last_activity_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+    members = db.relationship("RoomMember", back_populates="room", lazy="selectin", order_by="RoomMember.user_id")
+
+    @property
+    def active(self):
+        return self.status == "active"
+
+    def member_ids(self):
+        return [member.user_id for member in self.members]
+
+    def to_dict(self, unread=0):
+        return {
+            "id": self.id,
+            "status": self.status,
+            "members": [member.user.to_dict() for member in self.members],
+            "created_at": iso(self.created_at),
+            "ended_at": iso(self.ended_at),
+            "ended_by": self.ended_by,
+            "end_reason": self.end_reason,
+            "last_seq": self.last_seq,
+            "unread": unread,
+        }
+
+
+class RoomMember(db.Model):
+    __tablename__ = "room_members"
+
+    room_id = db.Column(db.String(36), db.ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    delivered_seq = db.Column(db.Integer, nullable=False, default=0)
+    read_seq = db.Column(db.Integer, nullable=False, default=0)
+
+    room = db.relationship("Room", back_populates="members")
+    user = db.relationship("User", lazy="joined")
+
+    def receipt(self):
+        return {"delivered_seq": self.delivered_seq, "read_seq": self.read_seq}
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        db.UniqueConstraint("room_id", "seq", name="uq_messages_room_seq"),
+        # A retry with the same client_id finds the stored message instead of a copy.
+        db.UniqueConstraint("sender_id", "client_id", name="uq_messages_sender_client"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    room_id = db.Column(db.String(36), db.ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
+    seq = db.Column(db.Integer, nullable=False)
+    client_id = db.Column(db.String(36), nullable=False)
+    sender_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    kind = db.Column(db.String(10), nullable=False, default="text")
+    text = db.Column(db.Text)
+    attachment_id = db.Column(db.String(36))
+    reply_to = db.Column(db.Integer)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    edited_at = db.Column(db.DateTime)
+    deleted = db.Column(db.Boolean, nullable=False, default=False)
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "room_id": self.room_id,
+            "seq": self.seq,
+            "client_id": self.client_id,
+            "sender_id": self.sender_id,
+            "kind": self.kind,
+            "text": None if self.deleted else self.text,
+            "attachment": None,
+            "reply_to": self.reply_to,
+            "created_at": iso(self.created_at),
+            "edited_at": iso(self.edited_at),
+            "deleted": self.deleted,
+        }
+
+
+class MatchTicket(db.Model):
+    """A person waiting for a heart link: the match queue lives here, seen by every worker."""
+
+    __tablename__ = "match_tickets"
+    __table_args__ = (db.Index("ix_match_tickets_code_created", "code", "created_at"),)
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    code = db.Column(db.String(12))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime, nullable=False, index=True)
+
+    def to_dict(self):
+        return {"code": self.code, "expires_at": iso(self.expires_at)}
+
+
+class Block(db.Model):
+    __tablename__ = "blocks"
+
+    blocker_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    blocked_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class Connection(db.Model):
+    """One open socket, so that every worker can tell who is online."""
+
+    __tablename__ = "connections"
+
+    sid = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    worker_id = db.Column(db.String(128), nullable=False, index=True)
+    connected_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class Worker(db.Model):
+    """A server process's heartbeat: sockets of a worker that stopped beating are gone."""
+
+    __tablename__ = "workers"
+
+    id = db.Column(db.String(128), primary_key=True)
+    beat_at = db.Column(db.DateTime, nullable=False, default=utcnow)

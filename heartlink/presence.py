@@ -1,0 +1,80 @@
+"""Presence: who is online, from the sockets every worker records in the database.
+
+Online means at least one socket on any worker. Going offline is decided by the
+sweeper only after PRESENCE_GRACE seconds without a socket, so a page reload does
+not flicker. A worker that dies leaves rows behind; its heartbeat stops, and the
+rows are removed once it is stale (or at once when it starts again).
+"""
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, exists, select, update
+
+from .database import write_transaction
+from .models import Connection, MatchTicket, User, Worker, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def socket_connected(sid, user_id, worker_id):
+    """Record a socket. Returns True when this makes the person online."""
+    with write_transaction() as session:
+        session.add(Connection(sid=sid, user_id=user_id, worker_id=worker_id))
+        came_online = session.execute(
+            update(User).where(User.id == user_id, User.online.is_(False)).values(online=True, last_seen=utcnow())
+        ).rowcount == 1
+    return came_online
+
+
+def socket_disconnected(sid, user_id):
+    with write_transaction() as session:
+        session.execute(delete(Connection).where(Connection.sid == sid))
+        session.execute(update(User).where(User.id == user_id).values(last_seen=utcnow()))
+
+
+def went_offline(grace_seconds, now=None):
+    """People online with no socket for longer than the grace period: mark them
+    offline, give up their place in the match queue, and return their ids to announce."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=grace_seconds)
+    no_socket = ~exists().where(Connection.user_id == User.id)
+    with write_transaction() as session:
+        gone = session.execute(
+            select(User.id).where(User.online.is_(True), User.last_seen <= cutoff, no_socket).limit(500)
+        ).scalars().all()
+        offline = []
+        for user_id in gone:
+            changed = session.execute(
+                update(User).where(User.id == user_id, User.online.is_(True), no_socket).values(online=False)
+            ).rowcount
+            if changed:
+                session.execute(delete(MatchTicket).where(MatchTicket.user_id == user_id))
+                offline.append(user_id)
+    return offline
+
+
+def worker_started(worker_id):
+    """A (re)started worker owns no sockets yet: forget the ones it had before."""
+    with write_transaction() as session:
+        _forget_sockets(session, [worker_id])
+        session.merge(Worker(id=worker_id, beat_at=utcnow()))
+
+
+def worker_beat(worker_id, stale_after):
+    """Record this worker's heartbeat and forget the sockets of workers that stopped."""
+    now = utcnow()
+    with write_transaction() as session:
+        session.merge(Worker(id=worker_id, beat_at=now))
+        stale = session.execute(
+            select(Worker.id).where(Worker.beat_at < now - timedelta(seconds=stale_after))
+        ).scalars().all()
+        if stale:
+            log.warning("workers %s stopped beating; forgetting their sockets", stale)
+            _forget_sockets(session, stale)
+            session.execute(delete(Worker).where(Worker.id.in_(stale)))
+
+
+def _forget_sockets(session, worker_ids):
+    owners = select(Connection.user_id).where(Connection.worker_id.in_(worker_ids))
+    session.execute(update(User).where(User.id.in_(owners)).values(last_seen=utcnow()))
+    session.execute(delete(Connection).where(Connection.worker_id.in_(worker_ids)))

@@ -1,0 +1,60 @@
+"""The one broadcaster: turns what happened into emits to the right people.
+
+Every socket joins a private room per user on connect, so an emit to that room
+reaches all of a person's tabs and devices, on any worker (through the message
+queue when one is configured). Called only after the domain has committed.
+"""
+import logging
+
+from sqlalchemy import select
+
+from .extensions import db, socketio
+from .models import RoomMember, User
+from .rooms import room_view
+
+log = logging.getLogger(__name__)
+
+
+def user_room(user_id):
+    return f"user:{user_id}"
+
+
+def _emit(event, data, user_ids, skip_sid=None):
+    for user_id in set(user_ids):
+        socketio.emit(event, data, to=user_room(user_id), skip_sid=skip_sid)
+
+
+def match_found(room):
+    for user_id in room.member_ids():
+        _emit("match:found", {"room": room_view(room, user_id)}, [user_id])
+
+
+def match_timeout(user_id):
+    _emit("match:timeout", {}, [user_id])
+
+
+def match_cancelled(user_id, skip_sid=None):
+    """The person's other tabs stop showing the waiting state."""
+    _emit("match:cancelled", {}, [user_id], skip_sid=skip_sid)
+
+
+def message_new(room, message, skip_sid=None):
+    """To every socket of both members; the sending socket already has it in its ack."""
+    _emit("message:new", {"message": message.to_dict()}, room.member_ids(), skip_sid=skip_sid)
+
+
+def room_ended(room):
+    _emit("room:ended", {"room_id": room.id, "by": room.ended_by, "reason": room.end_reason},
+          room.member_ids())
+
+
+def presence(user_id):
+    """Tell the people who share a link with this person that they came or went."""
+    user = db.session.get(User, user_id)
+    db.session.refresh(user)
+    mine = select(RoomMember.room_id).where(RoomMember.user_id == user_id)
+    partners = db.session.execute(
+        select(RoomMember.user_id).where(RoomMember.room_id.in_(mine), RoomMember.user_id != user_id)
+    ).scalars().all()
+    payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
+    _emit("presence", payload, partners)

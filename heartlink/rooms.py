@@ -1,0 +1,141 @@
+"""Rooms: who may see a heart link, catch-up after a reconnect, ending a link."""
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, update
+
+from .database import write_transaction
+from .errors import Forbidden, NotFound
+from .extensions import db
+from .models import Message, Room, RoomMember, User, utcnow
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_LIMIT = 200
+MAX_PAGE = 100
+
+
+def room_for_member(room_id, user_id):
+    """The room, if `user_id` is one of its two members; the one membership check."""
+    room = db.session.get(Room, room_id) if isinstance(room_id, str) else None
+    if room is None:
+        raise NotFound(_l("No such heart link."))
+    if user_id not in room.member_ids():
+        raise Forbidden(_l("This heart link is not yours."))
+    return room
+
+
+def unread_count(room, user_id):
+    member = next(m for m in room.members if m.user_id == user_id)
+    return db.session.query(func.count(Message.id)).filter(
+        Message.room_id == room.id, Message.seq > member.read_seq, Message.sender_id != user_id
+    ).scalar()
+
+
+def room_view(room, user_id):
+    """A room as one member sees it."""
+    return room.to_dict(unread=unread_count(room, user_id))
+
+
+def receipts(room):
+    return {str(member.user_id): member.receipt() for member in room.members}
+
+
+def join(room_id, user_id, since_seq=None):
+    """What a member needs to (re)open a room: messages after since_seq, or the latest page."""
+    room = room_for_member(room_id, user_id)
+    query = db.session.query(Message).filter(Message.room_id == room.id)
+    if since_seq is None:
+        page = query.order_by(Message.seq.desc()).limit(current_app.config["MESSAGE_PAGE_SIZE"] + 1).all()
+        has_more = len(page) > current_app.config["MESSAGE_PAGE_SIZE"]
+        messages = list(reversed(page[: current_app.config["MESSAGE_PAGE_SIZE"]]))
+    else:
+        page = query.filter(Message.seq > since_seq).order_by(Message.seq).limit(CATCH_UP_LIMIT + 1).all()
+        has_more = len(page) > CATCH_UP_LIMIT
+        messages = page[:CATCH_UP_LIMIT]
+    return {
+        "room": room_view(room, user_id),
+        "messages": [message.to_dict() for message in messages],
+        "has_more": has_more,
+        "receipts": receipts(room),
+    }
+
+
+def history(room_id, user_id, before_seq=None, limit=MAX_PAGE):
+    """An older page of a room's history, oldest first."""
+    room = room_for_member(room_id, user_id)
+    limit = max(1, min(limit, MAX_PAGE))
+    query = db.session.query(Message).filter(Message.room_id == room.id)
+    if before_seq is not None:
+        query = query.filter(Message.seq < before_seq)
+    page = query.order_by(Message.seq.desc()).limit(limit + 1).all()
+    return {
+        "messages": [message.to_dict() for message in reversed(page[:limit])],
+        "has_more": len(page) > limit,
+    }
+
+
+def rooms_of(user_id):
+    """A person's links, newest activity first, each with its last message and unread count."""
+    rooms = (
+        db.session.query(Room)
+        .join(RoomMember, RoomMember.room_id == Room.id)
+        .filter(RoomMember.user_id == user_id)
+        .order_by(Room.last_activity_at.desc())
+        .limit(200)
+        .all()
+    )
+    if not rooms:
+        return []
+    ids = [room.id for room in rooms]
+    last = {
+        message.room_id: message
+        for message in db.session.query(Message)
+        .join(Room, Room.id == Message.room_id)
+        .filter(Message.room_id.in_(ids), Message.seq == Room.last_seq)
+    }
+    unread = dict(
+        db.session.query(Message.room_id, func.count(Message.id))
+        .join(RoomMember, (RoomMember.room_id == Message.room_id) & (RoomMember.user_id == user_id))
+        .filter(Message.room_id.in_(ids), Message.seq > RoomMember.read_seq, Message.sender_id != user_id)
+        .group_by(Message.room_id)
+    )
+    return [
+        {**room.to_dict(unread=unread.get(room.id, 0)),
+         "last_message": last[room.id].to_dict() if room.id in last else None}
+        for room in rooms
+    ]
+
+
+def end_link(room_id, by_user_id, reason):
+    """End an active link for both members. Returns the ended room, or None if it had already ended."""
+    with write_transaction() as session:
+        ended = session.execute(
+            update(Room)
+            .where(Room.id == room_id, Room.status == "active")
+            .values(status="ended", ended_at=utcnow(), ended_by=by_user_id, end_reason=reason)
+        ).rowcount
+        if not ended:
+            return None
+        session.execute(update(User).where(User.active_room_id == room_id).values(active_room_id=None))
+    room = db.session.get(Room, room_id)
+    db.session.refresh(room)
+    log.info("link %s ended by %s (%s)", room_id, by_user_id, reason)
+    return room
+
+
+def leave(room_id, user_id):
+    """A member ends their link: it ends for both. Returns (room, ended_now)."""
+    room = room_for_member(room_id, user_id)
+    ended = end_link(room.id, user_id, "left")
+    return (ended, True) if ended else (room, False)
+
+
+def end_idle_links(now=None):
+    """Links nobody has written in for LINK_IDLE_HOURS are ended with reason `idle`."""
+    cutoff = (now or utcnow()) - timedelta(hours=current_app.config["LINK_IDLE_HOURS"])
+    stale = [room_id for (room_id,) in db.session.query(Room.id).filter(
+        Room.status == "active", Room.last_activity_at < cutoff)]
+    return [room for room in (end_link(room_id, None, "idle") for room_id in stale) if room]

@@ -1,0 +1,67 @@
+"""The one place where what arrives over the wire is checked: types, lengths, uuid shapes.
+
+Anything off becomes BadRequest before a handler's domain call runs.
+"""
+from typing import Annotated, Literal, Optional
+
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .errors import BadRequest
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+Uuid = Annotated[str, StringConstraints(pattern=_UUID, to_lower=True)]
+MatchCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{4,12}$", to_upper=True)]
+Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
+MessageRef = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class Payload(BaseModel):
+    # Strict: "5" is not 5 and true is not 1; unknown keys are ignored for forward compatibility.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class Empty(Payload):
+    pass
+
+
+class MatchStart(Payload):
+    code: Optional[MatchCode] = None
+
+
+class RoomRef(Payload):
+    room_id: Uuid
+
+
+class RoomJoin(RoomRef):
+    since_seq: Optional[Seq] = None
+
+
+class MessageSend(RoomRef):
+    client_id: Uuid
+    kind: Literal["text", "image", "voice", "file"] = "text"
+    text: Optional[Annotated[str, StringConstraints(max_length=16000)]] = None
+    attachment_id: Optional[Uuid] = None
+    reply_to: Optional[MessageRef] = None
+
+
+class HistoryQuery(Payload):
+    # Query strings arrive as text, so this one schema converts.
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+    before_seq: Optional[Seq] = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+def parse(schema, payload):
+    """Validate one event's payload (a JSON object) into `schema`, or raise BadRequest."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise BadRequest(_l("The payload must be a JSON object."))
+    try:
+        return schema.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise BadRequest(_l("Invalid field: %(field)s", field=field), field=field) from None

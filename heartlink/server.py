@@ -1,0 +1,43 @@
+"""Running one worker process: the WSGI server, and the sweeper beside it.
+
+We build the listening socket ourselves (rather than socketio.run) to set
+TCP_NODELAY: a handler that emits and then acks writes two frames, and with
+Nagle's algorithm the second waits for the peer's delayed ACK (~40 ms).
+"""
+import logging
+import socket
+
+from .extensions import socketio
+from . import sweeper
+
+log = logging.getLogger(__name__)
+
+
+def _tuned(listener):
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return listener
+
+
+def serve(app):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host, port = app.config["HOST"], app.config["PORT"]
+    sweeper.start(app)
+    mode = socketio.server.eio.async_mode
+    log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port, mode, app.config["WORKER_ID"])
+    if mode == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        listener = _tuned(eventlet.listen((host, port)))
+        # eventlet caps concurrent connections at 1024 unless told otherwise.
+        eventlet.wsgi.server(listener, app, max_size=app.config["MAX_CONNECTIONS"], log_output=False)
+    elif mode == "gevent":
+        from gevent import pywsgi
+        from geventwebsocket.handler import WebSocketHandler
+
+        server = pywsgi.WSGIServer((host, port), app, handler_class=WebSocketHandler, log=None)
+        server.init_socket()
+        _tuned(server.socket)
+        server.serve_forever()
+    else:
+        raise RuntimeError(f"HEARTLINK_ASYNC_MODE={mode} is not a serving mode; use eventlet or gevent")

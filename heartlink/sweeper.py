@@ -1,0 +1,44 @@
+"""The sweeper: a background task in every worker for what happens with time.
+
+Waiting that expires, people whose last socket closed past the grace period,
+and workers that stopped beating. Each step claims its rows with conditional
+writes, so several workers sweeping at once report each event exactly once.
+"""
+import logging
+
+from flask import current_app
+
+from . import matching, presence, realtime
+from .extensions import socketio
+
+log = logging.getLogger(__name__)
+
+_BEATS_EVERY = 5  # sweeps
+
+
+def start(app):
+    with app.app_context():
+        presence.worker_started(app.config["WORKER_ID"])
+    socketio.start_background_task(_run, app)
+
+
+def _run(app):
+    tick = 0
+    while True:
+        socketio.sleep(app.config["SWEEP_INTERVAL"])
+        with app.app_context():
+            try:
+                sweep(beat=tick % _BEATS_EVERY == 0)
+            except Exception:
+                log.exception("sweep failed; trying again next tick")
+        tick += 1
+
+
+def sweep(beat=True):
+    config = current_app.config
+    if beat:
+        presence.worker_beat(config["WORKER_ID"], config["WORKER_STALE_AFTER"])
+    for user_id in matching.expire_waiting():
+        realtime.match_timeout(user_id)
+    for user_id in presence.went_offline(config["PRESENCE_GRACE"]):
+        realtime.presence(user_id)

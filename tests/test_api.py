@@ -1,0 +1,91 @@
+"""HTTP: accounts, the API token, and the JSON endpoints."""
+import uuid
+
+from heartlink import matching, messages
+from heartlink.models import User
+from heartlink.extensions import db
+
+from conftest import PASSWORD
+
+
+def test_register_signs_in_and_rejects_a_taken_name(client, auth):
+    token = auth.csrf_token("/register")
+    response = client.post("/register", data={"username": "Alice", "display_name": "Alice A",
+                                              "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/api/me").get_json()["user"]["display_name"] == "Alice A"
+    auth.logout()
+    again = client.post("/register", data={"username": "alice", "password": PASSWORD,
+                                           "csrf_token": auth.csrf_token("/register")})
+    assert again.status_code == 200 and "taken" in again.get_data(as_text=True)
+
+
+def test_forms_without_a_csrf_token_are_refused(client, make_user):
+    make_user("alice")
+    response = client.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/api/me").status_code == 401
+
+
+def test_login_and_logout(client, auth, make_user):
+    make_user("alice")
+    assert auth.login("alice", "wrong-password").status_code == 200
+    assert client.get("/api/me").status_code == 401
+    assert auth.login("alice").status_code == 302
+    assert client.get("/api/me").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/api/me").status_code == 401
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client, auth, make_user):
+    make_user("alice")
+    cookie = auth.login("alice").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_api_token_for_the_right_password_only(client, make_user):
+    make_user("alice")
+    ok = client.post("/api/token", json={"username": "alice", "password": PASSWORD})
+    assert ok.status_code == 200 and set(ok.get_json()) == {"token", "expires_at"}
+    wrong = client.post("/api/token", json={"username": "alice", "password": "nope-nope"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "unauthorized"
+    bearer = {"Authorization": f"Bearer {ok.get_json()['token']}"}
+    assert client.get("/api/me", headers=bearer).get_json()["user"]["username"] == "alice"
+
+
+def test_rooms_and_history_are_for_members_only(app, client, make_user):
+    alice, bob, _eve = make_user("alice"), make_user("bob"), make_user("eve")
+    with app.app_context():
+        matching.start(alice)
+        _state, room = matching.start(bob)
+        for index in range(5):
+            messages.send(room.id, alice, str(uuid.uuid4()), "text", f"m{index}")
+
+    def bearer(name):
+        token = client.post("/api/token", json={"username": name, "password": PASSWORD}).get_json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    listed = client.get("/api/rooms", headers=bearer("bob")).get_json()["rooms"]
+    assert [r["id"] for r in listed] == [room.id] and listed[0]["unread"] == 5
+    page = client.get(f"/api/rooms/{room.id}/messages?before_seq=4&limit=2", headers=bearer("bob")).get_json()
+    assert [m["seq"] for m in page["messages"]] == [2, 3] and page["has_more"] is True
+    stranger = client.get(f"/api/rooms/{room.id}/messages", headers=bearer("eve"))
+    assert stranger.status_code == 403 and stranger.get_json()["error"]["code"] == "forbidden"
+    assert client.get("/api/rooms", headers=bearer("eve")).get_json()["rooms"] == []
+    missing = client.get(f"/api/rooms/{uuid.uuid4()}/messages", headers=bearer("eve"))
+    assert missing.status_code == 404
+    bad = client.get(f"/api/rooms/{room.id}/messages?limit=abc", headers=bearer("bob"))
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request"
+    assert client.get("/api/rooms").status_code == 401
+
+
+def test_cli_creates_and_lists_users_and_demo_people(app, runner):
+    assert "created bob" in runner.invoke(args=["users", "create", "bob", "--password", PASSWORD]).output
+    assert "taken" in runner.invoke(args=["users", "create", "BOB", "--password", PASSWORD]).output
+    assert "alice" in runner.invoke(args=["demo"]).output
+    assert "created 300 accounts" in runner.invoke(
+        args=["users", "bulk-create", "--prefix", "load", "--count", "300", "--password", PASSWORD]).output
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "bob" in listing and "alice" in listing and "load300" in listing
+    with app.app_context():
+        assert db.session.query(User).count() == 303  # bob, then alice and carol (demo keeps bob), then 300

@@ -1,0 +1,291 @@
+"""The domain without sockets: accounts, matching, rooms, messages."""
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from heartlink import accounts, matching, messages, presence, rooms
+from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
+from heartlink.extensions import db
+from heartlink.models import Block, MatchTicket, Message, Room, User, utcnow
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+def _users(*names):
+    return [accounts.create_user(name, "correct-horse-battery").id for name in names]
+
+
+def _link(a, b):
+    assert matching.start(a)[0] == "waiting"
+    state, room = matching.start(b)
+    assert state == "matched"
+    return room
+
+
+def _send(room_id, sender, text="hi"):
+    return messages.send(room_id, sender, str(uuid.uuid4()), "text", text)
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+def test_usernames_are_unique_without_regard_to_case(ctx):
+    accounts.create_user("Alice", "correct-horse-battery")
+    with pytest.raises(Conflict):
+        accounts.create_user("alice", "another-password")
+
+
+@pytest.mark.parametrize("username", ["ab", "a" * 33, "has space", "émile", "semi;colon"])
+def test_bad_usernames_are_refused(ctx, username):
+    with pytest.raises(BadRequest):
+        accounts.create_user(username, "correct-horse-battery")
+
+
+def test_short_passwords_are_refused_and_passwords_are_hashed_with_argon2(ctx):
+    with pytest.raises(BadRequest):
+        accounts.create_user("alice", "short")
+    user = accounts.create_user("alice", "correct-horse-battery")
+    assert user.password_hash.startswith("$argon2id$")
+    assert accounts.authenticate("ALICE", "correct-horse-battery").id == user.id
+    assert accounts.authenticate("alice", "wrong-password") is None
+    assert accounts.authenticate("nobody", "correct-horse-battery") is None
+
+
+def test_tokens_name_their_user_and_forgeries_name_nobody(ctx):
+    (alice,) = _users("alice")
+    issued = accounts.issue_token(db.session.get(User, alice))
+    assert accounts.user_for_token(issued["token"]).id == alice
+    assert issued["expires_at"].endswith("Z")
+    assert accounts.user_for_token(issued["token"][:-2] + "xx") is None
+    assert accounts.user_for_token("") is None
+
+
+def test_bulk_create_makes_many_accounts_and_keeps_existing_ones(ctx):
+    _users("load1")
+    assert accounts.bulk_create_users("load", 500, "correct-horse-battery") == 499
+    assert db.session.query(User).count() == 500
+    assert accounts.authenticate("load500", "correct-horse-battery") is not None
+
+
+# --- matching -------------------------------------------------------------------------------
+
+def test_the_first_person_waits_and_the_second_is_paired_with_them(ctx):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    assert sorted(room.member_ids()) == sorted([alice, bob])
+    assert db.session.query(MatchTicket).count() == 0
+    assert {u.active_room_id for u in db.session.query(User)} == {room.id}
+
+
+def test_people_are_paired_first_come_first_served(ctx):
+    alice, bob, carol = _users("alice", "bob", "carol")
+    matching.start(alice)
+    matching.start(bob)  # pairs with alice
+    assert matching.start(carol)[0] == "waiting"
+
+
+def test_nobody_is_paired_with_themself_and_asking_twice_keeps_one_place(ctx):
+    (alice,) = _users("alice")
+    assert matching.start(alice)[0] == "waiting"
+    assert matching.start(alice)[0] == "waiting"
+    assert db.session.query(MatchTicket).count() == 1
+
+
+def test_a_person_in_an_active_link_gets_conflict_with_that_room(ctx):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    with pytest.raises(Conflict) as raised:
+        matching.start(alice)
+    assert raised.value.details["room"]["id"] == room.id
+
+
+def test_blocked_people_are_never_paired(ctx):
+    alice, bob = _users("alice", "bob")
+    db.session.add(Block(blocker_id=bob, blocked_id=alice))
+    db.session.commit()
+    matching.start(alice)
+    assert matching.start(bob)[0] == "waiting"
+
+
+def test_the_last_partner_goes_to_the_back_of_the_queue(ctx):
+    alice, bob, carol = _users("alice", "bob", "carol")
+    rooms.leave(_link(alice, bob).id, alice)
+    matching.start(bob)  # bob has waited longest...
+    now = utcnow()
+    db.session.add(MatchTicket(user_id=carol, created_at=now + timedelta(seconds=1),
+                               expires_at=now + timedelta(minutes=5)))
+    db.session.commit()
+    state, room = matching.start(alice)  # ...but was alice's last partner
+    assert state == "matched" and carol in room.member_ids()
+
+
+def test_the_last_partner_is_paired_again_if_nobody_else_waits(ctx):
+    alice, bob = _users("alice", "bob")
+    rooms.leave(_link(alice, bob).id, alice)
+    matching.start(bob)
+    state, room = matching.start(alice)
+    assert state == "matched" and bob in room.member_ids()
+
+
+def test_codes_pair_only_people_with_the_same_code(ctx):
+    alice, bob, carol = _users("alice", "bob", "carol")
+    assert matching.start(alice, "SECRET1")[0] == "waiting"
+    assert matching.start(bob)[0] == "waiting"
+    assert matching.start(carol, "OTHER22")[0] == "waiting"
+    state, room = matching.start(db.session.get(User, _users("dave")[0]).id, "SECRET1")
+    assert state == "matched" and alice in room.member_ids()
+
+
+def test_waiting_expires_and_is_reported_once(ctx, app):
+    alice, bob = _users("alice", "bob")
+    matching.start(alice)
+    matching.start(bob, "CODE1234")
+    later = utcnow() + timedelta(seconds=app.config["MATCH_TIMEOUT"] + 1)
+    assert sorted(matching.expire_waiting(later)) == sorted([alice, bob])
+    assert matching.expire_waiting(later) == []
+
+
+def test_racing_match_requests_never_put_a_person_in_two_rooms(app):
+    """Eight people ask at once from eight threads (SQLite serialises the writes)."""
+    with app.app_context():
+        ids = _users(*[f"racer{i}" for i in range(8)])
+    barrier = threading.Barrier(len(ids))
+    errors = []
+
+    def ask(user_id):
+        with app.app_context():
+            barrier.wait()
+            try:
+                matching.start(user_id)
+            except Exception as error:  # noqa: BLE001 - collected for the assertion below
+                errors.append(error)
+
+    threads = [threading.Thread(target=ask, args=(uid,)) for uid in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        assert errors == []
+        linked = db.session.query(Room).all()
+        members = [uid for room in linked for uid in room.member_ids()]
+        assert len(members) == len(set(members)) == 2 * len(linked)
+        waiting = {t.user_id for t in db.session.query(MatchTicket)}
+        assert waiting.isdisjoint(members)
+        assert len(waiting) + len(members) == len(ids)
+
+
+# --- rooms and messages ---------------------------------------------------------------------
+
+def test_only_the_two_members_may_open_a_room(ctx):
+    alice, bob, eve = _users("alice", "bob", "eve")
+    room = _link(alice, bob)
+    with pytest.raises(Forbidden):
+        rooms.join(room.id, eve)
+    with pytest.raises(NotFound):
+        rooms.join(str(uuid.uuid4()), alice)
+    with pytest.raises(Forbidden):
+        _send(room.id, eve)
+    assert db.session.query(Message).count() == 0
+
+
+def test_seq_is_per_room_gapless_and_ordered(ctx):
+    alice, bob, carol, dave = _users("alice", "bob", "carol", "dave")
+    one, two = _link(alice, bob), _link(carol, dave)
+    seqs = [_send(one.id, alice).message.seq for _ in range(3)] + [_send(one.id, bob).message.seq]
+    assert seqs == [1, 2, 3, 4]
+    assert _send(two.id, dave).message.seq == 1
+
+
+def test_a_resent_client_id_returns_the_stored_message_and_stores_nothing(ctx):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    client_id = str(uuid.uuid4())
+    first = messages.send(room.id, alice, client_id, "text", "once")
+    again = messages.send(room.id, alice, client_id, "text", "once")
+    assert (first.duplicate, again.duplicate) == (False, True)
+    assert again.message.id == first.message.id
+    assert db.session.query(Message).count() == 1
+
+
+@pytest.mark.parametrize("text", ["", "   \n ", "x" * 4001])
+def test_text_must_be_1_to_4000_characters_after_trimming(ctx, text):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    with pytest.raises(BadRequest):
+        _send(room.id, alice, text)
+    assert _send(room.id, alice, "  " + "x" * 4000 + "  ").message.text == "  " + "x" * 4000 + "  "
+
+
+def test_leaving_ends_the_link_for_both_and_keeps_history(ctx):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    _send(room.id, bob, "before")
+    ended, now = rooms.leave(room.id, alice)
+    assert now and ended.status == "ended" and ended.ended_by == alice and ended.end_reason == "left"
+    assert rooms.leave(room.id, bob)[1] is False
+    with pytest.raises(Conflict):
+        _send(room.id, bob, "after")
+    assert [m["text"] for m in rooms.join(room.id, bob)["messages"]] == ["before"]
+    assert matching.start(alice)[0] == "waiting"
+
+
+def test_catch_up_returns_exactly_the_messages_after_since_seq(ctx):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    for index in range(10):
+        _send(room.id, alice, f"m{index}")
+    joined = rooms.join(room.id, bob, since_seq=7)
+    assert [m["seq"] for m in joined["messages"]] == [8, 9, 10]
+    assert joined["room"]["unread"] == 10
+    assert joined["receipts"][str(bob)] == {"delivered_seq": 0, "read_seq": 0}
+
+
+def test_history_pages_backwards_at_most_100(ctx):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    for index in range(120):
+        _send(room.id, alice, f"m{index}")
+    page = rooms.history(room.id, bob, before_seq=None, limit=500)
+    assert len(page["messages"]) == 100 and page["has_more"]
+    assert page["messages"][0]["seq"] == 21 and page["messages"][-1]["seq"] == 120
+    older = rooms.history(room.id, bob, before_seq=21, limit=100)
+    assert [m["seq"] for m in older["messages"]] == list(range(1, 21)) and not older["has_more"]
+
+
+def test_my_rooms_come_newest_activity_first_with_last_message_and_unread(ctx):
+    alice, bob, carol = _users("alice", "bob", "carol")
+    first = _link(alice, bob)
+    _send(first.id, bob, "old news")
+    rooms.leave(first.id, alice)
+    second = _link(alice, carol)
+    _send(second.id, carol, "one")
+    _send(second.id, carol, "two")
+    listed = rooms.rooms_of(alice)
+    assert [r["id"] for r in listed] == [second.id, first.id]
+    assert listed[0]["last_message"]["text"] == "two" and listed[0]["unread"] == 2
+    assert listed[1]["status"] == "ended"
+
+
+def test_idle_links_are_ended_by_cleanup(ctx, app):
+    alice, bob = _users("alice", "bob")
+    room = _link(alice, bob)
+    later = utcnow() + timedelta(hours=app.config["LINK_IDLE_HOURS"] + 1)
+    ended = rooms.end_idle_links(later)
+    assert [r.id for r in ended] == [room.id] and ended[0].end_reason == "idle"
+
+
+def test_presence_goes_offline_only_after_the_grace_period(ctx, app):
+    (alice,) = _users("alice")
+    assert presence.socket_connected("sid-1", alice, "w1") is True
+    assert presence.socket_connected("sid-2", alice, "w1") is False
+    presence.socket_disconnected("sid-1", alice)
+    presence.socket_disconnected("sid-2", alice)
+    assert presence.went_offline(grace_seconds=60) == []
+    assert presence.went_offline(grace_seconds=0, now=utcnow() + timedelta(seconds=1)) == [alice]
+    assert db.session.get(User, alice).online is False

@@ -1,0 +1,120 @@
+"""Socket.IO handlers through the Flask-SocketIO test client, and the JSON API."""
+import uuid
+
+import pytest
+
+from heartlink import messages as messages_domain
+from heartlink.extensions import db, socketio
+from heartlink.models import Message
+
+
+def _event(client, name):
+    return [e["args"][0] for e in client.get_received() if e["name"] == name]
+
+
+def _linked(sock):
+    alice, bob = sock("alice"), sock("bob")
+    waiting = alice.emit("match:start", {}, callback=True)
+    assert waiting["ok"] and waiting["state"] == "waiting" and waiting["expires_at"].endswith("Z")
+    ack = bob.emit("match:start", {}, callback=True)
+    assert ack["ok"] and ack["state"] == "matched"
+    return alice, bob, ack["room"]["id"]
+
+
+def _send(client, room_id, text="hello", client_id=None):
+    return client.emit("message:send", {"room_id": room_id, "client_id": client_id or str(uuid.uuid4()),
+                                        "kind": "text", "text": text}, callback=True)
+
+
+def test_a_socket_without_a_session_or_token_is_refused(app):
+    client = socketio.test_client(app)
+    assert not client.is_connected()
+
+
+def test_a_socket_with_a_forged_token_is_refused(app):
+    client = socketio.test_client(app, auth={"token": "forged.token.value"})
+    assert not client.is_connected()
+
+
+def test_match_found_reaches_both_people(sock):
+    alice, bob, room_id = _linked(sock)
+    found = _event(alice, "match:found")
+    assert [f["room"]["id"] for f in found] == [room_id]
+    assert {m["username"] for m in found[0]["room"]["members"]} == {"alice", "bob"}
+
+
+def test_a_second_match_start_in_a_link_is_a_conflict_naming_the_room(sock):
+    alice, _bob, room_id = _linked(sock)
+    ack = alice.emit("match:start", {}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "conflict"
+    assert ack["error"]["room"]["id"] == room_id
+
+
+def test_cancel_stops_waiting(sock):
+    alice, bob = sock("alice"), sock("bob")
+    alice.emit("match:start", {}, callback=True)
+    assert alice.emit("match:cancel", {}, callback=True) == {"ok": True}
+    assert bob.emit("match:start", {}, callback=True)["state"] == "waiting"
+
+
+def test_messages_reach_the_partner_with_seq_and_duplicates_are_stored_once(sock, app):
+    alice, bob, room_id = _linked(sock)
+    bob.get_received()
+    client_id = str(uuid.uuid4())
+    first = _send(alice, room_id, "hi", client_id)
+    again = _send(alice, room_id, "hi", client_id)
+    assert first["ok"] and first["message"]["seq"] == 1 and first["duplicate"] is False
+    assert again["ok"] and again["duplicate"] is True and again["message"]["id"] == first["message"]["id"]
+    assert [m["message"]["text"] for m in _event(bob, "message:new")] == ["hi"]
+    with app.app_context():
+        assert db.session.query(Message).count() == 1
+
+
+@pytest.mark.parametrize("payload", [
+    None, "text", 42, [], {"room_id": "not-a-uuid", "client_id": str(uuid.uuid4()), "text": "x"},
+    {"room_id": str(uuid.uuid4()), "client_id": 7, "text": "x"},
+    {"room_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4()), "text": ["x"]},
+    {"room_id": str(uuid.uuid4()), "client_id": str(uuid.uuid4()), "kind": "poem", "text": "x"},
+])
+def test_malformed_sends_get_bad_request_and_change_nothing(sock, app, payload):
+    alice = sock("alice")
+    ack = alice.emit("message:send", payload, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "bad_request"
+    assert alice.is_connected()
+    with app.app_context():
+        assert db.session.query(Message).count() == 0
+
+
+def test_a_stranger_cannot_join_or_write_or_leave_a_room(sock, app):
+    _alice, _bob, room_id = _linked(sock)
+    eve = sock("eve")
+    for event, payload in [("room:join", {"room_id": room_id}), ("room:leave", {"room_id": room_id}),
+                           ("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "x"})]:
+        ack = eve.emit(event, payload, callback=True)
+        assert ack["ok"] is False and ack["error"]["code"] == "forbidden", event
+    with app.app_context():
+        assert db.session.query(Message).count() == 0
+
+
+def test_leaving_ends_the_link_for_both_and_sending_is_refused(sock):
+    alice, bob, room_id = _linked(sock)
+    alice_id = next(m["id"] for m in _event(alice, "match:found")[0]["room"]["members"] if m["username"] == "alice")
+    bob.get_received()
+    assert alice.emit("room:leave", {"room_id": room_id}, callback=True)["room"]["status"] == "ended"
+    assert _event(bob, "room:ended") == [{"room_id": room_id, "by": alice_id, "reason": "left"}]
+    ack = _send(bob, room_id)
+    assert ack["ok"] is False and ack["error"]["code"] == "conflict"
+
+
+def test_a_handler_failure_is_internal_logged_and_keeps_the_connection(sock, monkeypatch, caplog):
+    alice, _bob, room_id = _linked(sock)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(messages_domain, "send", broken)
+    ack = _send(alice, room_id)
+    assert ack == {"ok": False, "error": {"code": "internal", "message": "Something went wrong."}}
+    assert "message:send failed" in caplog.text and "disk on fire" in caplog.text
+    assert alice.is_connected()
+    assert alice.emit("room:join", {"room_id": room_id}, callback=True)["ok"] is True
