@@ -86,6 +86,20 @@ class Config:
     # CSRF is checked in one before_request hook (heartlink/__init__.py) that knows bearer tokens.
     WTF_CSRF_CHECK_DEFAULT = False
 
+    # Uploads (bytes, pixels, milliseconds); over a limit -> 413.
+    IMAGE_MAX_BYTES = _int("HEARTLINK_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+    IMAGE_MAX_PIXELS = _int("HEARTLINK_IMAGE_MAX_PIXELS", 40_000_000)
+    VOICE_MAX_BYTES = _int("HEARTLINK_VOICE_MAX_BYTES", 10 * 1024 * 1024)
+    VOICE_MAX_MS = _int("HEARTLINK_VOICE_MAX_MS", 5 * 60 * 1000)
+    FILE_MAX_BYTES = _int("HEARTLINK_FILE_MAX_BYTES", 25 * 1024 * 1024)
+    # An upload no message refers to is removed by `flask rooms cleanup` after this long.
+    ORPHAN_UPLOAD_HOURS = _float("HEARTLINK_ORPHAN_UPLOAD_HOURS", 1)
+    # Flask refuses larger request bodies before reading them (multipart overhead included).
+    MAX_CONTENT_LENGTH = max(IMAGE_MAX_BYTES, VOICE_MAX_BYTES, FILE_MAX_BYTES) + 64 * 1024
+
+    # A call that rings this long unanswered becomes "missed".
+    CALL_RING_TIMEOUT = _float("HEARTLINK_CALL_RING_TIMEOUT", 30)
+
     MESSAGE_PAGE_SIZE = 50
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = {"en": "en", "zh": "zh_Hans"}

@@ -1,8 +1,11 @@
 """Blueprint: JSON endpoints. Errors become `{"error": {"code", "message"}}` in heartlink/__init__.py."""
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, send_file
 from flask_login import current_user, login_required
 
-from . import rooms, schemas
+from flask_babel import lazy_gettext as _l
+
+from . import attachments, rooms, schemas
+from .errors import BadRequest
 
 bp = Blueprint("api", __name__)
 
@@ -22,7 +25,48 @@ def room_history(room_id):
     return jsonify(rooms.history(room_id, current_user.id, query.before_seq, query.limit))
 
 
+@bp.get("/rtc-config")
+@login_required
+def rtc_config():
+    """STUN/TURN servers for the browser's RTCPeerConnection (HEARTLINK_ICE_SERVERS)."""
+    return jsonify({"iceServers": current_app.config["ICE_SERVERS"]})
+
+
 @bp.get("/me")
 @login_required
 def me():
     return jsonify({"user": current_user.to_dict()})
+
+
+@bp.post("/rooms/<room_id>/attachments")
+@login_required
+def upload_attachment(room_id):
+    """Upload a picture, voice note or file (multipart: file, kind) for a message to come."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest(_l("Choose a file to send."), field="file")
+    attachment = attachments.upload(room_id, current_user.id, request.form.get("kind"), upload.filename,
+                                    upload.stream)
+    return jsonify(attachment.to_dict()), 201
+
+
+@bp.get("/attachments/<attachment_id>")
+@login_required
+def attachment(attachment_id):
+    return _serve(*attachments.for_member(attachment_id, current_user.id))
+
+
+@bp.get("/attachments/<attachment_id>/thumb")
+@login_required
+def attachment_thumb(attachment_id):
+    found, path = attachments.for_member(attachment_id, current_user.id, thumb=True)
+    return _serve(found, path, mime=found.thumb_mime)
+
+
+def _serve(found, path, mime=None):
+    response = send_file(path, mimetype=mime or found.mime, as_attachment=found.kind == "file",
+                         download_name=found.filename, conditional=True, max_age=0)
+    # Private to the two members: no shared caches; and never run as a page.
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

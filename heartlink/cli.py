@@ -3,7 +3,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, realtime, rooms
+from . import accounts, attachments, links, realtime
 from .errors import DomainError
 from .extensions import db
 from .models import User
@@ -63,11 +63,12 @@ def demo():
 
 @rooms_cli.command("cleanup")
 def cleanup():
-    """End links idle for HEARTLINK_LINK_IDLE_HOURS."""
-    ended = rooms.end_idle_links()
-    for room in ended:
-        realtime.room_ended(room)
+    """End links idle for HEARTLINK_LINK_IDLE_HOURS; delete uploads no message refers to."""
+    ended = links.end_idle()
+    for link in ended:
+        realtime.link_ended(link)
     click.echo(f"ended {len(ended)} idle links")
+    click.echo(f"deleted {attachments.remove_orphans()} unsent uploads")
 
 
 def register_cli(app):

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import accounts, matching, messages, presence, realtime, rooms, schemas
+from . import accounts, calls, links, matching, messages, presence, realtime, rooms, schemas
 from .errors import DomainError, Unauthorized
 from .extensions import db, socketio
 
@@ -93,20 +93,115 @@ def room_join(user_id, payload):
 @_answer("room:leave", schemas.RoomRef)
 def room_leave(user_id, payload):
     """A member ends the link; both members get `room:ended`."""
-    room, ended_now = rooms.leave(payload.room_id, user_id)
-    if ended_now:
-        realtime.room_ended(room)
-    return {"room": rooms.room_view(room, user_id)}
+    ended = links.leave(payload.room_id, user_id)
+    realtime.link_ended(ended)
+    return {"room": rooms.room_view(ended.room, user_id)}
 
 
 @_answer("message:send", schemas.MessageSend)
 def message_send(user_id, payload):
     """A member sends; both members' other sockets get `message:new` (a duplicate is not re-sent)."""
     sent = messages.send(payload.room_id, user_id, payload.client_id, payload.kind,
-                         payload.text, payload.reply_to)
+                         payload.text, payload.reply_to, payload.attachment_id)
     if not sent.duplicate:
         realtime.message_new(sent.room, sent.message, skip_sid=request.sid)
     return {"message": sent.message.to_dict(), "duplicate": sent.duplicate}
+
+
+@_answer("message:edit", schemas.MessageEdit)
+def message_edit(user_id, payload):
+    """A member edits their own message; both members get `message:updated`."""
+    return _updated(*messages.edit(payload.room_id, user_id, payload.message_id, payload.text))
+
+
+@_answer("message:delete", schemas.MessageRefPayload)
+def message_delete(user_id, payload):
+    """A member deletes their own message (a tombstone stays); both get `message:updated`."""
+    return _updated(*messages.delete(payload.room_id, user_id, payload.message_id))
+
+
+@_answer("message:react", schemas.MessageReact)
+def message_react(user_id, payload):
+    """A member toggles their reaction on a message; both members get `message:updated`."""
+    return _updated(*messages.react(payload.room_id, user_id, payload.message_id, payload.emoji))
+
+
+def _updated(room, message):
+    realtime.message_updated(room, message)
+    return {"message": message.to_dict()}
+
+
+def _mark(user_id, payload, read):
+    moved = messages.mark(payload.room_id, user_id, payload.up_to_seq, read)
+    if moved is None:
+        return {"changed": False}
+    room, receipt = moved
+    realtime.receipt(room, receipt)
+    return {"changed": True, "receipt": receipt}
+
+
+@_answer("message:delivered", schemas.Mark)
+def message_delivered(user_id, payload):
+    """A member's client has the messages up to up_to_seq; both members get `receipt`."""
+    return _mark(user_id, payload, read=False)
+
+
+@_answer("message:read", schemas.Mark)
+def message_read(user_id, payload):
+    """A member has seen the messages up to up_to_seq; both members get `receipt`."""
+    return _mark(user_id, payload, read=True)
+
+
+@_answer("typing", schemas.Typing)
+def typing(user_id, payload):
+    """A member starts or stops typing; only the partner gets `typing`."""
+    realtime.typing(rooms.active_room_for_member(payload.room_id, user_id), user_id, payload.typing)
+    return {}
+
+
+@_answer("call:invite", schemas.CallInvite)
+def call_invite(user_id, payload):
+    """A member calls their partner: the partner's tabs get `call:incoming`, both get `call:state`."""
+    call = calls.invite(payload.room_id, user_id, request.sid, payload.media)
+    realtime.call_incoming(call, current_user)
+    realtime.call_state(call)
+    return {"call_id": call.id}
+
+
+@_answer("call:accept", schemas.CallRef)
+def call_accept(user_id, payload):
+    """The person called answers in this tab; both get `call:state` accepted."""
+    realtime.call_state(calls.accept(payload.call_id, user_id, request.sid))
+    return {}
+
+
+@_answer("call:decline", schemas.CallRef)
+def call_decline(user_id, payload):
+    """The person called says no; both get `call:state` declined and the history line."""
+    realtime.call_finished(*calls.decline(payload.call_id, user_id))
+    return {}
+
+
+@_answer("call:cancel", schemas.CallRef)
+def call_cancel(user_id, payload):
+    """The caller gives up before an answer; both get `call:state` cancelled."""
+    realtime.call_finished(*calls.cancel(payload.call_id, user_id))
+    return {}
+
+
+@_answer("call:hangup", schemas.CallRef)
+def call_hangup(user_id, payload):
+    """Either person ends the call; both get `call:state` ended and the call's duration."""
+    realtime.call_finished(*calls.hang_up(payload.call_id, user_id))
+    return {}
+
+
+@_answer("call:signal", schemas.CallSignal)
+def call_signal(user_id, payload):
+    """WebRTC signalling, relayed to the other member's call tab only."""
+    call, target_sid = calls.relay_target(payload.call_id, user_id, request.sid)
+    realtime.call_signal(call, user_id, target_sid, payload.data)
+    return {}
 
 
 @socketio.on_error_default

@@ -55,6 +55,8 @@ class Room(db.Model):
     end_reason = db.Column(db.String(20))
     last_seq = db.Column(db.Integer, nullable=False, default=0)
     last_activity_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    # The one call ringing or under way in this link; set and cleared by conditional updates.
+    active_call_id = db.Column(db.String(36))
 
     members = db.relationship("RoomMember", back_populates="room", lazy="selectin", order_by="RoomMember.user_id")
 
@@ -109,13 +111,23 @@ class Message(db.Model):
     sender_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     kind = db.Column(db.String(10), nullable=False, default="text")
     text = db.Column(db.Text)
-    attachment_id = db.Column(db.String(36))
+    # Unique: one upload goes with one message.
+    attachment_id = db.Column(db.String(36), db.ForeignKey("attachments.id", ondelete="SET NULL"), unique=True)
     reply_to = db.Column(db.Integer)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     edited_at = db.Column(db.DateTime)
     deleted = db.Column(db.Boolean, nullable=False, default=False)
+    # For kind "call": what the call came to, e.g. {"outcome": "ended", "duration_ms": 61000}.
+    call_summary = db.Column(db.JSON)
+
+    attachment = db.relationship("Attachment", lazy="joined")
+    reactions = db.relationship("Reaction", lazy="selectin", cascade="all, delete-orphan",
+                                order_by="Reaction.created_at")
 
     def to_dict(self):
+        reactions = {}
+        for reaction in self.reactions:
+            reactions.setdefault(reaction.emoji, []).append(reaction.user_id)
         return {
             "id": self.id,
             "room_id": self.room_id,
@@ -124,11 +136,57 @@ class Message(db.Model):
             "sender_id": self.sender_id,
             "kind": self.kind,
             "text": None if self.deleted else self.text,
-            "attachment": None,
+            "attachment": self.attachment.to_dict() if self.attachment and not self.deleted else None,
             "reply_to": self.reply_to,
+            "reactions": reactions,
+            "call": self.call_summary,
             "created_at": iso(self.created_at),
             "edited_at": iso(self.edited_at),
             "deleted": self.deleted,
+        }
+
+
+class Reaction(db.Model):
+    """One person's reaction to a message (one each, as in WhatsApp)."""
+
+    __tablename__ = "reactions"
+
+    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    emoji = db.Column(db.String(32), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class Attachment(db.Model):
+    """An upload kept under HEARTLINK_UPLOAD_DIR, readable only by its room's members."""
+
+    __tablename__ = "attachments"
+
+    id = db.Column(db.String(36), primary_key=True)
+    room_id = db.Column(db.String(36), db.ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False, index=True)
+    uploader_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    kind = db.Column(db.String(10), nullable=False)
+    filename = db.Column(db.String(255), nullable=False)
+    mime = db.Column(db.String(100), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    width = db.Column(db.Integer)
+    height = db.Column(db.Integer)
+    duration_ms = db.Column(db.Integer)
+    thumb_mime = db.Column(db.String(100))
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "filename": self.filename,
+            "mime": self.mime,
+            "size": self.size,
+            "url": f"/api/attachments/{self.id}",
+            "thumb_url": f"/api/attachments/{self.id}/thumb" if self.thumb_mime else None,
+            "width": self.width,
+            "height": self.height,
+            "duration_ms": self.duration_ms,
         }
 
 
@@ -173,3 +231,47 @@ class Worker(db.Model):
 
     id = db.Column(db.String(128), primary_key=True)
     beat_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class Call(db.Model):
+    """A call invitation and what became of it. Lives in the database so any worker can
+    relay its signals and the sweeper can time out its ringing."""
+
+    __tablename__ = "calls"
+
+    id = db.Column(db.String(36), primary_key=True)
+    room_id = db.Column(db.String(36), db.ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False, index=True)
+    caller_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    callee_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    # The two sockets (tabs) whose peer connection the call is: signals go to them only.
+    caller_sid = db.Column(db.String(64), nullable=False)
+    callee_sid = db.Column(db.String(64))
+    media = db.Column(db.String(5), nullable=False)
+    state = db.Column(db.String(10), nullable=False, default="ringing", index=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    accepted_at = db.Column(db.DateTime)
+    ended_at = db.Column(db.DateTime)
+    ended_by = db.Column(db.Integer)
+
+    def member_ids(self):
+        return [self.caller_id, self.callee_id]
+
+    def duration_ms(self):
+        if self.accepted_at and self.ended_at:
+            return int((self.ended_at - self.accepted_at).total_seconds() * 1000)
+        return None
+
+    def to_dict(self):
+        return {
+            "call_id": self.id,
+            "room_id": self.room_id,
+            "state": self.state,
+            "media": self.media,
+            "caller_id": self.caller_id,
+            "callee_id": self.callee_id,
+            "by": self.ended_by,
+            "created_at": iso(self.created_at),
+            "accepted_at": iso(self.accepted_at),
+            "ended_at": iso(self.ended_at),
+            "duration_ms": self.duration_ms(),
+        }

@@ -43,9 +43,54 @@ def message_new(room, message, skip_sid=None):
     _emit("message:new", {"message": message.to_dict()}, room.member_ids(), skip_sid=skip_sid)
 
 
-def room_ended(room):
-    _emit("room:ended", {"room_id": room.id, "by": room.ended_by, "reason": room.end_reason},
-          room.member_ids())
+def message_updated(room, message):
+    """An edit, a deletion or a reaction: both members replace their copy."""
+    _emit("message:updated", {"message": message.to_dict()}, room.member_ids())
+
+
+def receipt(room, receipt_payload):
+    _emit("receipt", receipt_payload, room.member_ids())
+
+
+def typing(room, user_id, is_typing):
+    """Only the partner hears that someone is typing."""
+    partners = [uid for uid in room.member_ids() if uid != user_id]
+    _emit("typing", {"room_id": room.id, "user_id": user_id, "typing": is_typing}, partners)
+
+
+def link_ended(ended):
+    """A link ended (left, blocked, idle): its call first, then `room:ended` to both."""
+    if ended.call:
+        call_finished(*ended.call)
+    if ended.ended_now:
+        room = ended.room
+        _emit("room:ended", {"room_id": room.id, "by": room.ended_by, "reason": room.end_reason},
+              room.member_ids())
+
+
+def call_state(call):
+    _emit("call:state", call.to_dict(), call.member_ids())
+
+
+def call_incoming(call, caller):
+    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": caller.to_dict(),
+                            "media": call.media}, [call.callee_id])
+
+
+def call_finished(call, record):
+    """A call's final state, and its line in the history when one was written."""
+    call_state(call)
+    if record is not None:
+        _emit("message:new", {"message": record.to_dict()}, call.member_ids())
+
+
+def call_signal(call, from_user_id, target_sid, data):
+    """WebRTC offer/answer/ICE to the other member's call tab (all its tabs while ringing)."""
+    payload = {"call_id": call.id, "from": from_user_id, "data": data}
+    if target_sid:
+        socketio.emit("call:signal", payload, to=target_sid)
+    else:
+        _emit("call:signal", payload, [call.callee_id])
 
 
 def presence(user_id):

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, update
 
 from .database import write_transaction
-from .errors import Forbidden, NotFound
+from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
 from .models import Message, Room, RoomMember, User, utcnow
 
@@ -24,6 +24,14 @@ def room_for_member(room_id, user_id):
         raise NotFound(_l("No such heart link."))
     if user_id not in room.member_ids():
         raise Forbidden(_l("This heart link is not yours."))
+    return room
+
+
+def active_room_for_member(room_id, user_id):
+    """The room, if the user is a member and the link has not ended."""
+    room = room_for_member(room_id, user_id)
+    if not room.active:
+        raise Conflict(_l("This heart link has ended."))
     return room
 
 
@@ -124,18 +132,3 @@ def end_link(room_id, by_user_id, reason):
     db.session.refresh(room)
     log.info("link %s ended by %s (%s)", room_id, by_user_id, reason)
     return room
-
-
-def leave(room_id, user_id):
-    """A member ends their link: it ends for both. Returns (room, ended_now)."""
-    room = room_for_member(room_id, user_id)
-    ended = end_link(room.id, user_id, "left")
-    return (ended, True) if ended else (room, False)
-
-
-def end_idle_links(now=None):
-    """Links nobody has written in for LINK_IDLE_HOURS are ended with reason `idle`."""
-    cutoff = (now or utcnow()) - timedelta(hours=current_app.config["LINK_IDLE_HOURS"])
-    stale = [room_id for (room_id,) in db.session.query(Room.id).filter(
-        Room.status == "active", Room.last_activity_at < cutoff)]
-    return [room for room in (end_link(room_id, None, "idle") for room_id in stale) if room]

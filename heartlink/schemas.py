@@ -38,12 +38,45 @@ class RoomJoin(RoomRef):
     since_seq: Optional[Seq] = None
 
 
+class Mark(RoomRef):
+    up_to_seq: Seq
+
+
+class Typing(RoomRef):
+    typing: bool
+
+
 class MessageSend(RoomRef):
     client_id: Uuid
     kind: Literal["text", "image", "voice", "file"] = "text"
     text: Optional[Annotated[str, StringConstraints(max_length=16000)]] = None
     attachment_id: Optional[Uuid] = None
     reply_to: Optional[MessageRef] = None
+
+
+class MessageRefPayload(RoomRef):
+    message_id: MessageRef
+
+
+class MessageEdit(MessageRefPayload):
+    text: Annotated[str, StringConstraints(max_length=16000)]
+
+
+class MessageReact(MessageRefPayload):
+    emoji: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
+class CallInvite(RoomRef):
+    media: Literal["video", "audio"] = "video"
+
+
+class CallRef(Payload):
+    call_id: Uuid
+
+
+class CallSignal(CallRef):
+    # An SDP offer/answer or an ICE candidate; its size is bounded by the socket payload cap.
+    data: dict
 
 
 class HistoryQuery(Payload):

@@ -8,7 +8,7 @@ import logging
 
 from flask import current_app
 
-from . import matching, presence, realtime
+from . import calls, matching, presence, realtime
 from .extensions import socketio
 
 log = logging.getLogger(__name__)
@@ -40,5 +40,7 @@ def sweep(beat=True):
         presence.worker_beat(config["WORKER_ID"], config["WORKER_STALE_AFTER"])
     for user_id in matching.expire_waiting():
         realtime.match_timeout(user_id)
+    for finished in calls.expire_ringing():
+        realtime.call_finished(*finished)
     for user_id in presence.went_offline(config["PRESENCE_GRACE"]):
         realtime.presence(user_id)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from heartlink import accounts, matching, messages, presence, rooms
+from heartlink import accounts, links, matching, messages, presence, rooms
 from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import Block, MatchTicket, Message, Room, User, utcnow
@@ -114,7 +114,7 @@ def test_blocked_people_are_never_paired(ctx):
 
 def test_the_last_partner_goes_to_the_back_of_the_queue(ctx):
     alice, bob, carol = _users("alice", "bob", "carol")
-    rooms.leave(_link(alice, bob).id, alice)
+    links.leave(_link(alice, bob).id, alice)
     matching.start(bob)  # bob has waited longest...
     now = utcnow()
     db.session.add(MatchTicket(user_id=carol, created_at=now + timedelta(seconds=1),
@@ -126,7 +126,7 @@ def test_the_last_partner_goes_to_the_back_of_the_queue(ctx):
 
 def test_the_last_partner_is_paired_again_if_nobody_else_waits(ctx):
     alice, bob = _users("alice", "bob")
-    rooms.leave(_link(alice, bob).id, alice)
+    links.leave(_link(alice, bob).id, alice)
     matching.start(bob)
     state, room = matching.start(alice)
     assert state == "matched" and bob in room.member_ids()
@@ -226,9 +226,10 @@ def test_leaving_ends_the_link_for_both_and_keeps_history(ctx):
     alice, bob = _users("alice", "bob")
     room = _link(alice, bob)
     _send(room.id, bob, "before")
-    ended, now = rooms.leave(room.id, alice)
-    assert now and ended.status == "ended" and ended.ended_by == alice and ended.end_reason == "left"
-    assert rooms.leave(room.id, bob)[1] is False
+    ended = links.leave(room.id, alice)
+    assert ended.ended_now and ended.room.status == "ended"
+    assert (ended.room.ended_by, ended.room.end_reason) == (alice, "left")
+    assert links.leave(room.id, bob).ended_now is False
     with pytest.raises(Conflict):
         _send(room.id, bob, "after")
     assert [m["text"] for m in rooms.join(room.id, bob)["messages"]] == ["before"]
@@ -262,7 +263,7 @@ def test_my_rooms_come_newest_activity_first_with_last_message_and_unread(ctx):
     alice, bob, carol = _users("alice", "bob", "carol")
     first = _link(alice, bob)
     _send(first.id, bob, "old news")
-    rooms.leave(first.id, alice)
+    links.leave(first.id, alice)
     second = _link(alice, carol)
     _send(second.id, carol, "one")
     _send(second.id, carol, "two")
@@ -276,8 +277,8 @@ def test_idle_links_are_ended_by_cleanup(ctx, app):
     alice, bob = _users("alice", "bob")
     room = _link(alice, bob)
     later = utcnow() + timedelta(hours=app.config["LINK_IDLE_HOURS"] + 1)
-    ended = rooms.end_idle_links(later)
-    assert [r.id for r in ended] == [room.id] and ended[0].end_reason == "idle"
+    ended = links.end_idle(later)
+    assert [e.room.id for e in ended] == [room.id] and ended[0].room.end_reason == "idle"
 
 
 def test_presence_goes_offline_only_after_the_grace_period(ctx, app):

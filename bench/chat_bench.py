@@ -1,0 +1,121 @@
+"""Benchmark of the real workload: pairs of people matched over real websockets,
+chatting; reports send->ack and send->partner latency and throughput.
+
+    .venv/bin/python bench/chat_bench.py --pairs 20 --messages 50
+
+Starts its own `python app.py` on a free port over a fresh SQLite database (or
+the DATABASE_URL you export), sends only to 127.0.0.1, and stops by itself.
+"""
+import argparse
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import requests  # noqa: E402
+
+from conftest import EventClient, _free_port  # noqa: E402
+
+PASSWORD = "bench-password-1"
+
+
+def _start_server(workdir):
+    port = _free_port()
+    env = {**os.environ, "HEARTLINK_ENV": "production", "SECRET_KEY": secrets.token_hex(16),
+           "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{workdir}/bench.db"),
+           "PORT": str(port), "HOST": "127.0.0.1", "HEARTLINK_ARGON2_MEMORY_KIB": "1024",
+           "FLASK_APP": "heartlink"}
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(flask + ["users", "bulk-create", "--prefix", "bench", "--count", "2000",
+                            "--password", PASSWORD], cwd=ROOT, env=env, check=True, capture_output=True)
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            requests.get(url + "/login", timeout=1)
+            return server, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("server did not start")
+
+
+def _client(url, name):
+    token = requests.post(url + "/api/token", json={"username": name, "password": PASSWORD}).json()["token"]
+    client = EventClient()
+    client.connect(url, auth={"token": token})
+    return client
+
+
+def _percentiles(samples):
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return f"p50 {pick(0.50):.1f} ms, p95 {pick(0.95):.1f} ms, p99 {pick(0.99):.1f} ms, max {ordered[-1]*1000:.1f} ms"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=50, help="per person")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        server, url = _start_server(workdir)
+        try:
+            run(url, args.pairs, args.messages)
+        finally:
+            server.terminate()
+            server.wait(5)
+
+
+def run(url, pairs, per_person):
+    people = [(_client(url, f"bench{2*i+1}"), _client(url, f"bench{2*i+2}")) for i in range(pairs)]
+    rooms = []
+    for first, second in people:
+        first.ask("match:start")
+        rooms.append(second.ask("match:start")["room"]["id"])
+    acks, deliveries, lock = [], [], threading.Lock()
+
+    def talk(me, partner, room_id):
+        for index in range(per_person):
+            client_id = str(uuid.uuid4())
+            began = time.perf_counter()
+            ack = me.ask("message:send", {"room_id": room_id, "client_id": client_id, "text": f"hello {index}"})
+            acked = time.perf_counter()
+            assert ack["ok"], ack
+            partner.wait_for("message:new", lambda d, c=client_id: d["message"]["client_id"] == c)
+            with lock:
+                acks.append(acked - began)
+                deliveries.append(time.perf_counter() - began)
+
+    threads = [threading.Thread(target=talk, args=(a, b, room)) for (a, b), room in zip(people, rooms)]
+    threads += [threading.Thread(target=talk, args=(b, a, room)) for (a, b), room in zip(people, rooms)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    total = len(acks)
+    print(f"{pairs} pairs, {total} messages in {elapsed:.2f} s: {total / elapsed:.0f} messages/s")
+    print(f"send->ack:     {_percentiles(acks)}")
+    print(f"send->partner: {_percentiles(deliveries)}")
+    print(f"mean send->ack {statistics.mean(acks)*1000:.1f} ms")
+    for a, b in people:
+        a.disconnect()
+        b.disconnect()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Real files made in the test: pictures with metadata, and voice-note containers
+built byte by byte the way MediaRecorder lays them out."""
+import io
+import struct
+
+from PIL import Image
+
+
+def jpeg_with_gps_and_comment(comment=b"<script>alert(1)</script>", orientation=None, size=(64, 48)):
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0110] = "HeartPhone 1"  # camera model
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (48.0, 51.0, 29.0), "E", (2.0, 17.0, 40.0)
+    if orientation:
+        exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, comment=comment)
+    return out.getvalue()
+
+
+def two_tone_jpeg_rotated():
+    """200x100, left half red and right half blue, with EXIF orientation 6
+    (shown turned 90° clockwise: upright it is 100x200, red on top)."""
+    image = Image.new("RGB", (200, 100), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 100, 100))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, quality=95)
+    return out.getvalue()
+
+
+def png(size=(32, 32)):
+    out = io.BytesIO()
+    Image.new("RGBA", size, (10, 200, 10, 255)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def decompression_bomb():
+    """A few kilobytes that claim 10000 x 10000 pixels."""
+    out = io.BytesIO()
+    Image.new("1", (10000, 10000)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+# --- voice notes ----------------------------------------------------------------------------
+
+def _ebml(element_id, payload, unknown_size=False):
+    size = b"\x01\xff\xff\xff\xff\xff\xff\xff" if unknown_size else b"\x01" + len(payload).to_bytes(7, "big")
+    return element_id + size + payload
+
+
+def webm_opus(duration_ms=2500, frame_ms=20, codec=b"A_OPUS"):
+    """A MediaRecorder-style webm: no Duration in Info, Segment and Cluster of unknown size."""
+    header = _ebml(b"\x1a\x45\xdf\xa3", _ebml(b"\x42\x86", b"\x01") + _ebml(b"\x42\x82", b"webm"))
+    info = _ebml(b"\x15\x49\xa9\x66", _ebml(b"\x2a\xd7\xb1", (1_000_000).to_bytes(3, "big")))
+    tracks = _ebml(b"\x16\x54\xae\x6b", _ebml(b"\xae", _ebml(b"\xd7", b"\x01") + _ebml(b"\x86", codec)))
+    blocks = b"".join(
+        _ebml(b"\xa3", b"\x81" + struct.pack(">h", t) + b"\x80" + b"\xfc\xff\xfe")
+        for t in range(0, duration_ms - frame_ms + 1, frame_ms)
+    )
+    cluster = _ebml(b"\x1f\x43\xb6\x75", _ebml(b"\xe7", b"\x00") + blocks, unknown_size=True)
+    return header + _ebml(b"\x18\x53\x80\x67", info + tracks + cluster, unknown_size=True)
+
+
+def _ogg_page(packet, granule, sequence, header_type=0):
+    segments, rest = [], len(packet)
+    while rest >= 255:
+        segments.append(255)
+        rest -= 255
+    segments.append(rest)
+    return (b"OggS" + bytes([0, header_type]) + struct.pack("<qIII", granule, 0x4C494E4B, sequence, 0)
+            + bytes([len(segments)]) + bytes(segments) + packet)
+
+
+def ogg_opus(duration_ms=3000, pre_skip=312):
+    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", pre_skip, 48000, 0, 0)
+    tags = b"OpusTags" + struct.pack("<I", 4) + b"test" + struct.pack("<I", 0)
+    pages = [_ogg_page(head, 0, 0, header_type=2), _ogg_page(tags, 0, 1)]
+    samples, sequence = pre_skip, 2
+    while samples < pre_skip + duration_ms * 48:
+        samples = min(samples + 48 * 1000, pre_skip + duration_ms * 48)
+        pages.append(_ogg_page(b"\xfc\xff\xfe" * 10, samples, sequence))
+        sequence += 1
+    return b"".join(pages)
