@@ -1,0 +1,53 @@
+"""Blueprint: the HTML pages. Renders, nothing more.
+
+The lobby and the chat are one page (templates/app.html); `/rooms/<id>` is the
+same page opened on that room. Whether the person may see the room is decided
+when the page joins it over Socket.IO (`room:join`), in one place, rooms.py.
+"""
+from flask import Blueprint, abort, render_template, send_from_directory
+from flask_babel import get_locale
+from flask_login import login_required
+
+from config import BASE_DIR
+
+bp = Blueprint("pages", __name__)
+
+# Front-end libraries installed from npm (package.json + lock), served by the app itself.
+_VENDOR = {
+    "socket.io.esm.min.js": BASE_DIR / "node_modules/socket.io-client/dist",
+    "socket.io.esm.min.js.map": BASE_DIR / "node_modules/socket.io-client/dist",
+}
+
+
+@bp.get("/")
+@login_required
+def lobby():
+    return render_template("app.html", room_id=None)
+
+
+@bp.get("/rooms/<room_id>")
+@login_required
+def room(room_id):
+    return render_template("app.html", room_id=room_id)
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    from .auth import PasswordForm
+
+    return render_template("settings.html", password_form=PasswordForm())
+
+
+@bp.app_context_processor
+def _page_language():
+    """The <html lang> of every page, as a BCP 47 tag (zh_Hans -> zh-Hans)."""
+    return {"html_lang": str(get_locale() or "en").replace("_", "-")}
+
+
+@bp.get("/vendor/<path:filename>")
+def vendor(filename):
+    folder = _VENDOR.get(filename)
+    if folder is None:
+        abort(404)
+    return send_from_directory(folder, filename, max_age=3600)

@@ -1,0 +1,227 @@
+// Heart Link's page: wires the socket, the store and the views together.
+// Server data arrives through data- attributes on #app (no templated script, strict CSP).
+import { getJSON } from "./api.js";
+import { t } from "./i18n.js";
+import { connect } from "./socket.js";
+import { createStore } from "./store.js";
+import { paintAvatar } from "./views/dom.js";
+import { mountChat } from "./views/chat.js";
+import { mountLobby } from "./views/lobby.js";
+import { mountRooms } from "./views/rooms.js";
+
+const root = document.getElementById("app");
+const config = root.dataset;
+const store = createStore(JSON.parse(config.me));
+const roomUrl = (roomId) => config.roomUrl.replace("ROOM_ID", encodeURIComponent(roomId));
+const historyUrl = (roomId) => config.historyApi.replace("ROOM_ID", encodeURIComponent(roomId));
+
+const socket = connect({
+  onStatus(status) {
+    if (status === "unauthorized") {
+      window.location.assign(`${config.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`);
+      return;
+    }
+    store.setConnection(status);
+  },
+  onReconnect: catchUp,
+});
+
+// --- actions the views call -----------------------------------------------------------------
+const actions = {
+  roomUrl,
+
+  openRoom(roomId) {
+    navigate(roomId ? roomUrl(roomId) : config.lobbyUrl);
+  },
+
+  async findLink(code = store.state.match.code) {
+    store.matchStarting(code);
+    try {
+      const ack = await socket.request("match:start", code ? { code } : {});
+      if (ack.state === "matched") matched(ack.room);
+      else store.matchWaiting(ack.code, ack.expires_at);
+    } catch (error) {
+      if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, code);
+      else store.matchIdle({ text: error.message, kind: "error" });
+    }
+  },
+
+  async cancelFind() {
+    try {
+      await socket.request("match:cancel");
+      store.matchIdle();
+    } catch (error) {
+      store.matchIdle({ text: error.message, kind: "error" });
+    }
+  },
+
+  async endAndFindAgain(roomId) {
+    try {
+      const ack = await socket.request("room:leave", { room_id: roomId });
+      store.upsertRoom(ack.room);
+    } catch (error) {
+      store.matchIdle({ text: error.message, kind: "error" });
+      return;
+    }
+    await actions.findLink();
+  },
+
+  async endLink(roomId) {
+    try {
+      const ack = await socket.request("room:leave", { room_id: roomId });
+      store.upsertRoom(ack.room);
+    } catch (error) {
+      store.joinFailed(roomId, error);
+    }
+  },
+
+  send(roomId, text) {
+    deliver(store.queueSend(roomId, text));
+  },
+
+  retry(roomId, clientId) {
+    const entry = store.chat(roomId).outbox.get(clientId);
+    if (entry) deliver(entry);
+  },
+
+  async loadOlder(roomId) {
+    const chat = store.chat(roomId);
+    if (chat.loadingOlder || !chat.hasMore) return;
+    store.olderLoading(roomId, true);
+    const params = new URLSearchParams({ limit: "50" });
+    if (chat.messages.length) params.set("before_seq", String(chat.messages[0].seq));
+    try {
+      store.olderLoaded(roomId, await getJSON(`${historyUrl(roomId)}?${params}`));
+    } catch (error) {
+      store.olderLoading(roomId, false);
+      store.joinFailed(roomId, error);
+    }
+  },
+};
+
+async function deliver(entry) {
+  store.resending(entry);
+  try {
+    const ack = await socket.request("message:send", {
+      room_id: entry.room_id, client_id: entry.client_id, kind: entry.kind, text: entry.text,
+    });
+    store.received(ack.message);
+  } catch (error) {
+    store.sendFailed(entry, error);
+  }
+}
+
+function matched(room) {
+  store.upsertRoom(room);
+  store.matchIdle();
+  actions.openRoom(room.id);
+}
+
+/** Tell the server the open room has been seen up to its last message (unread counts, receipts). */
+const markedSeq = new Map();
+async function markRead() {
+  const roomId = store.state.roomId;
+  const upTo = roomId && store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
+  if (!upTo || document.visibilityState !== "visible" || !socket.connected || (markedSeq.get(roomId) || 0) >= upTo) return;
+  markedSeq.set(roomId, upTo);
+  try {
+    await socket.request("message:read", { room_id: roomId, up_to_seq: upTo });
+  } catch {
+    markedSeq.delete(roomId); // tried again with the next message or visit
+  }
+}
+
+async function join(roomId) {
+  const sinceSeq = store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
+  if (sinceSeq === null) store.joining(roomId);
+  try {
+    const ack = await socket.request("room:join", sinceSeq === null ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
+    store.joined(roomId, ack, sinceSeq);
+    markRead();
+  } catch (error) {
+    if (error.code !== "offline") store.joinFailed(roomId, error); // offline: joined on connect
+  }
+}
+
+function needsJoin(roomId) {
+  const { status } = store.chat(roomId);
+  return status === "idle" || status === "error";
+}
+
+/** After a reconnect: catch up the open room from its last seq, send what was never acked. */
+function catchUp() {
+  if (store.state.roomId) join(store.state.roomId);
+  refreshRooms();
+  for (const entry of store.outboxEntries()) {
+    if (entry.state === "pending" || entry.retryable) deliver(entry);
+  }
+}
+
+async function refreshRooms() {
+  try {
+    store.setRooms((await getJSON(config.roomsApi)).rooms);
+  } catch {
+    // The list stays as it was; the next reconnect or match refreshes it.
+  }
+}
+
+// --- routing: "/" is the lobby, "/rooms/<id>" the same page with that room open --------------
+function route() {
+  const match = window.location.pathname.match(/\/rooms\/([^/]+)\/?$/);
+  const roomId = match ? decodeURIComponent(match[1]) : null;
+  root.dataset.view = roomId ? "room" : "lobby";
+  store.openRoom(roomId);
+  if (roomId && socket.connected && needsJoin(roomId)) join(roomId);
+}
+
+function navigate(url) {
+  if (url !== window.location.pathname) window.history.pushState({}, "", url);
+  route();
+}
+
+window.addEventListener("popstate", route);
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-nav]");
+  if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  navigate(config.lobbyUrl);
+  if (link.dataset.nav === "find") actions.findLink();
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && store.state.roomId) {
+    store.openRoom(store.state.roomId);
+    markRead();
+  }
+});
+
+// --- what the server tells ------------------------------------------------------------------------
+socket.on("match:found", ({ room }) => matched(room));
+socket.on("match:timeout", () => store.matchIdle({ text: t("timeout"), kind: "info" }));
+socket.on("match:cancelled", () => store.matchIdle({ text: t("cancelled_elsewhere"), kind: "info" }));
+socket.on("room:ended", (event) => store.roomEnded(event));
+socket.on("presence", (event) => store.presence(event));
+socket.on("message:new", ({ message }) => {
+  if (!store.room(message.room_id)) refreshRooms();
+  store.received(message);
+  if (message.room_id === store.state.roomId) markRead();
+});
+socket.on("message:updated", ({ message }) => store.updated(message));
+socket.on("connect", () => {
+  // The first connect: join the room in the URL (later ones go through catchUp).
+  if (store.state.roomId && needsJoin(store.state.roomId)) join(store.state.roomId);
+});
+
+// --- start -------------------------------------------------------------------------------------------
+store.subscribe((topic) => {
+  if (topic !== "connection") return;
+  root.dataset.connection = store.state.connection;
+  const banner = root.querySelector('[data-testid="connection"]');
+  banner.textContent = store.state.connection === "offline" ? t("offline") : t("connecting");
+  banner.hidden = store.state.connection === "online";
+});
+paintAvatar(root.querySelector("[data-avatar-of-me]"), store.state.me);
+mountLobby(root.querySelector('[data-testid="lobby"]'), store, actions);
+mountRooms(root.querySelector('[data-testid="rooms-list"]'), root.querySelector('[data-testid="rooms-empty"]'), store, actions);
+mountChat(root.querySelector('[data-testid="chat"]'), store, actions);
+route();
+refreshRooms();

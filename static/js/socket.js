@@ -1,0 +1,65 @@
+// The one Socket.IO connection of the page. Every request is answered by one ack object,
+// {ok: true, ...} or {ok: false, error: {code, message}}; `request` turns the second into a throw.
+import { io } from "/vendor/socket.io.esm.min.js";
+import { t } from "./i18n.js";
+
+const ACK_TIMEOUT_MS = 10000;
+
+/** A failed request: `code` is the wire's error code, or "offline" / "timeout" from here. */
+export class RequestError extends Error {
+  constructor({ code = "internal", message, ...details } = {}) {
+    super(message || t("error"));
+    this.code = code;
+    this.details = details;
+  }
+
+  /** Worth sending again as it was (the server never saw it, or did not answer). */
+  get retryable() {
+    return this.code === "offline" || this.code === "timeout";
+  }
+}
+
+/**
+ * Connect with the session cookie. `onStatus(status, detail)` hears "online",
+ * "offline" and "unauthorized"; `onReconnect()` runs on every connect after the first.
+ */
+export function connect({ onStatus, onReconnect }) {
+  const socket = io({ transports: ["websocket", "polling"] });
+  let connectedBefore = false;
+
+  socket.on("connect", () => {
+    onStatus("online");
+    if (connectedBefore) onReconnect();
+    connectedBefore = true;
+  });
+  socket.on("disconnect", () => onStatus("offline"));
+  socket.on("connect_error", (error) => {
+    if (error?.data?.code === "unauthorized") {
+      socket.disconnect();
+      onStatus("unauthorized", error.data);
+    } else {
+      onStatus("offline");
+    }
+  });
+
+  return {
+    /** Send `event` and resolve with the ack's fields; throws RequestError. */
+    async request(event, payload = {}) {
+      if (!socket.connected) throw new RequestError({ code: "offline", message: t("offline_error") });
+      let ack;
+      try {
+        ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+      } catch {
+        throw new RequestError({ code: "timeout", message: t("no_answer") });
+      }
+      if (!ack || ack.ok !== true) throw new RequestError(ack?.error);
+      return ack;
+    },
+    on(event, handler) {
+      socket.on(event, handler);
+    },
+    get connected() {
+      return socket.connected;
+    },
+  };
+}

@@ -1,0 +1,229 @@
+// The page's state, and the only code that changes it. Views read it and subscribe;
+// app.js turns socket events and user actions into the calls below.
+//
+// Messages of a room live in a Chat: `messages` holds what the server stored (by seq, no
+// gaps or repeats), `outbox` holds this tab's sends that have no ack yet, by client_id.
+// A reconnect layer needs only `lastSeq(roomId)` (to rejoin with since_seq) and
+// `outboxEntries()` (to resend with the same client_id); the server drops duplicates.
+
+export function createStore(me) {
+  const state = {
+    me,
+    connection: "connecting", // connecting | online | offline
+    roomId: null, // the room open on screen, from the URL
+    match: { phase: "idle", code: null, expiresAt: null, room: null, notice: null },
+    rooms: new Map(), // id -> room (+ last_message), as GET /api/rooms gives them
+    roomsLoaded: false,
+    chats: new Map(), // room id -> Chat
+  };
+  const listeners = new Set();
+
+  function changed(topic, detail) {
+    for (const listener of listeners) listener(topic, detail);
+  }
+
+  function chat(roomId) {
+    let entry = state.chats.get(roomId);
+    if (!entry) {
+      entry = { roomId, messages: [], outbox: new Map(), hasMore: false, status: "idle", error: null, loadingOlder: false };
+      state.chats.set(roomId, entry);
+    }
+    return entry;
+  }
+
+  /** Merge stored messages into a chat, in seq order, each seq once; acked sends leave the outbox. */
+  function merge(entry, incoming) {
+    const bySeq = new Map(entry.messages.map((message) => [message.seq, message]));
+    for (const message of incoming) {
+      bySeq.set(message.seq, message);
+      if (message.sender_id === state.me.id) entry.outbox.delete(message.client_id);
+    }
+    entry.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  function touchRoom(message) {
+    const room = state.rooms.get(message.room_id);
+    if (!room) return;
+    const last = room.last_message;
+    if (!last || last.seq <= message.seq) room.last_message = message;
+    room.last_seq = Math.max(room.last_seq || 0, message.seq);
+    const isOpen = state.roomId === message.room_id && document.visibilityState === "visible";
+    if (message.sender_id !== state.me.id && !isOpen && (!last || last.seq < message.seq)) {
+      room.unread = (room.unread || 0) + 1;
+    }
+    // Newest activity first, as the server orders them.
+    state.rooms.delete(room.id);
+    state.rooms = new Map([[room.id, room], ...state.rooms]);
+  }
+
+  return {
+    state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    partnerOf(room) {
+      return room?.members?.find((member) => member.id !== state.me.id) || null;
+    },
+    room(roomId) {
+      return state.rooms.get(roomId) || null;
+    },
+    chat,
+    lastSeq(roomId) {
+      const messages = state.chats.get(roomId)?.messages;
+      return messages?.length ? messages[messages.length - 1].seq : null;
+    },
+    outboxEntries() {
+      return [...state.chats.values()].flatMap((entry) => [...entry.outbox.values()]);
+    },
+    activeRoom() {
+      return [...state.rooms.values()].find((room) => room.status === "active") || null;
+    },
+
+    setConnection(connection) {
+      state.connection = connection;
+      changed("connection");
+    },
+    openRoom(roomId) {
+      state.roomId = roomId;
+      const room = roomId && state.rooms.get(roomId);
+      if (room) room.unread = 0;
+      changed("route");
+      changed("rooms");
+    },
+
+    // --- matching ---------------------------------------------------------------
+    matchStarting(code) {
+      state.match = { phase: "starting", code, expiresAt: null, room: null, notice: null };
+      changed("match");
+    },
+    matchWaiting(code, expiresAt) {
+      state.match = { phase: "waiting", code, expiresAt, room: null, notice: null };
+      changed("match");
+    },
+    matchConflict(room, code) {
+      if (room) this.upsertRoom(room);
+      state.match = { phase: "conflict", code, expiresAt: null, room, notice: null };
+      changed("match");
+    },
+    matchIdle(notice = null) {
+      state.match = { phase: "idle", code: state.match.code, expiresAt: null, room: null, notice };
+      changed("match");
+    },
+
+    // --- rooms --------------------------------------------------------------------
+    setRooms(rooms) {
+      state.rooms = new Map(rooms.map((room) => {
+        const known = state.rooms.get(room.id);
+        return [room.id, { ...known, ...room, unread: room.id === state.roomId ? 0 : room.unread }];
+      }));
+      state.roomsLoaded = true;
+      changed("rooms");
+    },
+    upsertRoom(room) {
+      const known = state.rooms.get(room.id);
+      const merged = { last_message: null, ...known, ...room };
+      if (room.id === state.roomId) merged.unread = 0;
+      if (known) {
+        state.rooms.set(room.id, merged);
+      } else {
+        state.rooms = new Map([[room.id, merged], ...state.rooms]);
+      }
+      changed("rooms");
+      if (room.id === state.roomId) changed("chat");
+    },
+    roomEnded({ room_id: roomId, by, reason }) {
+      const room = state.rooms.get(roomId);
+      if (room) Object.assign(room, { status: "ended", ended_by: by, end_reason: reason, ended_at: new Date().toISOString() });
+      changed("rooms");
+      if (roomId === state.roomId) changed("chat");
+    },
+    presence({ user_id: userId, online, last_seen: lastSeen }) {
+      for (const room of state.rooms.values()) {
+        for (const member of room.members || []) {
+          if (member.id === userId) Object.assign(member, { online, last_seen: lastSeen });
+        }
+      }
+      changed("rooms");
+      changed("presence");
+    },
+
+    // --- messages -----------------------------------------------------------------
+    joining(roomId) {
+      const entry = chat(roomId);
+      entry.status = "joining";
+      entry.error = null;
+      changed("chat");
+    },
+    joined(roomId, { room, messages, has_more: hasMore }, sinceSeq) {
+      const entry = chat(roomId);
+      this.upsertRoom(room);
+      if (sinceSeq == null) entry.hasMore = hasMore;
+      merge(entry, messages);
+      entry.status = "ready";
+      const newest = messages[messages.length - 1];
+      const known = state.rooms.get(roomId);
+      if (known && newest && (!known.last_message || known.last_message.seq < newest.seq)) known.last_message = newest;
+      changed("chat");
+      changed("rooms");
+    },
+    joinFailed(roomId, error) {
+      const entry = chat(roomId);
+      entry.status = "error";
+      entry.error = error.message;
+      changed("chat");
+    },
+    olderLoading(roomId, loading) {
+      chat(roomId).loadingOlder = loading;
+      changed("chat", { older: true });
+    },
+    olderLoaded(roomId, { messages, has_more: hasMore }) {
+      const entry = chat(roomId);
+      entry.hasMore = hasMore;
+      entry.loadingOlder = false;
+      merge(entry, messages);
+      changed("chat", { older: true });
+    },
+    /** A message stored by the server: from an ack, `message:new`, or a catch-up. */
+    received(message) {
+      const entry = chat(message.room_id);
+      if (entry.status === "ready") merge(entry, [message]);
+      else entry.outbox.delete(message.client_id);
+      touchRoom(message);
+      changed("chat", { roomId: message.room_id, message });
+      changed("rooms");
+    },
+    /** An edit, deletion or reaction: the stored copy is replaced, nothing moves. */
+    updated(message) {
+      const entry = state.chats.get(message.room_id);
+      if (entry?.messages.some((known) => known.seq === message.seq)) merge(entry, [message]);
+      const room = state.rooms.get(message.room_id);
+      if (room?.last_message?.seq === message.seq) room.last_message = message;
+      changed("chat", { roomId: message.room_id });
+      changed("rooms");
+    },
+    queueSend(roomId, text) {
+      const entry = {
+        client_id: crypto.randomUUID(), room_id: roomId, kind: "text", text,
+        created_at: new Date().toISOString(), state: "pending", error: null, retryable: true,
+      };
+      chat(roomId).outbox.set(entry.client_id, entry);
+      changed("chat", { roomId, pending: entry });
+      return entry;
+    },
+    sendFailed(entry, error) {
+      const queued = chat(entry.room_id).outbox.get(entry.client_id);
+      if (!queued) return;
+      // Offline: it stays pending and goes out again on reconnect.
+      if (error.code !== "offline") {
+        Object.assign(queued, { state: "failed", error: error.message, retryable: error.retryable });
+      }
+      changed("chat", { roomId: entry.room_id });
+    },
+    resending(entry) {
+      Object.assign(entry, { state: "pending", error: null });
+      changed("chat", { roomId: entry.room_id });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Small DOM helpers. User data only ever becomes text nodes (textContent), never markup.
+
+/** h("p", {class: "x", dataset: {seq: 1}}, "text", child) */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") element.className = value;
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else if (name === "text") element.textContent = value;
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+export function show(element, visible) {
+  element.hidden = !visible;
+}
+
+/** A hash of the id picks one of the avatar colours in app.css (avatar--c0 … avatar--c7). */
+export function paintAvatar(element, user) {
+  const name = (user?.display_name || user?.username || "?").trim();
+  const initials = name.split(/\s+/).slice(0, 2).map((part) => [...part][0] || "").join("").toUpperCase() || "?";
+  const colour = Math.abs(Number(user?.id) || [...name].reduce((sum, ch) => sum + ch.codePointAt(0), 0)) % 8;
+  element.textContent = initials;
+  element.className = element.className.replace(/\bavatar--c\d\b/g, "").trim() + ` avatar--c${colour}`;
+  return element;
+}
+
+export function avatar(user, extraClass = "") {
+  return paintAvatar(h("span", { class: `avatar ${extraClass}`.trim(), "aria-hidden": "true" }), user);
+}
+
+export function displayName(user, fallback) {
+  return user?.display_name || user?.username || fallback;
+}

@@ -1,0 +1,61 @@
+// The list of the person's heart links, newest activity first.
+import { formatStamp, t } from "../i18n.js";
+import { avatar, displayName, h, show } from "./dom.js";
+
+function preview(room, me) {
+  const message = room.last_message;
+  if (!message) return t("no_messages_yet");
+  let text = message.text;
+  if (message.deleted) text = t("deleted");
+  else if (message.kind === "call") text = text || t("call");
+  else if (message.kind !== "text" && message.kind !== "system") text = text || t("attachment");
+  return message.sender_id === me.id && message.kind !== "system" ? t("you_said", { text }) : text;
+}
+
+export function mountRooms(list, empty, store, actions) {
+  list.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-room-id]");
+    if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    actions.openRoom(link.dataset.roomId);
+  });
+
+  function item(room) {
+    const partner = store.partnerOf(room);
+    const ended = room.status !== "active";
+    const current = room.id === store.state.roomId;
+    const stamp = room.last_message?.created_at || room.created_at;
+    return h("li", { class: "rooms__item" },
+      h("a", {
+        class: `room-link${current ? " room-link--current" : ""}${ended ? " room-link--ended" : ""}`,
+        href: actions.roomUrl(room.id),
+        "aria-current": current ? "page" : null,
+        "data-testid": "room-item",
+        dataset: { roomId: room.id, status: room.status },
+      },
+      h("span", { class: "room-link__avatar" }, avatar(partner),
+        partner?.online && !ended ? h("span", { class: "presence-dot", "aria-hidden": "true" }) : null),
+      h("span", { class: "room-link__body" },
+        h("span", { class: "room-link__top" },
+          h("span", { class: "room-link__name", text: displayName(partner, t("someone")) }),
+          h("time", { class: "room-link__time", datetime: stamp, text: formatStamp(stamp) })),
+        h("span", { class: "room-link__bottom" },
+          h("span", { class: "room-link__preview", text: preview(room, store.state.me) }),
+          ended ? h("span", { class: "tag", text: t("ended_tag") }) : null,
+          room.unread > 0 ? h("span", {
+            class: "badge", "data-testid": "unread", "aria-label": t("unread", { count: room.unread }), text: room.unread > 99 ? "99+" : room.unread,
+          }) : null))));
+  }
+
+  function render() {
+    const rooms = [...store.state.rooms.values()];
+    list.replaceChildren(...rooms.map(item));
+    show(empty, store.state.roomsLoaded && rooms.length === 0);
+  }
+
+  store.subscribe((topic) => {
+    if (topic === "rooms" || topic === "route") render();
+  });
+  setInterval(render, 60 * 1000); // "Today" / times move on
+  render();
+}

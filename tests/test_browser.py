@@ -1,0 +1,92 @@
+"""The browser: two people sign in, find each other and chat, as a person would see it."""
+import re
+from contextlib import contextmanager
+
+from playwright.sync_api import expect
+
+from browser_support import browser, open_page  # noqa: F401  (fixtures)
+from conftest import PASSWORD
+
+
+def _sign_in(watched, server, username):
+    page = watched.page
+    page.goto(server.url + "/login")
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(server.url + "/")
+    expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+    return page
+
+
+@contextmanager
+def _server_log_on_failure(server):
+    """A browser failure is often explained by the server: show the end of its log with it."""
+    try:
+        yield
+    except Exception as error:
+        raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error
+
+
+def _bubble(page, text):
+    return page.get_by_test_id("message").filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
+
+
+def test_two_people_find_each_other_and_chat(live_server, open_page):
+    with _server_log_on_failure(live_server):
+        _find_each_other_and_chat(live_server, open_page)
+
+
+def _find_each_other_and_chat(live_server, open_page):
+    live_server.make_user("alice", "Alice Liddell")
+    live_server.make_user("bob", "Bob Builder")
+    alice_tab, bob_tab = open_page(), open_page()
+    alice = _sign_in(alice_tab, live_server, "alice")
+    bob = _sign_in(bob_tab, live_server, "bob")
+
+    alice.get_by_test_id("find-link").click()
+    expect(alice.get_by_test_id("waiting")).to_be_visible()
+    expect(alice.get_by_test_id("countdown")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    bob.get_by_test_id("find-link").click()
+
+    room_url = re.compile(re.escape(live_server.url) + r"/rooms/[0-9a-f-]{36}$")
+    expect(alice).to_have_url(room_url)
+    expect(bob).to_have_url(room_url)
+    assert alice.url == bob.url
+    expect(alice.get_by_test_id("partner-name")).to_have_text("Bob Builder")
+    expect(bob.get_by_test_id("partner-name")).to_have_text("Alice Liddell")
+    expect(alice.get_by_test_id("rooms-list").get_by_test_id("room-item")).to_have_count(1)
+    for page in (alice, bob):
+        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        expect(page.get_by_test_id("chat-error")).to_be_hidden()
+
+    alice.get_by_test_id("composer-input").fill("Hello Bob <b>not bold</b>")
+    alice.get_by_test_id("composer-send").click()
+    sent = _bubble(alice, "Hello Bob <b>not bold</b>")
+    expect(sent).to_have_attribute("data-state", "sent")
+    expect(sent).to_have_attribute("data-mine", "true")
+    expect(sent).to_have_attribute("data-seq", "1")
+    received = _bubble(bob, "Hello Bob <b>not bold</b>")
+    expect(received).to_be_visible()
+    expect(received).to_have_attribute("data-mine", "false")
+    expect(bob.locator(".bubble b")).to_have_count(0)  # text stays text
+
+    bob.get_by_test_id("composer-input").fill("Hi Alice!")
+    bob.get_by_test_id("composer-input").press("Enter")
+    expect(_bubble(bob, "Hi Alice!")).to_have_attribute("data-state", "sent")
+    reply = _bubble(alice, "Hi Alice!")
+    expect(reply).to_have_attribute("data-seq", "2")
+    expect(reply).to_have_attribute("data-mine", "false")
+    expect(alice.get_by_test_id("message")).to_have_count(2)
+
+    # Alice ends the link: both see it ended, the history stays, nobody can write.
+    alice.once("dialog", lambda dialog: dialog.accept())
+    alice.get_by_test_id("end-link").click()
+    for page in (alice, bob):
+        expect(page.get_by_test_id("room-ended")).to_be_visible()
+        expect(page.get_by_test_id("composer-input")).to_be_disabled()
+        expect(page.get_by_test_id("message")).to_have_count(2)
+    expect(bob.get_by_test_id("room-ended")).to_contain_text("Alice Liddell")
+
+    alice_tab.assert_clean()
+    bob_tab.assert_clean()
