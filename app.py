@@ -1,5 +1,9 @@
 """Serve Heart Link: `python app.py` (eventlet by default, HEARTLINK_ASYNC_MODE=gevent also works)."""
 import os
+import warnings
+
+# Known and documented in docs/operations.md; HEARTLINK_ASYNC_MODE=gevent is the alternative.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 if os.environ.get("HEARTLINK_ASYNC_MODE", "eventlet") == "eventlet":
     import eventlet

@@ -25,6 +25,12 @@ def _list(name):
     return [item.strip() for item in value.split(",") if item.strip()] or None
 
 
+def _rate(name, default):
+    """A limit written "N/W": at most N per W seconds."""
+    count, seconds = os.environ.get(name, default).split("/")
+    return int(count), float(seconds)
+
+
 def _development_secret():
     """A per-machine random key for development runs, kept in the instance folder.
 
@@ -99,6 +105,20 @@ class Config:
 
     # A call that rings this long unanswered becomes "missed".
     CALL_RING_TIMEOUT = _float("HEARTLINK_CALL_RING_TIMEOUT", 30)
+
+    # Rate limits, "N/W" = at most N per W seconds, per person unless noted.
+    RATE_MESSAGES = _rate("HEARTLINK_RATE_MESSAGES", "30/10")
+    RATE_TYPING = _rate("HEARTLINK_RATE_TYPING", "30/10")
+    RATE_MATCH = _rate("HEARTLINK_RATE_MATCH", "20/60")
+    RATE_UPLOADS = _rate("HEARTLINK_RATE_UPLOADS", "30/60")
+    RATE_SIGNALS = _rate("HEARTLINK_RATE_SIGNALS", "300/10")
+    RATE_EVENTS = _rate("HEARTLINK_RATE_EVENTS", "200/10")  # any socket event
+    RATE_TOKEN = _rate("HEARTLINK_RATE_TOKEN", "10/60")  # per username
+    RATE_LOGIN_ACCOUNT = _rate("HEARTLINK_RATE_LOGIN_ACCOUNT", "10/300")
+    RATE_LOGIN_ADDRESS = _rate("HEARTLINK_RATE_LOGIN_ADDRESS", "50/300")
+    MAX_SOCKETS_PER_USER = _int("HEARTLINK_MAX_SOCKETS_PER_USER", 10)
+    # A socket whose unsent packets pile up past this (it stopped reading) is closed.
+    MAX_QUEUED_PACKETS = _int("HEARTLINK_MAX_QUEUED_PACKETS", 500)
 
     MESSAGE_PAGE_SIZE = 50
     BABEL_DEFAULT_LOCALE = "en"

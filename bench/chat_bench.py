@@ -32,6 +32,7 @@ PASSWORD = "bench-password-1"
 def _start_server(workdir):
     port = _free_port()
     env = {**os.environ, "HEARTLINK_ENV": "production", "SECRET_KEY": secrets.token_hex(16),
+           "HEARTLINK_RATE_MESSAGES": "100000/10", "HEARTLINK_RATE_EVENTS": "100000/10",
            "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{workdir}/bench.db"),
            "PORT": str(port), "HOST": "127.0.0.1", "HEARTLINK_ARGON2_MEMORY_KIB": "1024",
            "FLASK_APP": "heartlink"}

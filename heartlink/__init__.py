@@ -51,6 +51,7 @@ def create_app(config_class=Config):
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
 
+    from . import limits
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .cli import register_cli
@@ -59,6 +60,7 @@ def create_app(config_class=Config):
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
+    limits.init_app(app)
     register_cli(app)
     _register_http_hooks(app)
     return app

@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
 from .database import write_transaction
-from .errors import BadRequest, Conflict
+from .errors import BadRequest, Conflict, Unauthorized
 from .extensions import db
 from .models import User, iso, utcnow
 
@@ -110,7 +110,7 @@ def _serializer():
 
 def issue_token(user):
     max_age = current_app.config["TOKEN_MAX_AGE"]
-    token = _serializer().dumps({"uid": user.id})
+    token = _serializer().dumps({"uid": user.id, "ep": user.session_epoch})
     return {"token": token, "expires_at": iso(utcnow() + timedelta(seconds=max_age))}
 
 
@@ -122,4 +122,29 @@ def user_for_token(token):
         payload = _serializer().loads(token, max_age=current_app.config["TOKEN_MAX_AGE"])
     except BadSignature:
         return None
-    return db.session.get(User, payload.get("uid"))
+    user = db.session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
+    if user is None or payload.get("ep") != user.session_epoch:
+        return None  # the password changed since this token was issued
+    return user
+
+
+def user_for_session(session_id):
+    """The user a session cookie names ("id:epoch"), unless the password changed since."""
+    user_id, _, epoch = str(session_id).partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.session_epoch == int(epoch) else None
+
+
+def change_password(user_id, current_password, new_password):
+    """Set a new password; every earlier session and token stops working."""
+    user = db.session.get(User, user_id)
+    if authenticate(user.username, current_password) is None:
+        raise Unauthorized(_l("Your current password is not right."))
+    validate_password(new_password)
+    password_hash = hash_password(new_password)
+    with write_transaction():
+        user.password_hash = password_hash
+        user.session_epoch += 1
+    return user

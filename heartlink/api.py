@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from flask_babel import lazy_gettext as _l
 
-from . import attachments, rooms, schemas
+from . import attachments, limits, realtime, rooms, safety, schemas
 from .errors import BadRequest
 
 bp = Blueprint("api", __name__)
@@ -25,6 +25,38 @@ def room_history(room_id):
     return jsonify(rooms.history(room_id, current_user.id, query.before_seq, query.limit))
 
 
+@bp.post("/users/<int:user_id>/block")
+@login_required
+def block(user_id):
+    """Block a person: a link with them ends at once; they are never matched again."""
+    ended = safety.block(current_user.id, user_id)
+    if ended is not None:
+        realtime.link_ended(ended)
+    return jsonify({"blocked": safety.blocked_by(current_user.id)})
+
+
+@bp.delete("/users/<int:user_id>/block")
+@login_required
+def unblock(user_id):
+    safety.unblock(current_user.id, user_id)
+    return jsonify({"blocked": safety.blocked_by(current_user.id)})
+
+
+@bp.get("/blocks")
+@login_required
+def blocks():
+    return jsonify({"blocked": safety.blocked_by(current_user.id)})
+
+
+@bp.post("/reports")
+@login_required
+def report():
+    """Report the partner of a link to moderators: {room_id, reason, message_id?}."""
+    body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
+    filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
+    return jsonify({"id": filed.id}), 201
+
+
 @bp.get("/rtc-config")
 @login_required
 def rtc_config():
@@ -42,6 +74,7 @@ def me():
 @login_required
 def upload_attachment(room_id):
     """Upload a picture, voice note or file (multipart: file, kind) for a message to come."""
+    limits.check("UPLOADS", current_user.id)
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest(_l("Choose a file to send."), field="file")

@@ -3,7 +3,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import accounts, attachments, links, realtime
+from . import accounts, attachments, links, realtime, safety
 from .errors import DomainError
 from .extensions import db
 from .models import User
@@ -71,7 +71,22 @@ def cleanup():
     click.echo(f"deleted {attachments.remove_orphans()} unsent uploads")
 
 
+reports_cli = AppGroup("reports", help="Reports for moderators.")
+
+
+@reports_cli.command("list")
+@click.option("--limit", default=50, type=click.IntRange(1, 10000))
+def list_reports(limit):
+    """The newest reports, with the messages they quote."""
+    for filed in safety.reports(limit):
+        click.echo(f"#{filed.id} {filed.created_at:%Y-%m-%d %H:%M} user {filed.reporter_id} reported "
+                   f"user {filed.reported_id} in link {filed.room_id}: {filed.reason}")
+        for message in filed.snapshot["messages"]:
+            click.echo(f"    [{message['seq']}] user {message['sender_id']}: {message['text']!r}")
+
+
 def register_cli(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(rooms_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(demo)

@@ -6,20 +6,24 @@ Every client event is answered with one ack object, `{"ok": true, ...}` or
 import logging
 from functools import wraps
 
-from flask import current_app, request
+from flask import current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import accounts, calls, links, matching, messages, presence, realtime, rooms, schemas
+from . import accounts, calls, limits, links, matching, messages, presence, realtime, rooms, schemas
 from .errors import DomainError, Unauthorized
 from .extensions import db, socketio
 
 log = logging.getLogger(__name__)
 
 
-def _answer(event, schema):
-    """Register a handler that receives (user_id, payload) and returns the ack's fields."""
+def _answer(event, schema, limit=None):
+    """Register a handler that receives (user_id, payload) and returns the ack's fields.
+
+    Every event counts against the person's RATE_EVENTS, and against `limit`'s
+    scope too when given, before its payload is even read.
+    """
 
     def register(handler):
         @wraps(handler)
@@ -27,6 +31,9 @@ def _answer(event, schema):
             try:
                 if not current_user.is_authenticated:
                     raise Unauthorized()
+                limits.check("EVENTS", current_user.id)
+                if limit:
+                    limits.check(limit, current_user.id)
                 result = handler(current_user.id, schemas.parse(schema, payload))
                 return {"ok": True, **(result or {})}
             except DomainError as error:
@@ -54,8 +61,14 @@ def on_connect(auth=None):
             login_user(user)
     if user is None:
         raise ConnectionRefusedError("unauthorized", {"code": "unauthorized", "message": _("Please sign in.")})
+    try:
+        came_online = presence.socket_connected(request.sid, user.id, current_app.config["WORKER_ID"],
+                                                session.get("login_id"))
+    except DomainError as error:
+        db.session.rollback()
+        raise ConnectionRefusedError(error.code, error.to_wire()) from None
     join_room(realtime.user_room(user.id))
-    if presence.socket_connected(request.sid, user.id, current_app.config["WORKER_ID"]):
+    if came_online:
         realtime.presence(user.id)
 
 
@@ -66,7 +79,7 @@ def on_disconnect(reason=None):
         presence.socket_disconnected(request.sid, current_user.id)
 
 
-@_answer("match:start", schemas.MatchStart)
+@_answer("match:start", schemas.MatchStart, limit="MATCH")
 def match_start(user_id, payload):
     """The person asks for a heart link; both people get `match:found` when paired."""
     state, result = matching.start(user_id, payload.code)
@@ -98,7 +111,7 @@ def room_leave(user_id, payload):
     return {"room": rooms.room_view(ended.room, user_id)}
 
 
-@_answer("message:send", schemas.MessageSend)
+@_answer("message:send", schemas.MessageSend, limit="MESSAGES")
 def message_send(user_id, payload):
     """A member sends; both members' other sockets get `message:new` (a duplicate is not re-sent)."""
     sent = messages.send(payload.room_id, user_id, payload.client_id, payload.kind,
@@ -152,7 +165,7 @@ def message_read(user_id, payload):
     return _mark(user_id, payload, read=True)
 
 
-@_answer("typing", schemas.Typing)
+@_answer("typing", schemas.Typing, limit="TYPING")
 def typing(user_id, payload):
     """A member starts or stops typing; only the partner gets `typing`."""
     realtime.typing(rooms.active_room_for_member(payload.room_id, user_id), user_id, payload.typing)
@@ -196,12 +209,19 @@ def call_hangup(user_id, payload):
     return {}
 
 
-@_answer("call:signal", schemas.CallSignal)
+@_answer("call:signal", schemas.CallSignal, limit="SIGNALS")
 def call_signal(user_id, payload):
     """WebRTC signalling, relayed to the other member's call tab only."""
     call, target_sid = calls.relay_target(payload.call_id, user_id, request.sid)
     realtime.call_signal(call, user_id, target_sid, payload.data)
     return {}
+
+
+@socketio.on("*")
+def on_unknown_event(event, *_args):
+    """An event this server does not know: logged, answered, never fatal."""
+    log.warning("unknown socket event %r from sid %s", str(event)[:64], request.sid)
+    return {"ok": False, "error": {"code": "bad_request", "message": _("Unknown event.")}}
 
 
 @socketio.on_error_default

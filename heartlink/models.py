@@ -31,6 +31,12 @@ class User(UserMixin, db.Model):
     # The one link this person is in right now; guarded by conditional updates
     # so that no person is ever put in two rooms.
     active_room_id = db.Column(db.String(36), index=True)
+    # Bumped when the password changes: every session cookie and token issued
+    # before then stops working (both carry the epoch they were issued under).
+    session_epoch = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+
+    def get_id(self):
+        return f"{self.id}:{self.session_epoch}"
 
     def to_dict(self):
         return {
@@ -221,6 +227,9 @@ class Connection(db.Model):
     sid = db.Column(db.String(64), primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     worker_id = db.Column(db.String(128), nullable=False, index=True)
+    # Which sign-in (browser session or token) opened the socket, so logging out
+    # closes exactly the sockets of that sign-in.
+    login_id = db.Column(db.String(64), index=True)
     connected_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
@@ -275,3 +284,24 @@ class Call(db.Model):
             "ended_at": iso(self.ended_at),
             "duration_ms": self.duration_ms(),
         }
+
+
+class Report(db.Model):
+    """A report for moderators, with a copy of the messages it is about: the copy
+    stays even if the link ends or the messages are deleted."""
+
+    __tablename__ = "reports"
+
+    id = db.Column(db.Integer, primary_key=True)
+    reporter_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    reported_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    room_id = db.Column(db.String(36), db.ForeignKey("rooms.id", ondelete="SET NULL"))
+    message_id = db.Column(db.Integer)
+    reason = db.Column(db.String(1000), nullable=False)
+    snapshot = db.Column(db.JSON, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+    def to_dict(self):
+        return {"id": self.id, "reporter_id": self.reporter_id, "reported_id": self.reported_id,
+                "room_id": self.room_id, "message_id": self.message_id, "reason": self.reason,
+                "snapshot": self.snapshot, "created_at": iso(self.created_at)}

@@ -8,18 +8,26 @@ rows are removed once it is stale (or at once when it starts again).
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, select, update
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, exists, func, select, update
 
 from .database import write_transaction
+from .errors import RateLimited
+from .extensions import db
 from .models import Connection, MatchTicket, User, Worker, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def socket_connected(sid, user_id, worker_id):
+def socket_connected(sid, user_id, worker_id, login_id=None):
     """Record a socket. Returns True when this makes the person online."""
     with write_transaction() as session:
-        session.add(Connection(sid=sid, user_id=user_id, worker_id=worker_id))
+        open_sockets = session.execute(
+            select(func.count()).select_from(Connection).where(Connection.user_id == user_id)).scalar()
+        if open_sockets >= current_app.config["MAX_SOCKETS_PER_USER"]:
+            raise RateLimited(_l("Too many open tabs; close one and try again."))
+        session.add(Connection(sid=sid, user_id=user_id, worker_id=worker_id, login_id=login_id))
         came_online = session.execute(
             update(User).where(User.id == user_id, User.online.is_(False)).values(online=True, last_seen=utcnow())
         ).rowcount == 1
@@ -30,6 +38,14 @@ def socket_disconnected(sid, user_id):
     with write_transaction() as session:
         session.execute(delete(Connection).where(Connection.sid == sid))
         session.execute(update(User).where(User.id == user_id).values(last_seen=utcnow()))
+
+
+def sockets_of(user_id, login_id=None):
+    """The sids of a person's open sockets (of one sign-in, if given), on every worker."""
+    query = select(Connection.sid).where(Connection.user_id == user_id)
+    if login_id is not None:
+        query = query.where(Connection.login_id == login_id)
+    return db.session.execute(query).scalars().all()
 
 
 def went_offline(grace_seconds, now=None):

@@ -103,3 +103,21 @@ def presence(user_id):
     ).scalars().all()
     payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
     _emit("presence", payload, partners)
+
+
+def disconnect_sockets(sids):
+    """Close sockets wherever they are: the server forwards the request to the
+    worker that holds each one when a message queue is configured."""
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")
+
+
+def close_stalled_sockets(max_queued):
+    """Close this worker's sockets that stopped reading: their unsent packets pile up
+    without bound otherwise. Returns how many were closed."""
+    stalled = [eio_sid for eio_sid, sock in list(socketio.server.eio.sockets.items())
+               if sock.queue.qsize() > max_queued]
+    for eio_sid in stalled:
+        log.warning("closing socket %s: %d packets unread", eio_sid, socketio.server.eio.sockets[eio_sid].queue.qsize())
+        socketio.server.eio.disconnect(eio_sid)
+    return len(stalled)

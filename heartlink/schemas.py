@@ -79,6 +79,11 @@ class CallSignal(CallRef):
     data: dict
 
 
+class ReportBody(RoomRef):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    message_id: Optional[MessageRef] = None
+
+
 class HistoryQuery(Payload):
     # Query strings arrive as text, so this one schema converts.
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)

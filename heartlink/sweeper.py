@@ -40,6 +40,7 @@ def sweep(beat=True):
         presence.worker_beat(config["WORKER_ID"], config["WORKER_STALE_AFTER"])
     for user_id in matching.expire_waiting():
         realtime.match_timeout(user_id)
+    realtime.close_stalled_sockets(config["MAX_QUEUED_PACKETS"])
     for finished in calls.expire_ringing():
         realtime.call_finished(*finished)
     for user_id in presence.went_offline(config["PRESENCE_GRACE"]):

@@ -185,10 +185,10 @@ class LiveServer:
         response.raise_for_status()
         return response.json()["token"]
 
-    def connect(self, username, **kwargs):
+    def connect(self, username, token=None, **kwargs):
         """A python-socketio client over websocket, signed in with a bearer token."""
         client = EventClient()
-        client.connect(self.url, auth={"token": self.token(username)}, **kwargs)
+        client.connect(self.url, auth={"token": token or self.token(username)}, **kwargs)
         return client
 
     def close(self):

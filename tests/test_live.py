@@ -4,9 +4,19 @@ import threading
 import time
 import uuid
 
+import pytest
 import socketio as socketio_client
 
+from conftest import LiveServer
 from test_transport import _matched
+
+
+@pytest.fixture
+def busy_server(db_path, tmp_path):
+    """A live server whose message limit leaves room for these bursts (limits are tested elsewhere)."""
+    server = LiveServer(db_path, tmp_path, HEARTLINK_RATE_MESSAGES="1000/10", HEARTLINK_RATE_EVENTS="2000/10")
+    yield server
+    server.close()
 
 
 def _send(client, room_id, text, client_id=None, timeout=10):
@@ -74,13 +84,13 @@ def test_presence_goes_offline_after_the_grace_period_and_a_reload_does_not_flic
         client.disconnect()
 
 
-def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(live_server):
-    a, b, room_id = _matched(live_server)
+def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(busy_server):
+    a, b, room_id = _matched(busy_server)
     _send(a, room_id, "before")
     last_seq = b.wait_for("message:new")["message"]["seq"]
     b.disconnect()
     sent = [_send(a, room_id, f"missed {index}")["message"] for index in range(20)]
-    b = live_server.connect("bob")
+    b = busy_server.connect("bob")
     caught_up = b.ask("room:join", {"room_id": room_id, "since_seq": last_seq})
     assert [m["id"] for m in caught_up["messages"]] == [m["id"] for m in sent]
     assert [m["seq"] for m in caught_up["messages"]] == list(range(last_seq + 1, last_seq + 21))
@@ -89,13 +99,13 @@ def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(live_s
         client.disconnect()
 
 
-def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(live_server):
-    a, b, room_id = _matched(live_server)
+def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(busy_server):
+    a, b, room_id = _matched(busy_server)
     outbox = [(str(uuid.uuid4()), f"message {index}") for index in range(20)]
     for client_id, text in outbox:
         _send(a, room_id, text, client_id)  # stored; pretend the acks never arrived
     a.disconnect()
-    a = live_server.connect("alice")
+    a = busy_server.connect("alice")
     resent = [_send(a, room_id, text, client_id) for client_id, text in outbox]
     assert all(ack["duplicate"] for ack in resent)
     history = b.ask("room:join", {"room_id": room_id, "since_seq": 0})["messages"]
@@ -105,10 +115,10 @@ def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(li
         client.disconnect()
 
 
-def test_a_server_killed_mid_conversation_keeps_every_acked_message(live_server):
+def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server):
     """SIGKILL while alice is sending; after a restart the clients resend what was not
     acked, with the same client_ids. Nothing acked is lost; nothing is stored twice."""
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = _matched(busy_server)
     planned = [(str(uuid.uuid4()), f"line {index}") for index in range(60)]
     acked, unacked = [], []
     killed = threading.Event()
@@ -128,13 +138,13 @@ def test_a_server_killed_mid_conversation_keeps_every_acked_message(live_server)
     talker.start()
     while len(acked) < 20:
         time.sleep(0.005)
-    live_server.kill()
+    busy_server.kill()
     killed.set()
     talker.join()
     assert 20 <= len(acked) < len(planned)
 
-    live_server.start()
-    a, b = live_server.connect("alice"), live_server.connect("bob")
+    busy_server.start()
+    a, b = busy_server.connect("alice"), busy_server.connect("bob")
     resent = [_send(a, room_id, text, client_id) for client_id, text in unacked]
     assert all(ack["ok"] for ack in resent)
     history = b.ask("room:join", {"room_id": room_id, "since_seq": 0})["messages"]

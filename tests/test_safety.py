@@ -1,0 +1,293 @@
+"""Safety: block, report, rate limits, who may touch what, sessions, headers."""
+import re
+import time
+import uuid
+
+import pytest
+import requests
+import socketio as socketio_client
+
+import media_samples as samples
+from conftest import PASSWORD, AuthActions, EventClient, LiveServer
+from heartlink import create_app, matching
+from heartlink.extensions import db, socketio
+from heartlink.models import Attachment, Block, Call, Message, Reaction, Report, Room, RoomMember, User
+from test_transport import _matched
+
+
+# --- who may touch what ----------------------------------------------------------------------
+
+def _state(app):
+    """Everything a stranger's request could change."""
+    with app.app_context():
+        return (
+            [(r.id, r.status, r.last_seq, r.active_call_id) for r in db.session.query(Room).order_by(Room.id)],
+            [(m.room_id, m.user_id, m.delivered_seq, m.read_seq) for m in db.session.query(RoomMember)],
+            [(m.id, m.text, m.deleted, m.edited_at) for m in db.session.query(Message).order_by(Message.id)],
+            [(r.message_id, r.user_id, r.emoji) for r in db.session.query(Reaction)],
+            [(c.id, c.state) for c in db.session.query(Call)],
+            db.session.query(Attachment).count(), db.session.query(Report).count(),
+        )
+
+
+def test_a_stranger_is_forbidden_every_event_and_endpoint_and_nothing_changes(app, sock):
+    alice, bob, eve = sock("alice"), sock("bob"), sock("eve")
+    alice.emit("match:start", {}, callback=True)
+    room_id = bob.emit("match:start", {}, callback=True)["room"]["id"]
+    message = alice.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "mine"},
+                         callback=True)["message"]
+    call_id = alice.emit("call:invite", {"room_id": room_id, "media": "video"}, callback=True)["call_id"]
+    http = {name: app.test_client() for name in ("alice", "eve")}
+    for name, client in http.items():
+        AuthActions(client).login(name)
+    token = AuthActions(http["alice"]).csrf_token()
+    picture = http["alice"].post(f"/api/rooms/{room_id}/attachments", headers={"X-CSRFToken": token},
+                                 data={"kind": "image", "file": (__import__("io").BytesIO(samples.png()), "p.png")},
+                                 content_type="multipart/form-data").get_json()
+    before = _state(app)
+
+    ref = {"room_id": room_id}
+    on_message = {**ref, "message_id": message["id"]}
+    events = [
+        ("room:join", {**ref, "since_seq": 0}), ("room:leave", ref),
+        ("message:send", {**ref, "client_id": str(uuid.uuid4()), "text": "x"}),
+        ("message:delivered", {**ref, "up_to_seq": 1}), ("message:read", {**ref, "up_to_seq": 1}),
+        ("message:edit", {**on_message, "text": "changed"}), ("message:delete", on_message),
+        ("message:react", {**on_message, "emoji": "😀"}), ("typing", {**ref, "typing": True}),
+        ("call:invite", {**ref, "media": "audio"}), ("call:accept", {"call_id": call_id}),
+        ("call:decline", {"call_id": call_id}), ("call:cancel", {"call_id": call_id}),
+        ("call:hangup", {"call_id": call_id}), ("call:signal", {"call_id": call_id, "data": {"sdp": "x"}}),
+    ]
+    for event, payload in events:
+        ack = eve.emit(event, payload, callback=True)
+        assert ack["ok"] is False and ack["error"]["code"] == "forbidden", (event, ack)
+
+    eve_token = AuthActions(http["eve"]).csrf_token()
+    endpoints = [
+        ("get", f"/api/rooms/{room_id}/messages", {}),
+        ("post", f"/api/rooms/{room_id}/attachments",
+         {"data": {"kind": "file", "file": (__import__("io").BytesIO(b"x"), "x.txt")},
+          "content_type": "multipart/form-data"}),
+        ("get", picture["url"], {}), ("get", picture["thumb_url"], {}),
+        ("post", "/api/reports", {"json": {"room_id": room_id, "reason": "spam"}}),
+    ]
+    for method, url, kwargs in endpoints:
+        response = getattr(http["eve"], method)(url, headers={"X-CSRFToken": eve_token}, **kwargs)
+        assert response.status_code == 403, (method, url, response.status_code)
+        assert response.get_json()["error"]["code"] == "forbidden"
+    assert [e for e in eve.get_received() if e["name"] in ("message:new", "message:updated", "receipt")] == []
+    assert _state(app) == before
+
+
+def test_only_the_author_may_edit_or_delete_and_reactions_toggle(sock):
+    alice, bob = sock("alice"), sock("bob")
+    alice.emit("match:start", {}, callback=True)
+    room_id = bob.emit("match:start", {}, callback=True)["room"]["id"]
+    sent = alice.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "hi"},
+                      callback=True)["message"]
+    target = {"room_id": room_id, "message_id": sent["id"]}
+    assert bob.emit("message:edit", {**target, "text": "bob was here"}, callback=True)["error"]["code"] == "forbidden"
+    assert bob.emit("message:delete", target, callback=True)["error"]["code"] == "forbidden"
+    edited = alice.emit("message:edit", {**target, "text": "hello"}, callback=True)["message"]
+    assert edited["text"] == "hello" and edited["edited_at"]
+    reacted = bob.emit("message:react", {**target, "emoji": "❤️"}, callback=True)["message"]
+    assert list(reacted["reactions"]) == ["❤️"]
+    assert bob.emit("message:react", {**target, "emoji": "abc"}, callback=True)["error"]["code"] == "bad_request"
+    assert bob.emit("message:react", {**target, "emoji": "❤️"}, callback=True)["message"]["reactions"] == {}
+    updates = [e["args"][0]["message"] for e in alice.get_received() if e["name"] == "message:updated"]
+    assert [u["text"] for u in updates][-1] == "hello" and len(updates) == 3
+    gone = alice.emit("message:delete", target, callback=True)["message"]
+    assert gone["deleted"] and gone["text"] is None
+
+
+# --- block and report ------------------------------------------------------------------------
+
+def _bearer(client, name):
+    token = client.post("/api/token", json={"username": name, "password": PASSWORD}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_blocking_ends_the_link_at_once_and_keeps_the_two_apart(app, sock, client):
+    alice, bob = sock("alice"), sock("bob")
+    alice.emit("match:start", {}, callback=True)
+    room = bob.emit("match:start", {}, callback=True)["room"]
+    bob_id = next(m["id"] for m in room["members"] if m["username"] == "bob")
+    bob.get_received()
+    blocked = client.post(f"/api/users/{bob_id}/block", headers=_bearer(client, "alice"))
+    assert blocked.status_code == 200 and [b["username"] for b in blocked.get_json()["blocked"]] == ["bob"]
+    ended = [e["args"][0] for e in bob.get_received() if e["name"] == "room:ended"]
+    assert ended and ended[0]["reason"] == "blocked"
+    alice.emit("match:start", {}, callback=True)
+    assert bob.emit("match:start", {}, callback=True)["state"] == "waiting"
+    assert client.post("/api/users/999/block", headers=_bearer(client, "alice")).status_code == 404
+    unblocked = client.delete(f"/api/users/{bob_id}/block", headers=_bearer(client, "alice"))
+    assert unblocked.get_json()["blocked"] == []
+    with app.app_context():
+        assert db.session.query(Block).count() == 0
+
+
+def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runner):
+    alice, bob = sock("alice"), sock("bob")
+    alice.emit("match:start", {}, callback=True)
+    room_id = bob.emit("match:start", {}, callback=True)["room"]["id"]
+    rude = bob.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "rude words"},
+                    callback=True)["message"]
+    filed = client.post("/api/reports", headers=_bearer(client, "alice"),
+                        json={"room_id": room_id, "reason": "insults", "message_id": rude["id"]})
+    assert filed.status_code == 201
+    bad = client.post("/api/reports", headers=_bearer(client, "alice"), json={"room_id": room_id, "reason": ""})
+    assert bad.status_code == 400
+    bob.emit("message:delete", {"room_id": room_id, "message_id": rude["id"]}, callback=True)
+    alice.emit("room:leave", {"room_id": room_id}, callback=True)
+    with app.app_context():
+        report = db.session.query(Report).one()
+        assert report.reason == "insults" and report.snapshot["messages"][0]["text"] == "rude words"
+    listing = runner.invoke(args=["reports", "list"]).output
+    assert "insults" in listing and "rude words" in listing
+
+
+# --- rate limits -----------------------------------------------------------------------------
+
+def test_a_flood_gets_rate_limited_stays_connected_and_the_partner_keeps_chatting(live_server):
+    a, b, room_id = _matched(live_server)
+    limit = 30  # HEARTLINK_RATE_MESSAGES default: 30 per 10 s
+    acks = [a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": f"spam {i}"})
+            for i in range(10 * limit)]
+    limited = [ack for ack in acks if not ack["ok"]]
+    assert sum(ack["ok"] for ack in acks) == limit
+    assert limited and all(ack["error"]["code"] == "rate_limited" and ack["error"]["retry_after"] >= 1
+                           for ack in limited)
+    assert a.connected
+    reply = b.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "still here"})
+    assert reply["ok"]
+    assert a.wait_for("message:new", lambda m: m["message"]["text"] == "still here")
+    # Past RATE_EVENTS too, any further event is refused until the window ends; still connected.
+    assert a.ask("room:join", {"room_id": room_id})["error"]["code"] == "rate_limited" and a.connected
+    for client in (a, b):
+        client.disconnect()
+
+
+def test_login_attempts_are_limited_per_account(app, client, auth, make_user):
+    make_user("alice")
+    statuses = [auth.login("alice", "wrong-password").status_code for _ in range(12)]
+    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+    assert auth.login("alice").status_code == 429  # even the right password waits
+
+
+def test_token_requests_are_limited(client, make_user):
+    make_user("alice")
+    codes = [client.post("/api/token", json={"username": "alice", "password": "nope-nope"}).status_code
+             for _ in range(11)]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+    assert client.post("/api/token", json={"username": "alice"}).get_json()["error"]["code"] == "rate_limited"
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+def _browser_session(server, username):
+    """A requests session signed in through the login form, like a browser."""
+    http = requests.Session()
+    page = http.get(server.url + "/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    http.post(server.url + "/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    # Signing in starts a new session, and with it a new CSRF token.
+    page = http.get(server.url + "/login").text
+    return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _await(condition, timeout=5):
+    """Poll a condition set by a client callback (the disconnect event has no ack to await)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _cookie_socket(server, http):
+    client = EventClient()
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    client.connect(server.url, headers={"Cookie": cookie})
+    return client
+
+
+def test_logging_out_closes_that_sign_ins_sockets_at_once(live_server):
+    live_server.make_user("alice")
+    http, token = _browser_session(live_server, "alice")
+    tab = _cookie_socket(live_server, http)
+    elsewhere = live_server.connect("alice")  # another device, signed in with a token
+    gone = []
+    tab.on("disconnect", lambda *args: gone.append(True))
+    http.post(live_server.url + "/logout", data={"csrf_token": token})
+    _await(lambda: gone)
+    assert not tab.connected
+    assert elsewhere.connected and elsewhere.ask("match:cancel")["ok"]
+    elsewhere.disconnect()
+
+
+def test_changing_the_password_closes_every_socket_and_voids_old_tokens(live_server):
+    live_server.make_user("alice")
+    http, token = _browser_session(live_server, "alice")
+    old_token = live_server.token("alice")
+    device = live_server.connect("alice")
+    gone = []
+    device.on("disconnect", lambda *args: gone.append(True))
+    changed = http.post(live_server.url + "/settings/password", allow_redirects=False, data={
+        "csrf_token": token, "current_password": PASSWORD, "new_password": "a-brand-new-secret"})
+    assert changed.status_code == 302
+    _await(lambda: gone)
+    refused = EventClient()
+    with pytest.raises(socketio_client.exceptions.ConnectionError):
+        refused.connect(live_server.url, auth={"token": old_token})
+    assert requests.get(live_server.url + "/api/me", headers={"Authorization": f"Bearer {old_token}"}).status_code == 401
+    assert http.get(live_server.url + "/api/me").status_code == 200  # this browser stays signed in
+
+
+def test_sockets_per_person_are_capped(live_server):
+    live_server.make_user("alice")
+    token = live_server.token("alice")
+    tabs = [live_server.connect("alice", token) for _ in range(10)]
+    refused = []
+    extra = EventClient()
+    extra.on("connect_error", lambda data: refused.append(data))
+    with pytest.raises(socketio_client.exceptions.ConnectionError):
+        extra.connect(live_server.url, auth={"token": token})
+    assert refused[0]["data"]["code"] == "rate_limited"
+    tabs[0].disconnect()
+    again = live_server.connect("alice", token)
+    assert again.connected
+    for tab in tabs[1:] + [again]:
+        tab.disconnect()
+
+
+def test_a_foreign_origin_with_a_valid_session_is_refused(live_server):
+    live_server.make_user("alice")
+    http, _token = _browser_session(live_server, "alice")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    hijack = socketio_client.Client(reconnection=False)
+    with pytest.raises(socketio_client.exceptions.ConnectionError):
+        hijack.connect(live_server.url, transports=["websocket"], wait_timeout=5,
+                       headers={"Cookie": cookie, "Origin": "http://evil.example"})
+    polling = requests.get(live_server.url + "/socket.io/?EIO=4&transport=polling",
+                           headers={"Cookie": cookie, "Origin": "http://evil.example"})
+    assert polling.status_code == 400
+    same_site = requests.get(live_server.url + "/socket.io/?EIO=4&transport=polling",
+                             headers={"Cookie": cookie, "Origin": live_server.url})
+    assert same_site.status_code == 200
+
+
+# --- headers and secrets ---------------------------------------------------------------------
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_app_refuses_to_start_in_production_without_a_secret_key():
+    from config import Config
+
+    production = type("Production", (Config,), {"ENV_NAME": "production", "SECRET_KEY": None})
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(production)
