@@ -1,5 +1,11 @@
-// Translated strings rendered by the server into <script type="application/json" id="i18n">.
-const strings = JSON.parse(document.getElementById("i18n")?.textContent || "{}");
+// Translated strings rendered by the server into <script type="application/json" data-i18n>
+// blocks (one per part of the page: chat, calls, safety …), merged into one table.
+const strings = Object.assign(
+  {},
+  ...[...document.querySelectorAll('script[type="application/json"][data-i18n]')].map((block) =>
+    JSON.parse(block.textContent || "{}"),
+  ),
+);
 
 export const locale = document.documentElement.lang || "en";
 
