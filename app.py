@@ -13,6 +13,9 @@ elif os.environ.get("HEARTLINK_ASYNC_MODE") == "gevent":
     from gevent import monkey
 
     monkey.patch_all()
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()  # PostgreSQL waits yield to other greenlets (eventlet does this itself)
 
 from heartlink import create_app  # noqa: E402
 from heartlink.server import serve  # noqa: E402

@@ -25,6 +25,15 @@ def _list(name):
     return [item.strip() for item in value.split(",") if item.strip()] or None
 
 
+def _database_url(url):
+    """PostgreSQL through psycopg2, which eventlet greens (SQLAlchemy 2.1 would pick psycopg 3,
+    whose C wait loop blocks the whole server)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 def _rate(name, default):
     """A limit written "N/W": at most N per W seconds."""
     count, seconds = os.environ.get(name, default).split("/")
@@ -48,10 +57,12 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY") or (
         _development_secret() if ENV_NAME == "development" else None
     )
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
+    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heartlink.db'}"
-    )
+    ))
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    # The queue's channel; deployments sharing one Redis keep apart by it (rate counters too).
+    SOCKETIO_CHANNEL = os.environ.get("HEARTLINK_SOCKETIO_CHANNEL", "heartlink")
     ASYNC_MODE = os.environ.get("HEARTLINK_ASYNC_MODE", "eventlet")
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = _int("PORT", 5000)

@@ -35,15 +35,16 @@ class MemoryCounter:
 
 
 class RedisCounter:
-    def __init__(self, url):
+    def __init__(self, url, namespace):
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=2)
+        self._namespace = namespace
 
     def hit(self, key, window):
         now = time.time()
         bucket = int(now // window)
-        name = f"heartlink:rate:{key}:{bucket}"
+        name = f"{self._namespace}:rate:{key}:{bucket}"
         pipe = self._redis.pipeline()
         pipe.incr(name)
         pipe.expire(name, int(window) + 1)
@@ -53,7 +54,8 @@ class RedisCounter:
 
 def init_app(app):
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
-    app.extensions["heartlink_limits"] = RedisCounter(queue) if queue.startswith("redis") else MemoryCounter()
+    app.extensions["heartlink_limits"] = (
+        RedisCounter(queue, app.config["SOCKETIO_CHANNEL"]) if queue.startswith("redis") else MemoryCounter())
 
 
 def check(scope, who):

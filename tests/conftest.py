@@ -15,7 +15,7 @@ import pytest
 import requests
 import socketio as socketio_client
 
-from config import BASE_DIR, TestConfig
+from config import BASE_DIR, TestConfig, _database_url
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
 
@@ -125,10 +125,11 @@ def _free_port():
 
 
 class LiveServer:
-    """`python app.py` on a free port over a copy of the migrated schema."""
+    """`python app.py` on a free port: over a copy of the migrated SQLite schema (a path),
+    or any database URL whose schema is already migrated."""
 
-    def __init__(self, db_path, tmp_path, **settings):
-        self.db_path = db_path
+    def __init__(self, database, tmp_path, **settings):
+        self.database_url = database if isinstance(database, str) else f"sqlite:///{database}"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"server-{self.port}.log"
@@ -136,7 +137,7 @@ class LiveServer:
             **os.environ,
             "HEARTLINK_ENV": "production",
             "SECRET_KEY": secrets.token_hex(16),
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": self.database_url,
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "HEARTLINK_UPLOAD_DIR": str(tmp_path / "uploads"),
@@ -145,7 +146,8 @@ class LiveServer:
             "HEARTLINK_SWEEP_INTERVAL": "0.2",
             **{key: str(value) for key, value in settings.items()},
         }
-        self._app = create_app(_config_for(db_path))
+        self._app = create_app(type("LiveConfig", (TestConfig,), {
+            "SQLALCHEMY_DATABASE_URI": _database_url(self.database_url)}))
         self.process = None
         self.start()
 
