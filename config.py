@@ -69,6 +69,8 @@ class Config:
     # Names this process's sockets in the database; stable across restarts so a
     # restarted worker forgets the sockets it had before.
     WORKER_ID = os.environ.get("HEARTLINK_WORKER_ID") or f"{socket.gethostname()}:{PORT}"
+    # How many reverse proxies stand in front (their X-Forwarded-* headers are trusted).
+    PROXY_COUNT = _int("HEARTLINK_PROXY_COUNT", 0)
     MAX_CONNECTIONS = _int("HEARTLINK_MAX_CONNECTIONS", 10000)
     UPLOAD_DIR = os.environ.get("HEARTLINK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     ALLOWED_ORIGINS = _list("HEARTLINK_ALLOWED_ORIGINS")

@@ -5,6 +5,7 @@ import warnings
 from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
@@ -33,6 +34,10 @@ def create_app(config_class=Config):
         raise RuntimeError("SECRET_KEY is not set; Heart Link will not start without one outside development.")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
 
+    if app.config["PROXY_COUNT"]:
+        # Behind a proxy, the client's address (per-address limits) comes from X-Forwarded-For.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)

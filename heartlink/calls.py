@@ -16,13 +16,13 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from .database import write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
 from .messages import append_in
-from .models import Call, Room, utcnow
+from .models import Call, Connection, Room, utcnow
 from .rooms import active_room_for_member
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,31 @@ def expire_ringing(now=None):
         except Conflict:
             pass  # answered, or another worker got there first
     return finished
+
+
+def end_abandoned():
+    """Calls whose ringing or talking tab is gone (closed, reloaded, or its worker died)
+    end as if that person hung up. Returns (call, record) pairs."""
+    live_sids = select(Connection.sid)
+    abandoned = db.session.execute(
+        select(Call).where(Call.state.in_(RELAYABLE), or_(
+            Call.caller_sid.not_in(live_sids),
+            and_(Call.state == "accepted", Call.callee_sid.not_in(live_sids)),
+        )).limit(200)
+    ).scalars().all()
+    finished = []
+    for call in abandoned:
+        gone = call.caller_id if call.caller_sid not in _live(call) else call.callee_id
+        try:
+            finished.append(hang_up(call.id, gone))
+        except Conflict:
+            pass  # finished meanwhile
+    return finished
+
+
+def _live(call):
+    sids = [sid for sid in (call.caller_sid, call.callee_sid) if sid]
+    return set(db.session.execute(select(Connection.sid).where(Connection.sid.in_(sids))).scalars())
 
 
 def end_for_link(room_id, by):

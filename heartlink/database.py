@@ -8,7 +8,7 @@ emit happens after it has committed.
 import sqlite3
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
@@ -54,3 +54,14 @@ def write_transaction():
     except BaseException:
         session.rollback()
         raise
+
+
+def serialise(session, name):
+    """Make transactions that call this with the same name run one at a time.
+
+    SQLite write transactions already do (BEGIN IMMEDIATE). On PostgreSQL a
+    transaction-scoped advisory lock does, released at commit or rollback; each
+    statement after it sees what the previous holder committed.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})

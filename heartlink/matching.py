@@ -1,11 +1,13 @@
 """Matching: the queue of people looking for a heart link, and pairing them.
 
 The queue is the `match_tickets` table, so every worker sees the same queue.
-Pairing is made safe against races by two conditional writes inside one
-transaction: claiming the partner's ticket (a delete that must remove exactly
-one row) and setting both people's active room (an update that must change
-exactly two rows, those with no active room). If either finds the world has
-moved, the transaction is rolled back and pairing is tried again.
+Pairing transactions run one at a time (database.serialise): two people who ask
+at the same moment on two workers find each other instead of both waiting.
+Inside, two conditional writes guard the result: claiming the partner's ticket
+(a delete that must remove exactly one row) and setting both people's active
+room (an update that must change exactly two rows, those with no active room).
+If either finds the world has moved, the transaction is rolled back and pairing
+is tried again.
 """
 import logging
 import uuid
@@ -15,7 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, or_, select, update
 
-from .database import write_transaction
+from .database import serialise, write_transaction
 from .errors import Conflict
 from .extensions import db
 from .models import Block, MatchTicket, Room, RoomMember, User, utcnow
@@ -43,6 +45,7 @@ def start(user_id, code=None):
 
 
 def _pair_or_wait(session, user_id, code):
+    serialise(session, "heartlink-matching")
     now = utcnow()
     active_room_id = session.execute(select(User.active_room_id).where(User.id == user_id)).scalar()
     if active_room_id:

@@ -84,6 +84,7 @@ class Room(db.Model):
             "end_reason": self.end_reason,
             "last_seq": self.last_seq,
             "unread": unread,
+            "active_call_id": self.active_call_id,
         }
 
 

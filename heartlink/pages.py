@@ -16,6 +16,14 @@ bp = Blueprint("pages", __name__)
 _VENDOR = {
     "socket.io.esm.min.js": BASE_DIR / "node_modules/socket.io-client/dist",
     "socket.io.esm.min.js.map": BASE_DIR / "node_modules/socket.io-client/dist",
+    # The emoji picker and its data (never its default CDN): static/js/views/emoji.js.
+    **{name: BASE_DIR / "node_modules" for name in (
+        "emoji-picker-element/picker.js", "emoji-picker-element/picker.js.map",
+        "emoji-picker-element/database.js", "emoji-picker-element/database.js.map",
+        "emoji-picker-element/i18n/zh_CN.js",
+        "emoji-picker-element-data/en/emojibase/data.json",
+        "emoji-picker-element-data/zh/emojibase/data.json",
+    )},
 }
 
 

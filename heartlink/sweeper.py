@@ -1,7 +1,7 @@
 """The sweeper: a background task in every worker for what happens with time.
 
-Waiting that expires, people whose last socket closed past the grace period,
-and workers that stopped beating. Each step claims its rows with conditional
+Waiting that expires, calls that ring too long or whose tab is gone, people
+whose last socket closed past the grace period, and workers that stopped beating. Each step claims its rows with conditional
 writes, so several workers sweeping at once report each event exactly once.
 """
 import logging
@@ -41,7 +41,7 @@ def sweep(beat=True):
     for user_id in matching.expire_waiting():
         realtime.match_timeout(user_id)
     realtime.close_stalled_sockets(config["MAX_QUEUED_PACKETS"])
-    for finished in calls.expire_ringing():
+    for finished in calls.expire_ringing() + calls.end_abandoned():
         realtime.call_finished(*finished)
     for user_id in presence.went_offline(config["PRESENCE_GRACE"]):
         realtime.presence(user_id)

@@ -127,3 +127,19 @@ def test_an_unanswered_call_becomes_missed_after_the_ring_timeout(db_path, tmp_p
         b.disconnect()
     finally:
         server.close()
+
+
+def test_a_call_whose_tab_closes_ends(db_path, tmp_path):
+    server = LiveServer(db_path, tmp_path)
+    try:
+        a, b, room_id = _matched(server)
+        call_id = a.ask("call:invite", {"room_id": room_id, "media": "audio"})["call_id"]
+        assert b.ask("call:accept", {"call_id": call_id})["ok"]
+        assert b.ask("room:join", {"room_id": room_id})["room"]["active_call_id"] == call_id
+        a.disconnect()  # the caller's tab is gone mid-call
+        ended = b.wait_for("call:state", lambda s: s["state"] == "ended", timeout=10)
+        assert ended["call_id"] == call_id
+        assert b.ask("room:join", {"room_id": room_id})["room"]["active_call_id"] is None
+        b.disconnect()
+    finally:
+        server.close()
