@@ -156,3 +156,17 @@ def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server)
           f"resent={len(unacked)} stored={len(history)} lost=0 duplicated={len(history) - len(by_client)}")
     for client in (a, b):
         client.disconnect()
+
+
+def test_after_a_restart_nobody_stays_online_who_did_not_come_back(live_server):
+    a, b, room_id = _matched(live_server)
+    bob_id = next(m["id"] for m in a.ask("room:join", {"room_id": room_id})["room"]["members"]
+                  if m["username"] == "bob")
+    live_server.kill()
+    live_server.start()
+    a = live_server.connect("alice")  # alice comes back; bob does not
+    offline = a.wait_for("presence", lambda p: p["user_id"] == bob_id and not p["online"], timeout=10)
+    assert offline["last_seen"]
+    members = a.ask("room:join", {"room_id": room_id})["room"]["members"]
+    assert {m["username"]: m["online"] for m in members} == {"alice": True, "bob": False}
+    a.disconnect()
