@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := heartlink
 
-.PHONY: run test setup deps frontend translations db browser clean
+.PHONY: run test setup deps frontend translations messages db browser bench clean
 
 run: setup db
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
@@ -30,6 +30,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 translations: deps
 	$(BIN)/pybabel compile --use-fuzzy -d translations -f >/dev/null
 
+# After changing user-visible strings: refresh the catalogue template and the translations.
+messages: deps
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".* ._ node_modules .venv" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
+
 db: deps
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask db upgrade
 
@@ -38,6 +43,10 @@ browser:
 	@test -x /usr/bin/chromium || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will skip)"; fi; }
+
+# The real workload over real sockets: send->ack and send->partner latency, throughput.
+bench: setup
+	$(BIN)/python bench/chat_bench.py --pairs 20 --messages 50
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -12,6 +12,10 @@ export async function postJSON(url, body) {
   return send("POST", url, body);
 }
 
+export async function deleteJSON(url) {
+  return send("DELETE", url);
+}
+
 async function send(method, url, body) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") {

@@ -4,10 +4,15 @@ import { getJSON } from "./api.js";
 import { t } from "./i18n.js";
 import { connect } from "./socket.js";
 import { createStore } from "./store.js";
+import { mountLive } from "./live.js";
 import { paintAvatar } from "./views/dom.js";
+import { mountCalls } from "./views/call.js";
 import { mountChat } from "./views/chat.js";
+import { composeIntent, mountComposerMedia } from "./views/composer_media.js";
 import { mountLobby } from "./views/lobby.js";
+import { mountMessageContent } from "./views/message_content.js";
 import { mountRooms } from "./views/rooms.js";
+import { mountSafety } from "./views/safety.js";
 
 const root = document.getElementById("app");
 const config = root.dataset;
@@ -76,7 +81,25 @@ const actions = {
   },
 
   send(roomId, text) {
-    deliver(store.queueSend(roomId, text));
+    const { replyTo, editing } = composeIntent(roomId); // static/js/views/composer_media.js
+    if (editing) actions.editMessage(editing, text);
+    else deliver(store.queueSend(roomId, text, replyTo ? { reply_to: replyTo.id } : {}));
+  },
+
+  // --- rich messages: attachments, reactions, edit, delete (views/message_content.js) ---
+  sendAttachment(roomId, attachment, replyTo = null) {
+    deliver(store.queueSend(roomId, null, {
+      kind: attachment.kind, attachment_id: attachment.id, attachment, ...(replyTo && { reply_to: replyTo }),
+    }));
+  },
+  react(message, emoji) {
+    changeMessage("message:react", { room_id: message.room_id, message_id: message.id, emoji });
+  },
+  editMessage(message, text) {
+    changeMessage("message:edit", { room_id: message.room_id, message_id: message.id, text });
+  },
+  deleteMessage(message) {
+    changeMessage("message:delete", { room_id: message.room_id, message_id: message.id });
   },
 
   retry(roomId, clientId) {
@@ -104,10 +127,20 @@ async function deliver(entry) {
   try {
     const ack = await socket.request("message:send", {
       room_id: entry.room_id, client_id: entry.client_id, kind: entry.kind, text: entry.text,
+      ...(entry.attachment_id && { attachment_id: entry.attachment_id }), ...(entry.reply_to && { reply_to: entry.reply_to }),
     });
     store.received(ack.message);
   } catch (error) {
     store.sendFailed(entry, error);
+  }
+}
+
+/** An edit, deletion or reaction: the ack's message replaces the stored one (as message:updated does). */
+async function changeMessage(event, payload) {
+  try {
+    store.updated((await socket.request(event, payload)).message);
+  } catch (error) {
+    media.showError(error.message);
   }
 }
 
@@ -117,27 +150,12 @@ function matched(room) {
   actions.openRoom(room.id);
 }
 
-/** Tell the server the open room has been seen up to its last message (unread counts, receipts). */
-const markedSeq = new Map();
-async function markRead() {
-  const roomId = store.state.roomId;
-  const upTo = roomId && store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
-  if (!upTo || document.visibilityState !== "visible" || !socket.connected || (markedSeq.get(roomId) || 0) >= upTo) return;
-  markedSeq.set(roomId, upTo);
-  try {
-    await socket.request("message:read", { room_id: roomId, up_to_seq: upTo });
-  } catch {
-    markedSeq.delete(roomId); // tried again with the next message or visit
-  }
-}
-
 async function join(roomId) {
   const sinceSeq = store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
   if (sinceSeq === null) store.joining(roomId);
   try {
     const ack = await socket.request("room:join", sinceSeq === null ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
-    store.joined(roomId, ack, sinceSeq);
-    markRead();
+    store.joined(roomId, ack, sinceSeq); // live.js marks delivered / read what is on screen
   } catch (error) {
     if (error.code !== "offline") store.joinFailed(roomId, error); // offline: joined on connect
   }
@@ -190,7 +208,6 @@ document.addEventListener("click", (event) => {
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && store.state.roomId) {
     store.openRoom(store.state.roomId);
-    markRead();
   }
 });
 
@@ -203,7 +220,6 @@ socket.on("presence", (event) => store.presence(event));
 socket.on("message:new", ({ message }) => {
   if (!store.room(message.room_id)) refreshRooms();
   store.received(message);
-  if (message.room_id === store.state.roomId) markRead();
 });
 socket.on("message:updated", ({ message }) => store.updated(message));
 socket.on("connect", () => {
@@ -213,15 +229,16 @@ socket.on("connect", () => {
 
 // --- start -------------------------------------------------------------------------------------------
 store.subscribe((topic) => {
-  if (topic !== "connection") return;
-  root.dataset.connection = store.state.connection;
-  const banner = root.querySelector('[data-testid="connection"]');
-  banner.textContent = store.state.connection === "offline" ? t("offline") : t("connecting");
-  banner.hidden = store.state.connection === "online";
+  if (topic === "connection") root.dataset.connection = store.state.connection; // the banner: live.js
 });
 paintAvatar(root.querySelector("[data-avatar-of-me]"), store.state.me);
 mountLobby(root.querySelector('[data-testid="lobby"]'), store, actions);
 mountRooms(root.querySelector('[data-testid="rooms-list"]'), root.querySelector('[data-testid="rooms-empty"]'), store, actions);
 mountChat(root.querySelector('[data-testid="chat"]'), store, actions);
+const media = mountComposerMedia(root.querySelector('[data-testid="chat"]'), store, actions);
+mountMessageContent(root.querySelector('[data-testid="messages"]'), store, actions, media);
+mountCalls(root, store, socket);
+mountLive(root, store, socket, actions);
+mountSafety(root, store);
 route();
 refreshRooms();

@@ -42,7 +42,14 @@ export function connect({ onStatus, onReconnect }) {
     }
   });
 
+  // The browser says the network is back: try now rather than wait out the backoff.
+  window.addEventListener("online", () => reconnectNow());
+  function reconnectNow() {
+    if (!socket.connected) socket.disconnect().connect();
+  }
+
   return {
+    reconnectNow,
     /** Send `event` and resolve with the ack's fields; throws RequestError. */
     async request(event, payload = {}) {
       if (!socket.connected) throw new RequestError({ code: "offline", message: t("offline_error") });

@@ -25,7 +25,7 @@ export function createStore(me) {
   function chat(roomId) {
     let entry = state.chats.get(roomId);
     if (!entry) {
-      entry = { roomId, messages: [], outbox: new Map(), hasMore: false, status: "idle", error: null, loadingOlder: false };
+      entry = { roomId, messages: [], outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false };
       state.chats.set(roomId, entry);
     }
     return entry;
@@ -156,8 +156,9 @@ export function createStore(me) {
       entry.error = null;
       changed("chat");
     },
-    joined(roomId, { room, messages, has_more: hasMore }, sinceSeq) {
+    joined(roomId, { room, messages, has_more: hasMore, receipts }, sinceSeq) {
       const entry = chat(roomId);
+      if (receipts) Object.assign(entry.receipts, receipts);
       this.upsertRoom(room);
       if (sinceSeq == null) entry.hasMore = hasMore;
       merge(entry, messages);
@@ -203,10 +204,11 @@ export function createStore(me) {
       changed("chat", { roomId: message.room_id });
       changed("rooms");
     },
-    queueSend(roomId, text) {
+    /** `extra`: {kind, attachment_id, attachment, reply_to} for pictures, voice notes, files, replies. */
+    queueSend(roomId, text, extra = {}) {
       const entry = {
-        client_id: crypto.randomUUID(), room_id: roomId, kind: "text", text,
-        created_at: new Date().toISOString(), state: "pending", error: null, retryable: true,
+        client_id: crypto.randomUUID(), room_id: roomId, sender_id: state.me.id, kind: "text", text,
+        created_at: new Date().toISOString(), state: "pending", error: null, retryable: true, ...extra,
       };
       chat(roomId).outbox.set(entry.client_id, entry);
       changed("chat", { roomId, pending: entry });
@@ -217,13 +219,44 @@ export function createStore(me) {
       if (!queued) return;
       // Offline: it stays pending and goes out again on reconnect.
       if (error.code !== "offline") {
-        Object.assign(queued, { state: "failed", error: error.message, retryable: error.retryable });
+        // Rate limited: nothing was stored, so the same send may go again once the hint has passed.
+        Object.assign(queued, { state: "failed", error: error.message, retryable: error.retryable || error.code === "rate_limited" });
       }
-      changed("chat", { roomId: entry.room_id });
+      changed("chat", { roomId: entry.room_id, failed: error });
     },
     resending(entry) {
       Object.assign(entry, { state: "pending", error: null });
       changed("chat", { roomId: entry.room_id });
+    },
+
+    // --- receipts and the outbox kept across reloads (static/js/live.js) ---------------
+    /** A member's marks moved (`receipt` event or a mark's ack); they never move back. */
+    receipt({ room_id: roomId, user_id: userId, delivered_seq: deliveredSeq, read_seq: readSeq }) {
+      const marks = chat(roomId).receipts;
+      const known = marks[userId] || { delivered_seq: 0, read_seq: 0 };
+      marks[userId] = {
+        delivered_seq: Math.max(known.delivered_seq, deliveredSeq), read_seq: Math.max(known.read_seq, readSeq),
+      };
+      changed("chat", { roomId, receipt: true });
+    },
+    /** How far an own message got: pending | failed | sent | delivered | read (null: not mine). */
+    receiptOf(message, sendState) {
+      if (message.sender_id !== state.me.id) return null;
+      if (sendState !== "sent") return sendState;
+      const marks = Object.entries(chat(message.room_id).receipts)
+        .filter(([userId]) => String(userId) !== String(state.me.id)).map(([, mark]) => mark);
+      if (marks.some((mark) => mark.read_seq >= message.seq)) return "read";
+      if (marks.some((mark) => mark.delivered_seq >= message.seq)) return "delivered";
+      return "sent";
+    },
+    /** A send kept in localStorage by an earlier page: shown pending, resent with its client_id. */
+    restoreSend(saved) {
+      const outbox = chat(saved.room_id).outbox;
+      if (outbox.has(saved.client_id)) return null;
+      const entry = { ...saved, sender_id: state.me.id, state: "pending", error: null, retryable: true };
+      outbox.set(entry.client_id, entry);
+      changed("chat", { roomId: entry.room_id });
+      return entry;
     },
   };
 }

@@ -1,6 +1,8 @@
 // The chat room: header with the partner, the history, the composer, the "link ended" state.
 import { dayKey, formatAgo, formatDay, formatTime, t } from "../i18n.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
+import { callLine } from "./call-line.js";
+import { contentSignature, renderAround, renderContent } from "./message_content.js";
 
 const MAX_TEXT = 4000;
 const NEAR_BOTTOM_PX = 120;
@@ -81,32 +83,36 @@ export function mountChat(root, store, actions) {
   function bubble(message, me, state) {
     const mine = message.sender_id === me.id;
     const key = message.client_id || `seq:${message.seq}`;
-    const signature = [state, message.text, message.deleted, message.edited_at, message.error].join("|");
+    const receipt = mine ? store.receiptOf(message, state) : null; // pending | sent | delivered | read
+    const signature = [state, receipt, message.text, message.deleted, message.edited_at, message.error, contentSignature(message)].join("|");
     const known = bubbles.get(key);
     if (known && known.signature === signature) return known.element;
 
+    if (message.kind === "call" && message.call) { // a finished call: views/call-line.js
+      const element = callLine(message, me);
+      bubbles.set(key, { element, signature });
+      return element;
+    }
     if (message.kind === "system") {
       const element = h("li", { class: "system-note", "data-testid": "system-message", dataset: { seq: message.seq } },
         h("span", { text: message.text || "" }));
       bubbles.set(key, { element, signature });
       return element;
     }
-    const text = message.deleted ? t("deleted")
-      : message.kind === "text" ? message.text
-        : message.text || (message.kind === "call" ? t("call") : t("attachment"));
     const status = mine ? h("span", {
-      class: "bubble__status", "data-testid": "message-status", title: t(state), "aria-label": t(state),
+      class: "bubble__status", "data-testid": "message-status", title: t(receipt), "aria-label": t(receipt),
     }) : null;
     const element = h("li", {
       class: `message ${mine ? "message--mine" : "message--theirs"}`,
       "data-testid": "message",
-      dataset: { seq: message.seq ?? "", clientId: message.client_id || "", state, mine: String(mine) },
+      dataset: { seq: message.seq ?? "", clientId: message.client_id || "", state, mine: String(mine), ...(receipt && { receipt }) },
     },
     h("div", { class: `bubble${message.deleted ? " bubble--deleted" : ""}` },
-      h("p", { class: "bubble__text", "data-testid": "message-text", text }),
+      renderContent(message), // text, emoji, picture, voice note, file, reply quote: message_content.js
       h("span", { class: "bubble__meta" },
         h("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
         status)),
+    renderAround(message, state), // reactions and the message's actions
     state === "failed" ? h("p", { class: "message__failure" },
       h("span", { text: message.error || t("failed") }),
       message.retryable ? h("button", { type: "button", class: "link-button", "data-retry": message.client_id, "data-testid": "retry", text: t("retry") }) : null)
@@ -148,6 +154,10 @@ export function mountChat(root, store, actions) {
 
   function endedText(room) {
     if (room.end_reason === "idle") return t("ended_idle");
+    if (room.end_reason === "blocked") { // strings: templates/_safety.html
+      const name = displayName(store.partnerOf(room), t("someone"));
+      return t(room.ended_by === store.state.me.id ? "ended_blocked_by_me" : "ended_blocked", { name });
+    }
     if (room.ended_by === store.state.me.id) return t("ended_by_me");
     if (room.ended_by) return t("ended_by_partner", { name: displayName(store.partnerOf(room), t("someone")) });
     return t("ended");
@@ -172,6 +182,7 @@ export function mountChat(root, store, actions) {
     const topBefore = scroller.scrollTop;
 
     root.dataset.roomStatus = room?.status || "";
+    root.dataset.endReason = room?.end_reason || "";
     root.dataset.chatStatus = chat.status;
     if (room) renderHeader(room);
     const count = renderMessages(chat);
@@ -193,6 +204,7 @@ export function mountChat(root, store, actions) {
     sendButton.disabled = disabled || !input.value.trim();
     if (chat.status === "error") showError(chat.error);
     else if (switched) showError(null);
+    if (detail.failed?.code === "rate_limited") showError(detail.failed.message); // "Slow down …; try again in 5 s."
 
     if (detail.older) {
       scroller.scrollTop = scroller.scrollHeight - heightBefore + topBefore;

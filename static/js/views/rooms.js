@@ -1,13 +1,17 @@
 // The list of the person's heart links, newest activity first.
 import { formatStamp, t } from "../i18n.js";
 import { avatar, displayName, h, show } from "./dom.js";
+import { callSummaryText } from "./call-line.js";
+import { snippet } from "./message_content.js";
 
 function preview(room, me) {
   const message = room.last_message;
   if (!message) return t("no_messages_yet");
   let text = message.text;
   if (message.deleted) text = t("deleted");
+  else if (message.kind === "call" && message.call) return callSummaryText(message, me.id); // "Video call · 1:23"
   else if (message.kind === "call") text = text || t("call");
+  else if (message.attachment) text = snippet(message); // "📷 Photo", "🎤 Voice note (0:07)": message_content.js
   else if (message.kind !== "text" && message.kind !== "system") text = text || t("attachment");
   return message.sender_id === me.id && message.kind !== "system" ? t("you_said", { text }) : text;
 }
