@@ -5,6 +5,7 @@ reader raises MediaError for bytes that are not what they claim.
 """
 import io
 import struct
+import warnings
 
 from PIL import Image, ImageOps
 
@@ -30,10 +31,13 @@ def clean_image(data, max_pixels):
     right way up once EXIF (GPS included) and comments are gone.
     """
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format
-            width, height = probe.size
-    except Image.DecompressionBombError as error:
+        with warnings.catch_warnings():
+            # Pillow's own bomb guard, as an error: our limit below is usually lower anyway.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                fmt = probe.format
+                width, height = probe.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise TooManyPixels(str(error)) from None
     except Exception:
         raise MediaError("not an image") from None

@@ -1,6 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, and pages that record
 every console error, uncaught exception and Content-Security-Policy violation."""
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -27,11 +28,31 @@ def _chromium_or_skip():
     pytest.skip(reason)
 
 
+_driver = {"playwright": None, "users": 0}
+
+
+@contextmanager
+def shared_playwright():
+    """The process's one Playwright. A second sync_playwright() beside a running one fails ("Sync
+    API inside the asyncio loop"), and every test module that imports `browser` gets its own
+    session fixture: they share the driver, which stops when the last of them is done."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if _driver["playwright"] is None:
+        _driver["playwright"] = sync_api.sync_playwright().start()
+    _driver["users"] += 1
+    try:
+        yield _driver["playwright"]
+    finally:
+        _driver["users"] -= 1
+        if not _driver["users"]:
+            _driver["playwright"].stop()
+            _driver["playwright"] = None
+
+
 @pytest.fixture(scope="session")
 def browser():
     executable = _chromium_or_skip()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    with shared_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
