@@ -189,7 +189,8 @@ export function createStore(me) {
     /** A message stored by the server: from an ack, `message:new`, or a catch-up. */
     received(message) {
       const entry = chat(message.room_id);
-      if (entry.status === "ready") merge(entry, [message]);
+      // While joining too: a resend's ack may overtake the join's answer, which may lack it.
+      if (entry.status === "ready" || entry.status === "joining") merge(entry, [message]);
       else entry.outbox.delete(message.client_id);
       touchRoom(message);
       changed("chat", { roomId: message.room_id, message });
