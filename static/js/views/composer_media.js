@@ -1,0 +1,339 @@
+// The composer's rich side: the emoji button, pictures and files (button, drag and drop, paste)
+// uploaded with a progress bar, voice notes recorded in the browser, and the reply / edit banner.
+// chat.js keeps the text box and its send; app.js asks composeIntent() what a send means.
+import { t } from "../i18n.js";
+import { h, show } from "./dom.js";
+import { closeEmojiPicker, openEmojiPicker } from "./emoji.js";
+import { humanSize, snippet } from "./message_content.js";
+import { RecordingError, canRecord, formatMs, startRecording } from "./voice.js";
+
+const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+// What the next send from the text box means, per room: a reply to a message, or an edit of one.
+const intents = new Map(); // room id -> {replyTo: message|null, editing: message|null}
+
+/** What a send from the text box means now ({replyTo, editing}); it is used up. */
+export function composeIntent(roomId) {
+  const intent = intents.get(roomId) || { replyTo: null, editing: null };
+  intents.delete(roomId);
+  document.dispatchEvent(new CustomEvent("heartlink:compose-intent", { detail: { roomId } }));
+  return intent;
+}
+
+export function mountComposerMedia(chat, store, actions) {
+  const config = document.getElementById("media-config").dataset;
+  const $ = (id) => chat.querySelector(`[data-testid="${id}"]`);
+  const composer = $("composer");
+  const input = $("composer-input");
+  const sendButton = $("composer-send");
+  const limits = {
+    image: Number(config.imageMaxBytes), voice: Number(config.voiceMaxBytes), file: Number(config.fileMaxBytes),
+  };
+  const voiceMaxMs = Number(config.voiceMaxMs);
+  const attachmentsUrl = (roomId) => config.attachmentsApi.replace("ROOM_ID", encodeURIComponent(roomId));
+
+  // --- the pieces, added around chat.js's text box ------------------------------------------------
+  const emojiButton = iconButton("composer-emoji", t("emoji"), "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16zm3.5-9a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm-7 0a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm3.5 6.5a5.5 5.5 0 0 0 5.1-3.5H6.9a5.5 5.5 0 0 0 5.1 3.5z");
+  emojiButton.setAttribute("aria-haspopup", "dialog");
+  emojiButton.setAttribute("aria-expanded", "false");
+  const attachButton = iconButton("composer-attach", t("attach"), "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z");
+  const fileInput = h("input", { type: "file", multiple: true, class: "visually-hidden", tabindex: "-1", "data-testid": "attach-input", "aria-hidden": "true" });
+  const micButton = iconButton("composer-record", t("record_voice"), "M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5.3-3A5.3 5.3 0 0 1 12 16.1 5.3 5.3 0 0 1 6.7 11H5c0 3.4 2.7 6.2 6 6.7V21h2v-3.3c3.3-.5 6-3.3 6-6.7h-1.7z");
+  micButton.hidden = !canRecord();
+  composer.insertBefore(h("span", { class: "composer__tools" }, emojiButton, attachButton, fileInput), composer.firstChild);
+  sendButton.before(micButton);
+
+  const recordTime = h("span", { class: "recorder__time", "data-testid": "recorder-time", text: "0:00" });
+  const recordCancel = iconButton("recorder-cancel", t("cancel_recording"), "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z");
+  const recordSend = iconButton("recorder-send", t("send_voice"), "M2.01 21L23 12 2.01 3 2 10l15 2-15 2z");
+  recordSend.classList.add("recorder__send");
+  const recorderBar = h("div", { class: "recorder", "data-testid": "recorder", role: "status", hidden: true },
+    recordCancel, h("span", { class: "recorder__dot", "aria-hidden": "true" }),
+    h("span", { class: "recorder__label", text: t("recording") }), recordTime, recordSend);
+  composer.append(recorderBar);
+
+  const contextLabel = h("span", { class: "compose-context__label", "data-testid": "compose-context-label" });
+  const contextText = h("span", { class: "compose-context__text", "data-testid": "compose-context-text" });
+  const contextClose = iconButton("compose-context-close", t("cancel"), "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z");
+  const contextBar = h("div", { class: "compose-context", "data-testid": "compose-context", hidden: true },
+    h("span", { class: "compose-context__body" }, contextLabel, contextText), contextClose);
+  const uploads = h("ul", { class: "uploads", "data-testid": "uploads", "aria-live": "polite" });
+  const errorLine = h("p", { class: "media-error", "data-testid": "media-error", role: "alert", hidden: true });
+  composer.before(uploads, errorLine, contextBar);
+
+  const dropZone = h("div", { class: "drop-zone", "data-testid": "drop-zone", hidden: true },
+    h("p", { class: "drop-zone__text", text: t("drop_here") }));
+  chat.append(dropZone);
+
+  function iconButton(testid, label, path) {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    shape.setAttribute("d", path);
+    svg.append(shape);
+    return h("button", { type: "button", class: "composer__tool", "data-testid": testid, title: label, "aria-label": label }, svg);
+  }
+
+  const roomId = () => store.state.roomId;
+  const disabled = () => composer.dataset.disabled === "true";
+
+  // chat.js decides when the composer is usable; the tools follow it.
+  function followComposer() {
+    const off = disabled();
+    for (const button of [emojiButton, attachButton, micButton]) button.disabled = off;
+    if (off) {
+      closeEmojiPicker();
+      if (recording) cancelRecording();
+    }
+  }
+  new MutationObserver(followComposer).observe(composer, { attributes: true, attributeFilter: ["data-disabled"] });
+  followComposer();
+
+  function showError(text) {
+    errorLine.textContent = text || "";
+    show(errorLine, Boolean(text));
+  }
+
+  // --- emoji into the text box ----------------------------------------------------------------------
+  emojiButton.addEventListener("click", () => {
+    openEmojiPicker(emojiButton, (emoji) => {
+      const start = input.selectionStart ?? input.value.length;
+      const end = input.selectionEnd ?? input.value.length;
+      input.setRangeText(emoji, start, end, "end");
+      input.dispatchEvent(new Event("input", { bubbles: true })); // chat.js sizes the box, enables send
+      input.focus();
+    }, { keepOpen: true });
+  });
+
+  // --- reply and edit ---------------------------------------------------------------------------------
+  function setIntent(intent) {
+    const id = roomId();
+    if (!id) return;
+    if (intent.replyTo || intent.editing) intents.set(id, intent);
+    else intents.delete(id);
+    paintIntent();
+  }
+
+  function paintIntent() {
+    const intent = intents.get(roomId()) || {};
+    const message = intent.editing || intent.replyTo;
+    show(contextBar, Boolean(message));
+    contextBar.dataset.mode = intent.editing ? "edit" : intent.replyTo ? "reply" : "";
+    if (!message) return;
+    const partner = store.partnerOf(store.room(message.room_id));
+    const author = message.sender_id === store.state.me.id ? t("you") : partner?.display_name || partner?.username || t("someone");
+    contextLabel.textContent = intent.editing ? t("editing") : t("replying_to", { name: author });
+    contextText.textContent = snippet(message);
+  }
+
+  contextClose.addEventListener("click", () => {
+    const wasEditing = intents.get(roomId())?.editing;
+    setIntent({});
+    if (wasEditing) setInput("");
+    input.focus();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && intents.has(roomId())) {
+      event.stopPropagation();
+      contextClose.click();
+    }
+  });
+  document.addEventListener("heartlink:compose-intent", paintIntent);
+
+  function setInput(text) {
+    input.value = text;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  let shownRoom = null;
+  store.subscribe((topic) => {
+    if (topic !== "route" && topic !== "chat") return;
+    if (shownRoom !== roomId()) {
+      shownRoom = roomId();
+      showError(null);
+      if (recording) cancelRecording();
+    }
+    paintIntent();
+  });
+
+  // --- pictures and files ---------------------------------------------------------------------------------
+  attachButton.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => {
+    sendFiles([...fileInput.files]);
+    fileInput.value = "";
+  });
+  input.addEventListener("paste", (event) => {
+    const files = [...(event.clipboardData?.files || [])];
+    if (!files.length) return;
+    event.preventDefault();
+    sendFiles(files);
+  });
+
+  let dragDepth = 0;
+  const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+  chat.addEventListener("dragenter", (event) => {
+    if (!carriesFiles(event) || disabled()) return;
+    dragDepth += 1;
+    dropZone.hidden = false;
+  });
+  chat.addEventListener("dragleave", (event) => {
+    if (!carriesFiles(event)) return;
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) dropZone.hidden = true;
+  });
+  chat.addEventListener("dragover", (event) => {
+    if (!carriesFiles(event) || disabled()) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  });
+  chat.addEventListener("drop", (event) => {
+    if (!carriesFiles(event)) return;
+    event.preventDefault();
+    dragDepth = 0;
+    dropZone.hidden = true;
+    if (!disabled()) sendFiles([...event.dataTransfer.files]);
+  });
+
+  function sendFiles(files) {
+    for (const file of files) sendFile(file, IMAGE_TYPES.has(file.type) ? "image" : "file");
+  }
+
+  /** Upload one file to the open room, then send it as a message (with the reply, if any). */
+  function sendFile(file, kind) {
+    const id = roomId();
+    if (!id || disabled()) return;
+    showError(null);
+    if (file.size > limits[kind]) {
+      showError(t("too_large", { name: file.name, size: humanSize(limits[kind]) }));
+      return;
+    }
+    if (!file.size) {
+      showError(t("empty_file", { name: file.name }));
+      return;
+    }
+    const intent = intents.get(id);
+    const replyTo = intent?.replyTo?.id || null;
+    if (intent?.replyTo) setIntent({});
+
+    const bar = h("progress", { class: "upload__progress", max: "100", value: "0", "data-testid": "upload-progress" });
+    const cancel = h("button", { type: "button", class: "link-button upload__cancel", "data-testid": "upload-cancel", text: t("cancel") });
+    const status = h("span", { class: "upload__status", "data-testid": "upload-status", text: t("uploading") });
+    const item = h("li", { class: "upload", "data-testid": "upload", "data-kind": kind },
+      h("span", { class: "upload__name", text: kind === "voice" ? t("voice_note") : file.name }), status, bar, cancel);
+    uploads.append(item);
+
+    const request = new XMLHttpRequest();
+    const form = new FormData();
+    form.append("kind", kind);
+    form.append("file", file, file.name);
+    request.open("POST", attachmentsUrl(id));
+    request.setRequestHeader("X-CSRFToken", csrfToken());
+    request.setRequestHeader("Accept", "application/json");
+    request.responseType = "json";
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) bar.value = Math.round((event.loaded / event.total) * 100);
+    });
+    request.addEventListener("load", () => {
+      if (request.status === 201 && request.response?.id) {
+        item.remove();
+        actions.sendAttachment(id, request.response, replyTo);
+        return;
+      }
+      failed(uploadError(request.status, request.response?.error, file));
+    });
+    request.addEventListener("error", () => failed(t("upload_failed")));
+    request.addEventListener("abort", () => item.remove());
+    cancel.addEventListener("click", () => {
+      if (item.dataset.state === "failed") item.remove();
+      else request.abort();
+    });
+    request.send(form);
+
+    function failed(text) {
+      item.dataset.state = "failed";
+      bar.remove();
+      status.textContent = text;
+      status.setAttribute("role", "alert");
+      status.dataset.testid = "upload-error";
+      cancel.textContent = t("dismiss");
+    }
+  }
+
+  /** The server says why (in the person's language); a few cases have words of our own. */
+  function uploadError(status, error, file) {
+    if (status === 413 && !error?.message) return t("too_large", { name: file.name, size: humanSize(limits.file) });
+    if (status === 0) return t("upload_failed");
+    return error?.message || t("upload_failed");
+  }
+
+  // --- voice notes -----------------------------------------------------------------------------------------
+  let recording = null;
+  let ticker = null;
+
+  micButton.addEventListener("click", async () => {
+    if (recording || disabled()) return;
+    showError(null);
+    micButton.disabled = true;
+    try {
+      recording = await startRecording();
+    } catch (error) {
+      const code = error instanceof RecordingError ? error.code : "failed";
+      showError(t(`mic_${code}`));
+      return;
+    } finally {
+      micButton.disabled = disabled();
+    }
+    composer.classList.add("composer--recording");
+    recorderBar.hidden = false;
+    recordTime.textContent = "0:00";
+    ticker = setInterval(() => {
+      const elapsed = recording?.elapsedMs() || 0;
+      recordTime.textContent = formatMs(elapsed);
+      if (elapsed >= voiceMaxMs - 500) finishRecording();
+    }, 250);
+    recordSend.focus();
+  });
+  recordCancel.addEventListener("click", cancelRecording);
+  recordSend.addEventListener("click", finishRecording);
+
+  function endRecordingUi() {
+    clearInterval(ticker);
+    composer.classList.remove("composer--recording");
+    recorderBar.hidden = true;
+  }
+
+  function cancelRecording() {
+    recording?.cancel();
+    recording = null;
+    endRecordingUi();
+  }
+
+  async function finishRecording() {
+    const current = recording;
+    if (!current) return;
+    recording = null;
+    endRecordingUi();
+    const file = await current.stop();
+    if (file.durationMs < 500 || !file.size) {
+      showError(t("voice_too_short"));
+      return;
+    }
+    sendFile(file, "voice");
+  }
+
+  return {
+    showError,
+    startReply(message) {
+      setIntent({ replyTo: message, editing: null });
+      input.focus();
+    },
+    startEdit(message) {
+      setIntent({ replyTo: null, editing: message });
+      setInput(message.text || "");
+      input.focus();
+      input.setSelectionRange(input.value.length, input.value.length);
+    },
+  };
+}

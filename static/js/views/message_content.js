@@ -1,0 +1,310 @@
+// What is inside a chat bubble (text, big emoji, a picture, a voice note, a file or video clip,
+// the quoted message it replies to, "edited", the tombstone) and what hangs under it (reactions,
+// the hover / long-press actions: react, reply, edit, delete). chat.js draws the bubble itself,
+// its time and ticks, and calls renderContent() / renderAround() / contentSignature() from here.
+import { t } from "../i18n.js";
+import { h } from "./dom.js";
+import { closeEmojiPicker, emojiOnlyCount, openEmojiPicker } from "./emoji.js";
+import { openLightbox } from "./lightbox.js";
+import { formatMs, renderVoicePlayer } from "./voice.js";
+
+const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
+const THUMB_BOX = 280; // the largest side of a picture in the chat, CSS pixels
+const LONG_PRESS_MS = 450;
+const VIDEO_MIME = /^video\/(mp4|webm)$/;
+
+let store = null;
+let actions = null;
+let composer = null; // {startReply(message), startEdit(message)} from composer_media.js
+
+/** Wire the actions under bubbles (delegated on the message list). */
+export function mountMessageContent(list, theStore, theActions, theComposer) {
+  store = theStore;
+  actions = theActions;
+  composer = theComposer;
+
+  list.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-reply-seq], [data-image], [data-action], [data-react]");
+    if (!target || !list.contains(target)) return;
+    const item = target.closest('[data-testid="message"]');
+    if (target.dataset.replySeq) {
+      scrollToSeq(list, target.dataset.replySeq);
+      return;
+    }
+    if (target.dataset.image !== undefined) {
+      const message = messageOf(item);
+      if (message?.attachment) openLightbox(message.attachment, target.querySelector("img"));
+      return;
+    }
+    const message = messageOf(item);
+    if (!message) return;
+    if (target.dataset.react) {
+      closeActions(list);
+      actions.react(message, target.dataset.react);
+    } else if (target.dataset.action === "react-open") {
+      const open = !item.classList.contains("message--reacting");
+      closeActions(list);
+      item.classList.toggle("message--reacting", open);
+    } else if (target.dataset.action === "react-more") {
+      openEmojiPicker(target, (emoji) => {
+        closeActions(list);
+        actions.react(message, emoji);
+      });
+    } else if (target.dataset.action === "reply") {
+      closeActions(list);
+      composer.startReply(message);
+    } else if (target.dataset.action === "edit") {
+      closeActions(list);
+      composer.startEdit(message);
+    } else if (target.dataset.action === "delete") {
+      closeActions(list);
+      if (window.confirm(t("delete_confirm"))) actions.deleteMessage(message);
+    }
+  });
+
+  // Touch: a long press opens the actions and the reaction bar (hover does it with a mouse).
+  let pressTimer = null;
+  list.addEventListener("pointerdown", (event) => {
+    if (event.pointerType === "mouse") return;
+    const item = event.target.closest('[data-testid="message"]');
+    if (!item?.querySelector(".message-actions") || event.target.closest("button, a, audio, video, input")) return;
+    clearTimeout(pressTimer);
+    pressTimer = setTimeout(() => {
+      closeActions(list);
+      item.classList.add("message--actions-open", "message--reacting");
+    }, LONG_PRESS_MS);
+  });
+  for (const type of ["pointerup", "pointercancel", "pointermove"]) {
+    list.addEventListener(type, (event) => {
+      if (type !== "pointermove" || Math.abs(event.movementX) + Math.abs(event.movementY) > 6) clearTimeout(pressTimer);
+    });
+  }
+  document.addEventListener("pointerdown", (event) => {
+    if (!event.target.closest(".message--actions-open, .message--reacting, .emoji-popover")) closeActions(list);
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeActions(list);
+  });
+}
+
+function closeActions(list) {
+  for (const open of list.querySelectorAll(".message--actions-open, .message--reacting")) {
+    open.classList.remove("message--actions-open", "message--reacting");
+  }
+  closeEmojiPicker();
+}
+
+function messageOf(item) {
+  if (!item || !store?.state.roomId || !item.dataset.seq) return null;
+  const seq = Number(item.dataset.seq);
+  return store.chat(store.state.roomId).messages.find((message) => message.seq === seq) || null;
+}
+
+function findById(roomId, id) {
+  return store?.chat(roomId).messages.find((message) => message.id === id) || null;
+}
+
+function scrollToSeq(list, seq) {
+  const target = list.querySelector(`[data-testid="message"][data-seq="${CSS.escape(String(seq))}"]`);
+  if (!target) return;
+  target.scrollIntoView({ block: "center", behavior: "smooth" });
+  target.classList.remove("message--flash");
+  void target.offsetWidth; // restart the animation
+  target.classList.add("message--flash");
+}
+
+// --- what makes a bubble change ---------------------------------------------------------------
+/** Everything renderContent/renderAround draw from, so a cached bubble is redrawn when it changes. */
+export function contentSignature(message) {
+  const quoted = message.reply_to && findById(message.room_id, message.reply_to);
+  const room = store?.room(message.room_id);
+  return JSON.stringify([
+    message.id, message.kind, message.attachment?.id, message.reactions, message.reply_to,
+    quoted ? [quoted.text, quoted.deleted, quoted.attachment?.id] : null, room?.status,
+  ]);
+}
+
+// --- inside the bubble ------------------------------------------------------------------------------
+/** The nodes inside .bubble, before chat.js's time and ticks. */
+export function renderContent(message) {
+  if (message.deleted) {
+    return [h("p", { class: "bubble__text", "data-testid": "message-text", text: t("deleted") })];
+  }
+  const nodes = [];
+  if (message.reply_to) nodes.push(replyQuote(message));
+  const attachment = message.attachment;
+  if (attachment) nodes.push(renderAttachment(attachment, message.kind));
+  if (message.text) {
+    const count = message.kind === "text" ? emojiOnlyCount(message.text) : 0;
+    nodes.push(h("p", {
+      class: `bubble__text${count ? " bubble__text--emoji" : ""}${attachment ? " bubble__caption" : ""}`,
+      "data-testid": "message-text",
+      ...(count && { "data-emoji-only": String(count) }),
+      text: message.text,
+    }));
+  } else if (!attachment) {
+    nodes.push(h("p", { class: "bubble__text", "data-testid": "message-text", text: message.kind === "call" ? t("call") : t("attachment") }));
+  }
+  if (message.edited_at) nodes.push(h("span", { class: "bubble__edited", "data-testid": "message-edited", text: t("edited") }));
+  return nodes;
+}
+
+function replyQuote(message) {
+  const quoted = findById(message.room_id, message.reply_to);
+  const me = store?.state.me;
+  const author = !quoted ? "" : quoted.sender_id === me?.id ? t("you") : partnerName(message.room_id);
+  return h("button", {
+    type: "button",
+    class: `reply-quote${quoted && quoted.sender_id === me?.id ? " reply-quote--mine" : ""}`,
+    "data-testid": "reply-quote",
+    ...(quoted && { "data-reply-seq": String(quoted.seq) }),
+    "aria-label": t("go_to_replied"),
+  },
+  h("span", { class: "reply-quote__author", text: author || t("original_message") }),
+  h("span", { class: "reply-quote__text", text: quoted ? snippet(quoted) : t("original_unavailable") }));
+}
+
+function partnerName(roomId) {
+  const partner = store?.partnerOf(store.room(roomId));
+  return partner?.display_name || partner?.username || t("someone");
+}
+
+/** One line about a message: its text, or what it carries ("📷 Photo"). */
+export function snippet(message) {
+  if (message.deleted) return t("deleted");
+  const kind = message.attachment?.kind || message.kind;
+  const label = {
+    image: `📷 ${t("photo")}`,
+    voice: `🎤 ${t("voice_note")}${message.attachment?.duration_ms ? ` (${formatMs(message.attachment.duration_ms)})` : ""}`,
+    file: `📄 ${message.attachment?.filename || t("file")}`,
+  }[kind];
+  if (label && message.text) return `${label.split(" ")[0]} ${message.text}`;
+  return label || message.text || "";
+}
+
+function renderAttachment(attachment, kind) {
+  if (attachment.kind === "image" || kind === "image") return pictureThumb(attachment);
+  if (attachment.kind === "voice") return renderVoicePlayer(attachment);
+  if (VIDEO_MIME.test(attachment.mime || "")) {
+    return h("div", { class: "media-video" },
+      h("video", {
+        class: "media-video__player", "data-testid": "message-video", src: attachment.url,
+        controls: true, preload: "metadata", playsinline: true,
+      }),
+      fileCard(attachment));
+  }
+  return fileCard(attachment);
+}
+
+function pictureThumb(attachment) {
+  const { width, height } = fit(attachment.width, attachment.height, THUMB_BOX);
+  return h("button", {
+    type: "button", class: "media-image", "data-image": "", "data-testid": "message-image",
+    "aria-label": t("open_picture"),
+  }, h("img", {
+    class: "media-image__img", src: attachment.thumb_url || attachment.url, alt: t("photo"),
+    width, height, loading: "lazy", decoding: "async", draggable: "false",
+  }));
+}
+
+/** width x height scaled down to fit a square box (the attributes reserve the space: no jump). */
+function fit(width, height, box) {
+  const w = Number(width) || box;
+  const hgt = Number(height) || box;
+  const scale = Math.min(1, box / Math.max(w, hgt));
+  return { width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(hgt * scale)) };
+}
+
+function fileCard(attachment) {
+  return h("div", { class: "file-card", "data-testid": "message-file" },
+    h("span", { class: "file-card__icon", "aria-hidden": "true", text: extension(attachment.filename) }),
+    h("span", { class: "file-card__body" },
+      h("span", { class: "file-card__name", "data-testid": "file-name", text: attachment.filename, title: attachment.filename }),
+      h("span", { class: "file-card__size", "data-testid": "file-size", text: humanSize(attachment.size) })),
+    h("a", {
+      class: "file-card__download", href: attachment.url, download: attachment.filename, "data-testid": "file-download",
+      title: t("download"), "aria-label": `${t("download")} ${attachment.filename}`,
+    }, svg("M5 20h14v-2H5v2zM19 9h-4V3H9v6H5l7 7 7-7z")));
+}
+
+function extension(filename) {
+  const match = /\.([a-z0-9]{1,4})$/i.exec(filename || "");
+  return match ? match[1].toUpperCase() : "FILE";
+}
+
+const sizeFormats = new Map();
+/** 1234567 -> "1.2 MB", in the page's language. */
+export function humanSize(bytes) {
+  const units = ["byte", "kilobyte", "megabyte", "gigabyte"];
+  let value = Number(bytes) || 0;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const key = `${units[unit]}:${value < 10 && unit ? 1 : 0}`;
+  if (!sizeFormats.has(key)) {
+    sizeFormats.set(key, new Intl.NumberFormat(document.documentElement.lang || "en", {
+      style: "unit", unit: units[unit], unitDisplay: "short", maximumFractionDigits: value < 10 && unit ? 1 : 0,
+    }));
+  }
+  return sizeFormats.get(key).format(value);
+}
+
+function svg(path) {
+  const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("aria-hidden", "true");
+  const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  shape.setAttribute("d", path);
+  icon.append(shape);
+  return icon;
+}
+
+// --- under the bubble ---------------------------------------------------------------------------------
+/** Reactions with counts, and the actions a stored message offers (hover / long press). */
+export function renderAround(message, state) {
+  const me = store?.state.me;
+  const nodes = [];
+  const reactions = Object.entries(message.reactions || {}).filter(([, users]) => users.length);
+  const room = store?.room(message.room_id);
+  const canAct = state === "sent" && message.id && !message.deleted && room?.status === "active"
+    && message.kind !== "system" && message.kind !== "call";
+  if (reactions.length && !message.deleted) {
+    nodes.push(h("div", { class: "reactions", "data-testid": "reactions" },
+      reactions.map(([emoji, users]) => {
+        const mine = users.some((id) => String(id) === String(me?.id));
+        return h("button", {
+          type: "button", class: `reaction${mine ? " reaction--mine" : ""}`, "data-testid": "reaction",
+          "data-react": canAct ? emoji : null, "data-emoji": emoji, "aria-pressed": String(mine), disabled: !canAct,
+          title: mine ? t("reaction_remove") : t("reaction_add"),
+        }, h("span", { class: "reaction__emoji", text: emoji }), h("span", { class: "reaction__count", "data-testid": "reaction-count", text: String(users.length) }));
+      })));
+  }
+  if (!canAct) return nodes;
+  const mine = message.sender_id === me?.id;
+  const editable = mine && (message.kind === "text" || message.attachment);
+  nodes.push(h("div", { class: "message-actions", "data-testid": "message-actions" },
+    actionButton("react-open", t("react"), "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-3.5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm7 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zM12 17.5a5.5 5.5 0 0 1-5.1-3.5h10.2a5.5 5.5 0 0 1-5.1 3.5z"),
+    actionButton("reply", t("reply"), "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z"),
+    editable ? actionButton("edit", t("edit"), "M3 17.25V21h3.75L17.8 9.94l-3.75-3.75L3 17.25zM20.7 7.04a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z") : null,
+    mine ? actionButton("delete", t("delete"), "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z") : null));
+  const myReaction = reactions.find(([, users]) => users.some((id) => String(id) === String(me?.id)))?.[0];
+  nodes.push(h("div", { class: "reaction-bar", "data-testid": "reaction-bar", role: "group", "aria-label": t("react") },
+    QUICK_REACTIONS.map((emoji) => h("button", {
+      type: "button", class: `reaction-bar__emoji${emoji === myReaction ? " reaction-bar__emoji--mine" : ""}`,
+      "data-react": emoji, "data-testid": "quick-reaction", "aria-label": emoji, text: emoji,
+    })),
+    h("button", {
+      type: "button", class: "reaction-bar__more", "data-action": "react-more", "data-testid": "reaction-more",
+      "aria-label": t("more_reactions"), title: t("more_reactions"), "aria-haspopup": "dialog",
+    }, svg("M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6v2z"))));
+  return nodes;
+}
+
+function actionButton(action, label, path) {
+  return h("button", {
+    type: "button", class: "message-actions__button", "data-action": action, "data-testid": `message-${action}`,
+    title: label, "aria-label": label,
+  }, svg(path));
+}

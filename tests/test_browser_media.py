@@ -1,0 +1,274 @@
+"""The browser: rich messages as people see them — emoji from the picker, a picture, a voice
+note recorded with Chromium's fake microphone, reactions, replies, edits and deletions."""
+import re
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import expect
+
+from browser_support import _WATCH_CSP, CHROMIUM_ARGS, WatchedPage, _chromium_or_skip, browser  # noqa: F401
+from conftest import PASSWORD, LiveServer
+from media_samples import png
+
+FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                   "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="module")
+def media_browser(browser):
+    """Chromium with a fake microphone (a beep) that needs no permission prompt, launched by the
+    session's Playwright (one Playwright per process)."""
+    launched = browser.browser_type.launch(executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS + FAKE_MEDIA_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def open_page(media_browser):
+    """open_page(**context_options) -> WatchedPage in the fake-media Chromium."""
+    made = []
+
+    def open_(**options):
+        context = media_browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        context.add_init_script(_WATCH_CSP)
+        watched = WatchedPage(context, context.new_page())
+        made.append(watched)
+        return watched
+
+    yield open_
+    for watched in made:
+        watched.context.close()
+
+
+@contextmanager
+def _server_log_on_failure(server):
+    try:
+        yield
+    except Exception as error:
+        raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error
+
+
+def _sign_in(watched, server, username):
+    page = watched.page
+    page.goto(server.url + "/login")
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(server.url + "/")
+    expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+    return page
+
+
+def _linked_pair(server, open_page):
+    server.make_user("alice", "Alice Liddell")
+    server.make_user("bob", "Bob Builder")
+    alice_tab = open_page(permissions=["microphone"])
+    bob_tab = open_page()
+    alice = _sign_in(alice_tab, server, "alice")
+    bob = _sign_in(bob_tab, server, "bob")
+    alice.get_by_test_id("find-link").click()
+    expect(alice.get_by_test_id("waiting")).to_be_visible()
+    bob.get_by_test_id("find-link").click()
+    room_url = re.compile(re.escape(server.url) + r"/rooms/[0-9a-f-]{36}$")
+    for page in (alice, bob):
+        expect(page).to_have_url(room_url)
+        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    return alice_tab, bob_tab
+
+
+def _message(page, seq):
+    return page.locator(f'[data-testid="message"][data-seq="{seq}"]')
+
+
+def test_emoji_picture_and_voice_note_reach_the_partner(live_server, open_page):
+    with _server_log_on_failure(live_server):
+        _emoji_picture_and_voice_note(live_server, open_page)
+
+
+def _emoji_picture_and_voice_note(live_server, open_page):
+    alice_tab, bob_tab = _linked_pair(live_server, open_page)
+    alice, bob = alice_tab.page, bob_tab.page
+
+    # An emoji from the picker (served by the app, styled under the strict CSP), alone: shown large.
+    alice.get_by_test_id("composer-emoji").click()
+    picker = alice.get_by_test_id("emoji-picker")
+    first_emoji = picker.locator('[role="tabpanel"] [role="menuitem"]').first
+    expect(first_emoji).to_be_visible()
+    emoji = first_emoji.get_attribute("id").removeprefix("emo-")
+    first_emoji.click()
+    expect(alice.get_by_test_id("composer-input")).to_have_value(emoji)
+    alice.keyboard.press("Escape")
+    expect(alice.get_by_test_id("emoji-popover")).to_be_hidden()
+    alice.get_by_test_id("composer-send").click()
+    for page in (alice, bob):
+        text = _message(page, 1).get_by_test_id("message-text")
+        expect(text).to_have_text(emoji)
+        expect(text).to_have_attribute("data-emoji-only", "1")
+
+    # A picture through the file input, with an upload in progress shown on the way.
+    alice.evaluate("""() => {
+      window.__uploadSeen = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid="upload-progress"]')) window.__uploadSeen = true;
+      }).observe(document.querySelector('[data-testid="uploads"]'), { childList: true, subtree: true });
+    }""")
+    alice.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "meadow.png", "mimeType": "image/png", "buffer": png((640, 480))}])
+    for page in (alice, bob):
+        thumb = _message(page, 2).get_by_test_id("message-image").locator("img")
+        expect(thumb).to_have_attribute("width", "280")
+        expect(thumb).to_have_attribute("height", "210")  # the box is reserved before it loads
+        page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    assert alice.evaluate("window.__uploadSeen")
+    expect(alice.get_by_test_id("upload")).to_have_count(0)
+
+    # A voice note: recorded from the fake microphone for about 1.5 s, then sent.
+    alice.get_by_test_id("composer-record").click()
+    expect(alice.get_by_test_id("recorder")).to_be_visible()
+    expect(alice.get_by_test_id("recorder-time")).to_have_text("0:02", timeout=5000)  # 1.5 s and more
+    alice.get_by_test_id("recorder-send").click()
+    expect(alice.get_by_test_id("recorder")).to_be_hidden()
+    voice = _message(bob, 3).get_by_test_id("voice-player")
+    expect(voice).to_be_visible()
+    duration_ms = int(voice.get_by_test_id("voice-progress").get_attribute("max"))
+    assert 1000 <= duration_ms <= 6000, duration_ms
+    expect(_message(alice, 3).get_by_test_id("voice-player")).to_be_visible()
+
+    # Bob plays it: the audio really plays and moves on.
+    voice.get_by_test_id("voice-play").click()
+    expect(voice).to_have_attribute("data-playing", "true")
+    bob.wait_for_function("(audio) => audio.currentTime > 0.2", arg=voice.get_by_test_id("voice-audio").element_handle())
+
+    # Bob opens the picture: the full-size image over the page.
+    _message(bob, 2).get_by_test_id("message-image").click()
+    lightbox = bob.get_by_test_id("lightbox")
+    expect(lightbox).to_be_visible()
+    full = lightbox.get_by_test_id("lightbox-image")
+    bob.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=full.element_handle())
+    assert full.evaluate("(img) => [img.naturalWidth, img.naturalHeight]") == [640, 480]
+    assert not full.evaluate("(img) => img.currentSrc").endswith("/thumb")
+    bob.keyboard.press("Escape")
+    expect(lightbox).to_be_hidden()
+
+    alice.screenshot(path="/tmp/heartlink-media-alice.png")
+    bob.screenshot(path="/tmp/heartlink-media-bob.png")
+    alice_tab.assert_clean()
+    bob_tab.assert_clean()
+
+
+@pytest.fixture
+def small_files_server(db_path, tmp_path):
+    """Files up to 2000 bytes, so "too large" is quick to reach."""
+    server = LiveServer(db_path, tmp_path, HEARTLINK_FILE_MAX_BYTES=2000)
+    yield server
+    server.close()
+
+
+def test_reactions_replies_edits_deletions_files_and_upload_errors(small_files_server, open_page):
+    with _server_log_on_failure(small_files_server):
+        _reactions_replies_edits_deletions(small_files_server, open_page)
+
+
+def _reactions_replies_edits_deletions(server, open_page):
+    server.make_user("alice", "Alice Liddell")
+    server.make_user("bob", "Bob Builder")
+    alice_tab = open_page()
+    bob_tab = open_page(locale="zh-CN")  # Bob reads Heart Link in Chinese
+    alice = _sign_in(alice_tab, server, "alice")
+    bob = _sign_in(bob_tab, server, "bob")
+    alice.get_by_test_id("find-link").click()
+    expect(alice.get_by_test_id("waiting")).to_be_visible()
+    bob.get_by_test_id("find-link").click()
+    for page in (alice, bob):
+        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+
+    alice.get_by_test_id("composer-input").fill("Hello there")
+    alice.get_by_test_id("composer-input").press("Enter")
+    expect(_message(bob, 1).get_by_test_id("message-text")).to_have_text("Hello there")
+
+    # Bob reacts from the quick bar; Alice adds the same reaction by clicking it.
+    first = _message(bob, 1)
+    first.hover()
+    first.get_by_test_id("message-react-open").click()
+    first.get_by_test_id("quick-reaction").filter(has_text="❤️").click()
+    for page, mine in ((bob, "true"), (alice, "false")):
+        reaction = _message(page, 1).get_by_test_id("reaction")
+        expect(reaction).to_have_attribute("data-emoji", "❤️")
+        expect(reaction.get_by_test_id("reaction-count")).to_have_text("1")
+        expect(reaction).to_have_attribute("aria-pressed", mine)
+    _message(alice, 1).get_by_test_id("reaction").click()
+    for page in (alice, bob):
+        expect(_message(page, 1).get_by_test_id("reaction-count")).to_have_text("2")
+
+    # Bob replies to it; the quote leads back to the message.
+    first.hover()
+    first.get_by_test_id("message-reply").click()
+    expect(bob.get_by_test_id("compose-context")).to_have_attribute("data-mode", "reply")
+    expect(bob.get_by_test_id("compose-context-text")).to_have_text("Hello there")
+    bob.get_by_test_id("composer-input").fill("Hi Alice!")
+    bob.get_by_test_id("composer-input").press("Enter")
+    expect(bob.get_by_test_id("compose-context")).to_be_hidden()
+    quote = _message(alice, 2).get_by_test_id("reply-quote")
+    expect(quote).to_contain_text("Hello there")
+    expect(quote).to_contain_text("You")
+    quote.click()
+    expect(_message(alice, 1)).to_have_class(re.compile(r"\bmessage--flash\b"))
+
+    # Alice edits her message: both see the new text, marked edited, and the quote follows.
+    _message(alice, 1).hover()
+    _message(alice, 1).get_by_test_id("message-edit").click()
+    expect(alice.get_by_test_id("compose-context")).to_have_attribute("data-mode", "edit")
+    expect(alice.get_by_test_id("composer-input")).to_have_value("Hello there")
+    alice.get_by_test_id("composer-input").fill("Hello everyone")
+    alice.get_by_test_id("composer-input").press("Enter")
+    for page in (alice, bob):
+        expect(_message(page, 1).get_by_test_id("message-text")).to_have_text("Hello everyone")
+        expect(_message(page, 1).get_by_test_id("message-edited")).to_be_visible()
+        expect(_message(page, 2).get_by_test_id("reply-quote")).to_contain_text("Hello everyone")
+    expect(alice.get_by_test_id("message")).to_have_count(2)  # an edit is not a new message
+
+    # ...then deletes it: a tombstone for both, reactions gone.
+    alice.once("dialog", lambda dialog: dialog.accept())
+    _message(alice, 1).hover()
+    _message(alice, 1).get_by_test_id("message-delete").click()
+    expect(_message(alice, 1).get_by_test_id("message-text")).to_have_text("This message was deleted.")
+    expect(_message(bob, 1).get_by_test_id("message-text")).to_have_text("此消息已被删除。")
+    for page in (alice, bob):
+        expect(_message(page, 1).get_by_test_id("reactions")).to_have_count(0)
+
+    # A file: name, readable size and a download link.
+    alice.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"x" * 1500}])
+    card = _message(bob, 3).get_by_test_id("message-file")
+    expect(card.get_by_test_id("file-name")).to_have_text("notes.txt")
+    expect(card.get_by_test_id("file-size")).to_have_text(re.compile(r"^1[.,]5\s?(kB|KB|千字节)"))
+    expect(card.get_by_test_id("file-download")).to_have_attribute("download", "notes.txt")
+
+    # Errors, in the person's language: not a picture (the server says so), too large (before uploading).
+    bob.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "fake.png", "mimeType": "image/png", "buffer": b"this is not a picture at all"}])
+    expect(bob.get_by_test_id("upload-error")).to_have_text("该文件不是图片。")
+    bob.get_by_test_id("upload-cancel").click()
+    expect(bob.get_by_test_id("upload")).to_have_count(0)
+    alice.get_by_test_id("attach-input").set_input_files(
+        files=[{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * 2001}])
+    expect(alice.get_by_test_id("media-error")).to_contain_text("big.bin is too large")
+    expect(alice.get_by_test_id("message")).to_have_count(3)
+
+    # The picker in Chinese (its own data file and labels), also under the CSP.
+    bob.get_by_test_id("composer-emoji").click()
+    picker = bob.get_by_test_id("emoji-picker")
+    expect(picker.locator("input#search")).to_have_attribute("placeholder", "搜索")
+    emoji = picker.locator('[role="tabpanel"] [role="menuitem"]').nth(2)
+    unicode = emoji.get_attribute("id").removeprefix("emo-")
+    emoji.click()
+    expect(bob.get_by_test_id("composer-input")).to_have_value(unicode)
+
+    alice.screenshot(path="/tmp/heartlink-media-alice-2.png")
+    bob.screenshot(path="/tmp/heartlink-media-bob-2.png")
+    # The refused upload is the only failed request Chromium may log.
+    bob_tab.problems = [problem for problem in bob_tab.problems
+                        if "the server responded with a status of 400" not in problem]
+    alice_tab.assert_clean()
+    bob_tab.assert_clean()
