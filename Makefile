@@ -33,7 +33,7 @@ translations: deps
 # After changing user-visible strings: refresh the catalogue template and the translations.
 messages: deps
 	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".* ._ node_modules .venv" -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete
 
 db: deps
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask db upgrade

@@ -215,7 +215,8 @@ def test_reporting_a_message_and_blocking_from_the_room_menu(live_server, open_p
         expect(confirm.get_by_test_id("block-title")).to_have_text("Block Bob?")
         confirm.get_by_test_id("block-confirm").click()
         expect(confirm).to_be_hidden()
-        for page, text in ((alice, "you blocked Bob"), (bob, "Alice blocked you")):
+        # Bob is not told he was blocked, only that Alice ended the link.
+        for page, text in ((alice, "you blocked Bob"), (bob, "Alice ended this heart link")):
             expect(page.get_by_test_id("room-ended")).to_be_visible()
             expect(page.get_by_test_id("room-ended-text")).to_contain_text(text)
             expect(page.get_by_test_id("chat")).to_have_attribute("data-end-reason", "blocked")

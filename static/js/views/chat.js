@@ -154,9 +154,9 @@ export function mountChat(root, store, actions) {
 
   function endedText(room) {
     if (room.end_reason === "idle") return t("ended_idle");
-    if (room.end_reason === "blocked") { // strings: templates/_safety.html
-      const name = displayName(store.partnerOf(room), t("someone"));
-      return t(room.ended_by === store.state.me.id ? "ended_blocked_by_me" : "ended_blocked", { name });
+    // The blocker is told why; the person blocked only sees that the link ended, as in WhatsApp.
+    if (room.end_reason === "blocked" && room.ended_by === store.state.me.id) { // strings: partials/safety.html
+      return t("ended_blocked_by_me", { name: displayName(store.partnerOf(room), t("someone")) });
     }
     if (room.ended_by === store.state.me.id) return t("ended_by_me");
     if (room.ended_by) return t("ended_by_partner", { name: displayName(store.partnerOf(room), t("someone")) });
