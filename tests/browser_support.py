@@ -4,6 +4,9 @@ import os
 from contextlib import contextmanager
 
 import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -77,19 +80,66 @@ class WatchedPage:
         assert not problems, "\n".join(problems)
 
 
+class PageOpener:
+    """Opens WatchedPages in a browser, each in its own context; closes them all at the end."""
+
+    def __init__(self, launched, init_scripts=()):
+        self._browser = launched
+        self._init_scripts = init_scripts
+        self._made = []
+
+    def __call__(self, init_scripts=(), **context_options):
+        context = self._browser.new_context(**context_options)
+        context.set_default_timeout(10_000)
+        for script in (_WATCH_CSP, *self._init_scripts, *init_scripts):
+            context.add_init_script(script)
+        watched = WatchedPage(context, context.new_page())
+        self._made.append(watched)
+        return watched
+
+    def close(self):
+        for watched in self._made:
+            watched.context.close()
+
+
 @pytest.fixture
 def open_page(browser):
     """open_page(**context_options) -> WatchedPage, closed after the test."""
-    made = []
+    opener = PageOpener(browser)
+    yield opener
+    opener.close()
 
-    def open_(**options):
-        context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
-        context.add_init_script(_WATCH_CSP)
-        watched = WatchedPage(context, context.new_page())
-        made.append(watched)
-        return watched
 
-    yield open_
-    for watched in made:
-        watched.context.close()
+# Chromium's fake camera and microphone, usable without a permission prompt.
+FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                   "--autoplay-policy=no-user-gesture-required"]
+
+
+@pytest.fixture(scope="session")
+def media_browser(browser):
+    """Chromium with fake media devices, launched by the session's Playwright
+    (one Playwright per process: a second would clash with it)."""
+    launched = browser.browser_type.launch(executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS + FAKE_MEDIA_ARGS)
+    yield launched
+    launched.close()
+
+
+def sign_in(watched, server, username, password=PASSWORD):
+    """Sign in through the login form and wait until the page's socket is online."""
+    page = watched.page
+    page.goto(server.url + "/login")
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(server.url + "/")
+    expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+    return page
+
+
+@contextmanager
+def server_log_on_failure(server):
+    """A browser failure is often explained by the server: show the end of its log with it."""
+    try:
+        yield
+    except Exception as error:
+        raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error

@@ -4,28 +4,7 @@ from contextlib import contextmanager
 
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page  # noqa: F401  (fixtures)
-from conftest import PASSWORD
-
-
-def _sign_in(watched, server, username):
-    page = watched.page
-    page.goto(server.url + "/login")
-    page.get_by_test_id("username").fill(username)
-    page.get_by_test_id("password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    expect(page).to_have_url(server.url + "/")
-    expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
-    return page
-
-
-@contextmanager
-def _server_log_on_failure(server):
-    """A browser failure is often explained by the server: show the end of its log with it."""
-    try:
-        yield
-    except Exception as error:
-        raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error
+from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
 
 
 def _bubble(page, text):
@@ -33,7 +12,7 @@ def _bubble(page, text):
 
 
 def test_two_people_find_each_other_and_chat(live_server, open_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         _find_each_other_and_chat(live_server, open_page)
 
 
@@ -41,8 +20,8 @@ def _find_each_other_and_chat(live_server, open_page):
     live_server.make_user("alice", "Alice Liddell")
     live_server.make_user("bob", "Bob Builder")
     alice_tab, bob_tab = open_page(), open_page()
-    alice = _sign_in(alice_tab, live_server, "alice")
-    bob = _sign_in(bob_tab, live_server, "bob")
+    alice = sign_in(alice_tab, live_server, "alice")
+    bob = sign_in(bob_tab, live_server, "bob")
 
     alice.get_by_test_id("find-link").click()
     expect(alice.get_by_test_id("waiting")).to_be_visible()

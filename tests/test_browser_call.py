@@ -5,12 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import _WATCH_CSP, CHROMIUM_ARGS, WatchedPage, _chromium_or_skip, browser  # noqa: F401
+from browser_support import (  # noqa: F401  (fixtures)
+    PageOpener, browser, media_browser, server_log_on_failure, sign_in)
 from conftest import LiveServer
-from test_browser import _server_log_on_failure, _sign_in
-
-MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-              "--autoplay-policy=no-user-gesture-required"]
 
 # Test-only: keeps every RTCPeerConnection the page makes, so the test can read its state and stats.
 _KEEP_PEERS = """
@@ -39,34 +36,17 @@ _INBOUND_VIDEO_FRAMES = """async () => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def media_browser(browser):
-    """Chromium with a fake camera and microphone that it may use without asking; launched by
-    the session's Playwright (one Playwright per process: a second would clash with it)."""
-    launched = browser.browser_type.launch(executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS + MEDIA_ARGS)
-    yield launched
-    launched.close()
-
-
 @pytest.fixture
 def open_call_page(media_browser):
     """open_call_page(refuse_media=False) -> WatchedPage allowed the camera and microphone."""
-    made = []
+    opener = PageOpener(media_browser, init_scripts=(_KEEP_PEERS,))
 
     def open_(refuse_media=False):
-        context = media_browser.new_context(permissions=["camera", "microphone"])
-        context.set_default_timeout(10_000)
-        context.add_init_script(_WATCH_CSP)
-        context.add_init_script(_KEEP_PEERS)
-        if refuse_media:
-            context.add_init_script(_REFUSE_MEDIA)
-        watched = WatchedPage(context, context.new_page())
-        made.append(watched)
-        return watched
+        return opener(init_scripts=(_REFUSE_MEDIA,) if refuse_media else (),
+                      permissions=["camera", "microphone"])
 
     yield open_
-    for watched in made:
-        watched.context.close()
+    opener.close()
 
 
 def _linked(server, open_call_page, refuse=()):
@@ -74,7 +54,7 @@ def _linked(server, open_call_page, refuse=()):
     server.make_user("alice", "Alice Liddell")
     server.make_user("bob", "Bob Builder")
     tabs = {name: open_call_page(refuse_media=name in refuse) for name in ("alice", "bob")}
-    alice, bob = (_sign_in(tabs[name], server, name) for name in ("alice", "bob"))
+    alice, bob = (sign_in(tabs[name], server, name) for name in ("alice", "bob"))
     alice.get_by_test_id("find-link").click()
     expect(alice.get_by_test_id("waiting")).to_be_visible()
     bob.get_by_test_id("find-link").click()
@@ -95,7 +75,7 @@ def _wait_for_frames_beyond(page, count):
 
 
 def test_a_video_call_connects_shows_both_videos_and_leaves_its_line(live_server, open_call_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         _video_call(live_server, open_call_page)
 
 
@@ -175,7 +155,7 @@ def _video_call(server, open_call_page):
 
 
 def test_a_refused_camera_says_so_and_the_call_goes_no_further(live_server, open_call_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         tabs, alice, bob = _linked(live_server, open_call_page, refuse=("bob",))
 
         # Bob refuses when he calls: he is told why, and Alice's page never rings.
@@ -209,7 +189,7 @@ def test_a_refused_camera_says_so_and_the_call_goes_no_further(live_server, open
 def test_an_unanswered_call_stops_ringing_and_shows_as_missed(db_path, tmp_path, open_call_page):
     server = LiveServer(db_path, tmp_path, HEARTLINK_CALL_RING_TIMEOUT=1)
     try:
-        with _server_log_on_failure(server):
+        with server_log_on_failure(server):
             tabs, alice, bob = _linked(server, open_call_page)
             alice.get_by_test_id("call-video").click()
             overlay = bob.get_by_test_id("call-incoming")
@@ -227,7 +207,7 @@ def test_an_unanswered_call_stops_ringing_and_shows_as_missed(db_path, tmp_path,
 
 
 def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_server, open_call_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         tabs, alice, bob = _linked(live_server, open_call_page)
 
         # Alice gives up while it rings: Bob's ringing stops, he sees a missed call.

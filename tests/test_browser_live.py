@@ -12,9 +12,9 @@ import requests
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page  # noqa: F401  (fixtures)
+from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
 from conftest import LiveServer
-from test_browser import _bubble, _sign_in
+from test_browser import _bubble
 
 # What Chromium logs while its network is cut: failed socket.io polls and websocket handshakes.
 _OFFLINE_NOISE = re.compile(
@@ -30,14 +30,6 @@ def server(db_path, tmp_path):
     live = LiveServer(db_path, tmp_path, HEARTLINK_PING_INTERVAL=1, HEARTLINK_PING_TIMEOUT=1)
     yield live
     live.close()
-
-
-@contextmanager
-def _server_log_on_failure(server):
-    try:
-        yield
-    except Exception as error:
-        raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error
 
 
 @contextmanager
@@ -66,7 +58,7 @@ def _outbox_saved(page):
 
 
 def test_typing_ticks_and_a_message_written_offline(server, open_page):
-    with _server_log_on_failure(server):
+    with server_log_on_failure(server):
         counts = _live_signals(server, open_page)
     print(f"\nlive signals: {counts}")
 
@@ -78,8 +70,8 @@ def _live_signals(server, open_page):
     typing_frames = []  # what Alice's page sends as `typing`, to see the throttle
     alice_tab.page.on("websocket", lambda ws: ws.on("framesent", lambda frame: typing_frames.extend(
         re.findall(r'^42\d*\["typing",\{[^}]*"typing":(true|false)', frame if isinstance(frame, str) else ""))))
-    alice = _sign_in(alice_tab, server, "alice")
-    bob = _sign_in(bob_tab, server, "bob")
+    alice = sign_in(alice_tab, server, "alice")
+    bob = sign_in(bob_tab, server, "bob")
     alice.get_by_test_id("find-link").click()
     expect(alice.get_by_test_id("waiting")).to_be_visible()
     bob.get_by_test_id("find-link").click()

@@ -1,63 +1,22 @@
 """The browser: rich messages as people see them — emoji from the picker, a picture, a voice
 note recorded with Chromium's fake microphone, reactions, replies, edits and deletions."""
 import re
-from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import _WATCH_CSP, CHROMIUM_ARGS, WatchedPage, _chromium_or_skip, browser  # noqa: F401
+from browser_support import (  # noqa: F401  (fixtures)
+    PageOpener, browser, media_browser, server_log_on_failure, sign_in)
 from conftest import PASSWORD, LiveServer
 from media_samples import png
-
-FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                   "--autoplay-policy=no-user-gesture-required"]
-
-
-@pytest.fixture(scope="module")
-def media_browser(browser):
-    """Chromium with a fake microphone (a beep) that needs no permission prompt, launched by the
-    session's Playwright (one Playwright per process)."""
-    launched = browser.browser_type.launch(executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS + FAKE_MEDIA_ARGS)
-    yield launched
-    launched.close()
 
 
 @pytest.fixture
 def open_page(media_browser):
-    """open_page(**context_options) -> WatchedPage in the fake-media Chromium."""
-    made = []
-
-    def open_(**options):
-        context = media_browser.new_context(**options)
-        context.set_default_timeout(10_000)
-        context.add_init_script(_WATCH_CSP)
-        watched = WatchedPage(context, context.new_page())
-        made.append(watched)
-        return watched
-
-    yield open_
-    for watched in made:
-        watched.context.close()
-
-
-@contextmanager
-def _server_log_on_failure(server):
-    try:
-        yield
-    except Exception as error:
-        raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error
-
-
-def _sign_in(watched, server, username):
-    page = watched.page
-    page.goto(server.url + "/login")
-    page.get_by_test_id("username").fill(username)
-    page.get_by_test_id("password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    expect(page).to_have_url(server.url + "/")
-    expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
-    return page
+    """open_page(**context_options) -> WatchedPage in the fake-media Chromium (a beeping microphone)."""
+    opener = PageOpener(media_browser)
+    yield opener
+    opener.close()
 
 
 def _linked_pair(server, open_page):
@@ -65,8 +24,8 @@ def _linked_pair(server, open_page):
     server.make_user("bob", "Bob Builder")
     alice_tab = open_page(permissions=["microphone"])
     bob_tab = open_page()
-    alice = _sign_in(alice_tab, server, "alice")
-    bob = _sign_in(bob_tab, server, "bob")
+    alice = sign_in(alice_tab, server, "alice")
+    bob = sign_in(bob_tab, server, "bob")
     alice.get_by_test_id("find-link").click()
     expect(alice.get_by_test_id("waiting")).to_be_visible()
     bob.get_by_test_id("find-link").click()
@@ -82,7 +41,7 @@ def _message(page, seq):
 
 
 def test_emoji_picture_and_voice_note_reach_the_partner(live_server, open_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         _emoji_picture_and_voice_note(live_server, open_page)
 
 
@@ -166,7 +125,7 @@ def small_files_server(db_path, tmp_path):
 
 
 def test_reactions_replies_edits_deletions_files_and_upload_errors(small_files_server, open_page):
-    with _server_log_on_failure(small_files_server):
+    with server_log_on_failure(small_files_server):
         _reactions_replies_edits_deletions(small_files_server, open_page)
 
 
@@ -175,8 +134,8 @@ def _reactions_replies_edits_deletions(server, open_page):
     server.make_user("bob", "Bob Builder")
     alice_tab = open_page()
     bob_tab = open_page(locale="zh-CN")  # Bob reads Heart Link in Chinese
-    alice = _sign_in(alice_tab, server, "alice")
-    bob = _sign_in(bob_tab, server, "bob")
+    alice = sign_in(alice_tab, server, "alice")
+    bob = sign_in(bob_tab, server, "bob")
     alice.get_by_test_id("find-link").click()
     expect(alice.get_by_test_id("waiting")).to_be_visible()
     bob.get_by_test_id("find-link").click()

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page  # noqa: F401  (fixtures)
+from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
 from conftest import PASSWORD, LiveServer
 from heartlink.extensions import db
 from heartlink.models import Report
@@ -26,29 +26,10 @@ _INJECTED = """(scope) => [...document.querySelectorAll(`${scope} *`)]
   .map((el) => el.outerHTML)"""
 
 
-def _sign_in(watched, server, username):
-    page = watched.page
-    page.goto(server.url + "/login")
-    page.get_by_test_id("username").fill(username)
-    page.get_by_test_id("password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    expect(page).to_have_url(server.url + "/")
-    expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
-    return page
-
-
-@contextmanager
-def _server_log_on_failure(server):
-    try:
-        yield
-    except Exception as error:
-        raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error
-
-
 def _matched(server, open_page, first, second):
     """Two people signed in, who find each other from the lobby; returns their pages."""
     tabs = open_page(), open_page()
-    pages = [_sign_in(tab, server, name) for tab, name in zip(tabs, (first, second))]
+    pages = [sign_in(tab, server, name) for tab, name in zip(tabs, (first, second))]
     pages[0].get_by_test_id("find-link").click()
     expect(pages[0].get_by_test_id("waiting")).to_be_visible()
     pages[1].get_by_test_id("find-link").click()
@@ -78,7 +59,7 @@ def _room_id(page):
 # --- hostile input stays text ----------------------------------------------------------------
 
 def test_html_in_messages_names_and_file_names_is_shown_as_text_and_runs_nothing(live_server, open_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         live_server.make_user("alice", "Alice")
         live_server.make_user("mallory", PAYLOADS[0])
         (alice_tab, mallory_tab), (alice, mallory) = _matched(live_server, open_page, "alice", "mallory")
@@ -145,7 +126,7 @@ def test_html_in_messages_names_and_file_names_is_shown_as_text_and_runs_nothing
 # --- every page keeps to its Content-Security-Policy ---------------------------------------------
 
 def test_every_page_loads_without_csp_violations_or_console_errors(live_server, open_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         live_server.make_user("alice", "Alice")
         live_server.make_user("bob", "Bob")
         visitor = open_page()
@@ -181,7 +162,7 @@ def test_every_page_loads_without_csp_violations_or_console_errors(live_server, 
 # --- blocking and reporting ---------------------------------------------------------------------
 
 def test_reporting_a_message_and_blocking_from_the_room_menu(live_server, open_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         live_server.make_user("alice", "Alice")
         live_server.make_user("bob", "Bob")
         (alice_tab, bob_tab), (alice, bob) = _matched(live_server, open_page, "alice", "bob")
@@ -238,11 +219,11 @@ def test_reporting_a_message_and_blocking_from_the_room_menu(live_server, open_p
 
 
 def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page):
-    with _server_log_on_failure(live_server):
+    with server_log_on_failure(live_server):
         live_server.make_user("alice", "Alice")
         bob_id = live_server.make_user("bob", "Bob <b>Builder</b>")
         tab = open_page()
-        alice = _sign_in(tab, live_server, "alice")
+        alice = sign_in(tab, live_server, "alice")
         blocked = alice.request.post(f"{live_server.url}/api/users/{bob_id}/block", headers={"X-CSRFToken": _csrf(alice)})
         assert blocked.ok, blocked.text()
 
@@ -269,25 +250,30 @@ def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page)
 def test_a_rate_limited_message_shows_the_servers_hint_and_can_be_sent_again(db_path, tmp_path, open_page):
     server = LiveServer(db_path, tmp_path, HEARTLINK_RATE_MESSAGES="2/3")
     try:
-        with _server_log_on_failure(server):
+        with server_log_on_failure(server):
             server.make_user("alice", "Alice")
             server.make_user("bob", "Bob")
             (alice_tab, bob_tab), (alice, bob) = _matched(server, open_page, "alice", "bob")
-            for text in ("one", "two"):
-                _send(alice, text)
-                expect(_bubble(alice, text)).to_have_attribute("data-state", "sent")
-            _send(alice, "three")
+            # At most 2 per 3 s window: of 6 quick sends (spanning two windows at most) one is refused.
+            refused = None
+            for index in range(6):
+                _send(alice, f"message {index}")
+                bubble = _bubble(alice, f"message {index}")
+                expect(bubble).to_have_attribute("data-state", re.compile("^(sent|failed)$"))
+                if bubble.get_attribute("data-state") == "failed":
+                    refused = bubble
+                    break
+            assert refused is not None, "no send was rate limited"
+            sent_text = f"message {index}"
             error = alice.get_by_test_id("chat-error")
             expect(error).to_have_text(re.compile(r"^Slow down a little; try again in \d+ s\.$"))
-            third = _bubble(alice, "three")
-            expect(third).to_have_attribute("data-state", "failed")
-            expect(third).to_contain_text("try again in")
+            expect(refused).to_contain_text("try again in")
             # Retry sends the same message once the hint's seconds have passed (a real clock
             # window, so here waiting is the point).
             alice.wait_for_timeout(1000 * int(re.search(r"\d+", error.text_content()).group()) + 200)
-            third.get_by_test_id("retry").click()
-            expect(third).to_have_attribute("data-state", "sent")
-            expect(_bubble(bob, "three")).to_be_visible()
+            refused.get_by_test_id("retry").click()
+            expect(refused).to_have_attribute("data-state", "sent")
+            expect(_bubble(bob, sent_text)).to_be_visible()
             for tab in (alice_tab, bob_tab):
                 tab.assert_clean()
     finally:
