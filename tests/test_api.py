@@ -89,3 +89,14 @@ def test_cli_creates_and_lists_users_and_demo_people(app, runner):
     assert "bob" in listing and "alice" in listing and "load300" in listing
     with app.app_context():
         assert db.session.query(User).count() == 303  # bob, then alice and carol (demo keeps bob), then 300
+
+
+def test_signing_in_starts_a_new_session(client, auth, make_user):
+    make_user("alice")
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"  # what a fixated session would carry in
+    token_before = auth.csrf_token()
+    auth.login("alice")
+    with client.session_transaction() as after:
+        assert "planted" not in after and after.get("login_id")
+    assert auth.csrf_token() != token_before
