@@ -46,7 +46,7 @@ browser:
 
 # The real workload over real sockets: send->ack and send->partner latency, throughput.
 bench: setup
-	$(BIN)/python bench/chat_bench.py --pairs 20 --messages 50
+	$(BIN)/python bench/chat_bench.py --pairs 20 --messages 50 --procs 2
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -7,6 +7,7 @@ Starts its own `python app.py` on a free port over a fresh SQLite database (or
 the DATABASE_URL you export), sends only to 127.0.0.1, and stops by itself.
 """
 import argparse
+import multiprocessing
 import os
 import secrets
 import statistics
@@ -70,22 +71,38 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--messages", type=int, default=50, help="per person")
+    parser.add_argument("--procs", type=int, default=2,
+                        help="client processes (one Python process cannot drive many sockets fast enough)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         server, url = _start_server(workdir)
         try:
-            run(url, args.pairs, args.messages)
+            shares = [list(range(proc, args.pairs, args.procs)) for proc in range(args.procs)]
+            with multiprocessing.Pool(args.procs) as pool:
+                began = time.perf_counter()
+                results = pool.starmap(run, [(url, share, args.messages) for share in shares if share])
+                elapsed = time.perf_counter() - began
+            acks = [x for result in results for x in result[0]]
+            deliveries = [x for result in results for x in result[1]]
+            total = len(acks)
+            print(f"{args.pairs} pairs over {args.procs} client processes, {total} messages in {elapsed:.2f} s: "
+                  f"{total / elapsed:.0f} messages/s")
+            print(f"send->ack:     {_percentiles(acks)}")
+            print(f"send->partner: {_percentiles(deliveries)}")
+            print(f"mean send->ack {statistics.mean(acks)*1000:.1f} ms")
         finally:
             server.terminate()
             server.wait(5)
 
 
-def run(url, pairs, per_person):
-    people = [(_client(url, f"bench{2*i+1}"), _client(url, f"bench{2*i+2}")) for i in range(pairs)]
+def run(url, pair_indexes, per_person):
+    """One client process: its share of the pairs, matched and chatting; returns the latencies."""
+    people = [(_client(url, f"bench{2*i+1}"), _client(url, f"bench{2*i+2}")) for i in pair_indexes]
     rooms = []
-    for first, second in people:
-        first.ask("match:start")
-        rooms.append(second.ask("match:start")["room"]["id"])
+    for index, (first, second) in zip(pair_indexes, people):
+        code = f"BENCH{index:04d}"  # each pair meets on its own code, whatever the other processes do
+        first.ask("match:start", {"code": code})
+        rooms.append(second.ask("match:start", {"code": code})["room"]["id"])
     acks, deliveries, lock = [], [], threading.Lock()
 
     def talk(me, partner, room_id):
@@ -102,20 +119,14 @@ def run(url, pairs, per_person):
 
     threads = [threading.Thread(target=talk, args=(a, b, room)) for (a, b), room in zip(people, rooms)]
     threads += [threading.Thread(target=talk, args=(b, a, room)) for (a, b), room in zip(people, rooms)]
-    began = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    total = len(acks)
-    print(f"{pairs} pairs, {total} messages in {elapsed:.2f} s: {total / elapsed:.0f} messages/s")
-    print(f"send->ack:     {_percentiles(acks)}")
-    print(f"send->partner: {_percentiles(deliveries)}")
-    print(f"mean send->ack {statistics.mean(acks)*1000:.1f} ms")
     for a, b in people:
         a.disconnect()
         b.disconnect()
+    return acks, deliveries
 
 
 if __name__ == "__main__":

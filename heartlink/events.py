@@ -117,7 +117,7 @@ def message_send(user_id, payload):
     sent = messages.send(payload.room_id, user_id, payload.client_id, payload.kind,
                          payload.text, payload.reply_to, payload.attachment_id)
     if not sent.duplicate:
-        realtime.message_new(sent.room, sent.message, skip_sid=request.sid)
+        realtime.message_new(sent.member_ids, sent.message, skip_sid=request.sid)
     return {"message": sent.message.to_dict(), "duplicate": sent.duplicate}
 
 

@@ -13,7 +13,7 @@ from .database import write_transaction
 from .errors import BadRequest, Conflict, Forbidden, NotFound
 from .extensions import db
 from .models import Message, Reaction, Room, RoomMember, utcnow
-from .rooms import active_room_for_member, room_for_member
+from .rooms import active_room_for_member, members_of, room_for_member
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ MAX_TEXT = 4000
 
 
 class Sent(NamedTuple):
-    room: Room
+    member_ids: list
     message: Message
     duplicate: bool
 
@@ -42,15 +42,15 @@ def _stored(sender_id, client_id):
 
 
 def send(room_id, sender_id, client_id, kind="text", text=None, reply_to=None, attachment_id=None):
-    """Store a message. Returns Sent(room, message, duplicate).
+    """Store a message. Returns Sent(member_ids, message, duplicate).
 
     A retry with a client_id already stored returns the stored message with
     duplicate=True and stores nothing new, so a resend after a reconnect is safe.
     """
-    room = room_for_member(room_id, sender_id)
+    member_ids = members_of(room_id, sender_id)
     existing = _stored(sender_id, client_id)
     if existing is not None:
-        return _as_duplicate(room, existing)
+        return _as_duplicate(room_id, member_ids, existing)
     if kind == "text":
         if attachment_id is not None:
             raise BadRequest(_l("A text message has no attachment."), field="attachment_id")
@@ -64,20 +64,20 @@ def send(room_id, sender_id, client_id, kind="text", text=None, reply_to=None, a
     try:
         with write_transaction() as session:
             if reply_to is not None and session.execute(
-                select(Message.id).where(Message.id == reply_to, Message.room_id == room.id)
+                select(Message.id).where(Message.id == reply_to, Message.room_id == room_id)
             ).scalar() is None:
                 raise NotFound(_l("The message you reply to is not in this heart link."))
             if attachment_id is not None:
-                attachments.claim(session, room.id, sender_id, kind, attachment_id)
-            message = append_in(session, room.id, sender_id=sender_id, client_id=client_id, kind=kind, text=text,
+                attachments.claim(session, room_id, sender_id, kind, attachment_id)
+            message = append_in(session, room_id, sender_id=sender_id, client_id=client_id, kind=kind, text=text,
                               reply_to=reply_to, attachment_id=attachment_id)
     except IntegrityError:
         # The same client_id raced in from another socket and won: that one is the message.
         existing = _stored(sender_id, client_id)
         if existing is None:
             raise
-        return _as_duplicate(room, existing)
-    return Sent(room, message, False)
+        return _as_duplicate(room_id, member_ids, existing)
+    return Sent(member_ids, message, False)
 
 
 def append_in(session, room_id, **fields):
@@ -95,16 +95,17 @@ def append_in(session, room_id, **fields):
     ).scalar()
     if seq is None:
         raise Conflict(_l("This heart link has ended."))
-    message = Message(room_id=room_id, seq=seq, created_at=now, **fields)
+    # A new message has no reactions yet: saying so spares a query when it is put on the wire.
+    message = Message(room_id=room_id, seq=seq, created_at=now, reactions=[], **fields)
     session.add(message)
     session.flush()
     return message
 
 
-def _as_duplicate(room, message):
-    if message.room_id != room.id:
+def _as_duplicate(room_id, member_ids, message):
+    if message.room_id != room_id:
         raise Conflict(_l("That client_id was already used in another heart link."))
-    return Sent(room, message, True)
+    return Sent(member_ids, message, True)
 
 
 def mark(room_id, user_id, up_to_seq, read):

@@ -38,9 +38,9 @@ def match_cancelled(user_id, skip_sid=None):
     _emit("match:cancelled", {}, [user_id], skip_sid=skip_sid)
 
 
-def message_new(room, message, skip_sid=None):
+def message_new(member_ids, message, skip_sid=None):
     """To every socket of both members; the sending socket already has it in its ack."""
-    _emit("message:new", {"message": message.to_dict()}, room.member_ids(), skip_sid=skip_sid)
+    _emit("message:new", {"message": message.to_dict()}, member_ids, skip_sid=skip_sid)
 
 
 def message_updated(room, message):
