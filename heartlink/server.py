@@ -5,6 +5,7 @@ TCP_NODELAY: a handler that emits and then acks writes two frames, and with
 Nagle's algorithm the second waits for the peer's delayed ACK (~40 ms).
 """
 import logging
+import resource
 import socket
 
 from .extensions import socketio
@@ -18,9 +19,19 @@ def _tuned(listener):
     return listener
 
 
+def _allow_open_files(wanted):
+    """Every socket is a file: lift the soft limit (often 1024) toward what we may serve."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        log.info("open files limit raised from %d to %d", soft, target)
+
+
 def serve(app):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host, port = app.config["HOST"], app.config["PORT"]
+    _allow_open_files(app.config["MAX_CONNECTIONS"] + 256)
     sweeper.start(app)
     mode = socketio.server.eio.async_mode
     log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port, mode, app.config["WORKER_ID"])

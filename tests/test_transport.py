@@ -99,3 +99,18 @@ def test_every_tab_of_both_people_gets_new_messages(live_server):
     assert a_second_tab.wait_for("message:new")["message"]["id"] == own["message"]["id"]
     for client in (a, a_second_tab, b):
         client.disconnect()
+
+
+def test_the_gevent_worker_serves_the_same_protocol(db_path, tmp_path):
+    from conftest import LiveServer
+
+    server = LiveServer(db_path, tmp_path, HEARTLINK_ASYNC_MODE="gevent")
+    try:
+        assert "(gevent," in server.log_path.read_text()
+        a, b, room_id = _matched(server)
+        sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "on gevent"})
+        assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]
+        a.disconnect()
+        b.disconnect()
+    finally:
+        server.close()
