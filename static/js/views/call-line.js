@@ -2,7 +2,7 @@
 // outcome: missed|declined|cancelled|ended, duration_ms}), worded for the person reading it.
 // The message's sender is the caller.
 import { formatTime, t } from "../i18n.js";
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 
 /** "1:23", or "1:02:03" past an hour. */
 export function formatDuration(ms) {
@@ -44,15 +44,8 @@ const ICONS = {
   audio: "M6.6 10.8a15.1 15.1 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.45.57 3.57a1 1 0 0 1-.25 1l-2.22 2.23z",
 };
 
-function icon(media) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("class", "call-line__icon");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", ICONS[media === "audio" ? "audio" : "video"]);
-  svg.append(path);
-  return svg;
+function mediaIcon(media) {
+  return icon(ICONS[media === "audio" ? "audio" : "video"], "call-line__icon");
 }
 
 /** The <li> for a call message in the chat history. */
@@ -65,7 +58,7 @@ export function callLine(message, me) {
     dataset: { seq: message.seq ?? "", outcome: message.call?.outcome || "", mine: String(mine) },
   },
   h("div", { class: "bubble call-line__bubble" },
-    h("span", { class: "call-line__badge" }, icon(message.call?.media)),
+    h("span", { class: "call-line__badge" }, mediaIcon(message.call?.media)),
     h("span", { class: "call-line__body" },
       h("span", { class: "call-line__title", "data-testid": "call-message-title", text: title }),
       h("span", { class: "call-line__detail", "data-testid": "call-message-detail", text: detail })),

@@ -2,7 +2,7 @@
 // uploaded with a progress bar, voice notes recorded in the browser, and the reply / edit banner.
 // chat.js keeps the text box and its send; app.js asks composeIntent() what a send means.
 import { t } from "../i18n.js";
-import { h, show } from "./dom.js";
+import { h, icon, show } from "./dom.js";
 import { closeEmojiPicker, openEmojiPicker } from "./emoji.js";
 import { humanSize, snippet } from "./message_content.js";
 import { RecordingError, canRecord, formatMs, startRecording } from "./voice.js";
@@ -67,13 +67,7 @@ export function mountComposerMedia(chat, store, actions) {
   chat.append(dropZone);
 
   function iconButton(testid, label, path) {
-    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("aria-hidden", "true");
-    const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
-    shape.setAttribute("d", path);
-    svg.append(shape);
-    return h("button", { type: "button", class: "composer__tool", "data-testid": testid, title: label, "aria-label": label }, svg);
+    return h("button", { type: "button", class: "composer__tool", "data-testid": testid, title: label, "aria-label": label }, icon(path));
   }
 
   const roomId = () => store.state.roomId;

@@ -17,6 +17,18 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+/** A 24×24 SVG icon drawn by one path (decorative: hidden from screen readers). */
+export function icon(path, className = null) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  if (className) svg.setAttribute("class", className);
+  const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  shape.setAttribute("d", path);
+  svg.append(shape);
+  return svg;
+}
+
 export function show(element, visible) {
   element.hidden = !visible;
 }

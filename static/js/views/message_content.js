@@ -3,7 +3,7 @@
 // the hover / long-press actions: react, reply, edit, delete). chat.js draws the bubble itself,
 // its time and ticks, and calls renderContent() / renderAround() / contentSignature() from here.
 import { t } from "../i18n.js";
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 import { closeEmojiPicker, emojiOnlyCount, openEmojiPicker } from "./emoji.js";
 import { openLightbox } from "./lightbox.js";
 import { formatMs, renderVoicePlayer } from "./voice.js";
@@ -224,7 +224,7 @@ function fileCard(attachment) {
     h("a", {
       class: "file-card__download", href: attachment.url, download: attachment.filename, "data-testid": "file-download",
       title: t("download"), "aria-label": `${t("download")} ${attachment.filename}`,
-    }, svg("M5 20h14v-2H5v2zM19 9h-4V3H9v6H5l7 7 7-7z")));
+    }, icon("M5 20h14v-2H5v2zM19 9h-4V3H9v6H5l7 7 7-7z")));
 }
 
 function extension(filename) {
@@ -251,15 +251,6 @@ export function humanSize(bytes) {
   return sizeFormats.get(key).format(value);
 }
 
-function svg(path) {
-  const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  icon.setAttribute("viewBox", "0 0 24 24");
-  icon.setAttribute("aria-hidden", "true");
-  const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  shape.setAttribute("d", path);
-  icon.append(shape);
-  return icon;
-}
 
 // --- under the bubble ---------------------------------------------------------------------------------
 /** Reactions with counts, and the actions a stored message offers (hover / long press). */
@@ -298,7 +289,7 @@ export function renderAround(message, state) {
     h("button", {
       type: "button", class: "reaction-bar__more", "data-action": "react-more", "data-testid": "reaction-more",
       "aria-label": t("more_reactions"), title: t("more_reactions"), "aria-haspopup": "dialog",
-    }, svg("M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6v2z"))));
+    }, icon("M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6v2z"))));
   return nodes;
 }
 
@@ -306,5 +297,5 @@ function actionButton(action, label, path) {
   return h("button", {
     type: "button", class: "message-actions__button", "data-action": action, "data-testid": `message-${action}`,
     title: label, "aria-label": label,
-  }, svg(path));
+  }, icon(path));
 }

@@ -1,6 +1,6 @@
 // Voice notes: recording in the browser (MediaRecorder) and the player in the chat.
 import { t } from "../i18n.js";
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 
 // What the server accepts (webm/opus, ogg/opus, mp4/aac), best first.
 const RECORDING_TYPES = [
@@ -85,15 +85,6 @@ export async function startRecording() {
 const PLAY = "M8 5v14l11-7z";
 const PAUSE = "M6 19h4V5H6v14zm8-14v14h4V5h-4z";
 
-function icon(path) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  const shape = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  shape.setAttribute("d", path);
-  svg.append(shape);
-  return svg;
-}
 
 // One player per voice note, kept across redraws of its bubble (a reaction or a tick must not stop it).
 const players = new Map(); // attachment id -> element
