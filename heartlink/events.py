@@ -75,8 +75,7 @@ def on_connect(auth=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """The socket is gone; presence goes offline later, after the grace period."""
-    if current_user.is_authenticated:
-        presence.socket_disconnected(request.sid, current_user.id)
+    presence.socket_disconnected(request.sid)
 
 
 @_answer("match:start", schemas.MatchStart, limit="MATCH")

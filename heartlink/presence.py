@@ -34,10 +34,14 @@ def socket_connected(sid, user_id, worker_id, login_id=None):
     return came_online
 
 
-def socket_disconnected(sid, user_id):
+def socket_disconnected(sid):
+    """Forget a socket (whoever it belonged to: after a password change its session no
+    longer names anyone) and note when its person was last seen."""
     with write_transaction() as session:
-        session.execute(delete(Connection).where(Connection.sid == sid))
-        session.execute(update(User).where(User.id == user_id).values(last_seen=utcnow()))
+        user_id = session.execute(delete(Connection).where(Connection.sid == sid)
+                                  .returning(Connection.user_id)).scalar()
+        if user_id is not None:
+            session.execute(update(User).where(User.id == user_id).values(last_seen=utcnow()))
 
 
 def sockets_of(user_id, login_id=None):

@@ -285,8 +285,8 @@ def test_presence_goes_offline_only_after_the_grace_period(ctx, app):
     (alice,) = _users("alice")
     assert presence.socket_connected("sid-1", alice, "w1") is True
     assert presence.socket_connected("sid-2", alice, "w1") is False
-    presence.socket_disconnected("sid-1", alice)
-    presence.socket_disconnected("sid-2", alice)
+    presence.socket_disconnected("sid-1")
+    presence.socket_disconnected("sid-2")
     assert presence.went_offline(grace_seconds=60) == []
     assert presence.went_offline(grace_seconds=0, now=utcnow() + timedelta(seconds=1)) == [alice]
     assert db.session.get(User, alice).online is False

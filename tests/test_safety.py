@@ -11,7 +11,7 @@ import media_samples as samples
 from conftest import PASSWORD, AuthActions, EventClient, LiveServer
 from heartlink import create_app, matching
 from heartlink.extensions import db, socketio
-from heartlink.models import Attachment, Block, Call, Message, Reaction, Report, Room, RoomMember, User
+from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember, User
 from test_transport import _matched
 
 
@@ -225,7 +225,7 @@ def test_logging_out_closes_that_sign_ins_sockets_at_once(live_server):
 
 
 def test_changing_the_password_closes_every_socket_and_voids_old_tokens(live_server):
-    live_server.make_user("alice")
+    alice_id = live_server.make_user("alice")
     http, token = _browser_session(live_server, "alice")
     old_token = live_server.token("alice")
     device = live_server.connect("alice")
@@ -235,6 +235,12 @@ def test_changing_the_password_closes_every_socket_and_voids_old_tokens(live_ser
         "csrf_token": token, "current_password": PASSWORD, "new_password": "a-brand-new-secret"})
     assert changed.status_code == 302
     _await(lambda: gone)
+
+    def open_sockets():
+        with live_server._app.app_context():
+            return db.session.query(Connection).filter_by(user_id=alice_id).count()
+
+    _await(lambda: open_sockets() == 0)  # forgotten, though its session no longer names anyone
     refused = EventClient()
     with pytest.raises(socketio_client.exceptions.ConnectionError):
         refused.connect(live_server.url, auth={"token": old_token})
