@@ -1,6 +1,5 @@
 """Rooms: who may see a heart link, catch-up after a reconnect, ending a link."""
 import logging
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -17,25 +16,23 @@ CATCH_UP_LIMIT = 200
 MAX_PAGE = 100
 
 
-def room_for_member(room_id, user_id):
-    """The room, if `user_id` is one of its two members; the one membership check."""
-    room = db.session.get(Room, room_id) if isinstance(room_id, str) else None
-    if room is None:
-        raise NotFound(_l("No such heart link."))
-    if user_id not in room.member_ids():
-        raise Forbidden(_l("This heart link is not yours."))
-    return room
-
-
 def members_of(room_id, user_id):
-    """The member ids of a room, if `user_id` is one of them: the same check as
-    room_for_member in one small query, for the hot path of sending."""
+    """The member ids of a room, if `user_id` is one of them: the one membership check.
+    One small query, so that the hot path of sending need not load the room."""
+    if not isinstance(room_id, str):
+        raise NotFound(_l("No such heart link."))
     ids = db.session.execute(select(RoomMember.user_id).where(RoomMember.room_id == room_id)).scalars().all()
     if not ids:
         raise NotFound(_l("No such heart link."))  # every room has its two members
     if user_id not in ids:
         raise Forbidden(_l("This heart link is not yours."))
     return ids
+
+
+def room_for_member(room_id, user_id):
+    """The room, if `user_id` is one of its two members."""
+    members_of(room_id, user_id)
+    return db.session.get(Room, room_id)
 
 
 def active_room_for_member(room_id, user_id):

@@ -1,6 +1,5 @@
 """The browser: two people sign in, find each other and chat, as a person would see it."""
 import re
-from contextlib import contextmanager
 
 from playwright.sync_api import expect
 

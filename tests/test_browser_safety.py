@@ -2,12 +2,11 @@
 reporting, the blocked list in Settings, and rate limits the person can see."""
 import re
 import uuid
-from contextlib import contextmanager
 
 from playwright.sync_api import expect
 
 from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
-from conftest import PASSWORD, LiveServer
+from conftest import LiveServer
 from heartlink.extensions import db
 from heartlink.models import Report
 

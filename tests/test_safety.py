@@ -8,10 +8,10 @@ import requests
 import socketio as socketio_client
 
 import media_samples as samples
-from conftest import PASSWORD, AuthActions, EventClient, LiveServer
-from heartlink import create_app, matching
+from conftest import PASSWORD, AuthActions, EventClient
+from heartlink import create_app
 from heartlink.extensions import db, socketio
-from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember, User
+from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
 from test_transport import _matched
 
 

@@ -1,5 +1,4 @@
 """A real server process and real python-socketio clients over websocket."""
-import time
 import uuid
 
 import pytest
