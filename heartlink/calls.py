@@ -87,10 +87,15 @@ def cancel(call_id, user_id):
 
 def hang_up(call_id, user_id):
     """Either person ends the call; hanging up while it rings cancels or declines it."""
-    call = _call_for_member(call_id, user_id)
+    return _end(_call_for_member(call_id, user_id), user_id)
+
+
+def _end(call, by):
+    """End a call however far it got: a ringing call is declined (by the person called) or
+    cancelled (by the caller, or by the link ending); an accepted one is ended."""
     if call.state == "ringing":
-        return _finish(call, "cancelled" if user_id == call.caller_id else "declined", user_id, ("ringing",))
-    return _finish(call, "ended", user_id, from_states=("accepted",))
+        return _finish(call, "declined" if by == call.callee_id else "cancelled", by, ("ringing",))
+    return _finish(call, "ended", by, from_states=("accepted",))
 
 
 def relay_target(call_id, user_id, sid):
@@ -162,7 +167,7 @@ def end_abandoned():
     for call in abandoned:
         gone = call.caller_id if call.caller_sid not in _live(call) else call.callee_id
         try:
-            finished.append(hang_up(call.id, gone))
+            finished.append(_end(call, gone))
         except Conflict:
             pass  # finished meanwhile
     return finished
@@ -180,8 +185,6 @@ def end_for_link(room_id, by):
     if call is None:
         return None
     try:
-        if call.state == "ringing":
-            return _finish(call, "cancelled", by, ("ringing",))
-        return _finish(call, "ended", by, ("accepted",))
+        return _end(call, by)
     except Conflict:
         return None
