@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
 
-from conftest import EventClient, _free_port  # noqa: E402
+from support import EventClient, free_port  # noqa: E402
 
 PASSWORD = "bench-password-1"
 
 
 def _start_server(workdir):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HEARTLINK_ENV": "production", "SECRET_KEY": secrets.token_hex(16),
            "HEARTLINK_RATE_MESSAGES": "100000/10", "HEARTLINK_RATE_EVENTS": "100000/10",
            "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{workdir}/bench.db"),

@@ -5,7 +5,7 @@ from heartlink import matching, messages
 from heartlink.models import User
 from heartlink.extensions import db
 
-from conftest import PASSWORD
+from support import PASSWORD
 
 
 def test_register_signs_in_and_rejects_a_taken_name(client, auth):

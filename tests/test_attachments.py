@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import media_samples as samples
-from conftest import AuthActions
+from support import AuthActions
 from heartlink import attachments, matching
 from heartlink.extensions import db, socketio
 from heartlink.models import Attachment, utcnow

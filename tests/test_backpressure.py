@@ -7,7 +7,7 @@ import uuid
 
 import websocket
 
-from conftest import LiveServer
+from support import LiveServer
 from heartlink.extensions import db
 from heartlink.models import Connection
 

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from browser_support import (  # noqa: F401  (fixtures)
     PageOpener, browser, media_browser, server_log_on_failure, sign_in)
-from conftest import LiveServer
+from support import LiveServer
 
 # Test-only: keeps every RTCPeerConnection the page makes, so the test can read its state and stats.
 _KEEP_PEERS = """

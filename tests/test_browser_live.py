@@ -13,7 +13,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
-from conftest import LiveServer
+from support import LiveServer
 from test_browser import _bubble
 
 # What Chromium logs while its network is cut: failed socket.io polls and websocket handshakes.

@@ -6,7 +6,7 @@ import uuid
 from playwright.sync_api import expect
 
 from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
-from conftest import LiveServer
+from support import LiveServer
 from heartlink.extensions import db
 from heartlink.models import Report
 
@@ -25,7 +25,7 @@ _INJECTED = """(scope) => [...document.querySelectorAll(`${scope} *`)]
   .map((el) => el.outerHTML)"""
 
 
-def _matched(server, open_page, first, second):
+def matched(server, open_page, first, second):
     """Two people signed in, who find each other from the lobby; returns their pages."""
     tabs = open_page(), open_page()
     pages = [sign_in(tab, server, name) for tab, name in zip(tabs, (first, second))]
@@ -61,7 +61,7 @@ def test_html_in_messages_names_and_file_names_is_shown_as_text_and_runs_nothing
     with server_log_on_failure(live_server):
         live_server.make_user("alice", "Alice")
         live_server.make_user("mallory", PAYLOADS[0])
-        (alice_tab, mallory_tab), (alice, mallory) = _matched(live_server, open_page, "alice", "mallory")
+        (alice_tab, mallory_tab), (alice, mallory) = matched(live_server, open_page, "alice", "mallory")
         room_id = _room_id(alice)
 
         # A hostile display name, where the partner sees it: header, intro, links list.
@@ -134,7 +134,7 @@ def test_every_page_loads_without_csp_violations_or_console_errors(live_server, 
             expect(visitor.page.get_by_test_id(test_id)).to_be_visible()
             visitor.assert_clean()
 
-        (alice_tab, bob_tab), (alice, _bob) = _matched(live_server, open_page, "alice", "bob")
+        (alice_tab, bob_tab), (alice, _bob) = matched(live_server, open_page, "alice", "bob")
         alice.get_by_test_id("room-menu").click()  # the room menu and its dialogs too
         expect(alice.get_by_test_id("menu-report")).to_be_visible()
         alice.get_by_test_id("menu-report").click()
@@ -164,7 +164,7 @@ def test_reporting_a_message_and_blocking_from_the_room_menu(live_server, open_p
     with server_log_on_failure(live_server):
         live_server.make_user("alice", "Alice")
         live_server.make_user("bob", "Bob")
-        (alice_tab, bob_tab), (alice, bob) = _matched(live_server, open_page, "alice", "bob")
+        (alice_tab, bob_tab), (alice, bob) = matched(live_server, open_page, "alice", "bob")
         _send(bob, "rude words")
         rude = _bubble(alice, "rude words")
         expect(rude).to_be_visible()
@@ -252,7 +252,7 @@ def test_a_rate_limited_message_shows_the_servers_hint_and_can_be_sent_again(db_
         with server_log_on_failure(server):
             server.make_user("alice", "Alice")
             server.make_user("bob", "Bob")
-            (alice_tab, bob_tab), (alice, bob) = _matched(server, open_page, "alice", "bob")
+            (alice_tab, bob_tab), (alice, bob) = matched(server, open_page, "alice", "bob")
             # At most 2 per 3 s window: of 6 quick sends (spanning two windows at most) one is refused.
             refused = None
             for index in range(6):

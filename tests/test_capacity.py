@@ -5,8 +5,8 @@ import uuid
 
 import websocket
 
-from conftest import LiveServer
-from test_transport import _matched
+from support import LiveServer
+from support import matched
 
 CONNECTIONS = 1100
 
@@ -32,7 +32,7 @@ def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(db_path, tmp_p
         for ws in (sockets[0], sockets[-1]):
             ws.send('421["match:cancel",{}]')
             assert json.loads(ws.recv()[3:]) == [{"ok": True}]
-        a, b, room_id = _matched(server)
+        a, b, room_id = matched(server)
         sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "crowded"})
         assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]
         a.disconnect()

@@ -7,8 +7,8 @@ import uuid
 import pytest
 import socketio as socketio_client
 
-from conftest import LiveServer
-from test_transport import _matched
+from support import LiveServer
+from support import matched
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def _send(client, room_id, text, client_id=None, timeout=10):
 
 
 def test_receipts_reach_the_sender_and_only_move_forward(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     for index in range(3):
         _send(a, room_id, f"m{index}")
     bob_id = b.ask("room:join", {"room_id": room_id})["room"]["members"]
@@ -46,7 +46,7 @@ def test_receipts_reach_the_sender_and_only_move_forward(live_server):
 
 
 def test_typing_reaches_only_the_partner(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     a_other_tab = live_server.connect("alice")
     live_server.make_user("eve")
     eve = live_server.connect("eve")
@@ -65,7 +65,7 @@ def test_typing_reaches_only_the_partner(live_server):
 
 
 def test_presence_goes_offline_after_the_grace_period_and_a_reload_does_not_flicker(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     grace = float(live_server.env["HEARTLINK_PRESENCE_GRACE"])
     # A reload: the socket closes and a new one opens within the grace period.
     b.disconnect()
@@ -85,7 +85,7 @@ def test_presence_goes_offline_after_the_grace_period_and_a_reload_does_not_flic
 
 
 def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(busy_server):
-    a, b, room_id = _matched(busy_server)
+    a, b, room_id = matched(busy_server)
     _send(a, room_id, "before")
     last_seq = b.wait_for("message:new")["message"]["seq"]
     b.disconnect()
@@ -100,7 +100,7 @@ def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(busy_s
 
 
 def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(busy_server):
-    a, b, room_id = _matched(busy_server)
+    a, b, room_id = matched(busy_server)
     outbox = [(str(uuid.uuid4()), f"message {index}") for index in range(20)]
     for client_id, text in outbox:
         _send(a, room_id, text, client_id)  # stored; pretend the acks never arrived
@@ -118,7 +118,7 @@ def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(bu
 def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server):
     """SIGKILL while alice is sending; after a restart the clients resend what was not
     acked, with the same client_ids. Nothing acked is lost; nothing is stored twice."""
-    a, b, room_id = _matched(busy_server)
+    a, b, room_id = matched(busy_server)
     planned = [(str(uuid.uuid4()), f"line {index}") for index in range(60)]
     acked, unacked = [], []
     killed = threading.Event()
@@ -159,7 +159,7 @@ def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server)
 
 
 def test_after_a_restart_nobody_stays_online_who_did_not_come_back(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     bob_id = next(m["id"] for m in a.ask("room:join", {"room_id": room_id})["room"]["members"]
                   if m["username"] == "bob")
     live_server.kill()

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import websocket
 
-from test_transport import _matched
+from support import matched
 
 ATTACKS = {
     "unknown engine.io packet type": ["9", "x", ""],
@@ -43,7 +43,7 @@ def _send_raw(ws, frame):
 
 @pytest.fixture
 def chatting(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     yield a, b, room_id
     for client in (a, b):
         client.disconnect()

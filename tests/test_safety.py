@@ -8,11 +8,11 @@ import requests
 import socketio as socketio_client
 
 import media_samples as samples
-from conftest import PASSWORD, AuthActions, EventClient
+from support import PASSWORD, AuthActions, EventClient
 from heartlink import create_app
 from heartlink.extensions import db, socketio
 from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
-from test_transport import _matched
+from support import matched
 
 
 # --- who may touch what ----------------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runn
 # --- rate limits -----------------------------------------------------------------------------
 
 def test_a_flood_gets_rate_limited_stays_connected_and_the_partner_keeps_chatting(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     limit = 30  # HEARTLINK_RATE_MESSAGES default: 30 per 10 s
     acks = [a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": f"spam {i}"})
             for i in range(10 * limit)]

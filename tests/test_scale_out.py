@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from config import BASE_DIR
-from conftest import LiveServer
+from support import LiveServer
 
 POSTGRES_ADMIN = os.environ.get("HEARTLINK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HEARTLINK_TEST_REDIS", "redis://127.0.0.1:6379/0")

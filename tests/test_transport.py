@@ -5,22 +5,11 @@ import pytest
 import requests
 import socketio as socketio_client
 
-
-def _matched(server, first="alice", second="bob"):
-    server.make_user(first)
-    server.make_user(second)
-    a, b = server.connect(first), server.connect(second)
-    assert a.ask("match:start")["state"] == "waiting"
-    ack = b.ask("match:start")
-    assert ack["ok"] and ack["state"] == "matched"
-    room_id = ack["room"]["id"]
-    found = a.wait_for("match:found")
-    assert found["room"]["id"] == room_id
-    return a, b, room_id
+from support import LiveServer, matched
 
 
 def test_two_people_are_matched_and_chat(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
                                   "text": "hello bob"})
     assert sent["ok"] and sent["duplicate"] is False
@@ -49,7 +38,7 @@ def test_a_connect_without_credentials_is_refused_with_a_coded_error(live_server
 
 
 def test_a_stranger_is_refused_everywhere_and_learns_nothing(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "private"})
     live_server.make_user("eve")
     eve = live_server.connect("eve")
@@ -72,7 +61,7 @@ def test_a_stranger_is_refused_everywhere_and_learns_nothing(live_server):
 
 
 def test_a_duplicate_client_id_is_stored_and_delivered_once(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     client_id = str(uuid.uuid4())
     payload = {"room_id": room_id, "client_id": client_id, "text": "only once"}
     acks = [a.ask("message:send", payload) for _ in range(3)]
@@ -89,7 +78,7 @@ def test_a_duplicate_client_id_is_stored_and_delivered_once(live_server):
 
 
 def test_every_tab_of_both_people_gets_new_messages(live_server):
-    a, b, room_id = _matched(live_server)
+    a, b, room_id = matched(live_server)
     a_second_tab = live_server.connect("alice")
     sent = b.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "to all tabs"})
     for client in (a, a_second_tab):
@@ -101,12 +90,10 @@ def test_every_tab_of_both_people_gets_new_messages(live_server):
 
 
 def test_the_gevent_worker_serves_the_same_protocol(db_path, tmp_path):
-    from conftest import LiveServer
-
     server = LiveServer(db_path, tmp_path, HEARTLINK_ASYNC_MODE="gevent")
     try:
         assert "(gevent," in server.log_path.read_text()
-        a, b, room_id = _matched(server)
+        a, b, room_id = matched(server)
         sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "on gevent"})
         assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]
         a.disconnect()

@@ -1,0 +1,178 @@
+"""Helpers shared by the tests: accounts, sign-in through the real forms, a real server
+process (`python app.py`) and a Socket.IO client that records what the server sends."""
+import os
+import queue
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+import socketio as socketio_client
+
+from config import BASE_DIR, TestConfig, _database_url
+from heartlink import accounts, create_app
+from heartlink.extensions import db
+
+PASSWORD = "correct-horse-battery"
+
+
+def config_for(path, **extra):
+    return type("PerTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **extra})
+
+
+class AuthActions:
+    """Sign in and out through the real forms, CSRF token included."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def csrf_token(self, path="/login"):
+        page = self._client.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    def login(self, username, password=PASSWORD):
+        return self._client.post("/login", data={
+            "username": username, "password": password, "csrf_token": self.csrf_token()})
+
+    def logout(self):
+        return self._client.post("/logout", data={"csrf_token": self.csrf_token()})
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """`python app.py` on a free port: over a copy of the migrated SQLite schema (a path),
+    or any database URL whose schema is already migrated."""
+
+    def __init__(self, database, tmp_path, **settings):
+        self.database_url = database if isinstance(database, str) else f"sqlite:///{database}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / f"server-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "HEARTLINK_ENV": "production",
+            "SECRET_KEY": secrets.token_hex(16),
+            "DATABASE_URL": self.database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "HEARTLINK_UPLOAD_DIR": str(tmp_path / "uploads"),
+            "HEARTLINK_ARGON2_MEMORY_KIB": "1024",
+            "HEARTLINK_PRESENCE_GRACE": "1",
+            "HEARTLINK_SWEEP_INTERVAL": "0.2",
+            **{key: str(value) for key, value in settings.items()},
+        }
+        self._app = create_app(type("LiveConfig", (TestConfig,), {
+            "SQLALCHEMY_DATABASE_URI": _database_url(self.database_url)}))
+        self.process = None
+        self.start()
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([sys.executable, "app.py"], cwd=BASE_DIR, env=self.env,
+                                        stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/login", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in 30 s")
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def make_user(self, username, display_name=None):
+        with self._app.app_context():
+            return accounts.create_user(username, PASSWORD, display_name).id
+
+    def token(self, username, password=PASSWORD):
+        response = requests.post(self.url + "/api/token", json={"username": username, "password": password})
+        response.raise_for_status()
+        return response.json()["token"]
+
+    def connect(self, username, token=None, **kwargs):
+        """A python-socketio client over websocket, signed in with a bearer token."""
+        client = EventClient()
+        client.connect(self.url, auth={"token": token or self.token(username)}, **kwargs)
+        return client
+
+    def close(self):
+        self.stop()
+        with self._app.app_context():
+            db.engine.dispose()
+
+
+class EventClient(socketio_client.Client):
+    """A Socket.IO client that records every server event for the test to await."""
+
+    def __init__(self):
+        super().__init__(reconnection=False)
+        self.events = queue.Queue()
+        self.on("*", lambda event, *args: self.events.put((event, args[0] if args else None)))
+
+    def connect(self, url, **kwargs):
+        kwargs.setdefault("transports", ["websocket"])
+        kwargs.setdefault("wait_timeout", 10)
+        super().connect(url, **kwargs)
+
+    def ask(self, event, payload=None, timeout=10):
+        return self.call(event, payload if payload is not None else {}, timeout=timeout)
+
+    def wait_for(self, event, match=lambda data: True, timeout=10):
+        """The next `event` whose data satisfies `match`; events before it are passed over."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event} within {timeout} s")
+            try:
+                name, data = self.events.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if name == event and match(data):
+                return data
+
+    def drain(self, event):
+        """Every `event` received so far, without waiting."""
+        found = []
+        while True:
+            try:
+                name, data = self.events.get_nowait()
+            except queue.Empty:
+                return found
+            if name == event:
+                found.append(data)
+
+
+def matched(server, first="alice", second="bob"):
+    """Two people signed in over real websockets and matched; returns (a, b, room_id)."""
+    server.make_user(first)
+    server.make_user(second)
+    a, b = server.connect(first), server.connect(second)
+    assert a.ask("match:start")["state"] == "waiting"
+    ack = b.ask("match:start")
+    assert ack["ok"] and ack["state"] == "matched"
+    room_id = ack["room"]["id"]
+    found = a.wait_for("match:found")
+    assert found["room"]["id"] == room_id
+    return a, b, room_id
