@@ -77,15 +77,20 @@ function ask(socket, event, payload, timeoutMs) {
 }
 
 // Run `work(item)` over items with at most `limit` at a time; resolves when all are settled.
+// Setups can take minutes (every sign-in hashes a password): tell the orchestrator every 10 s.
 async function pool(items, limit, work) {
   let next = 0;
+  let done = 0;
+  const progress = setInterval(() => send({ type: "progress", done, of: items.length }), 10000);
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
       const item = items[next++];
       await work(item);
+      done += 1;
     }
   });
   await Promise.all(runners);
+  clearInterval(progress);
 }
 
 // --- measurement of this process -----------------------------------------------------------
@@ -151,11 +156,16 @@ class Person {
   }
 }
 
+const debug = process.env.BENCH_DEBUG ? (...args) => console.error(new Date().toISOString(), ...args) : () => {};
+
 async function setUpPair(pair, stats) {
   const [first, second] = pair.people;
   for (const person of pair.people) {
+    debug("token", person.username);
     const authToken = config.noToken ? null : await token(person.url, person.username);
+    debug("connect", person.username);
     person.socket = await connect(person.url, authToken);
+    debug("connected", person.username);
     person.socket.on("disconnect", (reason) => {
       if (!stats.closing) {
         person.disconnects += 1;

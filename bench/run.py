@@ -284,6 +284,7 @@ class Loadgen:
     """One bench/loadgen.js process, spoken to in JSON lines."""
 
     def __init__(self, config, workdir, index):
+        self.index = index
         path = Path(workdir) / f"loadgen-{index}-{secrets.token_hex(3)}.json"
         path.write_text(json.dumps(config))
         self.process = _spawn([_node(), str(BENCH / "loadgen.js"), str(path)],
@@ -313,6 +314,8 @@ class Loadgen:
                 raise RuntimeError(f"load generator {self.process.pid} failed: {message['error']}")
             if message.get("type") == kind:
                 return message
+            if message.get("type") == "progress":
+                note(f"load generator {self.index}: {message['done']}/{message['of']} set up")
 
 
 def _all(loadgens, kind, seconds):
