@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import codec, database, events, inbound, ordering  # noqa: F401  (events: register before any init_app; see create_app)
+from . import codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
 from .errors import DomainError
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
@@ -30,6 +30,7 @@ def create_app(config_class=Config):
                 template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
                 instance_path=str(BASE_DIR / "instance"))
     app.config.from_object(config_class)
+    app.session_interface = sessions.SessionInterface()
     if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] not in ("development", "testing"):
         raise RuntimeError("SECRET_KEY is not set; Heart Link will not start without one outside development.")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
