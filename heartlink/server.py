@@ -22,7 +22,7 @@ import socket
 import sys
 import time
 
-from . import logs, presence, sweeper
+from . import logs, presence, sweeper, tuning
 from .extensions import socketio
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,7 @@ class Worker:
     def serve(self):
         host, port = self.config["HOST"], self.config["PORT"]
         mode = socketio.server.eio.async_mode
+        tuning.tune(mode)
         log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port, mode, self.config["WORKER_ID"])
         if mode == "eventlet":
             self._serve_eventlet(host, port)
