@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from config import BASE_DIR
-from support import EventClient, LiveServer, burst_from_both_sides, received_seqs
+from support import PASSWORD, EventClient, LiveServer, burst_from_both_sides, free_port, received_seqs
 
 POSTGRES_ADMIN = os.environ.get("HEARTLINK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HEARTLINK_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -328,3 +328,62 @@ def test_a_burst_from_people_on_two_workers_reaches_every_socket_in_seq_order(wo
         assert seqs == sorted(seqs) and len(set(seqs)) == 30
     for client in (alice, bob, alice_elsewhere, bob_elsewhere):
         client.disconnect()
+
+
+@_settings(HEARTLINK_PROXY_COUNT=1)
+def test_the_shipped_nginx_config_serves_websocket_and_long_polling_sticky(workers, tmp_path):
+    """deploy/nginx/compose.conf in front of the two workers: one person over websocket,
+    the other over long-polling (which only works when nginx keeps it on one worker)."""
+    import shutil
+
+    import requests
+
+    nginx_bin = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx_bin is None:
+        print("skipping: nginx is not installed (apt-get install nginx-light)")
+        pytest.skip("nginx is not installed")
+    w1, w2 = workers
+    deploy = BASE_DIR / "deploy" / "nginx"
+    port = free_port()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "proxy.conf").write_text((deploy / "heartlink-proxy.conf").read_text())
+    site = ((deploy / "compose.conf").read_text()
+            .replace("web1:5000", f"127.0.0.1:{w1.port}").replace("web2:5000", f"127.0.0.1:{w2.port}")
+            .replace("listen 80;", f"listen 127.0.0.1:{port};")
+            .replace("/etc/nginx/heartlink-proxy.conf", str(tmp_path / "proxy.conf")))
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/logs/error.log; daemon off;\n"
+        f"events {{}}\nhttp {{ access_log off; include {tmp_path}/site.conf; }}\n")
+    nginx = subprocess.Popen([nginx_bin, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                health = requests.get(base + "/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.1)
+        assert health.status_code == 200 and health.json()["ok"] is True
+        w1.make_user("alice")
+        w1.make_user("bob")
+        token = lambda name: requests.post(base + "/api/token", json={  # noqa: E731
+            "username": name, "password": PASSWORD}).json()["token"]
+        alice, bob = EventClient(), EventClient()
+        alice.connect(base, auth={"token": token("alice")}, transports=["websocket"])
+        bob.connect(base, auth={"token": token("bob")}, transports=["polling"])
+        assert (alice.transport(), bob.transport()) == ("websocket", "polling")
+        assert alice.ask("match:start", {"code": "NGINX1"})["state"] == "waiting"
+        room_id = bob.ask("match:start", {"code": "NGINX1"})["room"]["id"]
+        alice.wait_for("match:found")
+        alice.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "over websocket"})
+        assert bob.wait_for("message:new")["message"]["text"] == "over websocket"
+        bob.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "over polling"})
+        assert alice.wait_for("message:new")["message"]["text"] == "over polling"
+        alice.disconnect()
+        bob.disconnect()
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
