@@ -4,10 +4,9 @@ import { displayName, h, paintAvatar, show } from "./dom.js";
 import { callLine } from "./call-line.js";
 import { contentSignature, renderAround, renderContent } from "./message_content.js";
 
-const MAX_TEXT = 4000;
 const NEAR_BOTTOM_PX = 120;
 
-export function mountChat(root, store, actions) {
+export function mountChat(root, store, actions, { textMax }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
   const scroller = $("messages-scroll");
   const list = $("messages");
@@ -28,8 +27,8 @@ export function mountChat(root, store, actions) {
     const roomId = store.state.roomId;
     const text = input.value;
     if (!roomId || !text.trim() || composer.dataset.disabled === "true") return;
-    if (text.trim().length > MAX_TEXT) {
-      showError(t("too_long"));
+    if (text.trim().length > textMax) {
+      showError(t("too_long", { max: textMax }));
       return;
     }
     input.value = "";
