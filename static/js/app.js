@@ -15,9 +15,10 @@ import { createStore } from "./store.js";
 import { paintAvatar } from "./views/dom.js";
 import { mountCalls } from "./views/call.js";
 import { mountChat } from "./views/chat.js";
-import { composeIntent, mountComposerMedia } from "./views/composer_media.js";
+import { composeIntent, isEditing, mountComposerMedia } from "./views/composer_media.js";
 import { mountLobby } from "./views/lobby.js";
 import { mountMessageContent } from "./views/message_content.js";
+import { mountMessageKeys } from "./views/message_keys.js";
 import { mountRooms } from "./views/rooms.js";
 import { mountSafety } from "./views/safety.js";
 
@@ -114,6 +115,28 @@ const actions = {
   },
   deleteMessage(message) {
     changeMessage("message:delete", { room_id: message.room_id, message_id: message.id });
+  },
+
+  isEditing,
+  startEdit(message) {
+    media.startEdit(message);
+  },
+
+  // --- "Keep this link" and reopening a kept one ---
+  async keepLink(roomId, keep) {
+    try {
+      store.upsertRoom((await socket.request("link:keep", { room_id: roomId, keep })).room);
+    } catch (error) {
+      media.showError(error.message);
+    }
+  },
+  async reopenLink(roomId) {
+    try {
+      store.upsertRoom((await socket.request("link:reopen", { room_id: roomId })).room);
+      join(roomId);
+    } catch (error) {
+      media.showError(error.message || t("reopen_failed"));
+    }
   },
 
   retry(roomId, clientId) {
@@ -240,6 +263,7 @@ mountRooms(root.querySelector('[data-testid="rooms-list"]'), root.querySelector(
 mountChat(root.querySelector('[data-testid="chat"]'), store, actions, { textMax: Number(config.textMax) });
 const media = mountComposerMedia(root.querySelector('[data-testid="chat"]'), store, actions);
 mountMessageContent(root.querySelector('[data-testid="messages"]'), store, actions, media);
+mountMessageKeys(root.querySelector('[data-testid="messages"]'));
 mountCalls(root, store, calls);
 mountReceipts(root, store, socket);
 mountTyping(root, store, socket);

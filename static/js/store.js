@@ -31,7 +31,9 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
   function chat(roomId) {
     let entry = state.chats.get(roomId);
     if (!entry) {
-      entry = { roomId, messages: [], outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false };
+      entry = {
+        roomId, messages: [], outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false, unreadAtOpen: 0,
+      };
       state.chats.set(roomId, entry);
     }
     return entry;
@@ -100,6 +102,7 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
     openRoom(roomId) {
       state.roomId = roomId;
       const room = roomId && state.rooms.get(roomId);
+      if (room?.unread > 0) chat(roomId).unreadAtOpen = room.unread; // the unread divider: views/chat.js
       if (room) room.unread = 0;
       changed("route");
       changed("rooms");
