@@ -4,10 +4,7 @@ The lobby and the chat are one page (templates/app.html); `/rooms/<id>` is the
 same page opened on that room. Whether the person may see the room is decided
 when the page joins it over Socket.IO (`room:join`), in one place, rooms.py.
 """
-import re
-from functools import lru_cache
-
-from flask import Blueprint, Response, abort, current_app, render_template, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, render_template, send_from_directory
 from flask_babel import get_locale
 from flask_login import login_required
 
@@ -28,15 +25,10 @@ _VENDOR = {
         "emoji-picker-element/i18n/zh_CN.js",
         "emoji-picker-element-data/en/emojibase/data.json",
         "emoji-picker-element-data/zh/emojibase/data.json",
+        # The colour emoji font of the page's font stack (static/css/emoji-font.css).
+        "twemoji-colr-font/twemoji.woff2",
     )},
 }
-# The colour emoji font (Noto Color Emoji, from npm: @fontsource/noto-color-emoji), in subsets
-# the browser fetches only when a character of theirs is on screen.
-_EMOJI_FONT = BASE_DIR / "node_modules/@fontsource/noto-color-emoji"
-_EMOJI_FILE = re.compile(r"^noto-color-emoji-\d+-400-normal\.woff2?$")
-# Code points the font also covers that must stay in the text font (digits, #, *, ©, ®, ™ …).
-_TEXT_RANGES = {"U+23", "U+2a", "U+30-39", "U+a9", "U+ae", "U+2122", "U+2139", "U+203c", "U+2049"}
-
 
 @bp.get("/")
 @login_required
@@ -69,36 +61,6 @@ def _page_language():
             "history_page_size": current_app.config["MESSAGE_PAGE_SIZE"],
         },
     }
-
-
-@lru_cache(maxsize=1)
-def _emoji_font_css(files_url):
-    """Fontsource's @font-face rules under our own family name, pointed at /vendor, without the
-    plain-text code points (so "2" and "#" keep the text font while emoji get colour)."""
-    css = (_EMOJI_FONT / "400.css").read_text(encoding="utf-8")
-    css = css.replace("'Noto Color Emoji'", "'Heart Link Emoji'").replace("url(./files/", f"url({files_url}")
-
-    def keep_emoji(match):
-        ranges = [part for part in match.group(1).split(",") if part.strip() not in _TEXT_RANGES]
-        return f"unicode-range: {','.join(ranges)};"
-
-    return re.sub(r"unicode-range:\s*([^;]+);", keep_emoji, css)
-
-
-@bp.get("/vendor/emoji-font.css")
-def emoji_font_css():
-    files_url = url_for("pages.emoji_font_file", filename="X").removesuffix("X")
-    response = Response(_emoji_font_css(files_url), mimetype="text/css")
-    response.cache_control.max_age = 3600
-    response.cache_control.public = True
-    return response
-
-
-@bp.get("/vendor/emoji-font/<filename>")
-def emoji_font_file(filename):
-    if not _EMOJI_FILE.match(filename):
-        abort(404)
-    return send_from_directory(_EMOJI_FONT / "files", filename, max_age=86400)
 
 
 @bp.get("/vendor/<path:filename>")

@@ -168,12 +168,10 @@ export function mountChat(root, store, actions, { textMax }) {
     const status = mine ? h("span", {
       class: "bubble__status", "data-testid": "message-status", role: "img", title: t(receipt), "aria-label": t(receipt),
     }) : null;
-    const author = mine ? t("you") : displayName(store.partnerOf(store.room(message.room_id)), t("someone"));
     const element = h("li", {
       class: `message ${mine ? "message--mine" : "message--theirs"}`,
       "data-testid": "message",
       tabindex: "-1",
-      "aria-label": `${author}, ${formatTime(message.created_at)}`,
       dataset: { seq: message.seq ?? "", clientId: message.client_id || "", state, mine: String(mine), ...(receipt && { receipt }) },
     },
     h("div", { class: "message__body" },
@@ -221,8 +219,23 @@ export function mountChat(root, store, actions, { textMax }) {
       }
       nodes.push(bubble(message, state));
     }
-    list.replaceChildren(...nodes);
+    place(nodes);
     return items.length;
+  }
+
+  /** Put `nodes` in the list, moving only what changed: a focused message keeps the focus. */
+  function place(nodes) {
+    const focused = list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+    const focusKey = focused && (focused.dataset.clientId || focused.dataset.seq);
+    nodes.forEach((node, index) => {
+      const here = list.children[index];
+      if (here !== node) list.insertBefore(node, here || null);
+    });
+    while (list.children.length > nodes.length) list.lastElementChild.remove();
+    if (focusKey && !list.contains(document.activeElement)) {
+      const again = [...list.children].find((item) => (item.dataset.clientId || item.dataset.seq) === focusKey);
+      again?.focus({ preventScroll: true });
+    }
   }
 
   function renderHeader(room) {
