@@ -4,7 +4,7 @@ The lobby and the chat are one page (templates/app.html); `/rooms/<id>` is the
 same page opened on that room. Whether the person may see the room is decided
 when the page joins it over Socket.IO (`room:join`), in one place, rooms.py.
 """
-from flask import Blueprint, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_login import login_required
 
@@ -60,7 +60,16 @@ def _page_language():
             "text_max": messages.MAX_TEXT,
             "history_page_size": current_app.config["MESSAGE_PAGE_SIZE"],
         },
+        "me_api": _me_api(),
     }
+
+
+def _me_api():
+    """GET/PATCH /api/me, wherever it is served (the profile blueprint, or api before it)."""
+    for endpoint in ("profile.me", "api.me"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return "/api/me"
 
 
 @bp.get("/vendor/<path:filename>")
