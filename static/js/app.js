@@ -257,7 +257,14 @@ store.subscribe((topic, detail) => {
 });
 
 // --- start -------------------------------------------------------------------------------------------
-paintAvatar(root.querySelector("[data-avatar-of-me]"), store.state.me);
+function paintMe() {
+  paintAvatar(root.querySelector("[data-avatar-of-me]"), store.state.me);
+  root.querySelector('[data-testid="me-name"]').textContent = store.state.me.display_name || store.state.me.username;
+}
+store.subscribe((topic) => {
+  if (topic === "me") paintMe(); // user:updated about me (another tab changed my name or picture)
+});
+paintMe();
 mountLobby(root.querySelector('[data-testid="lobby"]'), store, actions);
 mountRooms(root.querySelector('[data-testid="rooms-list"]'), root.querySelector('[data-testid="rooms-empty"]'), store, actions);
 mountChat(root.querySelector('[data-testid="chat"]'), store, actions, { textMax: Number(config.textMax) });
