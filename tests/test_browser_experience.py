@@ -207,6 +207,12 @@ def test_a_message_to_a_hidden_page_shows_a_notification_and_counts_in_the_title
         _say(other, room_id, "Hello?")
         expect(page).to_have_title(re.compile(r"^\(2\) "))
         assert len(page.evaluate("window.__notifications")) == 1
+        # On again: an incoming call while hidden shows one too.
+        page.evaluate("localStorage.setItem('heartlink:notifications', 'on')")
+        call = other.ask("call:invite", {"room_id": room_id, "media": "video"})
+        page.wait_for_function("window.__notifications.length > 1")
+        assert page.evaluate("window.__notifications[1]") == {"title": "Incoming video call", "body": "Bob Builder"}
+        assert other.ask("call:cancel", {"call_id": call["call_id"]})["ok"]
         other.disconnect()
         watched.assert_clean()
 

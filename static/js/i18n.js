@@ -66,7 +66,7 @@ export function formatLastSeen(iso, now = new Date()) {
   if (days <= 0) return t("last_seen_today", { time });
   if (days === 1) return t("last_seen_yesterday", { time });
   if (days < 7) return t("last_seen_day", { day: weekdayFormat.format(when), time });
-  return t("last_seen_date", { date: dateFormat.format(when) });
+  return t("last_seen", { when: dateFormat.format(when) });
 }
 
 export function dayKey(iso) {

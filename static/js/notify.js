@@ -102,7 +102,7 @@ export function mountNotify(store, calls, actions) {
       const partner = store.partnerOf(detail.room);
       alert({ title: t("notify_match_title"), body: t("notify_match_body", { name: displayName(partner, t("someone")) }), roomId: detail.room.id, tag: `match-${detail.room.id}` });
     }
-    if (topic === "chat" && detail?.live && detail.incoming) {
+    if (topic === "chat" && detail?.live && detail.incoming && detail.message.kind !== "call") { // a call rang already
       const message = detail.message;
       const elsewhere = store.state.roomId !== message.room_id;
       if (!hidden() && !elsewhere) return;
