@@ -302,6 +302,15 @@ def test_scrolled_up_a_new_message_shows_the_jump_button_and_the_unread_divider(
 
 
 # --- the keyboard -------------------------------------------------------------------------------
+def _tab_to(page, testid, backwards=False, limit=40):
+    """Press Tab (or Shift+Tab) until the element with `testid` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if page.evaluate("document.activeElement?.dataset?.testid") == testid:
+            return
+    raise AssertionError(f"Tab never reached {testid}")
+
+
 def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, open_page):
     me, partner = _names("kb")
     server.make_user(me, "Alice Liddell")
@@ -317,7 +326,7 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
         other = server.connect(partner)
         assert other.ask("match:start")["state"] == "waiting"
-        page.get_by_test_id("find-link").focus()  # where Tab lands after the sidebar (checked below)
+        _tab_to(page, "find-link")
         page.keyboard.press("Enter")
         room_id = other.wait_for("match:found")["room"]["id"]
         expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
@@ -325,12 +334,9 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         _say(other, room_id, "second")
         expect(page.get_by_test_id("message")).to_have_count(2)
 
-        # From the text box, Shift+Tab reaches the message list: one message is in the Tab order.
-        page.get_by_test_id("composer-input").focus()
-        for _ in range(8):
-            page.keyboard.press("Shift+Tab")
-            if page.evaluate("document.activeElement.dataset.testid") == "message":
-                break
+        # The text box has the focus; Shift+Tab reaches the message list: one message is in the Tab order.
+        expect(page.get_by_test_id("composer-input")).to_be_focused()
+        _tab_to(page, "message", backwards=True)
         assert page.evaluate("document.activeElement.dataset.seq") == "2"
         page.keyboard.press("ArrowUp")
         assert page.evaluate("document.activeElement.dataset.seq") == "1"
@@ -344,8 +350,8 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         page.keyboard.press("Enter")
         expect(first.get_by_test_id("reaction")).to_have_attribute("data-emoji", "❤️")
         other.wait_for("message:updated")
+        expect(first).to_be_focused()  # redrawn with its reaction, the message keeps the focus
         # The menu key, then right to Reply.
-        first.focus()
         page.keyboard.press("ContextMenu")
         page.keyboard.press("ArrowRight")
         expect(first.get_by_test_id("message-reply")).to_be_focused()
@@ -357,12 +363,13 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         reply = other.wait_for("message:new")["message"]
         assert reply["text"] == "a reply by keyboard" and reply["reply_to"] is not None
         # Escape closes an open actions menu and gives the focus back to the message.
-        first.focus()
+        _tab_to(page, "message", backwards=True)
+        expect(first).to_be_focused()  # the message last visited is the one in the Tab order
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
         expect(first).to_be_focused()
         # The room menu by keyboard: arrows move, Escape closes.
-        page.get_by_test_id("room-menu").focus()
+        _tab_to(page, "room-menu", backwards=True)
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("menu-keep")).to_be_focused()
         page.keyboard.press("ArrowDown")

@@ -41,6 +41,7 @@ export function mountMessageContent(list, theStore, theActions, theComposer) {
     if (!message) return;
     if (target.dataset.react) {
       closeActions(list);
+      item?.focus({ preventScroll: true }); // the keyboard stays on the message (chat.js keeps it there when redrawn)
       actions.react(message, target.dataset.react);
     } else if (target.dataset.action === "react-open") {
       const open = !item.classList.contains("message--reacting");
@@ -61,6 +62,7 @@ export function mountMessageContent(list, theStore, theActions, theComposer) {
       composer.startEdit(message);
     } else if (target.dataset.action === "delete") {
       closeActions(list);
+      item.focus({ preventScroll: true });
       confirmDialog({ title: t("delete_confirm"), text: "", confirm: t("delete") }).then((yes) => {
         if (yes) actions.deleteMessage(message);
       });
