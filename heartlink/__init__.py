@@ -67,7 +67,7 @@ def create_app(config_class=Config):
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
-    app.register_blueprint(profile_bp, url_prefix="/api")  # before api: its GET /api/me is the one
+    app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
     limits.init_app(app)
     register_cli(app)

@@ -66,12 +66,6 @@ def rtc_config():
     return jsonify({"iceServers": current_app.config["ICE_SERVERS"]})
 
 
-@bp.get("/me")
-@login_required
-def me():
-    return jsonify({"user": current_user.to_dict()})
-
-
 @bp.post("/rooms/<room_id>/attachments")
 @login_required
 def upload_attachment(room_id):
