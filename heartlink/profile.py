@@ -24,6 +24,7 @@ def me():
 def change_me():
     """Change any of display_name, read_receipts, show_presence, language; people who share a
     link with me get `user:updated`."""
+    limits.check("PROFILE", current_user.id)
     body = schemas.parse(schemas.ProfileChange, request.get_json(silent=True))
     user, changed = profiles.update(current_user.id, body.changes())
     if set(changed) - {"language"}:

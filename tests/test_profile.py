@@ -296,3 +296,10 @@ def test_a_blocked_person_gets_no_profile_updates(pair):
     bob.sock.get_received()
     alice.patch({"display_name": "New me"})
     assert _events(bob.sock, "user:updated") == []
+
+
+def test_profile_changes_are_rate_limited(app, person):
+    app.config["RATE_PROFILE"] = (2, 60)
+    alice = person("alice")
+    assert [alice.patch({"display_name": f"A{n}"}).status_code for n in range(3)] == [200, 200, 429]
+    assert alice.http.get("/api/me").get_json()["user"]["display_name"] == "A1"
