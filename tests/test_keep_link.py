@@ -10,6 +10,7 @@ from heartlink.extensions import db
 from heartlink.models import MatchTicket, Room, User
 
 from support import AuthActions
+from test_scale_out import postgres_url  # noqa: F401  (the fixture: a scratch PostgreSQL database)
 
 
 def _events(client, name):
@@ -244,3 +245,85 @@ def test_a_block_after_a_kept_link_ended_removes_both_keeps(app, sock):
     assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
     with app.app_context():
         assert db.session.get(Room, room_id).kept_by() == []
+
+
+# --- nobody is ever in two rooms, on SQLite and PostgreSQL -----------------------------------
+
+def _race_reopen_against_matching(app, rounds=6):
+    """Alice reopens her kept link with Bob while Bob is being matched with Carol, at once."""
+    import threading
+
+    from heartlink import accounts
+    from support import PASSWORD
+
+    with app.app_context():
+        ids = {name: accounts.create_user(f"{name}{uuid.uuid4().hex[:6]}", PASSWORD).id
+               for name in ("alice", "bob", "carol")}
+    outcomes = []
+    for _round in range(rounds):
+        with app.app_context():
+            room_id = _link(ids["alice"], ids["bob"])
+            links.keep(room_id, ids["alice"], True)
+            links.keep(room_id, ids["bob"], True)
+            links.leave(room_id, ids["alice"])
+            assert matching.start(ids["carol"])[0] == "waiting"
+        start = threading.Barrier(2)
+        results = {}
+
+        def run(name, action):
+            with app.app_context():
+                start.wait()
+                try:
+                    results[name] = action()
+                except Conflict:
+                    results[name] = "conflict"
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=run, args=("reopen", lambda: links.reopen(room_id, ids["alice"]).room.id)),
+                   threading.Thread(target=run, args=("match", lambda: matching.start(ids["bob"])[0]))]
+        if _round % 2:
+            threads.reverse()  # either may get there first
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        with app.app_context():
+            active = db.session.query(Room).filter(Room.status == "active").all()
+            bobs = [room for room in active if ids["bob"] in room.member_ids()]
+            assert len(bobs) == 1, results  # in exactly one link: the reopened one or the new match
+            assert db.session.get(User, ids["bob"]).active_room_id == bobs[0].id
+            outcomes.append("reopened" if bobs[0].id == room_id else "matched")
+            for room in active:
+                links.end(room.id, None, "left")
+            matching.cancel(ids["carol"])
+    return outcomes
+
+
+def test_reopen_and_matching_never_put_anyone_in_two_rooms(app):
+    assert len(_race_reopen_against_matching(app)) == 6
+
+
+def test_keep_and_reopen_on_postgresql(postgres_url, tmp_path):
+    from config import TestConfig, _database_url
+    from heartlink import create_app
+
+    app = create_app(type("PostgresConfig", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": _database_url(postgres_url), "UPLOAD_DIR": str(tmp_path / "uploads")}))
+    try:
+        assert len(_race_reopen_against_matching(app)) == 6
+        with app.app_context():
+            alice, bob = (db.session.query(User.id).filter(User.username.like(f"{name}%")).scalar()
+                          for name in ("alice", "bob"))
+            room_id = _link(alice, bob)
+            links.keep(room_id, alice, True)
+            links.keep(room_id, bob, True)
+            safety.block(bob, alice)
+            unkept = links.drop_keeps(bob, alice)  # this link and the kept ones of the race
+            assert room_id in [room.id for room in unkept] and all(not room.kept_by() for room in unkept)
+            with pytest.raises(Forbidden):
+                links.reopen(room_id, alice)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
