@@ -91,7 +91,7 @@ def test_reopening_keeps_the_id_history_and_seq(people):
     assert reopened.ended_at is None and reopened.end_reason is None and reopened.kept
     assert {u.active_room_id for u in db.session.query(User).filter(User.id.in_([alice, bob]))} == {room_id}
     assert [m["text"] for m in rooms.join(room_id, bob)["messages"]] == ["one", "two"]
-    assert messages.send(room_id, bob, str(uuid.uuid4()), text="three").message.seq == 3
+    assert messages.send(room_id, bob, str(uuid.uuid4()), text="three").message["seq"] == 3
     # Reopening it again while it is open changes nothing.
     assert links.reopen(room_id, bob).room.last_seq == 3
 
