@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import codec, database, events, ordering  # noqa: F401  (events: register before any init_app; see create_app)
+from . import codec, database, events, inbound, ordering  # noqa: F401  (events: register before any init_app; see create_app)
 from .errors import DomainError
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
@@ -58,6 +58,7 @@ def create_app(config_class=Config):
         ping_timeout=app.config["PING_TIMEOUT"],
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
+    inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
 
     from . import limits
     from .api import bp as api_bp
