@@ -135,6 +135,7 @@ class Config:
     RATE_TYPING = _rate("HEARTLINK_RATE_TYPING", "30/10")
     RATE_MATCH = _rate("HEARTLINK_RATE_MATCH", "20/60")
     RATE_UPLOADS = _rate("HEARTLINK_RATE_UPLOADS", "30/60")
+    RATE_PROFILE = _rate("HEARTLINK_RATE_PROFILE", "30/60")  # PATCH /api/me (each one is announced)
     RATE_SIGNALS = _rate("HEARTLINK_RATE_SIGNALS", "300/10")
     RATE_EVENTS = _rate("HEARTLINK_RATE_EVENTS", "200/10")  # any socket event
     RATE_TOKEN = _rate("HEARTLINK_RATE_TOKEN", "10/60")  # per username

@@ -4,6 +4,7 @@ import warnings
 
 from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -59,6 +60,11 @@ def create_app(config_class=Config):
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
     inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
+    # Flask-SocketIO pushes a request context per event from the handshake's environ, whose
+    # path is /socket.io/; Flask matches that path every time, and without a route there it
+    # builds (and throws away) a NotFound per event. The Socket.IO middleware answers that
+    # path before Flask ever would, so this view only exists to be matched.
+    app.add_url_rule("/socket.io/", "socketio", lambda: ("", 404))
 
     from . import limits
     from .api import bp as api_bp
@@ -66,9 +72,11 @@ def create_app(config_class=Config):
     from .cli import register_cli
     from .health import bp as health_bp
     from .pages import bp as pages_bp
+    from .profile import bp as profile_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(health_bp)
     limits.init_app(app)
@@ -80,6 +88,8 @@ def create_app(config_class=Config):
 def _locale(app):
     if not has_request_context():  # CLI and the sweeper speak the default language
         return app.config["BABEL_DEFAULT_LOCALE"]
+    if getattr(current_user, "language", None) in app.config["LANGUAGES"]:  # the person's choice in settings
+        return app.config["LANGUAGES"][current_user.language]
     best = request.accept_languages.best_match(app.config["LANGUAGES"].keys())
     return app.config["LANGUAGES"].get(best, app.config["BABEL_DEFAULT_LOCALE"])
 
