@@ -59,6 +59,8 @@ def on_connect(auth=None):
         user = accounts.user_for_token(auth.get("token"))
         if user is not None:
             login_user(user)
+            # The token's sign-in: later events are checked against it, logout closes this socket.
+            session["login_id"] = accounts.sign_in_of_token(auth.get("token"))
     if user is None:
         raise ConnectionRefusedError("unauthorized", {"code": "unauthorized", "message": _("Please sign in.")})
     try:

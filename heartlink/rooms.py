@@ -9,6 +9,7 @@ from .database import write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
 from .models import Message, Room, RoomMember, User, utcnow
+from .presence import hide_in_ended
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ def unread_count(room, user_id):
 
 
 def room_view(room, user_id):
-    """A room as one member sees it."""
-    return room.to_dict(unread=unread_count(room, user_id))
+    """A room as one member sees it (no partner presence once the link has ended)."""
+    return hide_in_ended(room.to_dict(unread=unread_count(room, user_id)), user_id)
 
 
 def receipts(room):
@@ -119,7 +120,7 @@ def rooms_of(user_id):
         .group_by(Message.room_id)
     )
     return [
-        {**room.to_dict(unread=unread.get(room.id, 0)),
+        {**hide_in_ended(room.to_dict(unread=unread.get(room.id, 0)), user_id),
          "last_message": last[room.id].to_dict() if room.id in last else None}
         for room in rooms
     ]

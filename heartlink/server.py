@@ -41,7 +41,8 @@ def serve(app):
 
         listener = _tuned(eventlet.listen((host, port)))
         # eventlet caps concurrent connections at 1024 unless told otherwise.
-        eventlet.wsgi.server(listener, app, max_size=app.config["MAX_CONNECTIONS"], log_output=False)
+        eventlet.wsgi.server(listener, app, max_size=app.config["MAX_CONNECTIONS"], log_output=False,
+                             socket_timeout=app.config["HTTP_SOCKET_TIMEOUT"])
     elif mode == "gevent":
         from gevent import pywsgi
         from geventwebsocket.handler import WebSocketHandler
