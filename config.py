@@ -100,6 +100,8 @@ class Config:
     ARGON2_MEMORY_KIB = _int("HEARTLINK_ARGON2_MEMORY_KIB", 19456)
     ARGON2_TIME_COST = _int("HEARTLINK_ARGON2_TIME_COST", 2)
     ARGON2_PARALLELISM = _int("HEARTLINK_ARGON2_PARALLELISM", 1)
+    # Password hashes computed at once per worker (each in its own thread, off the event loop).
+    PASSWORD_HASH_CONCURRENCY = _int("HEARTLINK_PASSWORD_HASH_CONCURRENCY", 1)
     # Wrong passwords for one username from one address: this many are free, then each
     # further one doubles the wait before the next try (5 s, 10 s, 20 s ... at most the cap).
     # Right passwords never count, and other addresses are not affected.

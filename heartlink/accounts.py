@@ -48,14 +48,14 @@ def _dummy_hash(hasher):
     against it takes as long as verifying a real one."""
     key = (hasher.memory_cost, hasher.time_cost, hasher.parallelism)
     if key not in _dummy_hashes:
-        _dummy_hashes[key] = offload.run(hasher.hash, secrets.token_hex(16))
+        _dummy_hashes[key] = offload.password_work(hasher.hash, secrets.token_hex(16))
     return _dummy_hashes[key]
 
 
 def _verify(hasher, password_hash, password):
     """True if the password matches; off the event loop."""
     try:
-        return offload.run(hasher.verify, password_hash, password)
+        return offload.password_work(hasher.verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -80,7 +80,7 @@ def validate_display_name(display_name, username):
 
 
 def hash_password(password):
-    return offload.run(_hasher().hash, password)
+    return offload.password_work(_hasher().hash, password)
 
 
 def create_user(username, password, display_name=None):
@@ -137,7 +137,7 @@ def authenticate(username, password):
         return None
     if hasher.check_needs_rehash(user.password_hash):
         # Hashes made at an older cost move to the current one at the next sign-in.
-        new_hash = offload.run(hasher.hash, password)
+        new_hash = offload.password_work(hasher.hash, password)
         with write_transaction() as session:
             session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
         db.session.refresh(user)

@@ -10,7 +10,9 @@ long, so they run in a real OS thread and the green thread waits:
 
 Media decodes also pass a gate of MEDIA_DECODE_CONCURRENCY permits: each holds up to
 a few hundred MiB for a large picture, so at most that many run at once per worker,
-and the rest wait their turn (a green wait, nothing blocks).
+and the rest wait their turn (a green wait, nothing blocks). Password hashing has its
+own gate, PASSWORD_HASH_CONCURRENCY: argon2 is all CPU, and twenty of them in twenty
+threads would leave the event loop's thread one core-share in twenty-one.
 """
 import logging
 import threading
@@ -80,7 +82,28 @@ def gate(name, permits):
         semaphore.release()
 
 
+def _release_database():
+    """End this request's read transaction before a long wait, so its pooled connection
+    goes back for others: twenty sign-ins queued at the password gate would otherwise hold
+    every connection of the pool, and a chat message would wait for one."""
+    from .extensions import db
+
+    session = db.session()
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        session.commit()
+
+
 def decode(function, *args):
     """A media decode: through the decode gate, then off the event loop."""
+    _release_database()
     with gate("media", current_app.config["MEDIA_DECODE_CONCURRENCY"]):
+        return run(function, *args)
+
+
+def password_work(function, *args):
+    """Password hashing or verification: through its own gate, then off the event loop.
+    Few at once (one by default), so a storm of sign-ins queues instead of taking
+    every core from the thread that runs the chats."""
+    _release_database()
+    with gate("password", current_app.config["PASSWORD_HASH_CONCURRENCY"]):
         return run(function, *args)
