@@ -3,7 +3,6 @@ redirects, CSRF with a bogus bearer header, cookies and headers over https, file
 secrets on disk."""
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from support import EventClient, LiveServer
+from support import LiveServer
 
 
 @pytest.fixture
