@@ -165,18 +165,24 @@ def record_failure(username, address):
     """One more wrong password for username at address; past the free ones, each doubles the wait."""
     config = current_app.config
     key, now = _failure_key(username, address), utcnow()
-    with write_transaction() as session:
-        row = session.get(LoginFailure, key)
-        if row is None:
-            row = LoginFailure(key=key, failures=0)
-            session.add(row)
-        row.failures += 1
-        row.updated_at = now
-        over = row.failures - config["LOGIN_FREE_FAILURES"]
-        if over > 0:
-            row.locked_until = now + timedelta(seconds=min(config["LOGIN_BACKOFF_MAX"],
-                                                                  config["LOGIN_BACKOFF_BASE"] * 2 ** min(over - 1, 30)))
-        failures = row.failures
+    for attempt in (1, 2):  # two first failures at once on PostgreSQL: the second finds the row
+        try:
+            with write_transaction() as session:
+                row = session.get(LoginFailure, key, with_for_update=True)
+                if row is None:
+                    row = LoginFailure(key=key, failures=0)
+                    session.add(row)
+                row.failures += 1
+                row.updated_at = now
+                over = row.failures - config["LOGIN_FREE_FAILURES"]
+                if over > 0:
+                    wait = min(config["LOGIN_BACKOFF_MAX"], config["LOGIN_BACKOFF_BASE"] * 2 ** min(over - 1, 30))
+                    row.locked_until = now + timedelta(seconds=wait)
+                failures = row.failures
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     if failures == config["LOGIN_FREE_FAILURES"] + 1:
         log.warning("wrong passwords for %r from %s: backing off", key.partition("|")[0], address)
 
@@ -264,9 +270,12 @@ def revoke_sign_in(user_id, login_id):
     """Log one sign-in out everywhere: its cookie and tokens stop working on every worker."""
     if not login_id:
         return
-    with write_transaction() as session:
-        if session.get(RevokedSignIn, login_id) is None:
-            session.add(RevokedSignIn(login_id=login_id, user_id=user_id))
+    try:
+        with write_transaction() as session:
+            if session.get(RevokedSignIn, login_id) is None:
+                session.add(RevokedSignIn(login_id=login_id, user_id=user_id))
+    except IntegrityError:
+        pass  # logged out twice at once: revoked either way
 
 
 def sign_out_everywhere(user_id):
