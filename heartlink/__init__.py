@@ -4,7 +4,6 @@ import os
 import warnings
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.engine import make_url
@@ -13,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import codec, database, events, ordering  # noqa: F401  (events: register before any init_app; see create_app)
+from . import codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
 from .errors import DomainError, Unauthorized
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
@@ -60,6 +59,7 @@ def create_app(config_class=Config):
         ping_timeout=app.config["PING_TIMEOUT"],
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
+    inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
     _guard_connections(app)
 
     from . import limits
@@ -77,7 +77,7 @@ def create_app(config_class=Config):
     return app
 
 
-class _SessionInterface(SecureCookieSessionInterface):
+class _SessionInterface(sessions.SessionInterface):
     """Session cookies are Secure whenever the request came over https (directly, or as
     the proxies PROXY_COUNT trusts say), not only when a setting forces it."""
 
