@@ -67,9 +67,11 @@ def create_app(config_class=Config):
     from .auth import bp as auth_bp
     from .cli import register_cli
     from .pages import bp as pages_bp
+    from .profile import bp as profile_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
     limits.init_app(app)
     register_cli(app)
@@ -117,6 +119,8 @@ def _guard_connections(app):
 def _locale(app):
     if not has_request_context():  # CLI and the sweeper speak the default language
         return app.config["BABEL_DEFAULT_LOCALE"]
+    if getattr(current_user, "language", None) in app.config["LANGUAGES"]:  # the person's choice in settings
+        return app.config["LANGUAGES"][current_user.language]
     best = request.accept_languages.best_match(app.config["LANGUAGES"].keys())
     return app.config["LANGUAGES"].get(best, app.config["BABEL_DEFAULT_LOCALE"])
 

@@ -247,3 +247,23 @@ def on_unknown_event(event, *_args):
 def on_unexpected_error(error):
     log.exception("unhandled socket error on %s: %s", request.event.get("message") if request.event else "?", error)
     return _internal_error()
+
+
+# --- "keep this link" (issue 11) -------------------------------------------------------------
+
+@_answer("link:keep", schemas.LinkKeep)
+def link_keep(user_id, payload):
+    """A member keeps (or stops keeping) their link; both members get `room:updated`."""
+    room = links.keep(payload.room_id, user_id, payload.keep)
+    realtime.room_updated(room)
+    return {"room": rooms.room_view(room, user_id)}
+
+
+@_answer("link:reopen", schemas.RoomRef)
+def link_reopen(user_id, payload):
+    """A member opens a kept link that ended again; both members get `room:updated` (active)."""
+    reopened = links.reopen(payload.room_id, user_id)
+    for waiting_id in reopened.cancelled:
+        realtime.match_cancelled(waiting_id)
+    realtime.room_updated(reopened.room)
+    return {"room": rooms.room_view(reopened.room, user_id)}

@@ -6,8 +6,9 @@ not flicker. A worker that dies leaves rows behind; its heartbeat stops, and the
 rows are removed once it is stale (or at once when it starts again).
 
 Who may see a person's presence: only the people who share an active link with them
-right now, with no block either way (`audience`); in ended links the partner's
-presence is hidden (`hide_in_ended`).
+right now (or a link both kept), with no block either way (`audience`; privacy.py adds
+the person's own "hide my presence"); in other ended links the partner's presence is
+hidden (`hide_in_ended`).
 """
 import logging
 from datetime import timedelta
@@ -49,10 +50,11 @@ def socket_disconnected(sid):
 
 
 def audience(user_id):
-    """The people who may hear this person come and go: partners in an active link,
-    unless either has blocked the other."""
+    """The people who may hear this person come and go: partners in an active link, or
+    in a link both kept, unless either has blocked the other."""
+    unkept = select(RoomMember.room_id).where(RoomMember.room_id == Room.id, RoomMember.kept.is_(False))
     active_rooms = (select(RoomMember.room_id).join(Room, Room.id == RoomMember.room_id)
-                    .where(RoomMember.user_id == user_id, Room.status == "active"))
+                    .where(RoomMember.user_id == user_id, (Room.status == "active") | ~exists(unkept)))
     blocked = select(Block.blocked_id).where(Block.blocker_id == user_id).union(
         select(Block.blocker_id).where(Block.blocked_id == user_id))
     return db.session.execute(
@@ -62,8 +64,9 @@ def audience(user_id):
 
 
 def hide_in_ended(room_dict, viewer_id):
-    """A room as `viewer_id` may see it: in an ended link the partner's presence is not shown."""
-    if room_dict.get("status") != "active":
+    """A room as `viewer_id` may see it: in an ended link (unless both kept it) the
+    partner's presence is not shown."""
+    if room_dict.get("status") != "active" and not room_dict.get("kept"):
         room_dict["members"] = [
             member if member["id"] == viewer_id else {**member, "online": False, "last_seen": None}
             for member in room_dict["members"]
