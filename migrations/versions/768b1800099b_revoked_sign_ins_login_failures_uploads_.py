@@ -1,7 +1,7 @@
 """safety: revoked sign-ins, login failures by username and address, uploads by uploader
 
 Revision ID: 768b1800099b
-Revises: 3b058fdbf456
+Revises: 8af1f0940c98
 Create Date: 2026-12-01 22:38:56.173057
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '768b1800099b'
-down_revision = '3b058fdbf456'
+down_revision = '8af1f0940c98'
 branch_labels = None
 depends_on = None
 
