@@ -16,6 +16,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from .database import write_transaction
 from .errors import RateLimited
@@ -52,7 +53,8 @@ def socket_disconnected(sid):
 def audience(user_id):
     """The people who may hear this person come and go: partners in an active link, or
     in a link both kept, unless either has blocked the other."""
-    unkept = select(RoomMember.room_id).where(RoomMember.room_id == Room.id, RoomMember.kept.is_(False))
+    other = aliased(RoomMember)
+    unkept = select(other.room_id).where(other.room_id == Room.id, other.kept.is_(False)).correlate(Room)
     active_rooms = (select(RoomMember.room_id).join(Room, Room.id == RoomMember.room_id)
                     .where(RoomMember.user_id == user_id, (Room.status == "active") | ~exists(unkept)))
     blocked = select(Block.blocked_id).where(Block.blocker_id == user_id).union(

@@ -7,6 +7,7 @@ queue when one is configured). Called only after the domain has committed.
 import logging
 
 from flask import current_app
+from sqlalchemy import select
 
 from . import privacy
 from .extensions import db, socketio
