@@ -60,6 +60,11 @@ def create_app(config_class=Config):
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
     inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
+    # Flask-SocketIO pushes a request context per event from the handshake's environ, whose
+    # path is /socket.io/; Flask matches that path every time, and without a route there it
+    # builds (and throws away) a NotFound per event. The Socket.IO middleware answers that
+    # path before Flask ever would, so this view only exists to be matched.
+    app.add_url_rule("/socket.io/", "socketio", lambda: ("", 404))
     _guard_connections(app)
 
     from . import limits
