@@ -28,7 +28,9 @@ def room_history(room_id):
 @bp.post("/users/<int:user_id>/block")
 @login_required
 def block(user_id):
-    """Block a person: a link with them ends at once; they are never matched again."""
+    """Block a person you shared a link with (anyone else: 404): a link with them ends at
+    once; they are never matched again and no longer see your presence."""
+    limits.check("BLOCKS", current_user.id)
     ended = safety.block(current_user.id, user_id)
     if ended is not None:
         realtime.link_ended(ended)
@@ -40,6 +42,7 @@ def block(user_id):
 @bp.delete("/users/<int:user_id>/block")
 @login_required
 def unblock(user_id):
+    limits.check("BLOCKS", current_user.id)
     safety.unblock(current_user.id, user_id)
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
@@ -54,6 +57,7 @@ def blocks():
 @login_required
 def report():
     """Report the partner of a link to moderators: {room_id, reason, message_id?}."""
+    limits.check("REPORTS", current_user.id)
     body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
     return jsonify({"id": filed.id}), 201

@@ -79,13 +79,16 @@ def _answer(event, schema, limit=None):
 def on_connect(auth=None):
     """A browser (session cookie) or any client (`auth: {token}`) connects; it joins its user room."""
     user = current_user if current_user.is_authenticated else None
+    login_id = session.get("login_id")
     if user is None and isinstance(auth, dict):
         user = accounts.user_for_token(auth.get("token"))
+        # The token's own sign-in: logging it out closes this socket.
+        login_id = accounts.sign_in_of_token(auth.get("token"))
     if user is None:
         raise ConnectionRefusedError("unauthorized", {"code": "unauthorized", "message": _("Please sign in.")})
     try:
         came_online = presence.socket_connected(request.sid, user.id, current_app.config["WORKER_ID"],
-                                                session.get("login_id"))
+                                                login_id)
     except DomainError as error:
         db.session.rollback()
         raise ConnectionRefusedError(error.code, error.to_wire()) from None

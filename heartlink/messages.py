@@ -5,7 +5,6 @@ room and one insert for the whole batch, in SQL statements rather than ORM units
 work. The socket path batches them through heartlink.writer; `send` stores one.
 """
 import logging
-import unicodedata
 import uuid
 from functools import lru_cache
 from typing import NamedTuple, Optional
@@ -16,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import attachments
 from .database import write_transaction
+from .emoji import is_one_emoji
 from .errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
 from .extensions import db
 from .models import Message, Reaction, Room, RoomMember, message_wire, utcnow
@@ -371,10 +371,8 @@ def delete(room_id, user_id, message_id):
 
 
 def _check_emoji(emoji):
-    """A reaction is a short run of emoji: no letters, digits, spaces or control characters."""
-    if not 1 <= len(emoji) <= 16 or any(
-        unicodedata.category(char)[0] in "LNZC" and char not in "\u200d\ufe0f" for char in emoji
-    ):
+    """A reaction is exactly one emoji (the rule: heartlink/emoji.py)."""
+    if not is_one_emoji(emoji):
         raise BadRequest(_l("A reaction is one emoji."), field="emoji")
 
 

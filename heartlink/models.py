@@ -212,7 +212,7 @@ class Attachment(db.Model):
 
     id = db.Column(db.String(36), primary_key=True)
     room_id = db.Column(db.String(36), db.ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False, index=True)
-    uploader_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    uploader_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = db.Column(db.String(10), nullable=False)
     filename = db.Column(db.String(255), nullable=False)
     mime = db.Column(db.String(100), nullable=False)
@@ -347,3 +347,28 @@ class Report(db.Model):
         return {"id": self.id, "reporter_id": self.reporter_id, "reported_id": self.reported_id,
                 "room_id": self.room_id, "message_id": self.message_id, "reason": self.reason,
                 "snapshot": self.snapshot, "created_at": iso(self.created_at)}
+
+
+class RevokedSignIn(db.Model):
+    """A sign-in (one login: its cookie, and any token it issued) that was signed out.
+
+    Checked on every request and Socket.IO connect, so a copied cookie stops working on
+    every worker the moment its owner logs out. Kept until such a cookie or token would
+    have expired anyway (`flask rooms cleanup` removes older rows)."""
+
+    __tablename__ = "revoked_sign_ins"
+
+    login_id = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    revoked_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+
+class LoginFailure(db.Model):
+    """Wrong passwords for one username from one address, and until when the next try waits."""
+
+    __tablename__ = "login_failures"
+
+    key = db.Column(db.String(200), primary_key=True)  # "username_key|address"
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    locked_until = db.Column(db.DateTime)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)

@@ -13,8 +13,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 
-from . import accounts, media, privacy
-from .attachments import _offload, _write
+from . import accounts, media, offload, privacy
+from .attachments import _write
 from .database import write_transaction
 from .errors import BadRequest, NotFound, TooLarge
 from .extensions import db
@@ -70,7 +70,7 @@ def set_avatar(user_id, stream):
     if len(data) > limit:
         raise TooLarge(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), limit=limit)
     try:
-        clean, mime = _offload(_square, data, current_app.config["IMAGE_MAX_PIXELS"])
+        clean, mime = offload.decode(_square, data, current_app.config["IMAGE_MAX_PIXELS"])
     except media.TooManyPixels:
         raise TooLarge(_l("The picture has too many pixels.")) from None
     except media.MediaError:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from . import privacy
 from .extensions import db, socketio
-from .models import RoomMember, User
+from .models import User
+from .presence import audience
 from .rooms import room_view
 
 log = logging.getLogger(__name__)
@@ -105,14 +106,11 @@ def call_signal(call, from_user_id, target_sid, data):
 
 
 def presence(user_id):
-    """Tell the people who share a link with this person that they came or went."""
+    """Tell the people who share an active link with this person (no block either way)
+    that they came or went."""
     user = db.session.get(User, user_id)
     db.session.refresh(user)
-    mine = select(RoomMember.room_id).where(RoomMember.user_id == user_id)
-    partners = db.session.execute(
-        select(RoomMember.user_id).where(RoomMember.room_id.in_(mine), RoomMember.user_id != user_id)
-    ).scalars().all()
-    partners = privacy.presence_audience(user, partners)
+    partners = privacy.presence_audience(user, audience(user_id))
     payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
     _emit("presence", payload, partners)
 

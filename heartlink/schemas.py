@@ -5,8 +5,9 @@ Anything off becomes BadRequest before a handler's domain call runs.
 from typing import Annotated, Literal, Optional
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from .emoji import is_one_emoji
 from .errors import BadRequest
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -15,6 +16,16 @@ Uuid = Annotated[str, StringConstraints(pattern=_UUID, to_lower=True)]
 MatchCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{4,12}$", to_upper=True)]
 Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
 MessageRef = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _one_emoji(value):
+    if not is_one_emoji(value):
+        raise ValueError("not one emoji")
+    return value
+
+
+# A reaction: exactly one emoji (heartlink/emoji.py), never punctuation or invisible characters.
+Emoji = Annotated[str, StringConstraints(min_length=1, max_length=16), AfterValidator(_one_emoji)]
 
 
 class Payload(BaseModel):
@@ -63,7 +74,7 @@ class MessageEdit(MessageRefPayload):
 
 
 class MessageReact(MessageRefPayload):
-    emoji: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    emoji: Emoji
 
 
 class CallInvite(RoomRef):

@@ -209,7 +209,8 @@ class Worker:
         signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(self.stop))
         try:
             # eventlet caps concurrent connections at 1024 unless told otherwise.
-            eventlet.wsgi.server(listener, self.app, max_size=self.config["MAX_CONNECTIONS"], log_output=False)
+            eventlet.wsgi.server(listener, self.app, max_size=self.config["MAX_CONNECTIONS"], log_output=False,
+                                 socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"])
         except Exception:
             if not self.stopping:
                 raise

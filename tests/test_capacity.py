@@ -26,6 +26,7 @@ def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(db_path, tmp_p
     if soft < CONNECTIONS + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, CONNECTIONS + 500), hard))
     server = LiveServer(db_path, tmp_path, HEARTLINK_MAX_SOCKETS_PER_USER=CONNECTIONS + 10,
+                        HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS=CONNECTIONS + 50,
                         HEARTLINK_RATE_EVENTS="100000/10")
     sockets = []
     try:

@@ -45,7 +45,8 @@ def postgres_url():
     admin.autocommit = True
     admin.cursor().execute(f"CREATE DATABASE {name}")
     url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    env = {**os.environ, "DATABASE_URL": url, "HEARTLINK_ENV": "testing", "FLASK_APP": "heartlink"}
+    env = {**os.environ, "DATABASE_URL": url, "HEARTLINK_ENV": "testing", "FLASK_APP": "heartlink",
+           "SECRET_KEY": secrets.token_hex(16)}
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=BASE_DIR, env=env, check=True,
                    capture_output=True)
     yield url
