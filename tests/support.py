@@ -138,6 +138,12 @@ class EventClient(socketio_client.Client):
     def ask(self, event, payload=None, timeout=10):
         return self.call(event, payload if payload is not None else {}, timeout=timeout)
 
+    def timed_ask(self, event, payload=None, timeout=10):
+        """(sent, acked, ack) on this machine's monotonic clock: the server acted between the two."""
+        sent = time.monotonic()
+        ack = self.ask(event, payload, timeout)
+        return sent, time.monotonic(), ack
+
     def wait_for(self, event, match=lambda data: True, timeout=10):
         """The next `event` whose data satisfies `match`; events before it are passed over."""
         deadline = time.monotonic() + timeout

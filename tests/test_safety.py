@@ -6,10 +6,12 @@ import uuid
 import pytest
 import requests
 import socketio as socketio_client
+from limits.storage import memory as limits_storage_memory
 
 import media_samples as samples
 from support import PASSWORD, AuthActions, EventClient
-from heartlink import create_app
+from heartlink import create_app, limits
+from heartlink.errors import RateLimited
 from heartlink.extensions import db, socketio
 from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
 from support import matched
@@ -149,22 +151,62 @@ def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runn
 # --- rate limits -----------------------------------------------------------------------------
 
 def test_a_flood_gets_rate_limited_stays_connected_and_the_partner_keeps_chatting(live_server):
-    a, b, room_id = matched(live_server)
-    limit = 30  # HEARTLINK_RATE_MESSAGES default: 30 per 10 s
-    acks = [a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": f"spam {i}"})
-            for i in range(10 * limit)]
-    limited = [ack for ack in acks if not ack["ok"]]
-    assert sum(ack["ok"] for ack in acks) == limit
+    started = time.monotonic()
+    a, b, room_id = matched(live_server)  # alice's one event so far: match:start
+    limit, window = 30, 10  # HEARTLINK_RATE_MESSAGES default: 30 in any 10 s
+    events_limit = 200  # HEARTLINK_RATE_EVENTS default: 200 events in any 10 s
+    sends = [a.timed_ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": f"spam {i}"})
+             for i in range(10 * limit)]
+    accepted = [(sent, acked) for sent, acked, ack in sends if ack["ok"]]
+    limited = [ack for _, _, ack in sends if not ack["ok"]]
+    assert all(ack["ok"] for _, _, ack in sends[:limit])  # nothing counted before these
     assert limited and all(ack["error"]["code"] == "rate_limited" and ack["error"]["retry_after"] >= 1
                            for ack in limited)
+    # The rule itself, however long the flood took: no `limit + 1` accepted sends within one window
+    # (the server accepted each between its `sent` and `acked`)...
+    for first, last in zip(accepted, accepted[limit:]):
+        assert last[1] - first[0] >= window
+    # ...and a refusal only when a window was full: `limit` messages, or `events_limit` events.
+    for index, (sent, _, ack) in enumerate(sends):
+        if not ack["ok"]:
+            recent = [acked for _, acked, _ in sends[:index] if acked > sent - window]
+            recent_accepted = [acked for _, acked in accepted if sent - window < acked <= sent]
+            assert len(recent_accepted) >= limit or 1 + len(recent) >= events_limit
     assert a.connected
     reply = b.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "still here"})
     assert reply["ok"]
     assert a.wait_for("message:new", lambda m: m["message"]["text"] == "still here")
-    # Past RATE_EVENTS too, any further event is refused until the window ends; still connected.
-    assert a.ask("room:join", {"room_id": room_id})["error"]["code"] == "rate_limited" and a.connected
+    # Past RATE_EVENTS too, any further event is refused while the window holds `events_limit`
+    # of them: match:start and the first sends all counted, so while they are all in the window...
+    sent, _, join = a.timed_ask("room:join", {"room_id": room_id})
+    if sent - started < window:
+        assert join["error"]["code"] == "rate_limited"
+    assert a.connected
     for client in (a, b):
         client.disconnect()
+
+
+def test_a_burst_across_a_window_boundary_is_refused(app, monkeypatch):
+    """At most N in any W seconds, wherever the windows would start: 30 sends just before
+    a fixed window's end and 30 just after it are not 60."""
+    clock = {"now": 1_000_009.9}
+    fake_time = type("FakeTime", (), {"time": staticmethod(lambda: clock["now"])})
+    monkeypatch.setattr(limits_storage_memory, "time", fake_time)
+    monkeypatch.setattr(limits, "time", fake_time)
+    app.config["RATE_MESSAGES"] = (30, 10)
+    with app.app_context():
+        for _ in range(30):
+            limits.check("MESSAGES", "alice")
+        clock["now"] += 0.2  # 1_000_010.1: a fixed window would have started afresh
+        with pytest.raises(RateLimited) as refused:
+            limits.check("MESSAGES", "alice")
+        assert refused.value.details["retry_after"] == 10  # the first of the 30 leaves the window in 9.8 s
+        limits.check("MESSAGES", "bob")  # per person
+        clock["now"] += 9.85  # 1_000_019.95: the 30 are more than 10 s old
+        for _ in range(30):
+            limits.check("MESSAGES", "alice")
+        with pytest.raises(RateLimited):
+            limits.check("MESSAGES", "alice")
 
 
 def test_login_attempts_are_limited_per_account(app, client, auth, make_user):

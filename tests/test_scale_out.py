@@ -107,10 +107,17 @@ def test_the_rate_limit_counts_across_workers(workers):
     w1, w2 = workers
     alice, bob, room_id = _pair_across(w1, w2)
     alice_elsewhere = w2.connect("alice")
-    send = lambda client: client.ask("message:send", {  # noqa: E731
-        "room_id": room_id, "client_id": str(uuid.uuid4()), "text": "hi"})
-    results = [send(alice if index % 2 else alice_elsewhere)["ok"] for index in range(31)]
-    assert results.count(True) == 30 and results[-1] is False
+    limit, window = 30, 10  # HEARTLINK_RATE_MESSAGES default
+    sends = [(alice if index % 2 else alice_elsewhere).timed_ask("message:send", {
+        "room_id": room_id, "client_id": str(uuid.uuid4()), "text": "hi"}) for index in range(limit + 1)]
+    results = [ack["ok"] for _, _, ack in sends]
+    # Both workers count in one moving window: at most `limit` in any `window` seconds...
+    accepted = [(sent, acked) for sent, acked, ack in sends if ack["ok"]]
+    for first, last in zip(accepted, accepted[limit:]):
+        assert last[1] - first[0] >= window
+    # ...so while the first send is still in the window, the last one is refused.
+    if sends[-1][0] - sends[0][0] < window:
+        assert results.count(True) == limit and results[-1] is False
     for client in (alice, alice_elsewhere, bob):
         client.disconnect()
 
