@@ -7,6 +7,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import requests
@@ -128,7 +129,9 @@ class EventClient(socketio_client.Client):
     def __init__(self):
         super().__init__(reconnection=False)
         self.events = queue.Queue()
+        self.closed = threading.Event()  # set when the server closes the socket (or we do)
         self.on("*", lambda event, *args: self.events.put((event, args[0] if args else None)))
+        self.on("disconnect", lambda *args: self.closed.set())
 
     def connect(self, url, **kwargs):
         kwargs.setdefault("transports", ["websocket"])
@@ -168,6 +171,14 @@ class EventClient(socketio_client.Client):
                 return found
             if name == event:
                 found.append(data)
+
+
+def eventually(condition, timeout=5, interval=0.05):
+    """Poll a condition nothing announces (a row the server writes), with a deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(interval)
 
 
 def matched(server, first="alice", second="bob"):

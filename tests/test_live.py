@@ -121,26 +121,30 @@ def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server)
     a, b, room_id = matched(busy_server)
     planned = [(str(uuid.uuid4()), f"line {index}") for index in range(60)]
     acked, unacked = [], []
-    killed = threading.Event()
+    twenty_acked, killed = threading.Event(), threading.Event()
 
     def talk():
-        for client_id, text in planned:
+        for index, (client_id, text) in enumerate(planned):
+            if index == 40:  # however slow the killing thread, the kill lands before the end
+                killed.wait(30)
             if killed.is_set():
                 unacked.append((client_id, text))
                 continue
             try:
                 ack = _send(a, room_id, text, client_id, timeout=2)
                 acked.append(ack["message"])
+                if len(acked) == 20:
+                    twenty_acked.set()
             except (socketio_client.exceptions.TimeoutError, socketio_client.exceptions.BadNamespaceError):
                 unacked.append((client_id, text))
 
     talker = threading.Thread(target=talk)
     talker.start()
-    while len(acked) < 20:
-        time.sleep(0.005)
+    assert twenty_acked.wait(30), "fewer than 20 acks in 30 s"
     busy_server.kill()
     killed.set()
-    talker.join()
+    talker.join(30)
+    assert not talker.is_alive()
     assert 20 <= len(acked) < len(planned)
 
     busy_server.start()

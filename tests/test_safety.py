@@ -9,7 +9,7 @@ import socketio as socketio_client
 from limits.storage import memory as limits_storage_memory
 
 import media_samples as samples
-from support import PASSWORD, AuthActions, EventClient
+from support import PASSWORD, AuthActions, EventClient, eventually
 from heartlink import create_app, limits
 from heartlink.errors import RateLimited
 from heartlink.extensions import db, socketio
@@ -237,14 +237,6 @@ def _browser_session(server, username):
     return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def _await(condition, timeout=5):
-    """Poll a condition set by a client callback (the disconnect event has no ack to await)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 def _cookie_socket(server, http):
     client = EventClient()
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
@@ -257,10 +249,8 @@ def test_logging_out_closes_that_sign_ins_sockets_at_once(live_server):
     http, token = _browser_session(live_server, "alice")
     tab = _cookie_socket(live_server, http)
     elsewhere = live_server.connect("alice")  # another device, signed in with a token
-    gone = []
-    tab.on("disconnect", lambda *args: gone.append(True))
     http.post(live_server.url + "/logout", data={"csrf_token": token})
-    _await(lambda: gone)
+    assert tab.closed.wait(5)
     assert not tab.connected
     assert elsewhere.connected and elsewhere.ask("match:cancel")["ok"]
     elsewhere.disconnect()
@@ -271,18 +261,16 @@ def test_changing_the_password_closes_every_socket_and_voids_old_tokens(live_ser
     http, token = _browser_session(live_server, "alice")
     old_token = live_server.token("alice")
     device = live_server.connect("alice")
-    gone = []
-    device.on("disconnect", lambda *args: gone.append(True))
     changed = http.post(live_server.url + "/settings/password", allow_redirects=False, data={
         "csrf_token": token, "current_password": PASSWORD, "new_password": "a-brand-new-secret"})
     assert changed.status_code == 302
-    _await(lambda: gone)
+    assert device.closed.wait(5)
 
     def open_sockets():
         with live_server._app.app_context():
             return db.session.query(Connection).filter_by(user_id=alice_id).count()
 
-    _await(lambda: open_sockets() == 0)  # forgotten, though its session no longer names anyone
+    eventually(lambda: open_sockets() == 0)  # forgotten, though its session no longer names anyone
     refused = EventClient()
     with pytest.raises(socketio_client.exceptions.ConnectionError):
         refused.connect(live_server.url, auth={"token": old_token})
