@@ -1,5 +1,6 @@
 """Fixtures: an app on a fresh migrated database per test, the HTTP and Socket.IO
-test clients, and a real server process (`python app.py`) for transport tests."""
+test clients, a real server process (`python app.py`) for transport tests, and two
+people linked over either. The browser's fixtures are the browser_plugin plugin."""
 import shutil
 
 import flask_migrate
@@ -7,7 +8,9 @@ import pytest
 
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
-from support import PASSWORD, AuthActions, LiveServer, config_for
+from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients
+
+pytest_plugins = ["browser_plugin"]
 
 
 @pytest.fixture(scope="session")
@@ -87,3 +90,32 @@ def live_server(db_path, tmp_path):
     server = LiveServer(db_path, tmp_path)
     yield server
     server.close()
+
+
+@pytest.fixture
+def linked(request):
+    """linked(server=None, first="alice", second="bob", across=None) -> (a, b, room_id):
+    two people signed in over real websockets to `server` (the test's live_server unless
+    given) and matched. Their sockets are closed after the test."""
+    made = []
+
+    def link(server=None, first="alice", second="bob", across=None):
+        a, b, room_id = link_clients(server or request.getfixturevalue("live_server"), first, second, across)
+        made.extend((a, b))
+        return a, b, room_id
+
+    yield link
+    for client in made:
+        if client.connected:
+            client.disconnect()
+
+
+@pytest.fixture
+def linked_sockets(sock):
+    """Alice and Bob on Flask-SocketIO test clients, matched: (alice, bob, room_id)."""
+    alice, bob = sock("alice"), sock("bob")
+    waiting = alice.emit("match:start", {}, callback=True)
+    assert waiting["ok"] and waiting["state"] == "waiting" and waiting["expires_at"].endswith("Z")
+    ack = bob.emit("match:start", {}, callback=True)
+    assert ack["ok"] and ack["state"] == "matched"
+    return alice, bob, ack["room"]["id"]

@@ -181,11 +181,12 @@ def eventually(condition, timeout=5, interval=0.05):
         time.sleep(interval)
 
 
-def matched(server, first="alice", second="bob"):
-    """Two people signed in over real websockets and matched; returns (a, b, room_id)."""
+def link_clients(server, first="alice", second="bob", across=None):
+    """Two people signed in over real websockets and matched; returns (a, b, room_id).
+    The second connects to `across` (another worker) when given. Use the `linked` fixture."""
     server.make_user(first)
     server.make_user(second)
-    a, b = server.connect(first), server.connect(second)
+    a, b = server.connect(first), (across or server).connect(second)
     assert a.ask("match:start")["state"] == "waiting"
     ack = b.ask("match:start")
     assert ack["ok"] and ack["state"] == "matched"

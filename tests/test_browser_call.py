@@ -5,8 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import (  # noqa: F401  (fixtures)
-    PageOpener, browser, media_browser, server_log_on_failure, sign_in)
+from browser_plugin import PageOpener, link_pages, server_log_on_failure
 from support import LiveServer
 
 # Test-only: keeps every RTCPeerConnection the page makes, so the test can read its state and stats.
@@ -54,13 +53,8 @@ def _linked(server, open_call_page, refuse=()):
     server.make_user("alice", "Alice Liddell")
     server.make_user("bob", "Bob Builder")
     tabs = {name: open_call_page(refuse_media=name in refuse) for name in ("alice", "bob")}
-    alice, bob = (sign_in(tabs[name], server, name) for name in ("alice", "bob"))
-    alice.get_by_test_id("find-link").click()
-    expect(alice.get_by_test_id("waiting")).to_be_visible()
-    bob.get_by_test_id("find-link").click()
+    alice, bob = link_pages(server, (tabs["alice"], tabs["bob"]), ("alice", "bob"))
     for page in (alice, bob):
-        expect(page).to_have_url(re.compile(r"/rooms/[0-9a-f-]{36}$"))
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
         expect(page.get_by_test_id("call-video")).to_be_enabled()
         expect(page.get_by_test_id("call-audio")).to_be_enabled()
     return tabs, alice, bob

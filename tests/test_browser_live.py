@@ -12,9 +12,9 @@ import requests
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
+from browser_plugin import bubble as _bubble
+from browser_plugin import link_pages, server_log_on_failure
 from support import LiveServer
-from test_browser import _bubble
 
 # What Chromium logs while its network is cut: failed socket.io polls and websocket handshakes.
 _OFFLINE_NOISE = re.compile(
@@ -70,17 +70,10 @@ def _live_signals(server, open_page):
     typing_frames = []  # what Alice's page sends as `typing`, to see the throttle
     alice_tab.page.on("websocket", lambda ws: ws.on("framesent", lambda frame: typing_frames.extend(
         re.findall(r'^42\d*\["typing",\{[^}]*"typing":(true|false)', frame if isinstance(frame, str) else ""))))
-    alice = sign_in(alice_tab, server, "alice")
-    bob = sign_in(bob_tab, server, "bob")
-    alice.get_by_test_id("find-link").click()
-    expect(alice.get_by_test_id("waiting")).to_be_visible()
-    bob.get_by_test_id("find-link").click()
-    expect(alice).to_have_url(re.compile(r"/rooms/[0-9a-f-]{36}$"))
-    expect(bob).to_have_url(alice.url)
+    alice, bob = link_pages(server, (alice_tab, bob_tab), ("alice", "bob"))
     room_url = alice.url
     room_id = room_url.rsplit("/", 1)[1]
     for page in (alice, bob):
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
         expect(page.get_by_test_id("connection")).to_be_hidden()
     assert bob.evaluate("document.visibilityState") == "visible"
 

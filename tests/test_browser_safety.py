@@ -5,7 +5,8 @@ import uuid
 
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
+from browser_plugin import link_pages, server_log_on_failure, sign_in
+from browser_plugin import bubble as _bubble
 from support import LiveServer
 from heartlink.extensions import db
 from heartlink.models import Report
@@ -15,7 +16,6 @@ PAYLOADS = [
     "<script>window.__xss=1</script>",
     '"><svg onload=window.__xss=1>',
 ]
-ROOM_URL = r"/rooms/[0-9a-f-]{36}$"
 
 # Anything a payload could have turned into: an inline script (the page's own are files or
 # JSON string tables), or an element with an event handler.
@@ -28,23 +28,12 @@ _INJECTED = """(scope) => [...document.querySelectorAll(`${scope} *`)]
 def matched(server, open_page, first, second):
     """Two people signed in, who find each other from the lobby; returns their pages."""
     tabs = open_page(), open_page()
-    pages = [sign_in(tab, server, name) for tab, name in zip(tabs, (first, second))]
-    pages[0].get_by_test_id("find-link").click()
-    expect(pages[0].get_by_test_id("waiting")).to_be_visible()
-    pages[1].get_by_test_id("find-link").click()
-    for page in pages:
-        expect(page).to_have_url(re.compile(re.escape(server.url) + ROOM_URL))
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
-    return tabs, pages
+    return tabs, link_pages(server, tabs, (first, second))
 
 
 def _send(page, text):
     page.get_by_test_id("composer-input").fill(text)
     page.get_by_test_id("composer-send").click()
-
-
-def _bubble(page, text):
-    return page.get_by_test_id("message").filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
 
 
 def _csrf(page):

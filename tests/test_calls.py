@@ -5,7 +5,6 @@ import uuid
 import pytest
 
 from support import LiveServer
-from support import matched
 
 
 def _received(client, name):
@@ -112,10 +111,10 @@ def test_leaving_the_link_ends_its_call(call_link):
     assert _call_lines(alice, room_id)[0]["outcome"] == "ended"
 
 
-def test_an_unanswered_call_becomes_missed_after_the_ring_timeout(db_path, tmp_path):
+def test_an_unanswered_call_becomes_missed_after_the_ring_timeout(db_path, tmp_path, linked):
     server = LiveServer(db_path, tmp_path, HEARTLINK_CALL_RING_TIMEOUT=1)
     try:
-        a, b, room_id = matched(server)
+        a, b, room_id = linked(server)
         call_id = a.ask("call:invite", {"room_id": room_id, "media": "video"})["call_id"]
         assert b.wait_for("call:incoming")["call_id"] == call_id
         missed = b.wait_for("call:state", lambda s: s["state"] == "missed", timeout=10)
@@ -129,10 +128,10 @@ def test_an_unanswered_call_becomes_missed_after_the_ring_timeout(db_path, tmp_p
         server.close()
 
 
-def test_a_call_whose_tab_closes_ends(db_path, tmp_path):
+def test_a_call_whose_tab_closes_ends(db_path, tmp_path, linked):
     server = LiveServer(db_path, tmp_path)
     try:
-        a, b, room_id = matched(server)
+        a, b, room_id = linked(server)
         call_id = a.ask("call:invite", {"room_id": room_id, "media": "audio"})["call_id"]
         assert b.ask("call:accept", {"call_id": call_id})["ok"]
         assert b.ask("room:join", {"room_id": room_id})["room"]["active_call_id"] == call_id

@@ -6,12 +6,11 @@ import uuid
 import websocket
 
 from support import LiveServer
-from support import matched
 
 CONNECTIONS = 1100
 
 
-def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(db_path, tmp_path):
+def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(db_path, tmp_path, linked):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < CONNECTIONS + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, CONNECTIONS + 500), hard))
@@ -32,7 +31,7 @@ def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(db_path, tmp_p
         for ws in (sockets[0], sockets[-1]):
             ws.send('421["match:cancel",{}]')
             assert json.loads(ws.recv()[3:]) == [{"ok": True}]
-        a, b, room_id = matched(server)
+        a, b, room_id = linked(server)
         sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "crowded"})
         assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]
         a.disconnect()

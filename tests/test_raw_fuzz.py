@@ -7,7 +7,6 @@ import uuid
 import pytest
 import websocket
 
-from support import matched
 
 ATTACKS = {
     "unknown engine.io packet type": ["9", "x", ""],
@@ -42,11 +41,8 @@ def _send_raw(ws, frame):
 
 
 @pytest.fixture
-def chatting(live_server):
-    a, b, room_id = matched(live_server)
-    yield a, b, room_id
-    for client in (a, b):
-        client.disconnect()
+def chatting(linked):
+    return linked()
 
 
 def test_hostile_frames_never_stop_the_server_serving_others(live_server, chatting):

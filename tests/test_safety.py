@@ -12,9 +12,8 @@ import media_samples as samples
 from support import PASSWORD, AuthActions, EventClient, eventually
 from heartlink import create_app, limits
 from heartlink.errors import RateLimited
-from heartlink.extensions import db, socketio
+from heartlink.extensions import db
 from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
-from support import matched
 
 
 # --- who may touch what ----------------------------------------------------------------------
@@ -150,9 +149,9 @@ def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runn
 
 # --- rate limits -----------------------------------------------------------------------------
 
-def test_a_flood_gets_rate_limited_stays_connected_and_the_partner_keeps_chatting(live_server):
+def test_a_flood_gets_rate_limited_stays_connected_and_the_partner_keeps_chatting(linked):
     started = time.monotonic()
-    a, b, room_id = matched(live_server)  # alice's one event so far: match:start
+    a, b, room_id = linked()  # alice's one event so far: match:start
     limit, window = 30, 10  # HEARTLINK_RATE_MESSAGES default: 30 in any 10 s
     events_limit = 200  # HEARTLINK_RATE_EVENTS default: 200 events in any 10 s
     sends = [a.timed_ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": f"spam {i}"})

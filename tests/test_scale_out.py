@@ -70,20 +70,9 @@ def workers(postgres_url, redis_url, tmp_path):
             server.close()
 
 
-def _pair_across(first, second):
-    first.make_user("alice")
-    first.make_user("bob")
-    alice, bob = first.connect("alice"), second.connect("bob")
-    assert alice.ask("match:start")["state"] == "waiting"
-    ack = bob.ask("match:start")
-    assert ack["state"] == "matched"
-    assert alice.wait_for("match:found")["room"]["id"] == ack["room"]["id"]
-    return alice, bob, ack["room"]["id"]
-
-
-def test_people_on_different_workers_are_matched_and_chat(workers):
+def test_people_on_different_workers_are_matched_and_chat(workers, linked):
     w1, w2 = workers
-    alice, bob, room_id = _pair_across(w1, w2)
+    alice, bob, room_id = linked(w1, across=w2)
     bob_id = next(m["id"] for m in bob.ask("room:join", {"room_id": room_id})["room"]["members"]
                   if m["username"] == "bob")
 
@@ -103,9 +92,9 @@ def test_people_on_different_workers_are_matched_and_chat(workers):
     alice.disconnect()
 
 
-def test_the_rate_limit_counts_across_workers(workers):
+def test_the_rate_limit_counts_across_workers(workers, linked):
     w1, w2 = workers
-    alice, bob, room_id = _pair_across(w1, w2)
+    alice, bob, room_id = linked(w1, across=w2)
     alice_elsewhere = w2.connect("alice")
     limit, window = 30, 10  # HEARTLINK_RATE_MESSAGES default
     sends = [(alice if index % 2 else alice_elsewhere).timed_ask("message:send", {
@@ -159,9 +148,9 @@ def test_racing_match_requests_on_two_workers_never_double_book_anyone(workers):
         client.disconnect()
 
 
-def test_the_people_of_a_killed_worker_go_offline(workers):
+def test_the_people_of_a_killed_worker_go_offline(workers, linked):
     w1, w2 = workers
-    alice, bob, _room_id = _pair_across(w1, w2)
+    alice, bob, _room_id = linked(w1, across=w2)
     w2.kill()  # bob's worker dies without a word; its heartbeat stops
     offline = alice.wait_for("presence", lambda p: not p["online"], timeout=15)
     assert offline["last_seen"]
