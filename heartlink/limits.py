@@ -49,7 +49,8 @@ class _Warned:
 def init_app(app):
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
     if queue.startswith("redis"):
-        storage = RedisStorage(queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=2)
+        storage = RedisStorage(queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=5,
+                               socket_connect_timeout=5)
     else:
         storage = MemoryStorage()
     app.extensions["heartlink_limits"] = (MovingWindowRateLimiter(storage), _Warned())
