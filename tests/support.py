@@ -76,9 +76,9 @@ class LiveServer:
         self.start()
 
     def start(self):
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "app.py"], cwd=BASE_DIR, env=self.env,
-                                        stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "ab") as log:  # the server keeps its own copy of the file
+            self.process = subprocess.Popen([sys.executable, "app.py"], cwd=BASE_DIR, env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

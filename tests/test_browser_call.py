@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_plugin import PageOpener, link_pages, server_log_on_failure
-from support import LiveServer
 
 # Test-only: keeps every RTCPeerConnection the page makes, so the test can read its state and stats.
 _KEEP_PEERS = """
@@ -180,24 +179,21 @@ def test_a_refused_camera_says_so_and_the_call_goes_no_further(live_server, open
         tabs["bob"].assert_clean()
 
 
-def test_an_unanswered_call_stops_ringing_and_shows_as_missed(db_path, tmp_path, open_call_page):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_CALL_RING_TIMEOUT=1)
-    try:
-        with server_log_on_failure(server):
-            tabs, alice, bob = _linked(server, open_call_page)
-            alice.get_by_test_id("call-video").click()
-            overlay = bob.get_by_test_id("call-incoming")
-            expect(overlay).to_have_attribute("data-ringtone", "playing")
-            expect(overlay).to_be_hidden()
-            expect(overlay).to_have_attribute("data-ringtone", "stopped")
-            expect(alice.get_by_test_id("call-status")).to_have_text("No answer")
-            expect(bob.get_by_test_id("call-message-title")).to_have_text("Missed video call")
-            expect(bob.get_by_test_id("call-message")).to_have_class(re.compile(r"call-line--missed"))
-            expect(alice.get_by_test_id("call-message-detail")).to_have_text("No answer")
-            tabs["alice"].assert_clean()
-            tabs["bob"].assert_clean()
-    finally:
-        server.close()
+def test_an_unanswered_call_stops_ringing_and_shows_as_missed(open_call_page, serve):
+    server = serve(HEARTLINK_CALL_RING_TIMEOUT=1)
+    with server_log_on_failure(server):
+        tabs, alice, bob = _linked(server, open_call_page)
+        alice.get_by_test_id("call-video").click()
+        overlay = bob.get_by_test_id("call-incoming")
+        expect(overlay).to_have_attribute("data-ringtone", "playing")
+        expect(overlay).to_be_hidden()
+        expect(overlay).to_have_attribute("data-ringtone", "stopped")
+        expect(alice.get_by_test_id("call-status")).to_have_text("No answer")
+        expect(bob.get_by_test_id("call-message-title")).to_have_text("Missed video call")
+        expect(bob.get_by_test_id("call-message")).to_have_class(re.compile(r"call-line--missed"))
+        expect(alice.get_by_test_id("call-message-detail")).to_have_text("No answer")
+        tabs["alice"].assert_clean()
+        tabs["bob"].assert_clean()
 
 
 def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_server, open_call_page):

@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 
 from browser_plugin import bubble as _bubble
 from browser_plugin import link_pages, server_log_on_failure
-from support import LiveServer
 
 # What Chromium logs while its network is cut: failed socket.io polls and websocket handshakes.
 _OFFLINE_NOISE = re.compile(
@@ -25,11 +24,9 @@ _OFFLINE_NOISE = re.compile(
 
 
 @pytest.fixture
-def server(db_path, tmp_path):
+def server(serve):
     # A quick heartbeat, so a silently cut network is noticed within seconds.
-    live = LiveServer(db_path, tmp_path, HEARTLINK_PING_INTERVAL=1, HEARTLINK_PING_TIMEOUT=1)
-    yield live
-    live.close()
+    return serve(HEARTLINK_PING_INTERVAL=1, HEARTLINK_PING_TIMEOUT=1)
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_plugin import PageOpener, link_pages, server_log_on_failure
-from support import LiveServer
 from media_samples import png
 
 
@@ -108,11 +107,9 @@ def _emoji_picture_and_voice_note(live_server, open_page):
 
 
 @pytest.fixture
-def small_files_server(db_path, tmp_path):
+def small_files_server(serve):
     """Files up to 2000 bytes, so "too large" is quick to reach."""
-    server = LiveServer(db_path, tmp_path, HEARTLINK_FILE_MAX_BYTES=2000)
-    yield server
-    server.close()
+    return serve(HEARTLINK_FILE_MAX_BYTES=2000)
 
 
 def test_reactions_replies_edits_deletions_files_and_upload_errors(small_files_server, open_page):

@@ -7,7 +7,6 @@ from playwright.sync_api import expect
 
 from browser_plugin import link_pages, server_log_on_failure, sign_in
 from browser_plugin import bubble as _bubble
-from support import LiveServer
 from heartlink.extensions import db
 from heartlink.models import Report
 
@@ -235,34 +234,31 @@ def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page)
 
 # --- rate limits ---------------------------------------------------------------------------------
 
-def test_a_rate_limited_message_shows_the_servers_hint_and_can_be_sent_again(db_path, tmp_path, open_page):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_RATE_MESSAGES="2/3")
-    try:
-        with server_log_on_failure(server):
-            server.make_user("alice", "Alice")
-            server.make_user("bob", "Bob")
-            (alice_tab, bob_tab), (alice, bob) = matched(server, open_page, "alice", "bob")
-            # At most 2 in any 3 s: a third send within 3 s of the first is refused.
-            refused = None
-            for index in range(20):
-                _send(alice, f"message {index}")
-                bubble = _bubble(alice, f"message {index}")
-                expect(bubble).to_have_attribute("data-state", re.compile("^(sent|failed)$"))
-                if bubble.get_attribute("data-state") == "failed":
-                    refused = bubble
-                    break
-            assert refused is not None, "no send was rate limited"
-            sent_text = f"message {index}"
-            error = alice.get_by_test_id("chat-error")
-            expect(error).to_have_text(re.compile(r"^Slow down a little; try again in \d+ s\.$"))
-            expect(refused).to_contain_text("try again in")
-            # Retry sends the same message once the hint's seconds have passed (a real clock
-            # window, so here waiting is the point).
-            alice.wait_for_timeout(1000 * int(re.search(r"\d+", error.text_content()).group()) + 200)
-            refused.get_by_test_id("retry").click()
-            expect(refused).to_have_attribute("data-state", "sent")
-            expect(_bubble(bob, sent_text)).to_be_visible()
-            for tab in (alice_tab, bob_tab):
-                tab.assert_clean()
-    finally:
-        server.close()
+def test_a_rate_limited_message_shows_the_servers_hint_and_can_be_sent_again(open_page, serve):
+    server = serve(HEARTLINK_RATE_MESSAGES="2/3")
+    with server_log_on_failure(server):
+        server.make_user("alice", "Alice")
+        server.make_user("bob", "Bob")
+        (alice_tab, bob_tab), (alice, bob) = matched(server, open_page, "alice", "bob")
+        # At most 2 in any 3 s: a third send within 3 s of the first is refused.
+        refused = None
+        for index in range(20):
+            _send(alice, f"message {index}")
+            bubble = _bubble(alice, f"message {index}")
+            expect(bubble).to_have_attribute("data-state", re.compile("^(sent|failed)$"))
+            if bubble.get_attribute("data-state") == "failed":
+                refused = bubble
+                break
+        assert refused is not None, "no send was rate limited"
+        sent_text = f"message {index}"
+        error = alice.get_by_test_id("chat-error")
+        expect(error).to_have_text(re.compile(r"^Slow down a little; try again in \d+ s\.$"))
+        expect(refused).to_contain_text("try again in")
+        # Retry sends the same message once the hint's seconds have passed (a real clock
+        # window, so here waiting is the point).
+        alice.wait_for_timeout(1000 * int(re.search(r"\d+", error.text_content()).group()) + 200)
+        refused.get_by_test_id("retry").click()
+        expect(refused).to_have_attribute("data-state", "sent")
+        expect(_bubble(bob, sent_text)).to_be_visible()
+        for tab in (alice_tab, bob_tab):
+            tab.assert_clean()

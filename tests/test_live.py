@@ -7,15 +7,12 @@ import uuid
 import pytest
 import socketio as socketio_client
 
-from support import LiveServer
 
 
 @pytest.fixture
-def busy_server(db_path, tmp_path):
+def busy_server(serve):
     """A live server whose message limit leaves room for these bursts (limits are tested elsewhere)."""
-    server = LiveServer(db_path, tmp_path, HEARTLINK_RATE_MESSAGES="1000/10", HEARTLINK_RATE_EVENTS="2000/10")
-    yield server
-    server.close()
+    return serve(HEARTLINK_RATE_MESSAGES="1000/10", HEARTLINK_RATE_EVENTS="2000/10")
 
 
 def _send(client, room_id, text, client_id=None, timeout=10):
@@ -168,7 +165,7 @@ def test_after_a_restart_nobody_stays_online_who_did_not_come_back(live_server, 
     live_server.kill()
     live_server.start()
     a = live_server.connect("alice")  # alice comes back; bob does not
-    offline = a.wait_for("presence", lambda p: p["user_id"] == bob_id and not p["online"], timeout=10)
+    offline = a.wait_for("presence", lambda p: p["user_id"] == bob_id and not p["online"], timeout=30)
     assert offline["last_seen"]
     members = a.ask("room:join", {"room_id": room_id})["room"]["members"]
     assert {m["username"]: m["online"] for m in members} == {"alice": True, "bob": False}

@@ -7,6 +7,8 @@ import uuid
 import pytest
 import websocket
 
+pytestmark = pytest.mark.heavy
+
 
 ATTACKS = {
     "unknown engine.io packet type": ["9", "x", ""],

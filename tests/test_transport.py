@@ -5,7 +5,6 @@ import pytest
 import requests
 import socketio as socketio_client
 
-from support import LiveServer
 
 
 def test_two_people_are_matched_and_chat(linked):
@@ -89,14 +88,9 @@ def test_every_tab_of_both_people_gets_new_messages(live_server, linked):
         client.disconnect()
 
 
-def test_the_gevent_worker_serves_the_same_protocol(db_path, tmp_path, linked):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_ASYNC_MODE="gevent")
-    try:
-        assert "(gevent," in server.log_path.read_text()
-        a, b, room_id = linked(server)
-        sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "on gevent"})
-        assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]
-        a.disconnect()
-        b.disconnect()
-    finally:
-        server.close()
+def test_the_gevent_worker_serves_the_same_protocol(serve, linked):
+    server = serve(HEARTLINK_ASYNC_MODE="gevent")
+    assert "(gevent," in server.log_path.read_text()
+    a, b, room_id = linked(server)
+    sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "on gevent"})
+    assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]
