@@ -2,7 +2,7 @@
 
 Anything off becomes BadRequest before a handler's domain call runs.
 """
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -27,7 +27,7 @@ class Empty(Payload):
 
 
 class MatchStart(Payload):
-    code: Optional[MatchCode] = None
+    code: MatchCode | None = None
 
 
 class RoomRef(Payload):
@@ -35,7 +35,7 @@ class RoomRef(Payload):
 
 
 class RoomJoin(RoomRef):
-    since_seq: Optional[Seq] = None
+    since_seq: Seq | None = None
 
 
 class Mark(RoomRef):
@@ -49,9 +49,9 @@ class Typing(RoomRef):
 class MessageSend(RoomRef):
     client_id: Uuid
     kind: Literal["text", "image", "voice", "file"] = "text"
-    text: Optional[Annotated[str, StringConstraints(max_length=16000)]] = None
-    attachment_id: Optional[Uuid] = None
-    reply_to: Optional[MessageRef] = None
+    text: Annotated[str, StringConstraints(max_length=16000)] | None = None
+    attachment_id: Uuid | None = None
+    reply_to: MessageRef | None = None
 
 
 class MessageRefPayload(RoomRef):
@@ -81,13 +81,13 @@ class CallSignal(CallRef):
 
 class ReportBody(RoomRef):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    message_id: Optional[MessageRef] = None
+    message_id: MessageRef | None = None
 
 
 class HistoryQuery(Payload):
     # Query strings arrive as text, so this one schema converts.
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
-    before_seq: Optional[Seq] = None
+    before_seq: Seq | None = None
     limit: Annotated[int, Field(ge=1, le=100)] = 50
 
 

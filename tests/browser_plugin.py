@@ -18,7 +18,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 _WATCH_CSP = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective}: ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`);
+  window.__cspViolations.push(
+    `${event.violatedDirective}: ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`);
 });
 """
 
@@ -137,7 +138,7 @@ ROOM_URL = r"/rooms/[0-9a-f-]{36}$"
 def link_pages(server, tabs, usernames):
     """Sign each tab in as its person; the first looks for a link, the second finds them.
     Returns the pages, both looking at their new room with the chat ready."""
-    pages = [sign_in(tab, server, name) for tab, name in zip(tabs, usernames)]
+    pages = [sign_in(tab, server, name) for tab, name in zip(tabs, usernames, strict=True)]
     pages[0].get_by_test_id("find-link").click()
     expect(pages[0].get_by_test_id("waiting")).to_be_visible()
     pages[1].get_by_test_id("find-link").click()

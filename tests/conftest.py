@@ -11,6 +11,7 @@ from hypothesis import settings
 
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
+
 from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients
 
 pytest_plugins = ["browser_plugin"]

@@ -2,8 +2,8 @@
 import uuid
 
 from heartlink import matching, messages
-from heartlink.models import User
 from heartlink.extensions import db
+from heartlink.models import User
 
 from support import PASSWORD
 

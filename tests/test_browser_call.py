@@ -29,7 +29,9 @@ _INBOUND_VIDEO_FRAMES = """async () => {
   const pc = window.__testPeers.at(-1);
   const stats = await pc.getStats();
   let frames = 0;
-  stats.forEach((entry) => { if (entry.type === "inbound-rtp" && entry.kind === "video") frames = entry.framesDecoded || 0; });
+  stats.forEach((entry) => {
+    if (entry.type === "inbound-rtp" && entry.kind === "video") frames = entry.framesDecoded || 0;
+  });
   return frames;
 }"""
 
@@ -224,12 +226,15 @@ def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_se
             expect(page.get_by_test_id("call-avatar")).to_be_visible()
             assert page.evaluate("""() => {
               const stream = document.querySelector('[data-testid="call-remote-video"]').srcObject;
-              return stream.getAudioTracks().some((track) => track.readyState === "live") && !stream.getVideoTracks().length;
+              return stream.getAudioTracks().some((track) => track.readyState === "live")
+                && !stream.getVideoTracks().length;
             }""")
             page.wait_for_function("""async () => {
               const stats = await window.__testPeers.at(-1).getStats();
               let bytes = 0;
-              stats.forEach((entry) => { if (entry.type === "inbound-rtp" && entry.kind === "audio") bytes = entry.bytesReceived; });
+              stats.forEach((entry) => {
+                if (entry.type === "inbound-rtp" && entry.kind === "audio") bytes = entry.bytesReceived;
+              });
               return bytes > 0;
             }""", polling=200)
         bob.screenshot(path="/tmp/heartlink-call-voice.png")
@@ -237,6 +242,7 @@ def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_se
         expect(alice.get_by_test_id("call-status")).to_have_text(re.compile(r"^Call ended · \d+:\d\d$"))
         for page in (alice, bob):
             expect(page.get_by_test_id("call-message").last).to_have_attribute("data-outcome", "ended")
-            expect(page.get_by_test_id("call-message").last.get_by_test_id("call-message-title")).to_have_text("Voice call")
+            title = page.get_by_test_id("call-message").last.get_by_test_id("call-message-title")
+            expect(title).to_have_text("Voice call")
         tabs["alice"].assert_clean()
         tabs["bob"].assert_clean()

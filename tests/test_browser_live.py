@@ -38,7 +38,8 @@ def _offline(watched):
         yield
     finally:
         watched.context.set_offline(False)
-        watched.problems[start:] = [problem for problem in watched.problems[start:] if not _OFFLINE_NOISE.match(problem)]
+        watched.problems[start:] = [problem for problem in watched.problems[start:]
+                                    if not _OFFLINE_NOISE.match(problem)]
 
 
 def _server_history(server, username, room_id):
@@ -145,7 +146,8 @@ def _live_signals(server, open_page):
         # the restored entry is resent, answered `duplicate`, and shown once.
         bob.evaluate("""([clientId, roomId, text]) => localStorage.setItem(
             Object.keys(localStorage).find((key) => key.startsWith("heartlink:outbox:")).replace(/[^:]+$/, clientId),
-            JSON.stringify({client_id: clientId, room_id: roomId, kind: "text", text, created_at: "2000-01-01T00:00:00Z"}))""",
+            JSON.stringify({client_id: clientId, room_id: roomId, kind: "text", text,
+                            created_at: "2000-01-01T00:00:00Z"}))""",
                      [client_id, room_id, offline_text])
         with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
             bob.reload()

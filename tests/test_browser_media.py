@@ -87,7 +87,8 @@ def _emoji_picture_and_voice_note(live_server, open_page):
     # Bob plays it: the audio really plays and moves on.
     voice.get_by_test_id("voice-play").click()
     expect(voice).to_have_attribute("data-playing", "true")
-    bob.wait_for_function("(audio) => audio.currentTime > 0.2", arg=voice.get_by_test_id("voice-audio").element_handle())
+    bob.wait_for_function("(audio) => audio.currentTime > 0.2",
+                          arg=voice.get_by_test_id("voice-audio").element_handle())
 
     # Bob opens the picture: the full-size image over the page.
     _message(bob, 2).get_by_test_id("message-image").click()

@@ -5,10 +5,11 @@ import uuid
 
 from playwright.sync_api import expect
 
-from browser_plugin import link_pages, server_log_on_failure, sign_in
-from browser_plugin import bubble as _bubble
 from heartlink.extensions import db
 from heartlink.models import Report
+
+from browser_plugin import bubble as _bubble
+from browser_plugin import link_pages, server_log_on_failure, sign_in
 
 PAYLOADS = [
     '<img src=x onerror="window.__xss=1">',
@@ -141,7 +142,8 @@ def test_every_page_loads_without_csp_violations_or_console_errors(live_server, 
         alice.goto(live_server.url + "/no-such-page")
         expect(alice.get_by_test_id("error-page")).to_be_visible()
         # Chromium logs the page's own 404 as a console error; only that one is expected.
-        assert alice_tab.problems == ["console: Failed to load resource: the server responded with a status of 404 (NOT FOUND)"]
+        assert alice_tab.problems == [
+            "console: Failed to load resource: the server responded with a status of 404 (NOT FOUND)"]
         alice_tab.problems = []
         alice_tab.assert_clean()
 
@@ -211,7 +213,8 @@ def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page)
         bob_id = live_server.make_user("bob", "Bob <b>Builder</b>")
         tab = open_page()
         alice = sign_in(tab, live_server, "alice")
-        blocked = alice.request.post(f"{live_server.url}/api/users/{bob_id}/block", headers={"X-CSRFToken": _csrf(alice)})
+        blocked = alice.request.post(f"{live_server.url}/api/users/{bob_id}/block",
+                                     headers={"X-CSRFToken": _csrf(alice)})
         assert blocked.ok, blocked.text()
 
         alice.get_by_test_id("settings-link").click()

@@ -8,7 +8,6 @@ import pytest
 import socketio as socketio_client
 
 
-
 @pytest.fixture
 def busy_server(serve):
     """A live server whose message limit leaves room for these bursts (limits are tested elsewhere)."""

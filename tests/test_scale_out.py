@@ -12,9 +12,10 @@ import uuid
 import pytest
 
 from config import BASE_DIR
-from support import LiveServer
 from heartlink.extensions import db
 from heartlink.models import MatchTicket, User
+
+from support import LiveServer
 
 POSTGRES_ADMIN = os.environ.get("HEARTLINK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HEARTLINK_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -104,7 +105,7 @@ def test_the_rate_limit_counts_across_workers(workers, linked):
     results = [ack["ok"] for _, _, ack in sends]
     # Both workers count in one moving window: at most `limit` in any `window` seconds...
     accepted = [(sent, acked) for sent, acked, ack in sends if ack["ok"]]
-    for first, last in zip(accepted, accepted[limit:]):
+    for first, last in zip(accepted, accepted[limit:], strict=False):  # each with the one `limit` later
         assert last[1] - first[0] >= window
     # ...so while the first send is still in the window, the last one is refused.
     if sends[-1][0] - sends[0][0] < window:

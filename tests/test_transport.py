@@ -6,7 +6,6 @@ import requests
 import socketio as socketio_client
 
 
-
 def test_two_people_are_matched_and_chat(linked):
     a, b, room_id = linked()
     sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
