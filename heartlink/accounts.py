@@ -1,5 +1,4 @@
 """Accounts: the rules for names and passwords, password hashing, API tokens."""
-import logging
 import re
 from datetime import timedelta
 
@@ -14,8 +13,6 @@ from .database import write_transaction
 from .errors import BadRequest, Conflict, Unauthorized
 from .extensions import db
 from .models import User, iso, utcnow
-
-log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{3,32}$")
 MIN_PASSWORD = 8

@@ -8,7 +8,7 @@ from . import links
 from .database import write_transaction
 from .errors import BadRequest, NotFound
 from .extensions import db
-from .models import Block, Message, Report, Room, RoomMember, User
+from .models import Block, Message, Report, Room, RoomMember, User, iso
 from .rooms import room_for_member
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def blocked_by(user_id):
         select(User, Block.created_at).join(Block, Block.blocked_id == User.id)
         .where(Block.blocker_id == user_id).order_by(Block.created_at.desc())
     ).all()
-    return [{**user.to_dict(), "blocked_at": created.isoformat() + "Z"} for user, created in rows]
+    return [{**user.to_dict(), "blocked_at": iso(created)} for user, created in rows]
 
 
 def report(user_id, room_id, reason, message_id=None):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from . import attachments, rooms, safety
 from .errors import BadRequest
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -48,7 +49,7 @@ class Typing(RoomRef):
 
 class MessageSend(RoomRef):
     client_id: Uuid
-    kind: Literal["text", "image", "voice", "file"] = "text"
+    kind: Literal[("text", *attachments.KINDS)] = "text"  # "call" lines are written by the server
     text: Annotated[str, StringConstraints(max_length=16000)] | None = None
     attachment_id: Uuid | None = None
     reply_to: MessageRef | None = None
@@ -80,7 +81,7 @@ class CallSignal(CallRef):
 
 
 class ReportBody(RoomRef):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=safety.MAX_REASON)]
     message_id: MessageRef | None = None
 
 
@@ -88,7 +89,7 @@ class HistoryQuery(Payload):
     # Query strings arrive as text, so this one schema converts.
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
     before_seq: Seq | None = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    limit: Annotated[int, Field(ge=1, le=rooms.MAX_PAGE)] | None = None  # None: MESSAGE_PAGE_SIZE
 
 
 def parse(schema, payload):
