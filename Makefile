@@ -12,7 +12,7 @@ export FLASK_APP := heartlink
 # Parallel test workers (pytest-xdist); `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 3
 
-.PHONY: run test test-fast lint lock setup deps frontend translations messages db browser bench clean
+.PHONY: run test test-fast lint lock setup deps frontend translations messages db browser bench bench-deps clean
 
 run: setup db
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
@@ -65,9 +65,15 @@ browser:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will skip)"; fi; }
 
-# The real workload over real sockets: send->ack and send->partner latency, throughput.
-bench: setup
-	$(BIN)/python bench/chat_bench.py --pairs 20 --messages 50 --procs 2
+# The benchmark (docs/performance.md): the real server over the wire, driven by Node clients,
+# e.g. make bench BENCH_ARGS="--pairs 500 --rate 1 --seconds 30 --compare".
+BENCH_ARGS ?=
+bench: setup bench-deps
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-deps: bench/node_modules/.package-lock.json
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
 
 clean:
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) node_modules bench/node_modules

@@ -82,6 +82,10 @@ class Config:
     PING_INTERVAL = _float("HEARTLINK_PING_INTERVAL", 25)
     PING_TIMEOUT = _float("HEARTLINK_PING_TIMEOUT", 20)
     MAX_SOCKET_PAYLOAD = _int("HEARTLINK_MAX_SOCKET_PAYLOAD", 64 * 1024)
+    # Inbound packets per connection, whatever they are, counted before any work
+    # (heartlink/inbound.py): a sustained rate and how many may be saved up for a burst.
+    PACKET_RATE = _float("HEARTLINK_PACKET_RATE", 50)
+    PACKET_BURST = _int("HEARTLINK_PACKET_BURST", 200)
 
     # Matching and links
     MATCH_TIMEOUT = _float("HEARTLINK_MATCH_TIMEOUT", 600)

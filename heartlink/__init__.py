@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import database, events  # noqa: F401  (register before any init_app; see create_app)
+from . import codec, database, events, inbound, ordering  # noqa: F401  (events: register before any init_app; see create_app)
 from .errors import DomainError, code_for_status
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
@@ -46,16 +46,18 @@ def create_app(config_class=Config):
     babel.init_app(app, locale_selector=lambda: _locale(app))
     # Socket handlers were collected at import (heartlink.events), so every new
     # Socket.IO server made here gets all of them.
+    order = app.extensions["heartlink_order"] = ordering.RoomOrder(app)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        client_manager=ordering.client_manager(app, order),
+        json=codec,
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
+    inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
 
     from . import limits
     from .api import bp as api_bp

@@ -132,25 +132,32 @@ class Message(db.Model):
                                 order_by="Reaction.created_at")
 
     def to_dict(self):
-        reactions = {}
-        for reaction in self.reactions:
-            reactions.setdefault(reaction.emoji, []).append(reaction.user_id)
-        return {
-            "id": self.id,
-            "room_id": self.room_id,
-            "seq": self.seq,
-            "client_id": self.client_id,
-            "sender_id": self.sender_id,
-            "kind": self.kind,
-            "text": None if self.deleted else self.text,
-            "attachment": self.attachment.to_dict() if self.attachment and not self.deleted else None,
-            "reply_to": self.reply_to,
-            "reactions": reactions,
-            "call": self.call_summary,
-            "created_at": iso(self.created_at),
-            "edited_at": iso(self.edited_at),
-            "deleted": self.deleted,
-        }
+        return message_wire(self, self.attachment.to_dict() if self.attachment else None, self.reactions)
+
+
+def message_wire(message, attachment=None, reactions=()):
+    """A message as it goes on the wire, from a Message or anything with its fields
+    (the writer's freshly stored rows); `attachment` is the attachment's wire dict."""
+    grouped = {}
+    for reaction in reactions:
+        grouped.setdefault(reaction.emoji, []).append(reaction.user_id)
+    deleted = message.deleted
+    return {
+        "id": message.id,
+        "room_id": message.room_id,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "sender_id": message.sender_id,
+        "kind": message.kind,
+        "text": None if deleted else message.text,
+        "attachment": None if deleted else attachment,
+        "reply_to": message.reply_to,
+        "reactions": grouped,
+        "call": message.call_summary,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+        "deleted": deleted,
+    }
 
 
 class Reaction(db.Model):

@@ -6,6 +6,7 @@ queue when one is configured). Called only after the domain has committed.
 """
 import logging
 
+from flask import current_app
 from sqlalchemy import select
 
 from .extensions import db, socketio
@@ -29,6 +30,12 @@ def match_found(room):
         _emit("match:found", {"room": room_view(room, user_id)}, [user_id])
 
 
+def room_opened(room):
+    """A socket of this worker opened a room: from here on, this worker delivers the
+    room's messages in seq order after the ones the socket was given (heartlink.ordering)."""
+    current_app.extensions["heartlink_order"].seen(room["id"], room["last_seq"])
+
+
 def match_timeout(user_id):
     _emit("match:timeout", {}, [user_id])
 
@@ -39,8 +46,10 @@ def match_cancelled(user_id, skip_sid=None):
 
 
 def message_new(member_ids, message, skip_sid=None):
-    """To every socket of both members; the sending socket already has it in its ack."""
-    _emit("message:new", {"message": message.to_dict()}, member_ids, skip_sid=skip_sid)
+    """To every socket of both members (one packet, encoded once); the sending socket
+    already has it in its ack. `message` is the message as on the wire."""
+    socketio.emit("message:new", {"message": message}, to=[user_room(uid) for uid in member_ids],
+                  skip_sid=skip_sid)
 
 
 def message_updated(room, message):
@@ -81,7 +90,7 @@ def call_finished(call, record):
     """A call's final state, and its line in the history when one was written."""
     call_state(call)
     if record is not None:
-        _emit("message:new", {"message": record.to_dict()}, call.member_ids())
+        message_new(call.member_ids(), record.to_dict())
 
 
 def call_signal(call, from_user_id, target_sid, data):

@@ -16,14 +16,27 @@ CATCH_UP_LIMIT = 200
 MAX_PAGE = 100
 
 
+# Room id -> its members' ids. A room's two members never change, so this per-process
+# cache needs no invalidation: whether the link is still active is checked by the write
+# itself (messages take their seq only from an active room).
+_members = {}
+_MAX_CACHED = 100_000
+
+
 def members_of(room_id, user_id):
-    """The member ids of a room, if `user_id` is one of them: the one membership check.
-    One small query, so that the hot path of sending need not load the room."""
+    """The member ids of a room, if `user_id` is one of them: the one membership check."""
     if not isinstance(room_id, str):
         raise NotFound(_l("No such heart link."))
-    ids = db.session.execute(select(RoomMember.user_id).where(RoomMember.room_id == room_id)).scalars().all()
-    if not ids:
-        raise NotFound(_l("No such heart link."))  # every room has its two members
+    ids = _members.get(room_id)
+    if ids is None:
+        ids = tuple(db.session.execute(
+            select(RoomMember.user_id).where(RoomMember.room_id == room_id).order_by(RoomMember.user_id)
+        ).scalars())
+        if not ids:
+            raise NotFound(_l("No such heart link."))  # every room has its two members
+        if len(_members) >= _MAX_CACHED:
+            _members.clear()
+        _members[room_id] = ids
     if user_id not in ids:
         raise Forbidden(_l("This heart link is not yours."))
     return ids

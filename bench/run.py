@@ -1,0 +1,626 @@
+"""Heart Link's benchmark: the real server, real Socket.IO clients, over the wire only.
+
+    make bench BENCH_ARGS="--pairs 500 --rate 1 --seconds 30 --compare"
+    .venv/bin/python bench/run.py --idle
+    .venv/bin/python bench/run.py --capacity 2000 --compare
+    .venv/bin/python bench/run.py --signin-storm
+    .venv/bin/python bench/run.py --workers 2 --pairs 100
+
+It starts `python app.py` as `make run` does (production settings, a random SECRET_KEY, a scratch
+SQLite file, `flask db upgrade`, accounts from `flask users bulk-create`), with the rate limits
+lifted for the load generator, and drives it from several Node processes (bench/loadgen.js, the
+official socket.io-client). With --compare the same workload then runs against two bare relays
+kept beside it (bench/relay_py.py, bench/relay.js). Each run prints one JSON line on stdout;
+progress and notes go to stderr. docs/performance.md explains every field.
+
+Only 127.0.0.1 is used; every wait has a deadline; every process started here is stopped at the
+end, on error too.
+"""
+import argparse
+import atexit
+import json
+import os
+import queue
+import resource
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PASSWORD = "bench-password-1"
+HOST = "127.0.0.1"
+# Every limit a load generator would trip; a person of the benchmark sends far more than a
+# person would, and hundreds of sign-ins come from one address.
+LIFTED_LIMITS = {f"HEARTLINK_RATE_{scope}": "1000000/1" for scope in (
+    "MESSAGES", "EVENTS", "TYPING", "TOKEN", "LOGIN_ACCOUNT", "LOGIN_ADDRESS", "MATCH", "SIGNALS", "UPLOADS")}
+STORM_SIZE = 20
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_children = []
+
+
+def note(text):
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+# --- processes -------------------------------------------------------------------------------
+
+def _spawn(command, log_path=None, **kwargs):
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(command, stdout=kwargs.pop("stdout", log), stderr=kwargs.pop("stderr", log),
+                               **kwargs)
+    _children.append(process)
+    return process
+
+
+def _stop_all():
+    """Every child this run started: asked to stop, then killed."""
+    for process in _children:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + 5
+    for process in _children:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    _children.clear()
+
+
+atexit.register(_stop_all)
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _wait_listening(port, process, log_path, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    tail = Path(log_path).read_text(errors="replace")[-2000:] if log_path else ""
+    raise RuntimeError(f"server on port {port} did not start (exit {process.poll()}):\n{tail}")
+
+
+def _raise_open_files():
+    """Every socket is a file: children inherit a lifted soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class ProcessMeter:
+    """CPU and RSS of the server processes, read from /proc, sampled in the background."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.peak_rss_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def rss_kb(self):
+        total = 0
+        for pid in self.pids:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
+    def cpu_ticks(self):
+        ticks = []
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks.append(int(fields[11]) + int(fields[12]))  # utime + stime
+            except OSError:
+                ticks.append(0)
+        return ticks
+
+    def _sample(self):
+        while not self._stop.wait(0.5):
+            self.peak_rss_kb = max(self.peak_rss_kb, self.rss_kb())
+
+    def stop(self):
+        self._stop.set()
+
+
+def _cpu_pct(before, after, seconds):
+    """Per server process, 100 = one core busy the whole time."""
+    return [round((b - a) / CLOCK_TICKS / seconds * 100, 1) for a, b in zip(before, after)]
+
+
+# --- the systems under test ------------------------------------------------------------------
+
+class Target:
+    """A running system under test: its URLs, its server pids, how to count stored messages."""
+
+    def __init__(self, name, urls, pids, count_messages=None, uses_token=True):
+        self.name, self.urls, self.pids = name, urls, pids
+        self.count_messages = count_messages
+        self.uses_token = uses_token
+
+
+class HeartLink:
+    """`python app.py` on a scratch database, as `make run` starts it (one or two workers)."""
+
+    def __init__(self, workdir, args, accounts):
+        self.workdir, self.args, self.accounts = workdir, args, accounts
+        self.pg_database = None
+        self.channel = None
+
+    def __enter__(self):
+        args = self.args
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith("HEARTLINK_") and key not in ("DATABASE_URL", "SOCKETIO_MESSAGE_QUEUE")}
+        env.update(LIFTED_LIMITS, HEARTLINK_ENV="production", SECRET_KEY=secrets.token_hex(32), HOST=HOST,
+                   FLASK_APP="heartlink", HEARTLINK_UPLOAD_DIR=str(Path(self.workdir) / "uploads"))
+        if args.sockets_per_account > 1:
+            env["HEARTLINK_MAX_SOCKETS_PER_USER"] = str(args.sockets_per_account + 1)
+        if args.capacity and args.capacity + 500 > 10000:
+            env["HEARTLINK_MAX_CONNECTIONS"] = str(args.capacity + 500)
+        if args.workers > 1:
+            self.pg_database = f"hlbench_{secrets.token_hex(4)}"
+            _postgres(f"CREATE DATABASE {self.pg_database}")
+            env["DATABASE_URL"] = f"{args.postgres}/{self.pg_database}"
+            self.channel = f"hlbench-{secrets.token_hex(4)}"
+            env["SOCKETIO_MESSAGE_QUEUE"] = args.redis
+            env["HEARTLINK_SOCKETIO_CHANNEL"] = self.channel
+        else:
+            self.sqlite_path = Path(self.workdir) / "heartlink.db"
+            env["DATABASE_URL"] = f"sqlite:///{self.sqlite_path}"
+        shown = {k: v for k, v in env.items() if k.startswith("HEARTLINK_") and k != "HEARTLINK_UPLOAD_DIR"}
+        note("Heart Link with these settings (rate limits lifted for the load generator): "
+             + " ".join(f"{k}={v}" for k, v in sorted(shown.items())))
+        flask = [sys.executable, "-m", "flask"]
+        _run(flask + ["db", "upgrade"], env)
+        for prefix, count in self.accounts.items():
+            began = time.monotonic()
+            _run(flask + ["users", "bulk-create", "--prefix", prefix, "--count", str(count),
+                          "--password", PASSWORD], env)
+            note(f"flask users bulk-create --prefix {prefix} --count {count}: {time.monotonic() - began:.1f} s")
+        urls, pids = [], []
+        for worker in range(args.workers):
+            port = _free_port()
+            log_path = Path(self.workdir) / f"heartlink-{port}.log"
+            process = _spawn([sys.executable, "app.py"], log_path, cwd=ROOT, env={**env, "PORT": str(port)})
+            _wait_listening(port, process, log_path)
+            urls.append(f"http://{HOST}:{port}")
+            pids.append(process.pid)
+        return Target("heartlink", urls, pids, self._count_messages)
+
+    def _count_messages(self):
+        if self.pg_database:
+            return _postgres("SELECT count(*) FROM messages", database=self.pg_database)
+        with sqlite3.connect(f"file:{self.sqlite_path}?mode=ro", uri=True, timeout=10) as database:
+            return database.execute("SELECT count(*) FROM messages").fetchone()[0]
+
+    def __exit__(self, *_exc):
+        _stop_all()
+        if self.pg_database:
+            _postgres(f"DROP DATABASE IF EXISTS {self.pg_database} WITH (FORCE)")
+        if self.channel:
+            import redis
+
+            client = redis.Redis.from_url(self.args.redis, socket_timeout=5)
+            for key in client.scan_iter(f"{self.channel}*", count=1000):
+                client.delete(key)
+
+
+class Relay:
+    """One of the two bare peers: bench/relay_py.py or bench/relay.js."""
+
+    def __init__(self, name, workdir):
+        self.name, self.workdir = name, workdir
+
+    def __enter__(self):
+        port = _free_port()
+        log_path = Path(self.workdir) / f"{self.name}-{port}.log"
+        if self.name == "relay_py":
+            command = [sys.executable, str(BENCH / "relay_py.py"), str(port)]
+        else:
+            command = [_node(), str(BENCH / "relay.js"), str(port)]
+        process = _spawn(command, log_path, cwd=ROOT)
+        _wait_listening(port, process, log_path)
+        return Target(self.name, [f"http://{HOST}:{port}"], [process.pid], uses_token=False)
+
+    def __exit__(self, *_exc):
+        _stop_all()
+
+
+def _run(command, env):
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode:
+        raise RuntimeError(f"{shlex.join(command[1:])} failed:\n{done.stdout[-1000:]}{done.stderr[-2000:]}")
+
+
+def _postgres(statement, database=None):
+    import psycopg2
+
+    url = ARGS.postgres + "/" + (database or "postgres")
+    connection = psycopg2.connect(url, connect_timeout=10)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            return cursor.fetchone()[0] if cursor.description else None
+    finally:
+        connection.close()
+
+
+def _node():
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed (the load generator is Node + socket.io-client)")
+    return node
+
+
+# --- the load generator processes --------------------------------------------------------------
+
+class Loadgen:
+    """One bench/loadgen.js process, spoken to in JSON lines."""
+
+    def __init__(self, config, workdir, index):
+        self.index = index
+        path = Path(workdir) / f"loadgen-{index}-{secrets.token_hex(3)}.json"
+        path.write_text(json.dumps(config))
+        self.process = _spawn([_node(), str(BENCH / "loadgen.js"), str(path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, cwd=BENCH)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def command(self, cmd, **fields):
+        self.process.stdin.write((json.dumps({"cmd": cmd, **fields}) + "\n").encode())
+        self.process.stdin.flush()
+
+    def expect(self, kind, deadline):
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError(f"load generator {self.process.pid}: no {kind!r} before the deadline") from None
+            if line is None:
+                raise RuntimeError(f"load generator {self.process.pid} exited (code {self.process.wait(5)})")
+            message = json.loads(line)
+            if message.get("type") == "fatal":
+                raise RuntimeError(f"load generator {self.process.pid} failed: {message['error']}")
+            if message.get("type") == kind:
+                return message
+            if message.get("type") == "progress":
+                note(f"load generator {self.index}: {message['done']}/{message['of']} set up")
+
+
+def _all(loadgens, kind, seconds):
+    deadline = time.monotonic() + seconds
+    return [loadgen.expect(kind, deadline) for loadgen in loadgens]
+
+
+def _common(args, target):
+    return {"password": PASSWORD, "noToken": not target.uses_token, "drainSeconds": args.drain,
+            "setupDeadlineMs": int(args.connect_timeout * 1000), "setupConcurrency": args.setup_concurrency}
+
+
+def _person_url(target, person_index):
+    return target.urls[person_index % len(target.urls)]  # pairs straddle the workers
+
+
+# --- the runs ----------------------------------------------------------------------------------
+
+def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
+    """P pairs chatting at `rate` msg/s each; one JSON-ready dict."""
+    procs = max(1, min(args.procs, pairs))
+    shares = [[] for _ in range(procs)]
+    for index in range(pairs):
+        shares[index % procs].append({"code": f"pair{index}", "people": [
+            {"username": f"bench{2 * index + slot + 1}", "url": _person_url(target, 2 * index + slot)}
+            for slot in (0, 1)]})
+    configs = [{**_common(args, target), "role": "chat", "pairs": share, "rate": rate, "seconds": args.seconds,
+                "senders": senders} for share in shares]
+    if storm:
+        configs.append({**_common(args, target), "role": "storm", "seconds": args.seconds,
+                        "accounts": [{"username": f"storm{i + 1}", "url": target.urls[0]} for i in range(STORM_SIZE)]})
+    meter = ProcessMeter(target.pids)
+    try:
+        rss_before = meter.rss_kb()
+        loadgens = [Loadgen(config, workdir, index) for index, config in enumerate(configs)]
+        _all(loadgens, "hello", 30)
+        began = time.monotonic()
+        for loadgen in loadgens:
+            loadgen.command("connect")
+        ready = _all(loadgens, "ready", args.connect_timeout + 30)
+        connect_s = time.monotonic() - began
+        connections = sum(r["connections"] for r in ready)
+        setup_errors = [e for r in ready for e in r.get("setup_errors", [])]
+        if setup_errors:
+            note(f"{sum(r['setup_error_count'] for r in ready)} pairs failed to set up, e.g. {setup_errors[0]}")
+        note(f"{target.name}: {connections} connections ready in {connect_s:.1f} s")
+        time.sleep(1)  # let the last joins settle before reading memory
+        rss_after = meter.rss_kb()
+        count_before = None
+        t0 = time.time() + 1
+        for loadgen in loadgens:
+            loadgen.command("go", t0=t0 * 1000)
+        time.sleep(max(0, t0 - time.time()))
+        cpu_before = meter.cpu_ticks()
+        load = os.getloadavg()[0]
+        count_before = target.count_messages() if target.count_messages else None
+        time.sleep(max(0, t0 + args.seconds - time.time()))
+        cpu_after = meter.cpu_ticks()
+        count_after = target.count_messages() if target.count_messages else None
+        results = _all(loadgens, "result", args.drain + args.seconds + 60)
+    finally:
+        meter.stop()
+    chat = [r for r in results if r["role"] == "chat"]
+    total = lambda field: sum(r[field] for r in chat)  # noqa: E731
+    error_codes = {}
+    for result in chat:
+        for code, count in result["error_codes"].items():
+            error_codes[code] = error_codes.get(code, 0) + count
+    disconnect_reasons = _merge_counts(r["disconnects"] for r in chat)
+    disconnects = sum(disconnect_reasons.values())
+    cpu = _cpu_pct(cpu_before, cpu_after, args.seconds)
+    line = {
+        "server": target.name, "mode": "signin-storm" if storm else ("idle" if senders == "first" else "chat"),
+        "workers": len(target.urls), "pairs": total("pairs"), "connections": total("connections"), "rate": rate,
+        "seconds": args.seconds, "sent": total("sent"), "acked": total("acked"), "delivered": total("delivered"),
+        "lost": total("lost"), "duplicated": total("duplicated"), "out_of_order": total("out_of_order"),
+        "unacked": total("unacked"),
+        "errors": sum(error_codes.values()) + sum(r["setup_error_count"] for r in ready) + disconnects,
+        "error_codes": error_codes, "setup_errors": sum(r["setup_error_count"] for r in ready),
+        "disconnects": disconnects, "disconnect_reasons": disconnect_reasons,
+        "ack_ms": _percentiles([x for r in chat for x in r["ack_ms"]]),
+        "delivery_ms": _percentiles([x for r in chat for x in r["delivery_ms"]]),
+        "persisted_per_s": None if count_before is None else round((count_after - count_before) / args.seconds, 1),
+        "delivered_per_s": round(total("delivered_in_phase") / args.seconds, 1),
+        "server_cpu_pct": round(sum(cpu), 1), "server_cpu_pct_per_worker": cpu,
+        "rss_mb": round(rss_after / 1024, 1), "rss_before_mb": round(rss_before / 1024, 1),
+        "kb_per_connection": round((rss_after - rss_before) / connections, 1) if connections else None,
+        "connect_s": round(connect_s, 2),
+        "loadgen_saturated": any(r["loadgen"]["saturated"] for r in results),
+        "loadgen": [r["loadgen"] for r in results],
+        "machine_load_1m": round(load, 2), "cores": os.cpu_count(),
+    }
+    if storm:
+        stormed = next(r for r in results if r["role"] == "storm")
+        line["signin_storm"] = {"concurrent": STORM_SIZE, "rounds": stormed["rounds"], "signins": stormed["signins"],
+                                "errors": stormed["signin_errors"], "signin_ms": _percentiles(stormed["signin_ms"])}
+    return line
+
+
+def capacity_run(args, target, workdir):
+    """N idle sockets (authenticated for Heart Link), held for --seconds."""
+    count, per_account = args.capacity, args.sockets_per_account
+    procs = max(1, min(args.procs, count))
+    shares = [[] for _ in range(procs)]
+    for index in range(count):
+        shares[index % procs].append({"username": f"bench{index // per_account + 1}", "url": _person_url(target, index)})
+    meter = ProcessMeter(target.pids)
+    try:
+        rss_before = meter.rss_kb()
+        loadgens = [Loadgen({**_common(args, target), "role": "capacity", "accounts": share, "seconds": args.seconds},
+                            workdir, index) for index, share in enumerate(shares)]
+        _all(loadgens, "hello", 30)
+        cpu_before = meter.cpu_ticks()
+        load = os.getloadavg()[0]
+        began = time.monotonic()
+        for loadgen in loadgens:
+            loadgen.command("connect")
+        ready = _all(loadgens, "ready", args.connect_timeout + 30)
+        connect_s = time.monotonic() - began
+        cpu_after = meter.cpu_ticks()
+        connections = sum(r["connections"] for r in ready)
+        note(f"{target.name}: {connections} idle connections in {connect_s:.1f} s")
+        time.sleep(2)
+        rss_after = meter.rss_kb()
+        for loadgen in loadgens:
+            loadgen.command("go", t0=time.time() * 1000)
+        results = _all(loadgens, "result", args.seconds + 60)
+    finally:
+        meter.stop()
+    setup_errors = [e for r in ready for e in r.get("setup_errors", [])]
+    if setup_errors:
+        note(f"{len(setup_errors)}+ connections failed, e.g. {setup_errors[0]}")
+    return {
+        "server": target.name, "mode": "capacity", "workers": len(target.urls), "connections_asked": count,
+        "connections": connections, "still_connected_after_s": args.seconds,
+        "still_connected": sum(r["still_connected"] for r in results),
+        "disconnects": _merge_counts(r["disconnects"] for r in results),
+        "errors": sum(r["setup_error_count"] for r in ready), "connect_s": round(connect_s, 2),
+        "token_s_sum": round(sum(r.get("token_ms_sum", 0) for r in ready) / 1000, 1),
+        "server_cpu_pct_connecting": round(sum(_cpu_pct(cpu_before, cpu_after, connect_s)), 1),
+        "rss_mb": round(rss_after / 1024, 1), "rss_before_mb": round(rss_before / 1024, 1),
+        "kb_per_connection": round((rss_after - rss_before) / connections, 1) if connections else None,
+        "loadgen_saturated": any(r["loadgen"]["saturated"] for r in results),
+        "loadgen": [r["loadgen"] for r in results],
+        "machine_load_1m": round(load, 2), "cores": os.cpu_count(),
+    }
+
+
+def _merge_counts(counts):
+    merged = {}
+    for count in counts:
+        for key, value in count.items():
+            merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def _percentiles(samples):
+    if not samples:
+        return {"p50": None, "p90": None, "p99": None, "max": None}
+    ordered = sorted(samples)
+
+    def rank(q):  # nearest rank
+        return round(ordered[max(0, min(len(ordered) - 1, int(-(-q * len(ordered) // 1)) - 1))], 2)
+
+    return {"p50": rank(0.50), "p90": rank(0.90), "p99": rank(0.99), "max": round(ordered[-1], 2)}
+
+
+def _median_line(lines):
+    """Field by field, the median of several runs (numbers only; the rest from the first run)."""
+    merged = {}
+    for key, value in lines[0].items():
+        values = [line.get(key) for line in lines]
+        if isinstance(value, bool):
+            merged[key] = any(values)
+        elif isinstance(value, (int, float)) and all(isinstance(v, (int, float)) for v in values):
+            merged[key] = statistics.median(values)
+        elif isinstance(value, dict) and key.endswith("_ms") and all(isinstance(v, dict) for v in values):
+            merged[key] = {k: (statistics.median([v[k] for v in values]) if all(v[k] is not None for v in values)
+                               else None) for k in value}
+        else:
+            merged[key] = value
+    merged["median_of"] = len(lines)
+    return merged
+
+
+def _ratio(a, b):
+    return round(a / b, 3) if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else None
+
+
+def compare_line(lines, command):
+    """Heart Link's figures as ratios of each peer's (throughput > 1 and latency < 1 favour Heart Link)."""
+    ours = lines["heartlink"]
+    ratios = {}
+    for peer in ("relay_py", "relay_js"):
+        theirs = lines.get(peer)
+        if theirs is None:
+            continue
+        if ours.get("mode") == "capacity":
+            ratios[peer] = {"kb_per_connection": _ratio(ours["kb_per_connection"], theirs["kb_per_connection"]),
+                            "connect_s": _ratio(ours["connect_s"], theirs["connect_s"])}
+        else:
+            ratios[peer] = {"throughput": _ratio(ours["delivered_per_s"], theirs["delivered_per_s"]),
+                            **{f"{kind}_{q}": _ratio(ours[f"{kind}_ms"][q], theirs[f"{kind}_ms"][q])
+                               for kind in ("ack", "delivery") for q in ("p50", "p99")},
+                            "kb_per_connection": _ratio(ours["kb_per_connection"], theirs["kb_per_connection"])}
+    return {"compare": "heartlink / peer", "ratios": ratios, "command": command}
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=None, help="pairs chatting (default 100; 1 for --idle)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="messages per second per person (default 1; 20 for --idle, 10 for --signin-storm)")
+    parser.add_argument("--seconds", type=float, default=None, help="length of the send phase (default 10)")
+    parser.add_argument("--drain", type=float, default=10, help="after the send phase, wait up to this for deliveries")
+    parser.add_argument("--procs", type=int, default=2, help="load generator processes")
+    parser.add_argument("--runs", type=int, default=1, help="repeat; with more than one, also print the median")
+    parser.add_argument("--compare", action="store_true", help="also run the two bare relays, same workload")
+    parser.add_argument("--capacity", type=int, default=0, metavar="N", help="N idle authenticated connections")
+    parser.add_argument("--sockets-per-account", type=int, default=1,
+                        help="capacity mode: sockets sharing one account's token (default 1, one socket each)")
+    parser.add_argument("--signin-storm", action="store_true",
+                        help=f"{STORM_SIZE} concurrent sign-ins, repeatedly, while one pair chats")
+    parser.add_argument("--idle", action="store_true", help="one pair, one message in flight: the idle round trip")
+    parser.add_argument("--workers", type=int, default=1, choices=(1, 2),
+                        help="2: two workers on PostgreSQL + Redis, pairs straddling them")
+    parser.add_argument("--connect-timeout", type=float, default=600, help="deadline for setting everyone up")
+    parser.add_argument("--setup-concurrency", type=int, default=16, help="setups in flight per load generator")
+    parser.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args(argv)
+    modes = sum(map(bool, (args.capacity, args.signin_storm, args.idle)))
+    if modes > 1:
+        parser.error("choose one of --capacity, --signin-storm, --idle")
+    if args.workers > 1 and args.compare:
+        parser.error("--compare runs one worker against the one-process relays; drop --workers")
+    if args.signin_storm and args.compare:
+        parser.error("--signin-storm measures Heart Link's sign-in; it has no --compare")
+    for host in (args.postgres, args.redis):
+        if "127.0.0.1" not in host and "localhost" not in host:
+            parser.error("the benchmark talks to 127.0.0.1 only")
+    args.pairs = args.pairs or (1 if (args.idle or args.signin_storm) else 100)
+    args.rate = args.rate or (20 if args.idle else 10 if args.signin_storm else 1)
+    args.seconds = args.seconds or (5 if args.capacity else 10)
+    return args
+
+
+def one_run(args, name, workdir):
+    accounts = {"bench": -(-args.capacity // args.sockets_per_account) if args.capacity else 2 * args.pairs}
+    if args.signin_storm:
+        accounts["storm"] = STORM_SIZE
+    system = HeartLink(workdir, args, accounts) if name == "heartlink" else Relay(name, workdir)
+    with system as target:
+        if args.capacity:
+            return capacity_run(args, target, workdir)
+        if args.signin_storm:
+            return chat_run(args, target, workdir, 1, args.rate, storm=True)
+        if args.idle:
+            return chat_run(args, target, workdir, 1, args.rate, senders="first")
+        return chat_run(args, target, workdir, args.pairs, args.rate)
+
+
+def _keep_logs(args, workdir, label):
+    if args.logs:
+        Path(args.logs).mkdir(parents=True, exist_ok=True)
+        for log in Path(workdir).glob("*.log"):
+            shutil.copy(log, Path(args.logs) / f"{label}-{log.name}")
+
+
+def main(argv=None):
+    global ARGS
+    ARGS = args = parse_args(argv if argv is not None else sys.argv[1:])
+    command = "bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+    limit = _raise_open_files()
+    note(f"open files limit for the server and load generators: {limit}")
+    names = ["heartlink"] + (["relay_py", "relay_js"] if args.compare else [])
+    runs = {name: [] for name in names}
+    for _signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(_signal, lambda *_: sys.exit(1))
+    try:
+        for number in range(args.runs):
+            for name in names:
+                with tempfile.TemporaryDirectory(prefix="hlbench-") as workdir:
+                    note(f"run {number + 1}/{args.runs}: {name}")
+                    try:
+                        line = {**one_run(args, name, workdir), "run": number + 1, "command": command}
+                    finally:
+                        _keep_logs(args, workdir, f"run{number + 1}-{name}")
+                    runs[name].append(line)
+                    print(json.dumps(line), flush=True)
+                    if line.get("loadgen_saturated"):
+                        note(f"{name}: the LOAD GENERATOR saturated (CPU or event-loop lag); these figures "
+                             "describe the client side, not the server: add --procs or lower the load")
+        finals = {name: (_median_line(lines) if len(lines) > 1 else lines[0]) for name, lines in runs.items()}
+        if args.runs > 1:
+            for line in finals.values():
+                print(json.dumps(line), flush=True)
+        if args.compare:
+            print(json.dumps(compare_line(finals, command)), flush=True)
+    finally:
+        _stop_all()
+
+
+if __name__ == "__main__":
+    main()
