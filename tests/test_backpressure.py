@@ -11,7 +11,7 @@ import websocket
 from heartlink.extensions import db
 from heartlink.models import Connection
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.timeout(900)]  # a deadline for a busy machine
 
 
 def test_a_client_that_stops_reading_is_dropped_and_others_keep_chatting(serve):

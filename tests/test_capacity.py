@@ -6,7 +6,7 @@ import uuid
 import pytest
 import websocket
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.timeout(900)]  # a deadline for a busy machine
 
 
 CONNECTIONS = 1100
