@@ -1,26 +1,47 @@
 # Heart Link: `make run` serves the app, `make test` runs the whole suite.
 # Both set up everything they need on a fresh machine first.
+#
+# Dependencies: the direct ones are listed in pyproject.toml; requirements.lock (runtime)
+# and requirements-dev.lock (runtime + tests, lint) pin every package, transitive ones
+# included, with hashes, and `make deps` installs exactly those. After changing
+# pyproject.toml's dependencies, run `make lock` and commit the two lock files.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := heartlink
+# Parallel test workers (pytest-xdist); `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 3
 
-.PHONY: run test setup deps frontend translations messages db browser bench bench-deps clean lint-js
+.PHONY: run test test-fast lint lint-js lock setup deps frontend translations messages db browser bench bench-deps clean
 
 run: setup db
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/python app.py
 
+# Everything: in-process tests, live servers, the browser, load and fuzz. CI runs this.
+# Browser tests share one worker (--dist loadgroup), so two Chromiums never race for the CPU.
 test: setup browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The in-process tier: no server process, no browser.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not live and not browser" $(PYTEST_ARGS)
+
+lint: deps
+	$(BIN)/ruff check .
+
+lock: deps
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
 
 setup: deps frontend translations
 
 deps: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.lock requirements-dev.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	touch $@
 
 frontend: node_modules/.package-lock.json

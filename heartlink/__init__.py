@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import BASE_DIR, Config
 
 from . import codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
-from .errors import DomainError, Unauthorized
+from .errors import DomainError, Unauthorized, code_for_status
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
 log = logging.getLogger(__name__)
@@ -181,8 +181,7 @@ def _register_http_hooks(app):
     @app.errorhandler(HTTPException)
     def _http_error(error):
         if _wants_json():
-            code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                    409: "conflict", 413: "too_large", 429: "rate_limited"}.get(error.code, "bad_request")
+            code = code_for_status(error.code)
             return jsonify({"error": {"code": code, "message": error.description}}), error.code
         return render_template("error.html", message=error.description, status=error.code), error.code
 

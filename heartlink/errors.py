@@ -50,3 +50,16 @@ class TooLarge(DomainError):
 class RateLimited(DomainError):
     code, status = "rate_limited", 429
     default_message = _l("Too many requests; try again shortly.")
+
+
+def _by_status(cls):
+    table = {cls.status: cls.code}
+    for sub in cls.__subclasses__():
+        table.update(_by_status(sub))
+    return table
+
+
+def code_for_status(status):
+    """The wire code for an HTTP status (werkzeug's own errors too: 404, 405, 413 ...), read off
+    the classes above so the table has one home; a status without a class is `bad_request`."""
+    return _by_status(DomainError).get(status, BadRequest.code)

@@ -2,69 +2,71 @@
 Redis when SOCKETIO_MESSAGE_QUEUE points at one, this process's memory otherwise
 (the embedded default is one process).
 
-Fixed windows: at most N hits per W seconds for each (scope, who). Scopes and
-their settings are in config.py (HEARTLINK_RATE_<SCOPE>="N/W").
+A moving window (the `limits` library, as Flask-Limiter uses it): at most N hits in
+any W seconds for each (scope, who). A fixed window would let 2N through around each
+window's boundary. Scopes and their settings are in config.py (HEARTLINK_RATE_<SCOPE>="N/W").
 """
+import functools
 import logging
 import math
-import threading
 import time
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage, RedisStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from .errors import RateLimited
 
 log = logging.getLogger(__name__)
 
 
-class MemoryCounter:
+@functools.lru_cache(maxsize=64)
+def _item(limit, window):
+    """`limits` counts windows in whole seconds."""
+    if window != int(window) or window < 1:
+        raise ValueError(f"a rate window is a whole number of seconds, not {window}")
+    return RateLimitItemPerSecond(limit, int(window))
+
+
+class _Warned:
+    """Says once per window that someone reached a limit, not once per refused hit."""
+
     def __init__(self):
-        self._counts = {}
-        self._lock = threading.Lock()
+        self._until = {}
 
-    def hit(self, key, window):
+    def first(self, key, window):
         now = time.time()
-        bucket = int(now // window)
-        with self._lock:
-            if len(self._counts) > 100_000:  # forget finished windows now and then
-                self._counts = {k: v for k, v in self._counts.items() if k[1] >= bucket - 1}
-            count = self._counts.get((key, bucket), 0) + 1
-            self._counts[(key, bucket)] = count
-        return count, (bucket + 1) * window - now
-
-
-class RedisCounter:
-    def __init__(self, url, namespace):
-        import redis
-
-        self._redis = redis.Redis.from_url(url, socket_timeout=2)
-        self._namespace = namespace
-
-    def hit(self, key, window):
-        now = time.time()
-        bucket = int(now // window)
-        name = f"{self._namespace}:rate:{key}:{bucket}"
-        pipe = self._redis.pipeline()
-        pipe.incr(name)
-        pipe.expire(name, int(window) + 1)
-        count, _ = pipe.execute()
-        return count, (bucket + 1) * window - now
+        if self._until.get(key, 0) > now:
+            return False
+        if len(self._until) > 10_000:
+            self._until = {k: v for k, v in self._until.items() if v > now}
+        self._until[key] = now + window
+        return True
 
 
 def init_app(app):
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
-    app.extensions["heartlink_limits"] = (
-        RedisCounter(queue, app.config["SOCKETIO_CHANNEL"]) if queue.startswith("redis") else MemoryCounter())
+    if queue.startswith("redis"):
+        storage = RedisStorage(queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=5,
+                               socket_connect_timeout=5)
+    else:
+        storage = MemoryStorage()
+    app.extensions["heartlink_limits"] = (MovingWindowRateLimiter(storage), _Warned())
 
 
 def check(scope, who):
-    """Count one hit for `who` in `scope`; over the limit raises RateLimited with a retry hint."""
-    limit, window = current_app.config[f"RATE_{scope}"]
-    count, reset_in = current_app.extensions["heartlink_limits"].hit(f"{scope}:{who}", window)
-    if count > limit:
-        retry_after = max(1, math.ceil(reset_in))
-        if count == limit + 1:
-            log.warning("rate limit %s reached by %s", scope, who)
-        raise RateLimited(_l("Slow down a little; try again in %(seconds)s s.", seconds=retry_after),
-                          retry_after=retry_after)
+    """Count one hit for `who` in `scope`; over the limit raises RateLimited with a retry hint
+    (whole seconds until the oldest hit in the window leaves it). A refused hit is not counted."""
+    item = _item(*current_app.config[f"RATE_{scope}"])
+    limiter, warned = current_app.extensions["heartlink_limits"]
+    who = str(who)
+    if limiter.hit(item, scope, who):
+        return
+    reset_at = limiter.get_window_stats(item, scope, who).reset_time
+    retry_after = max(1, math.ceil(reset_at - time.time()))
+    if warned.first((scope, who), item.get_expiry()):
+        log.warning("rate limit %s reached by %s", scope, who)
+    raise RateLimited(_l("Slow down a little; try again in %(seconds)s s.", seconds=retry_after),
+                      retry_after=retry_after)

@@ -112,9 +112,9 @@ def worker_started(worker_id):
         session.merge(Worker(id=worker_id, beat_at=utcnow()))
 
 
-def worker_beat(worker_id, stale_after):
+def worker_beat(worker_id, stale_after, now=None):
     """Record this worker's heartbeat and forget the sockets of workers that stopped."""
-    now = utcnow()
+    now = now or utcnow()
     with write_transaction() as session:
         session.merge(Worker(id=worker_id, beat_at=now))
         stale = session.execute(

@@ -94,10 +94,11 @@ def join(room_id, user_id, since_seq=None):
     }
 
 
-def history(room_id, user_id, before_seq=None, limit=MAX_PAGE):
-    """An older page of a room's history, oldest first."""
+def history(room_id, user_id, before_seq=None, limit=None):
+    """An older page of a room's history, oldest first: MESSAGE_PAGE_SIZE messages unless
+    `limit` says otherwise (at most MAX_PAGE)."""
     room = room_for_member(room_id, user_id)
-    limit = max(1, min(limit, MAX_PAGE))
+    limit = max(1, min(limit or current_app.config["MESSAGE_PAGE_SIZE"], MAX_PAGE))
     query = db.session.query(Message).filter(Message.room_id == room.id)
     if before_seq is not None:
         query = query.filter(Message.seq < before_seq)

@@ -72,7 +72,7 @@ def blocked_by(user_id):
         .where(Block.blocker_id == user_id).order_by(Block.created_at.desc())
     ).all()
     return [{"id": user.id, "username": user.username, "display_name": user.display_name,
-             "blocked_at": created.isoformat() + "Z"} for user, created in rows]
+             "blocked_at": iso(created)} for user, created in rows]
 
 
 def blocked_either_way(user_id, other_ids):

@@ -2,11 +2,12 @@
 
 Anything off becomes BadRequest before a handler's domain call runs.
 """
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from . import attachments, rooms, safety
 from .emoji import is_one_emoji
 from .errors import BadRequest
 
@@ -38,7 +39,7 @@ class Empty(Payload):
 
 
 class MatchStart(Payload):
-    code: Optional[MatchCode] = None
+    code: MatchCode | None = None
 
 
 class RoomRef(Payload):
@@ -46,7 +47,7 @@ class RoomRef(Payload):
 
 
 class RoomJoin(RoomRef):
-    since_seq: Optional[Seq] = None
+    since_seq: Seq | None = None
 
 
 class Mark(RoomRef):
@@ -59,10 +60,10 @@ class Typing(RoomRef):
 
 class MessageSend(RoomRef):
     client_id: Uuid
-    kind: Literal["text", "image", "voice", "file"] = "text"
-    text: Optional[Annotated[str, StringConstraints(max_length=16000)]] = None
-    attachment_id: Optional[Uuid] = None
-    reply_to: Optional[MessageRef] = None
+    kind: Literal[("text", *attachments.KINDS)] = "text"  # "call" lines are written by the server
+    text: Annotated[str, StringConstraints(max_length=16000)] | None = None
+    attachment_id: Uuid | None = None
+    reply_to: MessageRef | None = None
 
 
 class MessageRefPayload(RoomRef):
@@ -91,15 +92,15 @@ class CallSignal(CallRef):
 
 
 class ReportBody(RoomRef):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    message_id: Optional[MessageRef] = None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=safety.MAX_REASON)]
+    message_id: MessageRef | None = None
 
 
 class HistoryQuery(Payload):
     # Query strings arrive as text, so this one schema converts.
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
-    before_seq: Optional[Seq] = None
-    limit: Annotated[int, Field(ge=1, le=100)] = 50
+    before_seq: Seq | None = None
+    limit: Annotated[int, Field(ge=1, le=rooms.MAX_PAGE)] | None = None  # None: MESSAGE_PAGE_SIZE
 
 
 def parse(schema, payload):
@@ -124,10 +125,10 @@ class LinkKeep(RoomRef):
 
 class ProfileChange(Payload):
     """PATCH /api/me: any of these; a field left out is left as it is (language null = the browser's)."""
-    display_name: Optional[Annotated[str, StringConstraints(max_length=1000)]] = None
-    read_receipts: Optional[bool] = None
-    show_presence: Optional[bool] = None
-    language: Optional[Literal["en", "zh"]] = None
+    display_name: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    read_receipts: bool | None = None
+    show_presence: bool | None = None
+    language: Literal["en", "zh"] | None = None
 
     def changes(self):
         """Only the fields the client sent; null is a value for language and display_name only."""

@@ -1,13 +1,42 @@
 """Fixtures: an app on a fresh migrated database per test, the HTTP and Socket.IO
-test clients, and a real server process (`python app.py`) for transport tests."""
+test clients, a real server process (`python app.py`) for transport tests, and two
+people linked over either. The browser's fixtures are the browser_plugin plugin."""
+import os
 import shutil
 
 import flask_migrate
 import pytest
+from flask.testing import FlaskClient
+from hypothesis import settings
 
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
-from support import PASSWORD, AuthActions, LiveServer, config_for
+
+from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients
+
+pytest_plugins = ["browser_plugin"]
+
+# Tiers, by the fixtures a test uses: `make test-fast` runs what needs neither.
+_LIVE = {"live_server", "serve", "linked", "workers"}
+_BROWSER = {"browser", "media_browser"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(item.fixturenames)
+        if used & _BROWSER:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))  # one Chromium at a time
+        if used & (_LIVE | _BROWSER):
+            item.add_marker(pytest.mark.live)
+
+
+# Hypothesis: CI replays the same examples every run (a failure there is reproducible);
+# elsewhere each run explores new ones. Example counts are set by each test.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev"))
 
 
 @pytest.fixture(scope="session")
@@ -28,9 +57,19 @@ def db_path(schema_db, tmp_path):
     return path
 
 
+class BufferedClient(FlaskClient):
+    """Reads each response whole and closes it, so a served file is closed at once
+    (unclosed files are errors here: see filterwarnings)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(db_path, tmp_path):
     app = create_app(config_for(db_path, UPLOAD_DIR=str(tmp_path / "uploads")))
+    app.test_client_class = BufferedClient
     yield app
     with app.app_context():
         db.session.remove()
@@ -83,7 +122,49 @@ def sock(app, make_user):
 
 
 @pytest.fixture
-def live_server(db_path, tmp_path):
-    server = LiveServer(db_path, tmp_path)
-    yield server
-    server.close()
+def serve(db_path, tmp_path):
+    """serve(**settings) -> a LiveServer over this test's database, with HEARTLINK_* settings
+    of its own; stopped after the test."""
+    started = []
+
+    def start(**settings):
+        started.append(LiveServer(db_path, tmp_path, **settings))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
+
+
+@pytest.fixture
+def live_server(serve):
+    return serve()
+
+
+@pytest.fixture
+def linked(request):
+    """linked(server=None, first="alice", second="bob", across=None) -> (a, b, room_id):
+    two people signed in over real websockets to `server` (the test's live_server unless
+    given) and matched. Their sockets are closed after the test."""
+    made = []
+
+    def link(server=None, first="alice", second="bob", across=None):
+        a, b, room_id = link_clients(server or request.getfixturevalue("live_server"), first, second, across)
+        made.extend((a, b))
+        return a, b, room_id
+
+    yield link
+    for client in made:
+        if client.connected:
+            client.disconnect()
+
+
+@pytest.fixture
+def linked_sockets(sock):
+    """Alice and Bob on Flask-SocketIO test clients, matched: (alice, bob, room_id)."""
+    alice, bob = sock("alice"), sock("bob")
+    waiting = alice.emit("match:start", {}, callback=True)
+    assert waiting["ok"] and waiting["state"] == "waiting" and waiting["expires_at"].endswith("Z")
+    ack = bob.emit("match:start", {}, callback=True)
+    assert ack["ok"] and ack["state"] == "matched"
+    return alice, bob, ack["room"]["id"]

@@ -21,6 +21,7 @@ from heartlink import accounts, create_app
 from heartlink.extensions import db
 
 PASSWORD = "correct-horse-battery"
+STARTUP_DEADLINE = 120  # seconds
 
 
 def config_for(path, **extra):
@@ -79,19 +80,21 @@ class LiveServer:
         self.start()
 
     def start(self):
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "app.py"], cwd=BASE_DIR, env=self.env,
-                                        stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        with open(self.log_path, "ab") as log:  # the server keeps its own copy of the file
+            self.process = subprocess.Popen([sys.executable, "app.py"], cwd=BASE_DIR, env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        # A deadline, not a speed check: on a busy machine a cold start takes a while.
+        deadline = time.monotonic() + STARTUP_DEADLINE
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if requests.get(self.url + "/login", timeout=1).status_code == 200:
+                if requests.get(self.url + "/login", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
-        raise RuntimeError("server did not start in 30 s")
+        self.kill()  # not left running behind the failure
+        raise RuntimeError(f"server did not start in {STARTUP_DEADLINE} s: {self.log_path.read_text()[-2000:]}")
 
     def kill(self):
         self.process.kill()
@@ -132,7 +135,9 @@ class EventClient(socketio_client.Client):
     def __init__(self):
         super().__init__(reconnection=False)
         self.events = queue.Queue()
+        self.closed = threading.Event()  # set when the server closes the socket (or we do)
         self.on("*", lambda event, *args: self.events.put((event, args[0] if args else None)))
+        self.on("disconnect", lambda *args: self.closed.set())
 
     def connect(self, url, **kwargs):
         kwargs.setdefault("transports", ["websocket"])
@@ -141,6 +146,12 @@ class EventClient(socketio_client.Client):
 
     def ask(self, event, payload=None, timeout=10):
         return self.call(event, payload if payload is not None else {}, timeout=timeout)
+
+    def timed_ask(self, event, payload=None, timeout=10):
+        """(sent, acked, ack) on this machine's monotonic clock: the server acted between the two."""
+        sent = time.monotonic()
+        ack = self.ask(event, payload, timeout)
+        return sent, time.monotonic(), ack
 
     def wait_for(self, event, match=lambda data: True, timeout=10):
         """The next `event` whose data satisfies `match`; events before it are passed over."""
@@ -168,11 +179,20 @@ class EventClient(socketio_client.Client):
                 found.append(data)
 
 
-def matched(server, first="alice", second="bob"):
-    """Two people signed in over real websockets and matched; returns (a, b, room_id)."""
+def eventually(condition, timeout=5, interval=0.05):
+    """Poll a condition nothing announces (a row the server writes), with a deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(interval)
+
+
+def link_clients(server, first="alice", second="bob", across=None):
+    """Two people signed in over real websockets and matched; returns (a, b, room_id).
+    The second connects to `across` (another worker) when given. Use the `linked` fixture."""
     server.make_user(first)
     server.make_user(second)
-    a, b = server.connect(first), server.connect(second)
+    a, b = server.connect(first), (across or server).connect(second)
     assert a.ask("match:start")["state"] == "waiting"
     ack = b.ask("match:start")
     assert ack["ok"] and ack["state"] == "matched"

@@ -2,8 +2,8 @@
 import uuid
 
 from heartlink import matching, messages
-from heartlink.models import User
 from heartlink.extensions import db
+from heartlink.models import User
 
 from support import PASSWORD
 
@@ -101,3 +101,11 @@ def test_signing_in_starts_a_new_session(client, auth, make_user):
     with client.session_transaction() as after:
         assert "planted" not in after and after.get("login_id")
     assert auth.csrf_token() != token_before
+
+
+def test_http_errors_carry_the_code_of_their_status(client):
+    """The status -> code table is read off errors.py's classes."""
+    missing = client.get("/api/no-such-endpoint")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+    wrong_method = client.get("/api/token")  # POST only
+    assert wrong_method.status_code == 405 and wrong_method.get_json()["error"]["code"] == "bad_request"

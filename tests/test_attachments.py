@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-import media_samples as samples
-from support import AuthActions
 from heartlink import attachments, matching
 from heartlink.extensions import db, socketio
 from heartlink.models import Attachment, utcnow
+
+import media_samples as samples
+from support import AuthActions
 
 
 @pytest.fixture

@@ -5,60 +5,59 @@ import socket
 import time
 import uuid
 
+import pytest
 import websocket
 
-from support import LiveServer
 from heartlink.extensions import db
 from heartlink.models import Connection
 
+pytestmark = [pytest.mark.heavy, pytest.mark.timeout(900)]  # a deadline for a busy machine
 
-def test_a_client_that_stops_reading_is_dropped_and_others_keep_chatting(db_path, tmp_path):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_MAX_QUEUED_PACKETS=50,
-                        HEARTLINK_RATE_MESSAGES="100000/10", HEARTLINK_RATE_EVENTS="100000/10")
-    try:
-        ids = {name: server.make_user(name) for name in ("sender", "sloth", "carol", "dave")}
 
-        def sloth_sockets():
-            with server._app.app_context():
-                return db.session.query(Connection).filter_by(user_id=ids["sloth"]).count()
+def test_a_client_that_stops_reading_is_dropped_and_others_keep_chatting(serve):
+    server = serve(HEARTLINK_MAX_QUEUED_PACKETS=50,
+                   HEARTLINK_RATE_MESSAGES="100000/10", HEARTLINK_RATE_EVENTS="100000/10")
+    ids = {name: server.make_user(name) for name in ("sender", "sloth", "carol", "dave")}
 
-        sender, carol, dave = server.connect("sender"), server.connect("carol"), server.connect("dave")
-        # The sloth: a raw websocket with a tiny receive buffer that never reads after connecting.
-        sloth = websocket.create_connection(
-            server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5,
-            sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
-        sloth.recv()
-        sloth.send("40" + json.dumps({"token": server.token("sloth")}))
-        sloth.recv()
-        sloth.send('421["match:start",{}]')
-        sloth.recv()
-        assert sloth_sockets() == 1
-        room_id = sender.ask("match:start")["room"]["id"]
-        carol.ask("match:start")
-        other_room = dave.ask("match:start")["room"]["id"]
+    def sloth_sockets():
+        with server._app.app_context():
+            return db.session.query(Connection).filter_by(user_id=ids["sloth"]).count()
 
-        text = "x" * 3900
-        latencies = []
-        sloth_dropped_after = None
-        for index in range(1500):
-            sender.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": text})
-            if index % 25 == 0:
-                began = time.perf_counter()
-                ack = carol.ask("message:send", {"room_id": other_room, "client_id": str(uuid.uuid4()),
-                                                 "text": f"still fine {index}"})
-                dave.wait_for("message:new", lambda m, i=index: m["message"]["text"] == f"still fine {i}")
-                latencies.append(time.perf_counter() - began)
-                assert ack["ok"]
-                if sloth_sockets() == 0:
-                    sloth_dropped_after = index
-                    break
-        assert sloth_dropped_after is not None, "the stalled socket was never closed"
-        latencies.sort()
-        print(f"\nstalled reader dropped after {sloth_dropped_after} large messages; others' send->delivery "
-              f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
-        assert carol.connected and dave.connected and sender.connected
-        for client in (sender, carol, dave):
-            client.disconnect()
-        sloth.close()
-    finally:
-        server.close()
+    sender, carol, dave = server.connect("sender"), server.connect("carol"), server.connect("dave")
+    # The sloth: a raw websocket with a tiny receive buffer that never reads after connecting.
+    sloth = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5,
+        sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    sloth.recv()
+    sloth.send("40" + json.dumps({"token": server.token("sloth")}))
+    sloth.recv()
+    sloth.send('421["match:start",{}]')
+    sloth.recv()
+    assert sloth_sockets() == 1
+    room_id = sender.ask("match:start")["room"]["id"]
+    carol.ask("match:start")
+    other_room = dave.ask("match:start")["room"]["id"]
+
+    text = "x" * 3900
+    latencies = []
+    sloth_dropped_after = None
+    for index in range(1500):
+        sender.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": text})
+        if index % 25 == 0:
+            began = time.perf_counter()
+            ack = carol.ask("message:send", {"room_id": other_room, "client_id": str(uuid.uuid4()),
+                                             "text": f"still fine {index}"})
+            dave.wait_for("message:new", lambda m, i=index: m["message"]["text"] == f"still fine {i}")
+            latencies.append(time.perf_counter() - began)
+            assert ack["ok"]
+            if sloth_sockets() == 0:
+                sloth_dropped_after = index
+                break
+    assert sloth_dropped_after is not None, "the stalled socket was never closed"
+    latencies.sort()
+    print(f"\nstalled reader dropped after {sloth_dropped_after} large messages; others' send->delivery "
+          f"p50 {latencies[len(latencies) // 2] * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
+    assert carol.connected and dave.connected and sender.connected
+    for client in (sender, carol, dave):
+        client.disconnect()
+    sloth.close()

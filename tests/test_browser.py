@@ -3,11 +3,8 @@ import re
 
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
-
-
-def _bubble(page, text):
-    return page.get_by_test_id("message").filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
+from browser_plugin import bubble as _bubble
+from browser_plugin import server_log_on_failure, sign_in
 
 
 def test_two_people_find_each_other_and_chat(live_server, open_page):

@@ -5,9 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import (  # noqa: F401  (fixtures)
-    PageOpener, browser, media_browser, server_log_on_failure, sign_in)
-from support import LiveServer
+from browser_plugin import PageOpener, link_pages, server_log_on_failure
 
 # Test-only: keeps every RTCPeerConnection the page makes, so the test can read its state and stats.
 _KEEP_PEERS = """
@@ -31,7 +29,9 @@ _INBOUND_VIDEO_FRAMES = """async () => {
   const pc = window.__testPeers.at(-1);
   const stats = await pc.getStats();
   let frames = 0;
-  stats.forEach((entry) => { if (entry.type === "inbound-rtp" && entry.kind === "video") frames = entry.framesDecoded || 0; });
+  stats.forEach((entry) => {
+    if (entry.type === "inbound-rtp" && entry.kind === "video") frames = entry.framesDecoded || 0;
+  });
   return frames;
 }"""
 
@@ -54,13 +54,8 @@ def _linked(server, open_call_page, refuse=()):
     server.make_user("alice", "Alice Liddell")
     server.make_user("bob", "Bob Builder")
     tabs = {name: open_call_page(refuse_media=name in refuse) for name in ("alice", "bob")}
-    alice, bob = (sign_in(tabs[name], server, name) for name in ("alice", "bob"))
-    alice.get_by_test_id("find-link").click()
-    expect(alice.get_by_test_id("waiting")).to_be_visible()
-    bob.get_by_test_id("find-link").click()
+    alice, bob = link_pages(server, (tabs["alice"], tabs["bob"]), ("alice", "bob"))
     for page in (alice, bob):
-        expect(page).to_have_url(re.compile(r"/rooms/[0-9a-f-]{36}$"))
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
         expect(page.get_by_test_id("call-video")).to_be_enabled()
         expect(page.get_by_test_id("call-audio")).to_be_enabled()
     return tabs, alice, bob
@@ -186,24 +181,21 @@ def test_a_refused_camera_says_so_and_the_call_goes_no_further(live_server, open
         tabs["bob"].assert_clean()
 
 
-def test_an_unanswered_call_stops_ringing_and_shows_as_missed(db_path, tmp_path, open_call_page):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_CALL_RING_TIMEOUT=1)
-    try:
-        with server_log_on_failure(server):
-            tabs, alice, bob = _linked(server, open_call_page)
-            alice.get_by_test_id("call-video").click()
-            overlay = bob.get_by_test_id("call-incoming")
-            expect(overlay).to_have_attribute("data-ringtone", "playing")
-            expect(overlay).to_be_hidden()
-            expect(overlay).to_have_attribute("data-ringtone", "stopped")
-            expect(alice.get_by_test_id("call-status")).to_have_text("No answer")
-            expect(bob.get_by_test_id("call-message-title")).to_have_text("Missed video call")
-            expect(bob.get_by_test_id("call-message")).to_have_class(re.compile(r"call-line--missed"))
-            expect(alice.get_by_test_id("call-message-detail")).to_have_text("No answer")
-            tabs["alice"].assert_clean()
-            tabs["bob"].assert_clean()
-    finally:
-        server.close()
+def test_an_unanswered_call_stops_ringing_and_shows_as_missed(open_call_page, serve):
+    server = serve(HEARTLINK_CALL_RING_TIMEOUT=1)
+    with server_log_on_failure(server):
+        tabs, alice, bob = _linked(server, open_call_page)
+        alice.get_by_test_id("call-video").click()
+        overlay = bob.get_by_test_id("call-incoming")
+        expect(overlay).to_have_attribute("data-ringtone", "playing")
+        expect(overlay).to_be_hidden()
+        expect(overlay).to_have_attribute("data-ringtone", "stopped")
+        expect(alice.get_by_test_id("call-status")).to_have_text("No answer")
+        expect(bob.get_by_test_id("call-message-title")).to_have_text("Missed video call")
+        expect(bob.get_by_test_id("call-message")).to_have_class(re.compile(r"call-line--missed"))
+        expect(alice.get_by_test_id("call-message-detail")).to_have_text("No answer")
+        tabs["alice"].assert_clean()
+        tabs["bob"].assert_clean()
 
 
 def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_server, open_call_page):
@@ -234,12 +226,15 @@ def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_se
             expect(page.get_by_test_id("call-avatar")).to_be_visible()
             assert page.evaluate("""() => {
               const stream = document.querySelector('[data-testid="call-remote-video"]').srcObject;
-              return stream.getAudioTracks().some((track) => track.readyState === "live") && !stream.getVideoTracks().length;
+              return stream.getAudioTracks().some((track) => track.readyState === "live")
+                && !stream.getVideoTracks().length;
             }""")
             page.wait_for_function("""async () => {
               const stats = await window.__testPeers.at(-1).getStats();
               let bytes = 0;
-              stats.forEach((entry) => { if (entry.type === "inbound-rtp" && entry.kind === "audio") bytes = entry.bytesReceived; });
+              stats.forEach((entry) => {
+                if (entry.type === "inbound-rtp" && entry.kind === "audio") bytes = entry.bytesReceived;
+              });
               return bytes > 0;
             }""", polling=200)
         bob.screenshot(path="/tmp/heartlink-call-voice.png")
@@ -247,6 +242,7 @@ def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_se
         expect(alice.get_by_test_id("call-status")).to_have_text(re.compile(r"^Call ended · \d+:\d\d$"))
         for page in (alice, bob):
             expect(page.get_by_test_id("call-message").last).to_have_attribute("data-outcome", "ended")
-            expect(page.get_by_test_id("call-message").last.get_by_test_id("call-message-title")).to_have_text("Voice call")
+            title = page.get_by_test_id("call-message").last.get_by_test_id("call-message-title")
+            expect(title).to_have_text("Voice call")
         tabs["alice"].assert_clean()
         tabs["bob"].assert_clean()

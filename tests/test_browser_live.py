@@ -12,9 +12,8 @@ import requests
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
-from support import LiveServer
-from test_browser import _bubble
+from browser_plugin import bubble as _bubble
+from browser_plugin import link_pages, server_log_on_failure
 
 # What Chromium logs while its network is cut: failed socket.io polls and websocket handshakes.
 _OFFLINE_NOISE = re.compile(
@@ -25,11 +24,9 @@ _OFFLINE_NOISE = re.compile(
 
 
 @pytest.fixture
-def server(db_path, tmp_path):
+def server(serve):
     # A quick heartbeat, so a silently cut network is noticed within seconds.
-    live = LiveServer(db_path, tmp_path, HEARTLINK_PING_INTERVAL=1, HEARTLINK_PING_TIMEOUT=1)
-    yield live
-    live.close()
+    return serve(HEARTLINK_PING_INTERVAL=1, HEARTLINK_PING_TIMEOUT=1)
 
 
 @contextmanager
@@ -41,7 +38,8 @@ def _offline(watched):
         yield
     finally:
         watched.context.set_offline(False)
-        watched.problems[start:] = [problem for problem in watched.problems[start:] if not _OFFLINE_NOISE.match(problem)]
+        watched.problems[start:] = [problem for problem in watched.problems[start:]
+                                    if not _OFFLINE_NOISE.match(problem)]
 
 
 def _server_history(server, username, room_id):
@@ -70,17 +68,10 @@ def _live_signals(server, open_page):
     typing_frames = []  # what Alice's page sends as `typing`, to see the throttle
     alice_tab.page.on("websocket", lambda ws: ws.on("framesent", lambda frame: typing_frames.extend(
         re.findall(r'^42\d*\["typing",\{[^}]*"typing":(true|false)', frame if isinstance(frame, str) else ""))))
-    alice = sign_in(alice_tab, server, "alice")
-    bob = sign_in(bob_tab, server, "bob")
-    alice.get_by_test_id("find-link").click()
-    expect(alice.get_by_test_id("waiting")).to_be_visible()
-    bob.get_by_test_id("find-link").click()
-    expect(alice).to_have_url(re.compile(r"/rooms/[0-9a-f-]{36}$"))
-    expect(bob).to_have_url(alice.url)
+    alice, bob = link_pages(server, (alice_tab, bob_tab), ("alice", "bob"))
     room_url = alice.url
     room_id = room_url.rsplit("/", 1)[1]
     for page in (alice, bob):
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
         expect(page.get_by_test_id("connection")).to_be_hidden()
     assert bob.evaluate("document.visibilityState") == "visible"
 
@@ -155,7 +146,8 @@ def _live_signals(server, open_page):
         # the restored entry is resent, answered `duplicate`, and shown once.
         bob.evaluate("""([clientId, roomId, text]) => localStorage.setItem(
             Object.keys(localStorage).find((key) => key.startsWith("heartlink:outbox:")).replace(/[^:]+$/, clientId),
-            JSON.stringify({client_id: clientId, room_id: roomId, kind: "text", text, created_at: "2000-01-01T00:00:00Z"}))""",
+            JSON.stringify({client_id: clientId, room_id: roomId, kind: "text", text,
+                            created_at: "2000-01-01T00:00:00Z"}))""",
                      [client_id, room_id, offline_text])
         with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
             bob.reload()

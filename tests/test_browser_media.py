@@ -5,9 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import (  # noqa: F401  (fixtures)
-    PageOpener, browser, media_browser, server_log_on_failure, sign_in)
-from support import LiveServer
+from browser_plugin import PageOpener, link_pages, server_log_on_failure
 from media_samples import png
 
 
@@ -24,15 +22,7 @@ def _linked_pair(server, open_page):
     server.make_user("bob", "Bob Builder")
     alice_tab = open_page(permissions=["microphone"])
     bob_tab = open_page()
-    alice = sign_in(alice_tab, server, "alice")
-    bob = sign_in(bob_tab, server, "bob")
-    alice.get_by_test_id("find-link").click()
-    expect(alice.get_by_test_id("waiting")).to_be_visible()
-    bob.get_by_test_id("find-link").click()
-    room_url = re.compile(re.escape(server.url) + r"/rooms/[0-9a-f-]{36}$")
-    for page in (alice, bob):
-        expect(page).to_have_url(room_url)
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    link_pages(server, (alice_tab, bob_tab), ("alice", "bob"))
     return alice_tab, bob_tab
 
 
@@ -97,7 +87,8 @@ def _emoji_picture_and_voice_note(live_server, open_page):
     # Bob plays it: the audio really plays and moves on.
     voice.get_by_test_id("voice-play").click()
     expect(voice).to_have_attribute("data-playing", "true")
-    bob.wait_for_function("(audio) => audio.currentTime > 0.2", arg=voice.get_by_test_id("voice-audio").element_handle())
+    bob.wait_for_function("(audio) => audio.currentTime > 0.2",
+                          arg=voice.get_by_test_id("voice-audio").element_handle())
 
     # Bob opens the picture: the full-size image over the page.
     _message(bob, 2).get_by_test_id("message-image").click()
@@ -117,11 +108,9 @@ def _emoji_picture_and_voice_note(live_server, open_page):
 
 
 @pytest.fixture
-def small_files_server(db_path, tmp_path):
+def small_files_server(serve):
     """Files up to 2000 bytes, so "too large" is quick to reach."""
-    server = LiveServer(db_path, tmp_path, HEARTLINK_FILE_MAX_BYTES=2000)
-    yield server
-    server.close()
+    return serve(HEARTLINK_FILE_MAX_BYTES=2000)
 
 
 def test_reactions_replies_edits_deletions_files_and_upload_errors(small_files_server, open_page):
@@ -134,13 +123,7 @@ def _reactions_replies_edits_deletions(server, open_page):
     server.make_user("bob", "Bob Builder")
     alice_tab = open_page()
     bob_tab = open_page(locale="zh-CN")  # Bob reads Heart Link in Chinese
-    alice = sign_in(alice_tab, server, "alice")
-    bob = sign_in(bob_tab, server, "bob")
-    alice.get_by_test_id("find-link").click()
-    expect(alice.get_by_test_id("waiting")).to_be_visible()
-    bob.get_by_test_id("find-link").click()
-    for page in (alice, bob):
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    alice, bob = link_pages(server, (alice_tab, bob_tab), ("alice", "bob"))
 
     alice.get_by_test_id("composer-input").fill("Hello there")
     alice.get_by_test_id("composer-input").press("Enter")

@@ -5,17 +5,17 @@ import uuid
 
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
-from support import LiveServer
 from heartlink.extensions import db
 from heartlink.models import Report
+
+from browser_plugin import bubble as _bubble
+from browser_plugin import link_pages, server_log_on_failure, sign_in
 
 PAYLOADS = [
     '<img src=x onerror="window.__xss=1">',
     "<script>window.__xss=1</script>",
     '"><svg onload=window.__xss=1>',
 ]
-ROOM_URL = r"/rooms/[0-9a-f-]{36}$"
 
 # Anything a payload could have turned into: an inline script (the page's own are files or
 # JSON string tables), or an element with an event handler.
@@ -28,23 +28,12 @@ _INJECTED = """(scope) => [...document.querySelectorAll(`${scope} *`)]
 def matched(server, open_page, first, second):
     """Two people signed in, who find each other from the lobby; returns their pages."""
     tabs = open_page(), open_page()
-    pages = [sign_in(tab, server, name) for tab, name in zip(tabs, (first, second))]
-    pages[0].get_by_test_id("find-link").click()
-    expect(pages[0].get_by_test_id("waiting")).to_be_visible()
-    pages[1].get_by_test_id("find-link").click()
-    for page in pages:
-        expect(page).to_have_url(re.compile(re.escape(server.url) + ROOM_URL))
-        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
-    return tabs, pages
+    return tabs, link_pages(server, tabs, (first, second))
 
 
 def _send(page, text):
     page.get_by_test_id("composer-input").fill(text)
     page.get_by_test_id("composer-send").click()
-
-
-def _bubble(page, text):
-    return page.get_by_test_id("message").filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
 
 
 def _csrf(page):
@@ -153,7 +142,8 @@ def test_every_page_loads_without_csp_violations_or_console_errors(live_server, 
         alice.goto(live_server.url + "/no-such-page")
         expect(alice.get_by_test_id("error-page")).to_be_visible()
         # Chromium logs the page's own 404 as a console error; only that one is expected.
-        assert alice_tab.problems == ["console: Failed to load resource: the server responded with a status of 404 (NOT FOUND)"]
+        assert alice_tab.problems == [
+            "console: Failed to load resource: the server responded with a status of 404 (NOT FOUND)"]
         alice_tab.problems = []
         alice_tab.assert_clean()
 
@@ -228,7 +218,8 @@ def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page)
             links.leave(matching.start(bob_id)[1].id, bob_id)
         tab = open_page()
         alice = sign_in(tab, live_server, "alice")
-        blocked = alice.request.post(f"{live_server.url}/api/users/{bob_id}/block", headers={"X-CSRFToken": _csrf(alice)})
+        blocked = alice.request.post(f"{live_server.url}/api/users/{bob_id}/block",
+                                     headers={"X-CSRFToken": _csrf(alice)})
         assert blocked.ok, blocked.text()
 
         alice.get_by_test_id("settings-link").click()
@@ -251,34 +242,31 @@ def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page)
 
 # --- rate limits ---------------------------------------------------------------------------------
 
-def test_a_rate_limited_message_shows_the_servers_hint_and_can_be_sent_again(db_path, tmp_path, open_page):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_RATE_MESSAGES="2/3")
-    try:
-        with server_log_on_failure(server):
-            server.make_user("alice", "Alice")
-            server.make_user("bob", "Bob")
-            (alice_tab, bob_tab), (alice, bob) = matched(server, open_page, "alice", "bob")
-            # At most 2 per 3 s window: of 6 quick sends (spanning two windows at most) one is refused.
-            refused = None
-            for index in range(6):
-                _send(alice, f"message {index}")
-                bubble = _bubble(alice, f"message {index}")
-                expect(bubble).to_have_attribute("data-state", re.compile("^(sent|failed)$"))
-                if bubble.get_attribute("data-state") == "failed":
-                    refused = bubble
-                    break
-            assert refused is not None, "no send was rate limited"
-            sent_text = f"message {index}"
-            error = alice.get_by_test_id("chat-error")
-            expect(error).to_have_text(re.compile(r"^Slow down a little; try again in \d+ s\.$"))
-            expect(refused).to_contain_text("try again in")
-            # Retry sends the same message once the hint's seconds have passed (a real clock
-            # window, so here waiting is the point).
-            alice.wait_for_timeout(1000 * int(re.search(r"\d+", error.text_content()).group()) + 200)
-            refused.get_by_test_id("retry").click()
-            expect(refused).to_have_attribute("data-state", "sent")
-            expect(_bubble(bob, sent_text)).to_be_visible()
-            for tab in (alice_tab, bob_tab):
-                tab.assert_clean()
-    finally:
-        server.close()
+def test_a_rate_limited_message_shows_the_servers_hint_and_can_be_sent_again(open_page, serve):
+    server = serve(HEARTLINK_RATE_MESSAGES="2/3")
+    with server_log_on_failure(server):
+        server.make_user("alice", "Alice")
+        server.make_user("bob", "Bob")
+        (alice_tab, bob_tab), (alice, bob) = matched(server, open_page, "alice", "bob")
+        # At most 2 in any 3 s: a third send within 3 s of the first is refused.
+        refused = None
+        for index in range(20):
+            _send(alice, f"message {index}")
+            bubble = _bubble(alice, f"message {index}")
+            expect(bubble).to_have_attribute("data-state", re.compile("^(sent|failed)$"))
+            if bubble.get_attribute("data-state") == "failed":
+                refused = bubble
+                break
+        assert refused is not None, "no send was rate limited"
+        sent_text = f"message {index}"
+        error = alice.get_by_test_id("chat-error")
+        expect(error).to_have_text(re.compile(r"^Slow down a little; try again in \d+ s\.$"))
+        expect(refused).to_contain_text("try again in")
+        # Retry sends the same message once the hint's seconds have passed (a real clock
+        # window, so here waiting is the point).
+        alice.wait_for_timeout(1000 * int(re.search(r"\d+", error.text_content()).group()) + 200)
+        refused.get_by_test_id("retry").click()
+        expect(refused).to_have_attribute("data-state", "sent")
+        expect(_bubble(bob, sent_text)).to_be_visible()
+        for tab in (alice_tab, bob_tab):
+            tab.assert_clean()

@@ -4,9 +4,6 @@ import uuid
 
 import pytest
 
-from support import LiveServer
-from support import matched
-
 
 def _received(client, name):
     return [e["args"][0] for e in client.get_received() if e["name"] == name]
@@ -112,34 +109,28 @@ def test_leaving_the_link_ends_its_call(call_link):
     assert _call_lines(alice, room_id)[0]["outcome"] == "ended"
 
 
-def test_an_unanswered_call_becomes_missed_after_the_ring_timeout(db_path, tmp_path):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_CALL_RING_TIMEOUT=1)
-    try:
-        a, b, room_id = matched(server)
-        call_id = a.ask("call:invite", {"room_id": room_id, "media": "video"})["call_id"]
-        assert b.wait_for("call:incoming")["call_id"] == call_id
-        missed = b.wait_for("call:state", lambda s: s["state"] == "missed", timeout=10)
-        assert missed["call_id"] == call_id
-        line = a.wait_for("message:new", lambda m: m["message"]["kind"] == "call")["message"]
-        assert line["call"]["outcome"] == "missed" and line["call"]["duration_ms"] is None
-        assert b.ask("call:accept", {"call_id": call_id})["error"]["code"] == "conflict"
-        a.disconnect()
-        b.disconnect()
-    finally:
-        server.close()
+def test_an_unanswered_call_becomes_missed_after_the_ring_timeout(linked, serve):
+    server = serve(HEARTLINK_CALL_RING_TIMEOUT=1)
+    a, b, room_id = linked(server)
+    call_id = a.ask("call:invite", {"room_id": room_id, "media": "video"})["call_id"]
+    assert b.wait_for("call:incoming")["call_id"] == call_id
+    missed = b.wait_for("call:state", lambda s: s["state"] == "missed", timeout=10)
+    assert missed["call_id"] == call_id
+    line = a.wait_for("message:new", lambda m: m["message"]["kind"] == "call")["message"]
+    assert line["call"]["outcome"] == "missed" and line["call"]["duration_ms"] is None
+    assert b.ask("call:accept", {"call_id": call_id})["error"]["code"] == "conflict"
+    a.disconnect()
+    b.disconnect()
 
 
-def test_a_call_whose_tab_closes_ends(db_path, tmp_path):
-    server = LiveServer(db_path, tmp_path)
-    try:
-        a, b, room_id = matched(server)
-        call_id = a.ask("call:invite", {"room_id": room_id, "media": "audio"})["call_id"]
-        assert b.ask("call:accept", {"call_id": call_id})["ok"]
-        assert b.ask("room:join", {"room_id": room_id})["room"]["active_call_id"] == call_id
-        a.disconnect()  # the caller's tab is gone mid-call
-        ended = b.wait_for("call:state", lambda s: s["state"] == "ended", timeout=10)
-        assert ended["call_id"] == call_id
-        assert b.ask("room:join", {"room_id": room_id})["room"]["active_call_id"] is None
-        b.disconnect()
-    finally:
-        server.close()
+def test_a_call_whose_tab_closes_ends(linked, serve):
+    server = serve()
+    a, b, room_id = linked(server)
+    call_id = a.ask("call:invite", {"room_id": room_id, "media": "audio"})["call_id"]
+    assert b.ask("call:accept", {"call_id": call_id})["ok"]
+    assert b.ask("room:join", {"room_id": room_id})["room"]["active_call_id"] == call_id
+    a.disconnect()  # the caller's tab is gone mid-call
+    ended = b.wait_for("call:state", lambda s: s["state"] == "ended", timeout=10)
+    assert ended["call_id"] == call_id
+    assert b.ask("room:join", {"room_id": room_id})["room"]["active_call_id"] is None
+    b.disconnect()

@@ -8,7 +8,7 @@ import pytest
 from heartlink import accounts, links, matching, messages, presence, rooms
 from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from heartlink.extensions import db
-from heartlink.models import Block, MatchTicket, Message, Room, User, utcnow
+from heartlink.models import Block, Connection, MatchTicket, Message, Room, User, Worker, utcnow
 
 
 @pytest.fixture
@@ -290,3 +290,15 @@ def test_presence_goes_offline_only_after_the_grace_period(ctx, app):
     assert presence.went_offline(grace_seconds=60) == []
     assert presence.went_offline(grace_seconds=0, now=utcnow() + timedelta(seconds=1)) == [alice]
     assert db.session.get(User, alice).online is False
+
+
+def test_the_sockets_of_a_worker_that_stopped_beating_are_forgotten(ctx):
+    (alice,) = _users("alice")
+    presence.socket_connected("sid-1", alice, "w1")
+    presence.worker_beat("w1", stale_after=30)
+    later = utcnow() + timedelta(seconds=20)
+    presence.worker_beat("w2", stale_after=30, now=later)
+    assert db.session.query(Connection).count() == 1  # w1 beat 20 s ago: still alive
+    presence.worker_beat("w2", stale_after=30, now=later + timedelta(seconds=20))
+    assert db.session.query(Connection).count() == 0
+    assert {w.id for w in db.session.query(Worker)} == {"w2"}

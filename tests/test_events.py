@@ -12,15 +12,6 @@ def _event(client, name):
     return [e["args"][0] for e in client.get_received() if e["name"] == name]
 
 
-def _linked(sock):
-    alice, bob = sock("alice"), sock("bob")
-    waiting = alice.emit("match:start", {}, callback=True)
-    assert waiting["ok"] and waiting["state"] == "waiting" and waiting["expires_at"].endswith("Z")
-    ack = bob.emit("match:start", {}, callback=True)
-    assert ack["ok"] and ack["state"] == "matched"
-    return alice, bob, ack["room"]["id"]
-
-
 def _send(client, room_id, text="hello", client_id=None):
     return client.emit("message:send", {"room_id": room_id, "client_id": client_id or str(uuid.uuid4()),
                                         "kind": "text", "text": text}, callback=True)
@@ -36,15 +27,15 @@ def test_a_socket_with_a_forged_token_is_refused(app):
     assert not client.is_connected()
 
 
-def test_match_found_reaches_both_people(sock):
-    alice, bob, room_id = _linked(sock)
+def test_match_found_reaches_both_people(linked_sockets):
+    alice, bob, room_id = linked_sockets
     found = _event(alice, "match:found")
     assert [f["room"]["id"] for f in found] == [room_id]
     assert {m["username"] for m in found[0]["room"]["members"]} == {"alice", "bob"}
 
 
-def test_a_second_match_start_in_a_link_is_a_conflict_naming_the_room(sock):
-    alice, _bob, room_id = _linked(sock)
+def test_a_second_match_start_in_a_link_is_a_conflict_naming_the_room(linked_sockets):
+    alice, _bob, room_id = linked_sockets
     ack = alice.emit("match:start", {}, callback=True)
     assert ack["ok"] is False and ack["error"]["code"] == "conflict"
     assert ack["error"]["room"]["id"] == room_id
@@ -57,8 +48,8 @@ def test_cancel_stops_waiting(sock):
     assert bob.emit("match:start", {}, callback=True)["state"] == "waiting"
 
 
-def test_messages_reach_the_partner_with_seq_and_duplicates_are_stored_once(sock, app):
-    alice, bob, room_id = _linked(sock)
+def test_messages_reach_the_partner_with_seq_and_duplicates_are_stored_once(linked_sockets, app):
+    alice, bob, room_id = linked_sockets
     bob.get_received()
     client_id = str(uuid.uuid4())
     first = _send(alice, room_id, "hi", client_id)
@@ -85,8 +76,8 @@ def test_malformed_sends_get_bad_request_and_change_nothing(sock, app, payload):
         assert db.session.query(Message).count() == 0
 
 
-def test_a_stranger_cannot_join_or_write_or_leave_a_room(sock, app):
-    _alice, _bob, room_id = _linked(sock)
+def test_a_stranger_cannot_join_or_write_or_leave_a_room(sock, app, linked_sockets):
+    _alice, _bob, room_id = linked_sockets
     eve = sock("eve")
     for event, payload in [("room:join", {"room_id": room_id}), ("room:leave", {"room_id": room_id}),
                            ("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "x"})]:
@@ -96,8 +87,8 @@ def test_a_stranger_cannot_join_or_write_or_leave_a_room(sock, app):
         assert db.session.query(Message).count() == 0
 
 
-def test_leaving_ends_the_link_for_both_and_sending_is_refused(sock):
-    alice, bob, room_id = _linked(sock)
+def test_leaving_ends_the_link_for_both_and_sending_is_refused(linked_sockets):
+    alice, bob, room_id = linked_sockets
     alice_id = next(m["id"] for m in _event(alice, "match:found")[0]["room"]["members"] if m["username"] == "alice")
     bob.get_received()
     assert alice.emit("room:leave", {"room_id": room_id}, callback=True)["room"]["status"] == "ended"
@@ -106,8 +97,8 @@ def test_leaving_ends_the_link_for_both_and_sending_is_refused(sock):
     assert ack["ok"] is False and ack["error"]["code"] == "conflict"
 
 
-def test_a_handler_failure_is_internal_logged_and_keeps_the_connection(sock, monkeypatch, caplog):
-    alice, _bob, room_id = _linked(sock)
+def test_a_handler_failure_is_internal_logged_and_keeps_the_connection(linked_sockets, monkeypatch, caplog):
+    alice, _bob, room_id = linked_sockets
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")

@@ -3,11 +3,14 @@ whatever arrives, the ack is one of the contract's shapes, no handler fails, and
 database keeps its invariants."""
 import uuid
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heartlink.extensions import db
 from heartlink.models import Call, Message, Room, RoomMember, User
+
+pytestmark = [pytest.mark.heavy, pytest.mark.timeout(900)]  # a deadline for a busy machine
 
 EVENTS = ["match:start", "match:cancel", "room:join", "room:leave", "message:send", "message:delivered",
           "message:read", "message:edit", "message:delete", "message:react", "typing", "call:invite",

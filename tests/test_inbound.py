@@ -5,7 +5,8 @@ import uuid
 import websocket
 
 from heartlink.inbound import PacketBudget
-from support import matched, raw_socket
+
+from support import raw_socket
 
 
 def test_a_burst_is_allowed_then_packets_are_dropped_then_the_connection_closes():
@@ -27,13 +28,13 @@ def test_the_budget_is_per_connection_and_forgotten_with_it():
     assert budget.take("a", now=0.0) == "ok"
 
 
-def test_a_flood_of_unknown_events_is_cut_off_while_others_chat(live_server):
-    a, b, room_id = matched(live_server)
+def test_a_flood_of_unknown_events_is_cut_off_while_others_chat(live_server, linked):
+    a, b, room_id = linked()
     live_server.make_user("mallory")
     flood = raw_socket(live_server, live_server.token("mallory"))
     frames = 0
     try:
-        for frames in range(1, 20_001):  # far past the budget (HEARTLINK_PACKET_BURST defaults to 500)
+        for frames in range(1, 20_001):  # noqa: B007 (counted after the loop); far past HEARTLINK_PACKET_BURST (500)
             flood.send('42["x' + "A" * 64 + '",{}]')
         while flood.recv():  # answers to what got through, then the close
             pass

@@ -7,16 +7,11 @@ import uuid
 import pytest
 import socketio as socketio_client
 
-from support import LiveServer
-from support import matched
-
 
 @pytest.fixture
-def busy_server(db_path, tmp_path):
+def busy_server(serve):
     """A live server whose message limit leaves room for these bursts (limits are tested elsewhere)."""
-    server = LiveServer(db_path, tmp_path, HEARTLINK_RATE_MESSAGES="1000/10", HEARTLINK_RATE_EVENTS="2000/10")
-    yield server
-    server.close()
+    return serve(HEARTLINK_RATE_MESSAGES="1000/10", HEARTLINK_RATE_EVENTS="2000/10")
 
 
 def _send(client, room_id, text, client_id=None, timeout=10):
@@ -24,8 +19,8 @@ def _send(client, room_id, text, client_id=None, timeout=10):
                                        "text": text}, timeout=timeout)
 
 
-def test_receipts_reach_the_sender_and_only_move_forward(live_server):
-    a, b, room_id = matched(live_server)
+def test_receipts_reach_the_sender_and_only_move_forward(linked):
+    a, b, room_id = linked()
     for index in range(3):
         _send(a, room_id, f"m{index}")
     bob_id = b.ask("room:join", {"room_id": room_id})["room"]["members"]
@@ -45,8 +40,8 @@ def test_receipts_reach_the_sender_and_only_move_forward(live_server):
         client.disconnect()
 
 
-def test_typing_reaches_only_the_partner(live_server):
-    a, b, room_id = matched(live_server)
+def test_typing_reaches_only_the_partner(live_server, linked):
+    a, b, room_id = linked()
     a_other_tab = live_server.connect("alice")
     live_server.make_user("eve")
     eve = live_server.connect("eve")
@@ -64,8 +59,8 @@ def test_typing_reaches_only_the_partner(live_server):
         client.disconnect()
 
 
-def test_presence_goes_offline_after_the_grace_period_and_a_reload_does_not_flicker(live_server):
-    a, b, room_id = matched(live_server)
+def test_presence_goes_offline_after_the_grace_period_and_a_reload_does_not_flicker(live_server, linked):
+    a, b, room_id = linked()
     grace = float(live_server.env["HEARTLINK_PRESENCE_GRACE"])
     # A reload: the socket closes and a new one opens within the grace period.
     b.disconnect()
@@ -84,8 +79,8 @@ def test_presence_goes_offline_after_the_grace_period_and_a_reload_does_not_flic
         client.disconnect()
 
 
-def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(busy_server):
-    a, b, room_id = matched(busy_server)
+def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(busy_server, linked):
+    a, b, room_id = linked(busy_server)
     _send(a, room_id, "before")
     last_seq = b.wait_for("message:new")["message"]["seq"]
     b.disconnect()
@@ -99,8 +94,8 @@ def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(busy_s
         client.disconnect()
 
 
-def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(busy_server):
-    a, b, room_id = matched(busy_server)
+def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(busy_server, linked):
+    a, b, room_id = linked(busy_server)
     outbox = [(str(uuid.uuid4()), f"message {index}") for index in range(20)]
     for client_id, text in outbox:
         _send(a, room_id, text, client_id)  # stored; pretend the acks never arrived
@@ -115,32 +110,36 @@ def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(bu
         client.disconnect()
 
 
-def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server):
+def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server, linked):
     """SIGKILL while alice is sending; after a restart the clients resend what was not
     acked, with the same client_ids. Nothing acked is lost; nothing is stored twice."""
-    a, b, room_id = matched(busy_server)
+    a, b, room_id = linked(busy_server)
     planned = [(str(uuid.uuid4()), f"line {index}") for index in range(60)]
     acked, unacked = [], []
-    killed = threading.Event()
+    twenty_acked, killed = threading.Event(), threading.Event()
 
     def talk():
-        for client_id, text in planned:
+        for index, (client_id, text) in enumerate(planned):
+            if index == 40:  # however slow the killing thread, the kill lands before the end
+                killed.wait(30)
             if killed.is_set():
                 unacked.append((client_id, text))
                 continue
             try:
                 ack = _send(a, room_id, text, client_id, timeout=2)
                 acked.append(ack["message"])
+                if len(acked) == 20:
+                    twenty_acked.set()
             except (socketio_client.exceptions.TimeoutError, socketio_client.exceptions.BadNamespaceError):
                 unacked.append((client_id, text))
 
     talker = threading.Thread(target=talk)
     talker.start()
-    while len(acked) < 20:
-        time.sleep(0.005)
+    assert twenty_acked.wait(30), "fewer than 20 acks in 30 s"
     busy_server.kill()
     killed.set()
-    talker.join()
+    talker.join(30)
+    assert not talker.is_alive()
     assert 20 <= len(acked) < len(planned)
 
     busy_server.start()
@@ -158,14 +157,14 @@ def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server)
         client.disconnect()
 
 
-def test_after_a_restart_nobody_stays_online_who_did_not_come_back(live_server):
-    a, b, room_id = matched(live_server)
+def test_after_a_restart_nobody_stays_online_who_did_not_come_back(live_server, linked):
+    a, b, room_id = linked()
     bob_id = next(m["id"] for m in a.ask("room:join", {"room_id": room_id})["room"]["members"]
                   if m["username"] == "bob")
     live_server.kill()
     live_server.start()
     a = live_server.connect("alice")  # alice comes back; bob does not
-    offline = a.wait_for("presence", lambda p: p["user_id"] == bob_id and not p["online"], timeout=10)
+    offline = a.wait_for("presence", lambda p: p["user_id"] == bob_id and not p["online"], timeout=30)
     assert offline["last_seen"]
     members = a.ask("room:join", {"room_id": room_id})["room"]["members"]
     assert {m["username"]: m["online"] for m in members} == {"alice": True, "bob": False}

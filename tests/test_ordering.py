@@ -6,7 +6,8 @@ import pytest
 
 from heartlink import accounts, matching, messages
 from heartlink.ordering import RoomOrder
-from support import PASSWORD, burst_from_both_sides, matched, received_seqs
+
+from support import PASSWORD, burst_from_both_sides, received_seqs
 
 
 @pytest.fixture
@@ -66,8 +67,8 @@ def test_opening_a_room_does_not_move_what_was_delivered_back(ctx):
     assert _seqs(order.admit(stored[1], None)) == [2]
 
 
-def test_a_burst_from_both_people_reaches_every_other_socket_in_seq_order(live_server):
-    alice, bob, room_id = matched(live_server)
+def test_a_burst_from_both_people_reaches_every_other_socket_in_seq_order(live_server, linked):
+    alice, bob, room_id = linked()
     alice_elsewhere, bob_elsewhere = live_server.connect("alice"), live_server.connect("bob")
     alice.room_id = room_id
     acked = burst_from_both_sides(alice, bob)

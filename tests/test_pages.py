@@ -1,5 +1,6 @@
 """The HTML pages: sign-in forms, the one-page app, errors, in English and Chinese, under a strict CSP."""
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,8 +23,10 @@ def compiled_catalogue():
     if not mo.exists() or mo.stat().st_mtime < CATALOGUE.stat().st_mtime:
         with open(CATALOGUE, "rb") as po_file:
             catalog = read_po(po_file)
-        with open(mo, "wb") as mo_file:
+        partial = mo.with_suffix(f".mo.{os.getpid()}")  # parallel workers never see half a file
+        with open(partial, "wb") as mo_file:
             write_mo(mo_file, catalog, use_fuzzy=True)
+        os.replace(partial, mo)
 
 
 class _Page(HTMLParser):

@@ -6,7 +6,9 @@ import uuid
 import pytest
 import websocket
 
-from support import matched, raw_socket
+from support import raw_socket
+
+pytestmark = pytest.mark.heavy
 
 ATTACKS = {
     "unknown engine.io packet type": ["9", "x", ""],
@@ -31,11 +33,8 @@ def _send_raw(ws, frame):
 
 
 @pytest.fixture
-def chatting(live_server):
-    a, b, room_id = matched(live_server)
-    yield a, b, room_id
-    for client in (a, b):
-        client.disconnect()
+def chatting(linked):
+    return linked()
 
 
 def test_hostile_frames_never_stop_the_server_serving_others(live_server, chatting):

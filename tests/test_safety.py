@@ -6,14 +6,15 @@ import uuid
 import pytest
 import requests
 import socketio as socketio_client
+from limits.storage import memory as limits_storage_memory
+
+from heartlink import create_app, limits
+from heartlink.errors import RateLimited
+from heartlink.extensions import db
+from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
 
 import media_samples as samples
-from support import PASSWORD, AuthActions, EventClient
-from heartlink import create_app
-from heartlink.extensions import db, socketio
-from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
-from support import matched
-
+from support import PASSWORD, AuthActions, EventClient, eventually
 
 # --- who may touch what ----------------------------------------------------------------------
 
@@ -148,23 +149,63 @@ def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runn
 
 # --- rate limits -----------------------------------------------------------------------------
 
-def test_a_flood_gets_rate_limited_stays_connected_and_the_partner_keeps_chatting(live_server):
-    a, b, room_id = matched(live_server)
-    limit = 30  # HEARTLINK_RATE_MESSAGES default: 30 per 10 s
-    acks = [a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": f"spam {i}"})
-            for i in range(10 * limit)]
-    limited = [ack for ack in acks if not ack["ok"]]
-    assert sum(ack["ok"] for ack in acks) == limit
+def test_a_flood_gets_rate_limited_stays_connected_and_the_partner_keeps_chatting(linked):
+    started = time.monotonic()
+    a, b, room_id = linked()  # alice's one event so far: match:start
+    limit, window = 30, 10  # HEARTLINK_RATE_MESSAGES default: 30 in any 10 s
+    events_limit = 200  # HEARTLINK_RATE_EVENTS default: 200 events in any 10 s
+    sends = [a.timed_ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": f"spam {i}"})
+             for i in range(10 * limit)]
+    accepted = [(sent, acked) for sent, acked, ack in sends if ack["ok"]]
+    limited = [ack for _, _, ack in sends if not ack["ok"]]
+    assert all(ack["ok"] for _, _, ack in sends[:limit])  # nothing counted before these
     assert limited and all(ack["error"]["code"] == "rate_limited" and ack["error"]["retry_after"] >= 1
                            for ack in limited)
+    # The rule itself, however long the flood took: no `limit + 1` accepted sends within one window
+    # (the server accepted each between its `sent` and `acked`)...
+    for first, last in zip(accepted, accepted[limit:], strict=False):  # each with the one `limit` later
+        assert last[1] - first[0] >= window
+    # ...and a refusal only when a window was full: `limit` messages, or `events_limit` events.
+    for index, (sent, _, ack) in enumerate(sends):
+        if not ack["ok"]:
+            recent = [acked for _, acked, _ in sends[:index] if acked > sent - window]
+            recent_accepted = [acked for _, acked in accepted if sent - window < acked <= sent]
+            assert len(recent_accepted) >= limit or 1 + len(recent) >= events_limit
     assert a.connected
     reply = b.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "still here"})
     assert reply["ok"]
     assert a.wait_for("message:new", lambda m: m["message"]["text"] == "still here")
-    # Past RATE_EVENTS too, any further event is refused until the window ends; still connected.
-    assert a.ask("room:join", {"room_id": room_id})["error"]["code"] == "rate_limited" and a.connected
+    # Past RATE_EVENTS too, any further event is refused while the window holds `events_limit`
+    # of them: match:start and the first sends all counted, so while they are all in the window...
+    sent, _, join = a.timed_ask("room:join", {"room_id": room_id})
+    if sent - started < window:
+        assert join["error"]["code"] == "rate_limited"
+    assert a.connected
     for client in (a, b):
         client.disconnect()
+
+
+def test_a_burst_across_a_window_boundary_is_refused(app, monkeypatch):
+    """At most N in any W seconds, wherever the windows would start: 30 sends just before
+    a fixed window's end and 30 just after it are not 60."""
+    clock = {"now": 1_000_009.9}
+    fake_time = type("FakeTime", (), {"time": staticmethod(lambda: clock["now"])})
+    monkeypatch.setattr(limits_storage_memory, "time", fake_time)
+    monkeypatch.setattr(limits, "time", fake_time)
+    app.config["RATE_MESSAGES"] = (30, 10)
+    with app.app_context():
+        for _ in range(30):
+            limits.check("MESSAGES", "alice")
+        clock["now"] += 0.2  # 1_000_010.1: a fixed window would have started afresh
+        with pytest.raises(RateLimited) as refused:
+            limits.check("MESSAGES", "alice")
+        assert refused.value.details["retry_after"] == 10  # the first of the 30 leaves the window in 9.8 s
+        limits.check("MESSAGES", "bob")  # per person
+        clock["now"] += 9.85  # 1_000_019.95: the 30 are more than 10 s old
+        for _ in range(30):
+            limits.check("MESSAGES", "alice")
+        with pytest.raises(RateLimited):
+            limits.check("MESSAGES", "alice")
 
 
 def test_wrong_passwords_back_off_for_that_username_and_address_only(app, client, auth, make_user):
@@ -201,14 +242,6 @@ def _browser_session(server, username):
     return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def _await(condition, timeout=5):
-    """Poll a condition set by a client callback (the disconnect event has no ack to await)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-
-
 def _cookie_socket(server, http):
     client = EventClient()
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
@@ -221,10 +254,8 @@ def test_logging_out_closes_that_sign_ins_sockets_at_once(live_server):
     http, token = _browser_session(live_server, "alice")
     tab = _cookie_socket(live_server, http)
     elsewhere = live_server.connect("alice")  # another device, signed in with a token
-    gone = []
-    tab.on("disconnect", lambda *args: gone.append(True))
     http.post(live_server.url + "/logout", data={"csrf_token": token})
-    _await(lambda: gone)
+    assert tab.closed.wait(5)
     assert not tab.connected
     assert elsewhere.connected and elsewhere.ask("match:cancel")["ok"]
     elsewhere.disconnect()
@@ -235,22 +266,21 @@ def test_changing_the_password_closes_every_socket_and_voids_old_tokens(live_ser
     http, token = _browser_session(live_server, "alice")
     old_token = live_server.token("alice")
     device = live_server.connect("alice")
-    gone = []
-    device.on("disconnect", lambda *args: gone.append(True))
     changed = http.post(live_server.url + "/settings/password", allow_redirects=False, data={
         "csrf_token": token, "current_password": PASSWORD, "new_password": "a-brand-new-secret"})
     assert changed.status_code == 302
-    _await(lambda: gone)
+    assert device.closed.wait(5)
 
     def open_sockets():
         with live_server._app.app_context():
             return db.session.query(Connection).filter_by(user_id=alice_id).count()
 
-    _await(lambda: open_sockets() == 0)  # forgotten, though its session no longer names anyone
+    eventually(lambda: open_sockets() == 0)  # forgotten, though its session no longer names anyone
     refused = EventClient()
     with pytest.raises(socketio_client.exceptions.ConnectionError):
         refused.connect(live_server.url, auth={"token": old_token})
-    assert requests.get(live_server.url + "/api/me", headers={"Authorization": f"Bearer {old_token}"}).status_code == 401
+    me = requests.get(live_server.url + "/api/me", headers={"Authorization": f"Bearer {old_token}"})
+    assert me.status_code == 401
     assert http.get(live_server.url + "/api/me").status_code == 200  # this browser stays signed in
 
 

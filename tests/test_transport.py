@@ -5,11 +5,9 @@ import pytest
 import requests
 import socketio as socketio_client
 
-from support import LiveServer, matched
 
-
-def test_two_people_are_matched_and_chat(live_server):
-    a, b, room_id = matched(live_server)
+def test_two_people_are_matched_and_chat(linked):
+    a, b, room_id = linked()
     sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
                                   "text": "hello bob"})
     assert sent["ok"] and sent["duplicate"] is False
@@ -37,8 +35,8 @@ def test_a_connect_without_credentials_is_refused_with_a_coded_error(live_server
     assert refused and refused[0]["data"]["code"] == "unauthorized" and refused[0]["data"]["message"]
 
 
-def test_a_stranger_is_refused_everywhere_and_learns_nothing(live_server):
-    a, b, room_id = matched(live_server)
+def test_a_stranger_is_refused_everywhere_and_learns_nothing(live_server, linked):
+    a, b, room_id = linked()
     a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "private"})
     live_server.make_user("eve")
     eve = live_server.connect("eve")
@@ -60,8 +58,8 @@ def test_a_stranger_is_refused_everywhere_and_learns_nothing(live_server):
         client.disconnect()
 
 
-def test_a_duplicate_client_id_is_stored_and_delivered_once(live_server):
-    a, b, room_id = matched(live_server)
+def test_a_duplicate_client_id_is_stored_and_delivered_once(linked):
+    a, b, room_id = linked()
     client_id = str(uuid.uuid4())
     payload = {"room_id": room_id, "client_id": client_id, "text": "only once"}
     acks = [a.ask("message:send", payload) for _ in range(3)]
@@ -77,8 +75,8 @@ def test_a_duplicate_client_id_is_stored_and_delivered_once(live_server):
     b.disconnect()
 
 
-def test_every_tab_of_both_people_gets_new_messages(live_server):
-    a, b, room_id = matched(live_server)
+def test_every_tab_of_both_people_gets_new_messages(live_server, linked):
+    a, b, room_id = linked()
     a_second_tab = live_server.connect("alice")
     sent = b.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "to all tabs"})
     for client in (a, a_second_tab):
@@ -89,14 +87,9 @@ def test_every_tab_of_both_people_gets_new_messages(live_server):
         client.disconnect()
 
 
-def test_the_gevent_worker_serves_the_same_protocol(db_path, tmp_path):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_ASYNC_MODE="gevent")
-    try:
-        assert "(gevent," in server.log_path.read_text()
-        a, b, room_id = matched(server)
-        sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "on gevent"})
-        assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]
-        a.disconnect()
-        b.disconnect()
-    finally:
-        server.close()
+def test_the_gevent_worker_serves_the_same_protocol(serve, linked):
+    server = serve(HEARTLINK_ASYNC_MODE="gevent")
+    assert "(gevent," in server.log_path.read_text()
+    a, b, room_id = linked(server)
+    sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "on gevent"})
+    assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]

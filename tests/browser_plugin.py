@@ -1,6 +1,8 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright, and pages that record
-every console error, uncaught exception and Content-Security-Policy violation."""
+"""Browser fixtures (a pytest plugin, loaded by conftest's `pytest_plugins`): Debian's Chromium
+driven by Playwright, pages that record every console error, uncaught exception and
+Content-Security-Policy violation, and the steps every browser test shares."""
 import os
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -16,7 +18,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 _WATCH_CSP = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective}: ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`);
+  window.__cspViolations.push(
+    `${event.violatedDirective}: ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`);
 });
 """
 
@@ -31,34 +34,19 @@ def _chromium_or_skip():
     pytest.skip(reason)
 
 
-_driver = {"playwright": None, "users": 0}
-
-
-@contextmanager
-def shared_playwright():
-    """The process's one Playwright. A second sync_playwright() beside a running one fails ("Sync
-    API inside the asyncio loop"), and every test module that imports `browser` gets its own
-    session fixture: they share the driver, which stops when the last of them is done."""
+@pytest.fixture(scope="session")
+def playwright():
+    """The session's one Playwright (a second sync_playwright() beside it would fail)."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    if _driver["playwright"] is None:
-        _driver["playwright"] = sync_api.sync_playwright().start()
-    _driver["users"] += 1
-    try:
-        yield _driver["playwright"]
-    finally:
-        _driver["users"] -= 1
-        if not _driver["users"]:
-            _driver["playwright"].stop()
-            _driver["playwright"] = None
+    with sync_api.sync_playwright() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
-def browser():
-    executable = _chromium_or_skip()
-    with shared_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+def browser(playwright):
+    launched = playwright.chromium.launch(executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 class WatchedPage:
@@ -116,10 +104,9 @@ FAKE_MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-medi
 
 
 @pytest.fixture(scope="session")
-def media_browser(browser):
-    """Chromium with fake media devices, launched by the session's Playwright
-    (one Playwright per process: a second would clash with it)."""
-    launched = browser.browser_type.launch(executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS + FAKE_MEDIA_ARGS)
+def media_browser(playwright):
+    """Chromium with fake media devices."""
+    launched = playwright.chromium.launch(executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS + FAKE_MEDIA_ARGS)
     yield launched
     launched.close()
 
@@ -143,3 +130,25 @@ def server_log_on_failure(server):
         yield
     except Exception as error:
         raise AssertionError(f"{error}\n--- server log ---\n{server.log_path.read_text()[-3000:]}") from error
+
+
+ROOM_URL = r"/rooms/[0-9a-f-]{36}$"
+
+
+def link_pages(server, tabs, usernames):
+    """Sign each tab in as its person; the first looks for a link, the second finds them.
+    Returns the pages, both looking at their new room with the chat ready."""
+    pages = [sign_in(tab, server, name) for tab, name in zip(tabs, usernames, strict=True)]
+    pages[0].get_by_test_id("find-link").click()
+    expect(pages[0].get_by_test_id("waiting")).to_be_visible()
+    pages[1].get_by_test_id("find-link").click()
+    for page in pages:
+        expect(page).to_have_url(re.compile(re.escape(server.url) + ROOM_URL))
+        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    assert pages[0].url == pages[1].url
+    return pages
+
+
+def bubble(page, text):
+    """The message whose text is exactly `text`."""
+    return page.get_by_test_id("message").filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
