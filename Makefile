@@ -63,11 +63,12 @@ db: deps
 lint-js: frontend
 	npx --no-install eslint static/js tests/js eslint.config.mjs
 
-# Browser tests drive Debian's Chromium (Playwright cannot download its own here).
+# Browser tests drive Debian's Chromium (Playwright cannot download its own here); the
+# deployment test runs the shipped nginx config with Debian's nginx.
 browser:
-	@test -x /usr/bin/chromium || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-		else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will skip)"; fi; }
+	@test -x /usr/bin/chromium -a -x /usr/sbin/nginx || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium nginx-light; \
+		else echo "missing: run 'sudo apt-get install -y chromium nginx-light' (those tests will skip)"; fi; }
 
 # The benchmark (docs/performance.md): the real server over the wire, driven by Node clients,
 # e.g. make bench BENCH_ARGS="--pairs 500 --rate 1 --seconds 30 --compare".

@@ -5,6 +5,10 @@ Redis when SOCKETIO_MESSAGE_QUEUE points at one, this process's memory otherwise
 A moving window (the `limits` library, as Flask-Limiter uses it): at most N hits in
 any W seconds for each (scope, who). A fixed window would let 2N through around each
 window's boundary. Scopes and their settings are in config.py (HEARTLINK_RATE_<SCOPE>="N/W").
+
+When Redis cannot be reached, a worker counts in its own memory until Redis answers
+again (it tries again every few seconds): limits keep holding, per worker, and no event
+fails because the counters are away.
 """
 import functools
 import logging
@@ -46,14 +50,45 @@ class _Warned:
         return True
 
 
+class _SharedOrLocal:
+    """The shared (Redis) limiter, or this worker's own while Redis is unreachable."""
+
+    RETRY_AFTER = 5  # s between attempts to reach Redis again
+
+    def __init__(self, shared):
+        self._shared, self._local = shared, MovingWindowRateLimiter(MemoryStorage())
+        self._away_until = 0.0
+
+    def _call(self, name, *args):
+        if self._shared is not None and time.monotonic() >= self._away_until:
+            try:
+                answer = getattr(self._shared, name)(*args)
+            except Exception:  # noqa: BLE001 - any storage failure: count locally meanwhile
+                if not self._away_until:
+                    log.warning("rate-limit counters unreachable; counting in this worker meanwhile",
+                                exc_info=True)
+                self._away_until = time.monotonic() + self.RETRY_AFTER
+            else:
+                if self._away_until:
+                    log.info("rate-limit counters reachable again")
+                    self._away_until = 0.0
+                return answer
+        return getattr(self._local, name)(*args)
+
+    def hit(self, *args):
+        return self._call("hit", *args)
+
+    def get_window_stats(self, *args):
+        return self._call("get_window_stats", *args)
+
+
 def init_app(app):
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    shared = None
     if queue.startswith("redis"):
-        storage = RedisStorage(queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=5,
-                               socket_connect_timeout=5)
-    else:
-        storage = MemoryStorage()
-    app.extensions["heartlink_limits"] = (MovingWindowRateLimiter(storage), _Warned())
+        shared = MovingWindowRateLimiter(RedisStorage(
+            queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=1, socket_connect_timeout=1))
+    app.extensions["heartlink_limits"] = (_SharedOrLocal(shared), _Warned())
 
 
 def check(scope, who):

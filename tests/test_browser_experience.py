@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
+from browser_plugin import server_log_on_failure, sign_in
 from config import BASE_DIR
 from media_samples import png, webm_opus
 from support import LiveServer

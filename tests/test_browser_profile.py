@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import browser, open_page, server_log_on_failure, sign_in  # noqa: F401  (fixtures)
+from browser_plugin import server_log_on_failure, sign_in
 from media_samples import png
 from support import LiveServer
 

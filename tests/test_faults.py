@@ -23,7 +23,6 @@ from sqlalchemy import create_engine, text
 
 from config import _database_url
 from support import EventClient, LiveServer
-from test_scale_out import postgres_url, redis_url  # noqa: F401 - fixtures
 
 PG_PORT = 5432
 PG_TIMEOUTS = "?options=-c%20lock_timeout%3D5000%20-c%20idle_in_transaction_session_timeout%3D5000"
@@ -270,7 +269,7 @@ def tally(label, sender, receiver, timeout=10, count_catch_up=False):
     return counts
 
 
-def _stored(postgres_url, room_id):  # noqa: F811 - postgres_url is a value here
+def _stored(postgres_url, room_id):
     engine = create_engine(_database_url(postgres_url))
     try:
         with engine.connect() as conn:
@@ -282,7 +281,7 @@ def _stored(postgres_url, room_id):  # noqa: F811 - postgres_url is a value here
     return rows, last_seq
 
 
-def assert_stored_once(postgres_url, room_id, *people):  # noqa: F811
+def assert_stored_once(postgres_url, room_id, *people):
     """Every message sent is stored exactly once, at a gapless seq (nothing half-stored)."""
     rows, last_seq = _stored(postgres_url, room_id)
     seqs = [seq for seq, _ in rows]
@@ -295,7 +294,7 @@ def assert_stored_once(postgres_url, room_id, *people):  # noqa: F811
 
 
 @pytest.fixture
-def cluster(postgres_url, redis_url, tmp_path):  # noqa: F811
+def cluster(postgres_url, redis_url, tmp_path):
     """start(name, **settings) -> a worker on the shared database and queue."""
     shared = {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SECRET_KEY": secrets.token_hex(16),
               "HEARTLINK_SOCKETIO_CHANNEL": f"heartlink-test-{secrets.token_hex(4)}",
@@ -413,7 +412,7 @@ def test_a_stopped_worker_finishes_its_work_and_exits_in_time(cluster, async_mod
     alice.close(), bob.close()
 
 
-def test_a_redis_outage_keeps_sends_acked_and_the_other_worker_catches_up(cluster, redis_url):  # noqa: F811
+def test_a_redis_outage_keeps_sends_acked_and_the_other_worker_catches_up(cluster, redis_url):
     redis_proxy = cluster.proxy(REDIS_PORT)
     w1 = cluster("w1", SOCKETIO_MESSAGE_QUEUE=redis_url.replace(f":{REDIS_PORT}", f":{redis_proxy.port}"))
     w2 = cluster("w2")
@@ -463,7 +462,7 @@ def test_a_redis_outage_keeps_sends_acked_and_the_other_worker_catches_up(cluste
 
 
 @pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
-def test_a_postgres_restart_under_load_loses_nothing_acked(cluster, postgres_url, async_mode):  # noqa: F811
+def test_a_postgres_restart_under_load_loses_nothing_acked(cluster, postgres_url, async_mode):
     pg_proxy = cluster.proxy(PG_PORT)
     w1 = cluster("w1", DATABASE_URL=postgres_url.replace(f":{PG_PORT}", f":{pg_proxy.port}") + PG_TIMEOUTS,
                  HEARTLINK_ASYNC_MODE=async_mode)

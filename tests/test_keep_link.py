@@ -10,7 +10,6 @@ from heartlink.extensions import db
 from heartlink.models import MatchTicket, Room, User
 
 from support import AuthActions
-from test_scale_out import postgres_url  # noqa: F401  (the fixture: a scratch PostgreSQL database)
 
 
 def _events(client, name):

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import media_samples as samples
-from heartlink import links, matching, privacy, realtime
+from heartlink import privacy, realtime
 from heartlink.extensions import db, socketio
 from heartlink.models import User
 

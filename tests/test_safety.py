@@ -333,3 +333,16 @@ def test_the_app_refuses_to_start_in_production_without_a_secret_key():
     production = type("Production", (Config,), {"ENV_NAME": "production", "SECRET_KEY": None})
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(production)
+
+
+def test_rate_limits_count_in_the_worker_while_redis_is_unreachable(app, caplog):
+    """A queue configured but Redis gone: events are still limited (here, locally), never failed."""
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.config["RATE_MESSAGES"] = (3, 10)
+    limits.init_app(app)
+    with app.app_context():
+        for _ in range(3):
+            limits.check("MESSAGES", "alice")
+        with pytest.raises(RateLimited):
+            limits.check("MESSAGES", "alice")
+    assert caplog.text.count("rate-limit counters unreachable") == 1
