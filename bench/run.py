@@ -421,7 +421,8 @@ def capacity_run(args, target, workdir):
     procs = max(1, min(args.procs, count))
     shares = [[] for _ in range(procs)]
     for index in range(count):
-        shares[index % procs].append({"username": f"bench{index // per_account + 1}", "url": _person_url(target, index)})
+        account = index // per_account  # an account's sockets stay in one process, which signs in once
+        shares[account % procs].append({"username": f"bench{account + 1}", "url": _person_url(target, index)})
     meter = ProcessMeter(target.pids)
     try:
         rss_before = meter.rss_kb()
