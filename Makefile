@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := heartlink
 
-.PHONY: run test setup deps frontend translations messages db browser bench bench-deps clean
+.PHONY: run test setup deps frontend translations messages db browser bench bench-deps clean lint-js
 
 run: setup db
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
@@ -37,6 +37,10 @@ messages: deps
 
 db: deps
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask db upgrade
+
+# eslint's recommended rules on the page's scripts and their node tests (node --test tests/js/).
+lint-js: frontend
+	npx --no-install eslint static/js tests/js eslint.config.mjs
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own here).
 browser:

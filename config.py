@@ -82,6 +82,11 @@ class Config:
     PING_INTERVAL = _float("HEARTLINK_PING_INTERVAL", 25)
     PING_TIMEOUT = _float("HEARTLINK_PING_TIMEOUT", 20)
     MAX_SOCKET_PAYLOAD = _int("HEARTLINK_MAX_SOCKET_PAYLOAD", 64 * 1024)
+    # Inbound packets per connection, whatever they are, counted before any work
+    # (heartlink/inbound.py): a sustained rate and how many may be saved up for a burst.
+    # Far above RATE_EVENTS, which answers a busy client with coded acks first.
+    PACKET_RATE = _float("HEARTLINK_PACKET_RATE", 100)
+    PACKET_BURST = _int("HEARTLINK_PACKET_BURST", 500)
 
     # Matching and links
     MATCH_TIMEOUT = _float("HEARTLINK_MATCH_TIMEOUT", 600)
@@ -124,6 +129,7 @@ class Config:
     RATE_TYPING = _rate("HEARTLINK_RATE_TYPING", "30/10")
     RATE_MATCH = _rate("HEARTLINK_RATE_MATCH", "20/60")
     RATE_UPLOADS = _rate("HEARTLINK_RATE_UPLOADS", "30/60")
+    RATE_PROFILE = _rate("HEARTLINK_RATE_PROFILE", "30/60")  # PATCH /api/me (each one is announced)
     RATE_SIGNALS = _rate("HEARTLINK_RATE_SIGNALS", "300/10")
     RATE_EVENTS = _rate("HEARTLINK_RATE_EVENTS", "200/10")  # any socket event
     RATE_TOKEN = _rate("HEARTLINK_RATE_TOKEN", "10/60")  # per username

@@ -4,12 +4,13 @@ import warnings
 
 from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import database, events  # noqa: F401  (register before any init_app; see create_app)
+from . import codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
 from .errors import DomainError
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
@@ -30,6 +31,7 @@ def create_app(config_class=Config):
                 template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
                 instance_path=str(BASE_DIR / "instance"))
     app.config.from_object(config_class)
+    app.session_interface = sessions.SessionInterface()
     if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] not in ("development", "testing"):
         raise RuntimeError("SECRET_KEY is not set; Heart Link will not start without one outside development.")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
@@ -46,25 +48,34 @@ def create_app(config_class=Config):
     babel.init_app(app, locale_selector=lambda: _locale(app))
     # Socket handlers were collected at import (heartlink.events), so every new
     # Socket.IO server made here gets all of them.
+    order = app.extensions["heartlink_order"] = ordering.RoomOrder(app)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        client_manager=ordering.client_manager(app, order),
+        json=codec,
         cors_allowed_origins=app.config["ALLOWED_ORIGINS"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
+    inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
+    # Flask-SocketIO pushes a request context per event from the handshake's environ, whose
+    # path is /socket.io/; Flask matches that path every time, and without a route there it
+    # builds (and throws away) a NotFound per event. The Socket.IO middleware answers that
+    # path before Flask ever would, so this view only exists to be matched.
+    app.add_url_rule("/socket.io/", "socketio", lambda: ("", 404))
 
     from . import limits
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .cli import register_cli
     from .pages import bp as pages_bp
+    from .profile import bp as profile_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
     limits.init_app(app)
     register_cli(app)
@@ -75,6 +86,8 @@ def create_app(config_class=Config):
 def _locale(app):
     if not has_request_context():  # CLI and the sweeper speak the default language
         return app.config["BABEL_DEFAULT_LOCALE"]
+    if getattr(current_user, "language", None) in app.config["LANGUAGES"]:  # the person's choice in settings
+        return app.config["LANGUAGES"][current_user.language]
     best = request.accept_languages.best_match(app.config["LANGUAGES"].keys())
     return app.config["LANGUAGES"].get(best, app.config["BABEL_DEFAULT_LOCALE"])
 

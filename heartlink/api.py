@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from flask_babel import lazy_gettext as _l
 
-from . import attachments, limits, realtime, rooms, safety, schemas
+from . import attachments, limits, links, realtime, rooms, safety, schemas
 from .errors import BadRequest
 
 bp = Blueprint("api", __name__)
@@ -32,6 +32,8 @@ def block(user_id):
     ended = safety.block(current_user.id, user_id)
     if ended is not None:
         realtime.link_ended(ended)
+    for room in links.drop_keeps(current_user.id, user_id):  # a block ends keeping a link, too
+        realtime.room_updated(room)
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 
@@ -62,12 +64,6 @@ def report():
 def rtc_config():
     """STUN/TURN servers for the browser's RTCPeerConnection (HEARTLINK_ICE_SERVERS)."""
     return jsonify({"iceServers": current_app.config["ICE_SERVERS"]})
-
-
-@bp.get("/me")
-@login_required
-def me():
-    return jsonify({"user": current_user.to_dict()})
 
 
 @bp.post("/rooms/<room_id>/attachments")

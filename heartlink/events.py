@@ -2,20 +2,34 @@
 
 Every client event is answered with one ack object, `{"ok": true, ...}` or
 `{"ok": false, "error": {"code", "message"}}`; see `_answer`.
+
+Who a socket belongs to is settled once, at connect, and kept in the socket's own
+session: events do not reload the person from the database. Everything that takes
+that away (logging out, a new password) closes the socket on whichever worker holds it.
 """
 import logging
 from functools import wraps
 
 from flask import current_app, request, session
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from . import accounts, calls, limits, links, matching, messages, presence, realtime, rooms, schemas
 from .errors import DomainError, Unauthorized
 from .extensions import db, socketio
+from .models import User
+from .writer import writer
 
 log = logging.getLogger(__name__)
+
+_USER = "heartlink_user_id"
+# Sockets already told off for an unknown event: one warning per connection, not per packet.
+_warned_unknown = set()
+
+
+def _internal_error():
+    return {"ok": False, "error": {"code": "internal", "message": _("Something went wrong.")}}
 
 
 def _answer(event, schema, limit=None):
@@ -28,22 +42,22 @@ def _answer(event, schema, limit=None):
     def register(handler):
         @wraps(handler)
         def run(payload=None, *_extra):
+            user_id = session.get(_USER)
             try:
-                if not current_user.is_authenticated:
+                if user_id is None:
                     raise Unauthorized()
-                limits.check("EVENTS", current_user.id)
+                limits.check("EVENTS", user_id)
                 if limit:
-                    limits.check(limit, current_user.id)
-                result = handler(current_user.id, schemas.parse(schema, payload))
+                    limits.check(limit, user_id)
+                result = handler(user_id, schemas.parse(schema, payload))
                 return {"ok": True, **(result or {})}
             except DomainError as error:
                 db.session.rollback()
                 return {"ok": False, "error": error.to_wire()}
             except Exception:
                 db.session.rollback()
-                log.exception("socket event %s failed (user %s, sid %s)", event,
-                              getattr(current_user, "id", None), request.sid)
-                return {"ok": False, "error": {"code": "internal", "message": _("Something went wrong.")}}
+                log.exception("socket event %s failed (user %s, sid %s)", event, user_id, request.sid)
+                return _internal_error()
 
         socketio.on_event(event, run)
         return handler
@@ -57,8 +71,6 @@ def on_connect(auth=None):
     user = current_user if current_user.is_authenticated else None
     if user is None and isinstance(auth, dict):
         user = accounts.user_for_token(auth.get("token"))
-        if user is not None:
-            login_user(user)
     if user is None:
         raise ConnectionRefusedError("unauthorized", {"code": "unauthorized", "message": _("Please sign in.")})
     try:
@@ -67,6 +79,7 @@ def on_connect(auth=None):
     except DomainError as error:
         db.session.rollback()
         raise ConnectionRefusedError(error.code, error.to_wire()) from None
+    session[_USER] = user.id
     join_room(realtime.user_room(user.id))
     if came_online:
         realtime.presence(user.id)
@@ -75,6 +88,7 @@ def on_connect(auth=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """The socket is gone; presence goes offline later, after the grace period."""
+    _warned_unknown.discard(request.sid)
     presence.socket_disconnected(request.sid)
 
 
@@ -99,7 +113,9 @@ def match_cancel(user_id, _payload):
 @_answer("room:join", schemas.RoomJoin)
 def room_join(user_id, payload):
     """A member opens a room, or catches up after a reconnect with since_seq."""
-    return rooms.join(payload.room_id, user_id, payload.since_seq)
+    joined = rooms.join(payload.room_id, user_id, payload.since_seq)
+    realtime.room_opened(joined["room"])
+    return joined
 
 
 @_answer("room:leave", schemas.RoomRef)
@@ -112,12 +128,11 @@ def room_leave(user_id, payload):
 
 @_answer("message:send", schemas.MessageSend, limit="MESSAGES")
 def message_send(user_id, payload):
-    """A member sends; both members' other sockets get `message:new` (a duplicate is not re-sent)."""
-    sent = messages.send(payload.room_id, user_id, payload.client_id, payload.kind,
-                         payload.text, payload.reply_to, payload.attachment_id)
-    if not sent.duplicate:
-        realtime.message_new(sent.member_ids, sent.message, skip_sid=request.sid)
-    return {"message": sent.message.to_dict(), "duplicate": sent.duplicate}
+    """A member sends; once stored, both members' other sockets get `message:new` (a duplicate is not re-sent)."""
+    draft = messages.draft(payload.room_id, user_id, payload.client_id, payload.kind,
+                           payload.text, payload.reply_to, payload.attachment_id)
+    sent = writer().send(draft, skip_sid=request.sid)
+    return {"message": sent.message, "duplicate": sent.duplicate}
 
 
 @_answer("message:edit", schemas.MessageEdit)
@@ -175,7 +190,7 @@ def typing(user_id, payload):
 def call_invite(user_id, payload):
     """A member calls their partner: the partner's tabs get `call:incoming`, both get `call:state`."""
     call = calls.invite(payload.room_id, user_id, request.sid, payload.media)
-    realtime.call_incoming(call, current_user)
+    realtime.call_incoming(call, db.session.get(User, user_id))
     realtime.call_state(call)
     return {"call_id": call.id}
 
@@ -218,12 +233,34 @@ def call_signal(user_id, payload):
 
 @socketio.on("*")
 def on_unknown_event(event, *_args):
-    """An event this server does not know: logged, answered, never fatal."""
-    log.warning("unknown socket event %r from sid %s", str(event)[:64], request.sid)
+    """An event this server does not know: answered, never fatal, logged once per connection."""
+    if request.sid not in _warned_unknown:
+        _warned_unknown.add(request.sid)
+        log.warning("unknown socket event %r from sid %s (further ones not logged)", str(event)[:64], request.sid)
     return {"ok": False, "error": {"code": "bad_request", "message": _("Unknown event.")}}
 
 
 @socketio.on_error_default
 def on_unexpected_error(error):
     log.exception("unhandled socket error on %s: %s", request.event.get("message") if request.event else "?", error)
-    return {"ok": False, "error": {"code": "internal", "message": _("Something went wrong.")}}
+    return _internal_error()
+
+
+# --- "keep this link" (issue 11) -------------------------------------------------------------
+
+@_answer("link:keep", schemas.LinkKeep)
+def link_keep(user_id, payload):
+    """A member keeps (or stops keeping) their link; both members get `room:updated`."""
+    room = links.keep(payload.room_id, user_id, payload.keep)
+    realtime.room_updated(room)
+    return {"room": rooms.room_view(room, user_id)}
+
+
+@_answer("link:reopen", schemas.RoomRef)
+def link_reopen(user_id, payload):
+    """A member opens a kept link that ended again; both members get `room:updated` (active)."""
+    reopened = links.reopen(payload.room_id, user_id)
+    for waiting_id in reopened.cancelled:
+        realtime.match_cancelled(waiting_id)
+    realtime.room_updated(reopened.room)
+    return {"room": rooms.room_view(reopened.room, user_id)}

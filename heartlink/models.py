@@ -34,18 +34,40 @@ class User(UserMixin, db.Model):
     # Bumped when the password changes: every session cookie and token issued
     # before then stops working (both carry the epoch they were issued under).
     session_epoch = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    # The profile picture: a new id for every upload, so its URL changes with it.
+    avatar_id = db.Column(db.String(36))
+    avatar_mime = db.Column(db.String(100))
+    # Privacy, reciprocal (heartlink/privacy.py): hide yours and you lose theirs.
+    read_receipts = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    show_presence = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    # "en" or "zh" overrides Accept-Language; None follows the browser.
+    language = db.Column(db.String(8))
 
     def get_id(self):
         return f"{self.id}:{self.session_epoch}"
 
-    def to_dict(self):
+    @property
+    def avatar_url(self):
+        return f"/api/users/{self.id}/avatar?v={self.avatar_id[:8]}" if self.avatar_id else None
+
+    def to_dict(self, viewer_id=None):
+        """The person as `viewer_id` sees them (presence as privacy allows); without a
+        viewer, as anyone may: presence hidden if they hide it."""
+        from .privacy import presence_seen_by
+
+        online, last_seen = presence_seen_by(viewer_id, self)
         return {
             "id": self.id,
             "username": self.username,
             "display_name": self.display_name,
-            "online": self.online,
-            "last_seen": iso(self.last_seen),
+            "avatar_url": self.avatar_url,
+            "online": online,
+            "last_seen": iso(last_seen),
         }
+
+    def settings(self):
+        return {"read_receipts": self.read_receipts, "show_presence": self.show_presence,
+                "language": self.language}
 
 
 class Room(db.Model):
@@ -73,11 +95,19 @@ class Room(db.Model):
     def member_ids(self):
         return [member.user_id for member in self.members]
 
-    def to_dict(self, unread=0):
+    def kept_by(self):
+        return [member.user_id for member in self.members if member.kept]
+
+    @property
+    def kept(self):
+        """Both members pressed "keep this link": it can be reopened after it ends."""
+        return len(self.kept_by()) == len(self.members) > 0
+
+    def to_dict(self, unread=0, viewer_id=None):
         return {
             "id": self.id,
             "status": self.status,
-            "members": [member.user.to_dict() for member in self.members],
+            "members": [member.user.to_dict(viewer_id) for member in self.members],
             "created_at": iso(self.created_at),
             "ended_at": iso(self.ended_at),
             "ended_by": self.ended_by,
@@ -85,6 +115,8 @@ class Room(db.Model):
             "last_seq": self.last_seq,
             "unread": unread,
             "active_call_id": self.active_call_id,
+            "kept_by": self.kept_by(),
+            "kept": self.kept,
         }
 
 
@@ -95,6 +127,8 @@ class RoomMember(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     delivered_seq = db.Column(db.Integer, nullable=False, default=0)
     read_seq = db.Column(db.Integer, nullable=False, default=0)
+    # This member pressed "keep this link"; a block clears both members' flags.
+    kept = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     room = db.relationship("Room", back_populates="members")
     user = db.relationship("User", lazy="joined")
@@ -132,25 +166,32 @@ class Message(db.Model):
                                 order_by="Reaction.created_at")
 
     def to_dict(self):
-        reactions = {}
-        for reaction in self.reactions:
-            reactions.setdefault(reaction.emoji, []).append(reaction.user_id)
-        return {
-            "id": self.id,
-            "room_id": self.room_id,
-            "seq": self.seq,
-            "client_id": self.client_id,
-            "sender_id": self.sender_id,
-            "kind": self.kind,
-            "text": None if self.deleted else self.text,
-            "attachment": self.attachment.to_dict() if self.attachment and not self.deleted else None,
-            "reply_to": self.reply_to,
-            "reactions": reactions,
-            "call": self.call_summary,
-            "created_at": iso(self.created_at),
-            "edited_at": iso(self.edited_at),
-            "deleted": self.deleted,
-        }
+        return message_wire(self, self.attachment.to_dict() if self.attachment else None, self.reactions)
+
+
+def message_wire(message, attachment=None, reactions=()):
+    """A message as it goes on the wire, from a Message or anything with its fields
+    (the writer's freshly stored rows); `attachment` is the attachment's wire dict."""
+    grouped = {}
+    for reaction in reactions:
+        grouped.setdefault(reaction.emoji, []).append(reaction.user_id)
+    deleted = message.deleted
+    return {
+        "id": message.id,
+        "room_id": message.room_id,
+        "seq": message.seq,
+        "client_id": message.client_id,
+        "sender_id": message.sender_id,
+        "kind": message.kind,
+        "text": None if deleted else message.text,
+        "attachment": None if deleted else attachment,
+        "reply_to": message.reply_to,
+        "reactions": grouped,
+        "call": message.call_summary,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+        "deleted": deleted,
+    }
 
 
 class Reaction(db.Model):

@@ -6,8 +6,10 @@ queue when one is configured). Called only after the domain has committed.
 """
 import logging
 
+from flask import current_app
 from sqlalchemy import select
 
+from . import privacy
 from .extensions import db, socketio
 from .models import RoomMember, User
 from .rooms import room_view
@@ -29,6 +31,12 @@ def match_found(room):
         _emit("match:found", {"room": room_view(room, user_id)}, [user_id])
 
 
+def room_opened(room):
+    """A socket of this worker opened a room: from here on, this worker delivers the
+    room's messages in seq order after the ones the socket was given (heartlink.ordering)."""
+    current_app.extensions["heartlink_order"].seen(room["id"], room["last_seq"])
+
+
 def match_timeout(user_id):
     _emit("match:timeout", {}, [user_id])
 
@@ -39,8 +47,10 @@ def match_cancelled(user_id, skip_sid=None):
 
 
 def message_new(member_ids, message, skip_sid=None):
-    """To every socket of both members; the sending socket already has it in its ack."""
-    _emit("message:new", {"message": message.to_dict()}, member_ids, skip_sid=skip_sid)
+    """To every socket of both members (one packet, encoded once); the sending socket
+    already has it in its ack. `message` is the message as on the wire."""
+    socketio.emit("message:new", {"message": message}, to=[user_room(uid) for uid in member_ids],
+                  skip_sid=skip_sid)
 
 
 def message_updated(room, message):
@@ -49,7 +59,8 @@ def message_updated(room, message):
 
 
 def receipt(room, receipt_payload):
-    _emit("receipt", receipt_payload, room.member_ids())
+    for user_id in room.member_ids():  # read marks are reciprocal: privacy.read_marks_seen
+        _emit("receipt", privacy.receipt_for(user_id, receipt_payload), [user_id])
 
 
 def typing(room, user_id, is_typing):
@@ -73,7 +84,7 @@ def call_state(call):
 
 
 def call_incoming(call, caller):
-    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": caller.to_dict(),
+    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": caller.to_dict(call.callee_id),
                             "media": call.media}, [call.callee_id])
 
 
@@ -81,7 +92,7 @@ def call_finished(call, record):
     """A call's final state, and its line in the history when one was written."""
     call_state(call)
     if record is not None:
-        _emit("message:new", {"message": record.to_dict()}, call.member_ids())
+        message_new(call.member_ids(), record.to_dict())
 
 
 def call_signal(call, from_user_id, target_sid, data):
@@ -101,6 +112,7 @@ def presence(user_id):
     partners = db.session.execute(
         select(RoomMember.user_id).where(RoomMember.room_id.in_(mine), RoomMember.user_id != user_id)
     ).scalars().all()
+    partners = privacy.presence_audience(user, partners)
     payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
     _emit("presence", payload, partners)
 
@@ -121,3 +133,24 @@ def close_stalled_sockets(max_queued):
         log.warning("closing socket %s: %d packets unread", eio_sid, socketio.server.eio.sockets[eio_sid].queue.qsize())
         socketio.server.eio.disconnect(eio_sid)
     return len(stalled)
+
+
+# --- profile, privacy and "keep this link" (issue 11) ----------------------------------------
+
+def room_updated(room):
+    """A link changed (kept, unkept, reopened): both members get it as each sees it."""
+    for user_id in room.member_ids():
+        _emit("room:updated", {"room": room_view(room, user_id)}, [user_id])
+
+
+def user_updated(user_id, privacy_changed=False):
+    """A person changed their profile: everyone who shares a link with them, and their own
+    tabs, get `user:updated` as each may see it. When their presence setting changed, what
+    they see of others changed too (it is reciprocal), so they get each partner again."""
+    user = db.session.get(User, user_id)
+    partners = privacy.profile_audience(user_id)
+    for viewer_id in [user_id, *partners]:
+        _emit("user:updated", {"user": user.to_dict(viewer_id)}, [viewer_id])
+    if privacy_changed:
+        for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
+            _emit("user:updated", {"user": partner.to_dict(user_id)}, [user_id])

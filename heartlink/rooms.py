@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from . import privacy
 from .database import write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
@@ -16,14 +17,27 @@ CATCH_UP_LIMIT = 200
 MAX_PAGE = 100
 
 
+# Room id -> its members' ids. A room's two members never change, so this per-process
+# cache needs no invalidation: whether the link is still active is checked by the write
+# itself (messages take their seq only from an active room).
+_members = {}
+_MAX_CACHED = 100_000
+
+
 def members_of(room_id, user_id):
-    """The member ids of a room, if `user_id` is one of them: the one membership check.
-    One small query, so that the hot path of sending need not load the room."""
+    """The member ids of a room, if `user_id` is one of them: the one membership check."""
     if not isinstance(room_id, str):
         raise NotFound(_l("No such heart link."))
-    ids = db.session.execute(select(RoomMember.user_id).where(RoomMember.room_id == room_id)).scalars().all()
-    if not ids:
-        raise NotFound(_l("No such heart link."))  # every room has its two members
+    ids = _members.get(room_id)
+    if ids is None:
+        ids = tuple(db.session.execute(
+            select(RoomMember.user_id).where(RoomMember.room_id == room_id).order_by(RoomMember.user_id)
+        ).scalars())
+        if not ids:
+            raise NotFound(_l("No such heart link."))  # every room has its two members
+        if len(_members) >= _MAX_CACHED:
+            _members.clear()
+        _members[room_id] = ids
     if user_id not in ids:
         raise Forbidden(_l("This heart link is not yours."))
     return ids
@@ -52,7 +66,7 @@ def unread_count(room, user_id):
 
 def room_view(room, user_id):
     """A room as one member sees it."""
-    return room.to_dict(unread=unread_count(room, user_id))
+    return room.to_dict(unread=unread_count(room, user_id), viewer_id=user_id)
 
 
 def receipts(room):
@@ -75,7 +89,7 @@ def join(room_id, user_id, since_seq=None):
         "room": room_view(room, user_id),
         "messages": [message.to_dict() for message in messages],
         "has_more": has_more,
-        "receipts": receipts(room),
+        "receipts": privacy.receipts_for(user_id, receipts(room)),
     }
 
 
@@ -119,7 +133,7 @@ def rooms_of(user_id):
         .group_by(Message.room_id)
     )
     return [
-        {**room.to_dict(unread=unread.get(room.id, 0)),
+        {**room.to_dict(unread=unread.get(room.id, 0), viewer_id=user_id),
          "last_message": last[room.id].to_dict() if room.id in last else None}
         for room in rooms
     ]

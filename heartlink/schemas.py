@@ -103,3 +103,22 @@ def parse(schema, payload):
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "payload"
         raise BadRequest(_l("Invalid field: %(field)s", field=field), field=field) from None
+
+
+# --- profile and "keep this link" (issue 11) ------------------------------------------------
+
+class LinkKeep(RoomRef):
+    keep: bool
+
+
+class ProfileChange(Payload):
+    """PATCH /api/me: any of these; a field left out is left as it is (language null = the browser's)."""
+    display_name: Optional[Annotated[str, StringConstraints(max_length=1000)]] = None
+    read_receipts: Optional[bool] = None
+    show_presence: Optional[bool] = None
+    language: Optional[Literal["en", "zh"]] = None
+
+    def changes(self):
+        """Only the fields the client sent; null is a value for language and display_name only."""
+        return {name: getattr(self, name) for name in self.model_fields_set
+                if getattr(self, name) is not None or name in ("language", "display_name")}

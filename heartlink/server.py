@@ -9,7 +9,7 @@ import resource
 import socket
 
 from .extensions import socketio
-from . import sweeper
+from . import sweeper, tuning
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ def serve(app):
     _allow_open_files(app.config["MAX_CONNECTIONS"] + 256)
     sweeper.start(app)
     mode = socketio.server.eio.async_mode
+    tuning.tune(mode)
     log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port, mode, app.config["WORKER_ID"])
     if mode == "eventlet":
         import eventlet

@@ -1,5 +1,6 @@
 """Helpers shared by the tests: accounts, sign-in through the real forms, a real server
 process (`python app.py`) and a Socket.IO client that records what the server sends."""
+import json
 import os
 import queue
 import re
@@ -7,10 +8,13 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
+import uuid
 
 import requests
 import socketio as socketio_client
+import websocket
 
 from config import BASE_DIR, TestConfig, _database_url
 from heartlink import accounts, create_app
@@ -176,3 +180,38 @@ def matched(server, first="alice", second="bob"):
     found = a.wait_for("match:found")
     assert found["room"]["id"] == room_id
     return a, b, room_id
+
+
+def burst_from_both_sides(first, second, per_person=30):
+    """Both people send at once as fast as acks come back; returns their acked seqs."""
+    acked, errors = [], []
+
+    def send_all(client, name):
+        for index in range(per_person):
+            ack = client.ask("message:send", {"room_id": first.room_id, "client_id": str(uuid.uuid4()),
+                                              "text": f"{name} {index}"})
+            (acked if ack["ok"] else errors).append(ack.get("message", {}).get("seq", ack))
+
+    threads = [threading.Thread(target=send_all, args=(first, "a")), threading.Thread(target=send_all,
+                                                                                       args=(second, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and len(acked) == 2 * per_person
+    return sorted(acked)
+
+
+def received_seqs(client, count, timeout=20):
+    """The seqs of the next `count` message:new events, in the order they arrived."""
+    return [client.wait_for("message:new", timeout=timeout)["message"]["seq"] for _ in range(count)]
+
+
+def raw_socket(server, token):
+    """A websocket speaking Engine.IO 4 by hand, connected to the default namespace."""
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5)
+    assert ws.recv().startswith("0")  # engine.io open
+    ws.send("40" + json.dumps({"token": token}))
+    assert ws.recv().startswith("40")  # socket.io connect
+    return ws

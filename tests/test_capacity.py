@@ -5,10 +5,20 @@ import uuid
 
 import websocket
 
-from support import LiveServer
-from support import matched
+from support import LiveServer, matched
 
 CONNECTIONS = 1100
+
+
+def _ack(ws):
+    """The next Socket.IO ack on a raw socket; Engine.IO pings that come first (a socket
+    opened a while ago is pinged every interval) are answered and passed over."""
+    while True:
+        frame = ws.recv()
+        if frame == "2":
+            ws.send("3")
+            continue
+        return frame
 
 
 def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(db_path, tmp_path):
@@ -31,7 +41,7 @@ def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(db_path, tmp_p
         # The last one in is served like the first.
         for ws in (sockets[0], sockets[-1]):
             ws.send('421["match:cancel",{}]')
-            assert json.loads(ws.recv()[3:]) == [{"ok": True}]
+            assert json.loads(_ack(ws)[3:]) == [{"ok": True}]
         a, b, room_id = matched(server)
         sent = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "crowded"})
         assert b.wait_for("message:new")["message"]["id"] == sent["message"]["id"]

@@ -112,7 +112,7 @@ def test_a_handler_failure_is_internal_logged_and_keeps_the_connection(sock, mon
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(messages_domain, "send", broken)
+    monkeypatch.setattr(messages_domain, "draft", broken)
     ack = _send(alice, room_id)
     assert ack == {"ok": False, "error": {"code": "internal", "message": "Something went wrong."}}
     assert "message:send failed" in caplog.text and "disk on fire" in caplog.text

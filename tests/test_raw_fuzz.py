@@ -1,13 +1,12 @@
 """Raw Engine.IO / Socket.IO frames over a real websocket, below what any client
 library would send: the server answers or drops that one connection, and keeps
 serving everyone else throughout."""
-import json
 import uuid
 
 import pytest
 import websocket
 
-from support import matched
+from support import matched, raw_socket
 
 ATTACKS = {
     "unknown engine.io packet type": ["9", "x", ""],
@@ -22,16 +21,6 @@ ATTACKS = {
     "invalid utf-8": [b"42[\"typing\",\"\xff\xfe\xfd\"]"],
     "oversize frame": ['42["message:send",{"text":"' + "x" * 300_000 + '"}]'],
 }
-
-
-def _raw_socket(server, token):
-    """A websocket speaking Engine.IO 4 by hand, connected to the default namespace."""
-    ws = websocket.create_connection(
-        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5)
-    assert ws.recv().startswith("0")  # engine.io open
-    ws.send("40" + json.dumps({"token": token}))
-    assert ws.recv().startswith("40")  # socket.io connect
-    return ws
 
 
 def _send_raw(ws, frame):
@@ -57,7 +46,7 @@ def test_hostile_frames_never_stop_the_server_serving_others(live_server, chatti
     for name, frames in ATTACKS.items():
         for frame in frames:
             tried += 1
-            ws = _raw_socket(live_server, token)
+            ws = raw_socket(live_server, token)
             try:
                 _send_raw(ws, frame)
                 _send_raw(ws, "2")  # a ping from the client side is nonsense too, but harmless

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from config import BASE_DIR
-from support import LiveServer
+from support import LiveServer, burst_from_both_sides, received_seqs
 
 POSTGRES_ADMIN = os.environ.get("HEARTLINK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("HEARTLINK_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -159,3 +159,25 @@ def test_the_people_of_a_killed_worker_go_offline(workers):
     offline = alice.wait_for("presence", lambda p: not p["online"], timeout=15)
     assert offline["last_seen"]
     alice.disconnect()
+
+
+def test_a_burst_from_people_on_two_workers_reaches_every_socket_in_seq_order(workers):
+    """Alice on w1 and Bob on w2 send at once, so the room's seqs are committed by two
+    processes; each of them has a second tab on the other worker. Every socket gets the
+    messages it is owed in seq order, none missing, none twice."""
+    w1, w2 = workers
+    alice, bob, room_id = _pair_across(w1, w2)
+    alice_elsewhere, bob_elsewhere = w2.connect("alice"), w1.connect("bob")
+    alice.room_id = room_id
+    acked = burst_from_both_sides(alice, bob)
+    assert acked == list(range(1, 61))
+    for watcher in (alice_elsewhere, bob_elsewhere):
+        seqs = received_seqs(watcher, 60)
+        print(f"\ntwo workers: {len(seqs)} received, out of order: "
+              f"{sum(1 for x, y in zip(seqs, seqs[1:]) if y <= x)}")
+        assert seqs == list(range(1, 61))
+    for sender in (alice, bob):
+        seqs = received_seqs(sender, 30)
+        assert seqs == sorted(seqs) and len(set(seqs)) == 30
+    for client in (alice, bob, alice_elsewhere, bob_elsewhere):
+        client.disconnect()

@@ -1,0 +1,85 @@
+"""The message writer: one per worker, it stores the sends of everyone on the worker in
+batches (group commit, messages.store) and broadcasts them once stored.
+
+A send is acked and broadcast only after the transaction holding it has committed, so
+nothing acknowledged is ever lost; the batch's new messages are handed to realtime in
+seq order. While one batch commits, the sends that arrive queue up and become the next
+batch, so under load a transaction carries many messages, and alone it carries one.
+
+Under the threading mode (the Flask-SocketIO test client) a send is stored at once in
+its caller's thread, as a batch of one.
+"""
+import logging
+
+from flask import current_app
+
+from . import messages, realtime
+from .errors import DomainError
+from .extensions import socketio
+
+log = logging.getLogger(__name__)
+
+
+_WAIT = 30  # s; a send still unsettled by then is answered `internal` (a resend is safe)
+
+
+class Writer:
+    def __init__(self, app):
+        self._app = app
+        self._queue = None
+
+    def send(self, draft, skip_sid=None):
+        """Store a checked send and broadcast it; returns its messages.Sent (or raises)."""
+        server = socketio.server.eio
+        if server.async_mode == "threading":
+            self._store([(draft, skip_sid, None)])
+            return draft.outcome()
+        if self._queue is None:
+            self._queue = server.create_queue()
+            socketio.start_background_task(self._run)
+        settled = server.create_event()
+        self._queue.put((draft, skip_sid, settled))
+        if not settled.wait(_WAIT):
+            log.error("send %s of user %s not stored within %s s", draft.client_id, draft.sender_id, _WAIT)
+            raise DomainError()
+        return draft.outcome()
+
+    def _run(self):
+        empty = socketio.server.eio.get_queue_empty_exception()
+        while True:
+            batch = [self._queue.get()]
+            # Let the handlers that are ready run first: their sends join this batch.
+            socketio.sleep(0)
+            while len(batch) < messages.MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except empty:
+                    break
+            with self._app.app_context():
+                self._store(batch)
+
+    def _store(self, batch):
+        drafts = [draft for draft, _skip, _settled in batch]
+        try:
+            new = set(map(id, messages.store(drafts)))
+            for draft, skip_sid, _settled in batch:
+                if id(draft) in new:
+                    realtime.message_new(draft.sent.member_ids, draft.sent.message, skip_sid=skip_sid)
+        except Exception:  # noqa: BLE001 - logged; every send of the batch is answered
+            log.exception("storing a batch of %d sends failed", len(batch))
+            for draft in drafts:
+                if draft.sent is None and draft.error is None:
+                    draft.error = DomainError()
+        finally:
+            for _draft, _skip, settled in batch:
+                if settled is not None:
+                    settled.set()
+
+
+def writer():
+    """This app's writer."""
+    app = current_app._get_current_object()
+    found = app.extensions.get("heartlink_writer")
+    if found is None:
+        found = app.extensions["heartlink_writer"] = Writer(app)
+    return found
