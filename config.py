@@ -72,6 +72,12 @@ class Config:
     # How many reverse proxies stand in front (their X-Forwarded-* headers are trusted).
     PROXY_COUNT = _int("HEARTLINK_PROXY_COUNT", 0)
     MAX_CONNECTIONS = _int("HEARTLINK_MAX_CONNECTIONS", 10000)
+    # Logs: "text" or "json" (one object per line; `python app.py --log-json` too), and the level.
+    LOG_FORMAT = os.environ.get("HEARTLINK_LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("HEARTLINK_LOG_LEVEL", "INFO")
+    # On SIGTERM a worker stops accepting, lets running handlers finish, closes its sockets
+    # (their clients reconnect elsewhere) and exits; it is killed if that takes longer than this.
+    SHUTDOWN_TIMEOUT = _float("HEARTLINK_SHUTDOWN_TIMEOUT", 10)
     UPLOAD_DIR = os.environ.get("HEARTLINK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     ALLOWED_ORIGINS = _list("HEARTLINK_ALLOWED_ORIGINS")
     ICE_SERVERS = json.loads(

@@ -70,6 +70,7 @@ def create_app(config_class=Config):
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .cli import register_cli
+    from .health import bp as health_bp
     from .pages import bp as pages_bp
     from .profile import bp as profile_bp
 
@@ -77,6 +78,7 @@ def create_app(config_class=Config):
     app.register_blueprint(pages_bp)
     app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(health_bp)
     limits.init_app(app)
     register_cli(app)
     _register_http_hooks(app)

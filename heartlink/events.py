@@ -8,6 +8,7 @@ session: events do not reload the person from the database. Everything that take
 that away (logging out, a new password) closes the socket on whichever worker holds it.
 """
 import logging
+import time
 from functools import wraps
 
 from flask import current_app, request, session
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import accounts, calls, limits, links, matching, messages, presence, realtime, rooms, schemas
+from . import accounts, calls, limits, links, logs, matching, messages, presence, realtime, rooms, schemas
 from .errors import DomainError, Unauthorized
 from .extensions import db, socketio
 from .models import User
@@ -42,7 +43,15 @@ def _answer(event, schema, limit=None):
     def register(handler):
         @wraps(handler)
         def run(payload=None, *_extra):
+            began = time.perf_counter()
             user_id = session.get(_USER)
+            ack = _handle(handler, user_id, payload)
+            logs.event_handled(event, user_id, payload.get("room_id") if isinstance(payload, dict) else None,
+                               (time.perf_counter() - began) * 1000,
+                               "ok" if ack["ok"] else ack["error"]["code"])
+            return ack
+
+        def _handle(handler, user_id, payload):
             try:
                 if user_id is None:
                     raise Unauthorized()
@@ -56,7 +65,8 @@ def _answer(event, schema, limit=None):
                 return {"ok": False, "error": error.to_wire()}
             except Exception:
                 db.session.rollback()
-                log.exception("socket event %s failed (user %s, sid %s)", event, user_id, request.sid)
+                log.exception("socket event %s failed (user %s, sid %s)", event, user_id, request.sid,
+                              extra={"event": event, "user_id": user_id, "sid": request.sid})
                 return _internal_error()
 
         socketio.on_event(event, run)

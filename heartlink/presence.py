@@ -94,6 +94,13 @@ def worker_beat(worker_id, stale_after):
             session.execute(delete(Worker).where(Worker.id.in_(stale)))
 
 
+def worker_stopped(worker_id):
+    """A worker shutting down: its sockets are gone and it no longer beats."""
+    with write_transaction() as session:
+        _forget_sockets(session, [worker_id])
+        session.execute(delete(Worker).where(Worker.id == worker_id))
+
+
 def _forget_sockets(session, worker_ids):
     owners = select(Connection.user_id).where(Connection.worker_id.in_(worker_ids))
     session.execute(update(User).where(User.id.in_(owners)).values(last_seen=utcnow()))
