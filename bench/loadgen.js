@@ -340,10 +340,12 @@ async function runCapacity(commands) {
   const setupStarted = performance.now();
   const connected = [];
   let tokenMs = 0;
+  const tokens = new Map(); // username -> promise: sockets sharing an account sign in once
   await pool(people, config.setupConcurrency || 4, async (person) => {
     try {
       const began = performance.now();
-      const authToken = config.noToken ? null : await token(person.url, person.username);
+      if (!config.noToken && !tokens.has(person.username)) tokens.set(person.username, token(person.url, person.username));
+      const authToken = config.noToken ? null : await tokens.get(person.username);
       tokenMs += performance.now() - began;
       person.socket = await withDeadline(connect(person.url, authToken), config.setupDeadlineMs, "connect");
       person.socket.on("disconnect", (reason) => {
