@@ -16,7 +16,7 @@ import socketio as socketio_client
 
 import config as config_module
 from config import BASE_DIR
-from support import PASSWORD, AuthActions, EventClient, config_for, matched
+from support import PASSWORD, AuthActions, EventClient, config_for
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
 
@@ -88,7 +88,7 @@ def test_password_changes_from_a_session_are_limited(app, client, auth, make_use
         assert accounts.authenticate("alice", PASSWORD) is not None
 
 
-def test_a_login_storm_does_not_stall_another_pairs_chat(db_path, tmp_path):
+def test_a_login_storm_does_not_stall_another_pairs_chat(db_path, tmp_path, linked):
     """20 wrong /api/token calls at once at three times the real argon2 cost (inline, that
     froze every chat for seconds): the hashing runs in a thread, so another pair's acks
     keep coming back (90 % within 1 s, every one within 2 s on a busy machine)."""
@@ -97,7 +97,7 @@ def test_a_login_storm_does_not_stall_another_pairs_chat(db_path, tmp_path):
     server = LiveServer(db_path, tmp_path, HEARTLINK_ARGON2_MEMORY_KIB="19456", HEARTLINK_ARGON2_TIME_COST="6",
                         HEARTLINK_RATE_MESSAGES="100000/10", HEARTLINK_RATE_EVENTS="100000/10")
     try:
-        a, b, room_id = matched(server)
+        a, b, room_id = linked(server)
         done = []
 
         def guess(index):

@@ -14,7 +14,7 @@ import requests
 from PIL import Image
 
 import media_samples as samples
-from support import AuthActions, LiveServer, matched
+from support import AuthActions, LiveServer
 from test_security_accounts import assert_kept_up
 from config import BASE_DIR
 from heartlink import matching, media, offload
@@ -197,12 +197,12 @@ def live_server(db_path, tmp_path):
     server.close()
 
 
-def test_a_hostile_upload_does_not_freeze_other_people(live_server):
+def test_a_hostile_upload_does_not_freeze_other_people(live_server, linked):
     """9 MB of EBML Void elements as a voice note and as a file (13 s of frozen server
     before), while another pair chats: the upload is refused (or stored as a plain file)
     and the other pair's acks keep coming (assert_kept_up)."""
-    a, b, room_id = matched(live_server)
-    m, t, hostile_room = matched(live_server, "mallory", "trudy")
+    a, b, room_id = linked()
+    m, t, hostile_room = linked(first="mallory", second="trudy")
     token = live_server.token("mallory")
     flood = _ebml_flood(9 * 1024 * 1024)
     answers = []
