@@ -12,7 +12,7 @@ export FLASK_APP := heartlink
 # Parallel test workers (pytest-xdist); `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 3
 
-.PHONY: run test test-fast lint lock setup deps frontend translations messages db browser bench bench-deps clean
+.PHONY: run test test-fast lint lint-js lock setup deps frontend translations messages db browser bench bench-deps clean
 
 run: setup db
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
@@ -58,6 +58,10 @@ messages: deps
 
 db: deps
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask db upgrade
+
+# eslint's recommended rules on the page's scripts and their node tests (node --test tests/js/).
+lint-js: frontend
+	npx --no-install eslint static/js tests/js eslint.config.mjs
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own here).
 browser:

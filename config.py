@@ -47,8 +47,11 @@ def _development_secret():
     """
     path = INSTANCE_DIR / "dev-secret-key"
     if not path.exists():
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
+        INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Readable by its owner only, from the first byte written.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as secret:
+            secret.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -72,6 +75,12 @@ class Config:
     # How many reverse proxies stand in front (their X-Forwarded-* headers are trusted).
     PROXY_COUNT = _int("HEARTLINK_PROXY_COUNT", 0)
     MAX_CONNECTIONS = _int("HEARTLINK_MAX_CONNECTIONS", 10000)
+    # Logs: "text" or "json" (one object per line; `python app.py --log-json` too), and the level.
+    LOG_FORMAT = os.environ.get("HEARTLINK_LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("HEARTLINK_LOG_LEVEL", "INFO")
+    # On SIGTERM a worker stops accepting, lets running handlers finish, closes its sockets
+    # (their clients reconnect elsewhere) and exits; it is killed if that takes longer than this.
+    SHUTDOWN_TIMEOUT = _float("HEARTLINK_SHUTDOWN_TIMEOUT", 10)
     UPLOAD_DIR = os.environ.get("HEARTLINK_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     ALLOWED_ORIGINS = _list("HEARTLINK_ALLOWED_ORIGINS")
     ICE_SERVERS = json.loads(
@@ -84,8 +93,9 @@ class Config:
     MAX_SOCKET_PAYLOAD = _int("HEARTLINK_MAX_SOCKET_PAYLOAD", 64 * 1024)
     # Inbound packets per connection, whatever they are, counted before any work
     # (heartlink/inbound.py): a sustained rate and how many may be saved up for a burst.
-    PACKET_RATE = _float("HEARTLINK_PACKET_RATE", 50)
-    PACKET_BURST = _int("HEARTLINK_PACKET_BURST", 200)
+    # Far above RATE_EVENTS, which answers a busy client with coded acks first.
+    PACKET_RATE = _float("HEARTLINK_PACKET_RATE", 100)
+    PACKET_BURST = _int("HEARTLINK_PACKET_BURST", 500)
 
     # Matching and links
     MATCH_TIMEOUT = _float("HEARTLINK_MATCH_TIMEOUT", 600)
@@ -96,12 +106,27 @@ class Config:
     SWEEP_INTERVAL = _float("HEARTLINK_SWEEP_INTERVAL", 1)
     WORKER_STALE_AFTER = _float("HEARTLINK_WORKER_STALE_AFTER", 30)
 
-    # Accounts
-    ARGON2_MEMORY_KIB = _int("HEARTLINK_ARGON2_MEMORY_KIB", 65536)
+    # Accounts. argon2id at OWASP's parameters (19 MiB, 2 passes, 1 lane): about 25 ms
+    # a verification on this machine, in a thread (heartlink/offload.py), never on the loop.
+    ARGON2_MEMORY_KIB = _int("HEARTLINK_ARGON2_MEMORY_KIB", 19456)
+    ARGON2_TIME_COST = _int("HEARTLINK_ARGON2_TIME_COST", 2)
+    ARGON2_PARALLELISM = _int("HEARTLINK_ARGON2_PARALLELISM", 1)
+    # Password hashes computed at once per worker (each in its own thread, off the event loop).
+    PASSWORD_HASH_CONCURRENCY = _int("HEARTLINK_PASSWORD_HASH_CONCURRENCY", 1)
+    # Wrong passwords for one username from one address: this many are free, then each
+    # further one doubles the wait before the next try (5 s, 10 s, 20 s ... at most the cap).
+    # Right passwords never count, and other addresses are not affected.
+    LOGIN_FREE_FAILURES = _int("HEARTLINK_LOGIN_FREE_FAILURES", 5)
+    LOGIN_BACKOFF_BASE = _float("HEARTLINK_LOGIN_BACKOFF_BASE", 5)
+    LOGIN_BACKOFF_MAX = _float("HEARTLINK_LOGIN_BACKOFF_MAX", 900)
     TOKEN_MAX_AGE = _int("HEARTLINK_TOKEN_MAX_AGE", 30 * 24 * 3600)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Cookies are Secure on every https request anyway (directly, or through the proxies
+    # HEARTLINK_PROXY_COUNT trusts); this forces them Secure on plain http too.
     SESSION_COOKIE_SECURE = os.environ.get("HEARTLINK_SECURE_COOKIES", "0") == "1"
+    # Strict-Transport-Security on https responses (0 turns it off).
+    HSTS_MAX_AGE = _int("HEARTLINK_HSTS_MAX_AGE", 365 * 24 * 3600)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -112,11 +137,18 @@ class Config:
     # Uploads (bytes, pixels, milliseconds); over a limit -> 413.
     IMAGE_MAX_BYTES = _int("HEARTLINK_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
     IMAGE_MAX_PIXELS = _int("HEARTLINK_IMAGE_MAX_PIXELS", 40_000_000)
+    # Pictures larger than this on their long side are stored scaled down to it.
+    IMAGE_MAX_SIDE = _int("HEARTLINK_IMAGE_MAX_SIDE", 4096)
+    # Image decodes and media walks at once per worker (each may hold ~2 x 4 bytes a pixel).
+    MEDIA_DECODE_CONCURRENCY = _int("HEARTLINK_MEDIA_DECODE_CONCURRENCY", 2)
     VOICE_MAX_BYTES = _int("HEARTLINK_VOICE_MAX_BYTES", 10 * 1024 * 1024)
     VOICE_MAX_MS = _int("HEARTLINK_VOICE_MAX_MS", 5 * 60 * 1000)
     FILE_MAX_BYTES = _int("HEARTLINK_FILE_MAX_BYTES", 25 * 1024 * 1024)
     # An upload no message refers to is removed by `flask rooms cleanup` after this long.
     ORPHAN_UPLOAD_HOURS = _float("HEARTLINK_ORPHAN_UPLOAD_HOURS", 1)
+    # Bytes one person may upload per UPLOAD_BUDGET_HOURS (over it -> 413 too_large).
+    UPLOAD_BUDGET_BYTES = _int("HEARTLINK_UPLOAD_BUDGET_BYTES", 500 * 1024 * 1024)
+    UPLOAD_BUDGET_HOURS = _float("HEARTLINK_UPLOAD_BUDGET_HOURS", 24)
     # Flask refuses larger request bodies before reading them (multipart overhead included).
     MAX_CONTENT_LENGTH = max(IMAGE_MAX_BYTES, VOICE_MAX_BYTES, FILE_MAX_BYTES) + 64 * 1024
 
@@ -128,12 +160,27 @@ class Config:
     RATE_TYPING = _rate("HEARTLINK_RATE_TYPING", "30/10")
     RATE_MATCH = _rate("HEARTLINK_RATE_MATCH", "20/60")
     RATE_UPLOADS = _rate("HEARTLINK_RATE_UPLOADS", "30/60")
+    RATE_PROFILE = _rate("HEARTLINK_RATE_PROFILE", "30/60")  # PATCH /api/me (each one is announced)
     RATE_SIGNALS = _rate("HEARTLINK_RATE_SIGNALS", "300/10")
     RATE_EVENTS = _rate("HEARTLINK_RATE_EVENTS", "200/10")  # any socket event
-    RATE_TOKEN = _rate("HEARTLINK_RATE_TOKEN", "10/60")  # per username
-    RATE_LOGIN_ACCOUNT = _rate("HEARTLINK_RATE_LOGIN_ACCOUNT", "10/300")
-    RATE_LOGIN_ADDRESS = _rate("HEARTLINK_RATE_LOGIN_ADDRESS", "50/300")
+    RATE_LOGIN_ADDRESS = _rate("HEARTLINK_RATE_LOGIN_ADDRESS", "50/300")  # per address: sign-ins, tokens, sign-ups
+    RATE_REPORTS = _rate("HEARTLINK_RATE_REPORTS", "5/600")
+    RATE_BLOCKS = _rate("HEARTLINK_RATE_BLOCKS", "20/60")  # blocks and unblocks
+    RATE_ACCOUNT = _rate("HEARTLINK_RATE_ACCOUNT", "5/300")  # password changes, sign-out everywhere
+    # Reports one person may file per day, and what one report may copy: with the
+    # defaults, at most 20 x 64 KiB a day per person.
+    REPORTS_PER_DAY = _int("HEARTLINK_REPORTS_PER_DAY", 20)
+    REPORT_SNAPSHOT_MESSAGES = _int("HEARTLINK_REPORT_SNAPSHOT_MESSAGES", 20)
+    REPORT_SNAPSHOT_BYTES = _int("HEARTLINK_REPORT_SNAPSHOT_BYTES", 64 * 1024)
     MAX_SOCKETS_PER_USER = _int("HEARTLINK_MAX_SOCKETS_PER_USER", 10)
+    # Connections (HTTP requests in flight, websockets) at once from one address.
+    MAX_CONNECTIONS_PER_ADDRESS = _int("HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS", 200)
+    # An Engine.IO session that has not completed a Socket.IO CONNECT after this is closed.
+    HANDSHAKE_TIMEOUT = _float("HEARTLINK_HANDSHAKE_TIMEOUT", 5)
+    # A client that sends nothing for this long is dropped (eventlet's socket_timeout): a
+    # request that never finishes, or a websocket that stopped answering pings. Longer
+    # than a ping round (a websocket client sends a pong every PING_INTERVAL).
+    HTTP_SOCKET_TIMEOUT = _float("HEARTLINK_HTTP_SOCKET_TIMEOUT", PING_INTERVAL + PING_TIMEOUT + 5)
     # A socket whose unsent packets pile up past this (it stopped reading) is closed.
     MAX_QUEUED_PACKETS = _int("HEARTLINK_MAX_QUEUED_PACKETS", 500)
 

@@ -25,8 +25,13 @@ const { io } = require("socket.io-client");
 const config = JSON.parse(require("node:fs").readFileSync(process.argv[2], "utf8"));
 const HTTP_TIMEOUT_MS = config.httpTimeoutMs || 120000;
 
+// Resolves once the line is handed to the OS: a big result must not be cut short by exit().
 function send(line) {
-  process.stdout.write(JSON.stringify(line) + "\n");
+  return new Promise((resolve) => process.stdout.write(JSON.stringify(line) + "\n", resolve));
+}
+
+function roundAll(samples) {
+  return samples.map((ms) => Math.round(ms * 100) / 100);
 }
 
 function sleep(ms) {
@@ -167,7 +172,7 @@ async function setUpPair(pair, stats) {
     person.socket = await connect(person.url, authToken);
     debug("connected", person.username);
     person.socket.on("disconnect", (reason) => {
-      if (!stats.closing) {
+      if (!stats.closing && !person.closedByUs) {
         person.disconnects += 1;
         stats.disconnectReasons[reason] = (stats.disconnectReasons[reason] || 0) + 1;
       }
@@ -251,7 +256,7 @@ async function runChat(commands) {
   await commands.next("connect");
   const setupStarted = performance.now();
   const ready = [];
-  await pool(pairs, config.setupConcurrency || 16, async (pair) => {
+  await pool(pairs, config.setupConcurrency || 4, async (pair) => {
     try {
       await withDeadline(setUpPair(pair, stats), config.setupDeadlineMs, "setup");
       const [first, second] = pair.people;
@@ -260,7 +265,10 @@ async function runChat(commands) {
       ready.push(pair);
     } catch (error) {
       stats.setupErrors.push(String(error.message || error));
-      for (const person of pair.people) if (person.socket) person.socket.close();
+      for (const person of pair.people) {
+        person.closedByUs = true;
+        if (person.socket) person.socket.close();
+      }
     }
   });
   send({ type: "ready", pairs: ready.length, connections: ready.length * 2,
@@ -293,22 +301,34 @@ async function runChat(commands) {
   }, 0);
   while (outstanding() > 0 && performance.now() < drainEnd) await sleep(20);
 
-  const totals = { sent: 0, acked: 0, lost: 0, errors: {} };
+  // Acked and never delivered is lost, unless the partner's socket had dropped (then nobody could
+  // have received it there; it is counted apart, with the disconnects).
+  const totals = { sent: 0, acked: 0, lost: 0, partnerGone: 0, errors: {} };
+  for (const pair of ready) {
+    for (const [slot, person] of pair.people.entries()) {
+      const partner = pair.people[1 - slot];
+      for (const record of person.pending.values()) {
+        if (!record.acked || record.deliveries > 0) continue;
+        if (partner.disconnects > 0) totals.partnerGone += 1;
+        else totals.lost += 1;
+      }
+    }
+  }
   for (const person of everyone) {
     totals.sent += person.sent;
     totals.acked += person.acked;
-    for (const record of person.pending.values()) if (record.acked && record.deliveries === 0) totals.lost += 1;
     for (const [code, count] of Object.entries(person.errors)) totals.errors[code] = (totals.errors[code] || 0) + count;
   }
   stats.closing = true;
-  send({
+  await send({
     type: "result", role: "chat", pairs: ready.length, connections: ready.length * 2,
     sent: totals.sent, acked: totals.acked, delivered: stats.delivered,
     delivered_in_phase: stats.deliveredInPhase, lost: totals.lost,
+    undelivered_partner_gone: totals.partnerGone,
     duplicated: stats.duplicated, out_of_order: stats.outOfOrder, unacked: totals.sent - totals.acked -
       Object.values(totals.errors).reduce((a, b) => a + b, 0),
     error_codes: totals.errors, unknown_deliveries: stats.unknownDeliveries,
-    disconnects: stats.disconnectReasons, ack_ms: stats.ackMs, delivery_ms: stats.deliveryMs, loadgen: self,
+    disconnects: stats.disconnectReasons, ack_ms: roundAll(stats.ackMs), delivery_ms: roundAll(stats.deliveryMs), loadgen: self,
   });
   for (const person of everyone) person.socket.close();
 }
@@ -320,7 +340,7 @@ async function runCapacity(commands) {
   const setupStarted = performance.now();
   const connected = [];
   let tokenMs = 0;
-  await pool(people, config.setupConcurrency || 16, async (person) => {
+  await pool(people, config.setupConcurrency || 4, async (person) => {
     try {
       const began = performance.now();
       const authToken = config.noToken ? null : await token(person.url, person.username);
@@ -343,7 +363,7 @@ async function runCapacity(commands) {
   const self = meter.stop();
   const still = connected.filter((person) => person.socket.connected).length;
   stats.closing = true;
-  send({ type: "result", role: "capacity", connections: connected.length, still_connected: still,
+  await send({ type: "result", role: "capacity", connections: connected.length, still_connected: still,
     disconnects: stats.disconnectReasons, loadgen: self });
   for (const person of connected) person.socket.close();
 }
@@ -370,8 +390,8 @@ async function runStorm(commands) {
       }
     }));
   }
-  send({ type: "result", role: "storm", rounds, signins: signinMs.length, signin_errors: errors,
-    signin_ms: signinMs, loadgen: meter.stop() });
+  await send({ type: "result", role: "storm", rounds, signins: signinMs.length, signin_errors: errors,
+    signin_ms: roundAll(signinMs), loadgen: meter.stop() });
 }
 
 function withDeadline(promise, ms, what) {
@@ -411,7 +431,7 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((error) => {
-  send({ type: "fatal", error: String(error.stack || error) });
+main().catch(async (error) => {
+  await send({ type: "fatal", error: String(error.stack || error) });
   process.exit(2);
 });

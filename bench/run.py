@@ -391,7 +391,7 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         "server": target.name, "mode": "signin-storm" if storm else ("idle" if senders == "first" else "chat"),
         "workers": len(target.urls), "pairs": total("pairs"), "connections": total("connections"), "rate": rate,
         "seconds": args.seconds, "sent": total("sent"), "acked": total("acked"), "delivered": total("delivered"),
-        "lost": total("lost"), "duplicated": total("duplicated"), "out_of_order": total("out_of_order"),
+        "lost": total("lost"), "undelivered_partner_gone": total("undelivered_partner_gone"), "duplicated": total("duplicated"), "out_of_order": total("out_of_order"),
         "unacked": total("unacked"),
         "errors": sum(error_codes.values()) + sum(r["setup_error_count"] for r in ready) + disconnects,
         "error_codes": error_codes, "setup_errors": sum(r["setup_error_count"] for r in ready),
@@ -545,7 +545,11 @@ def parse_args(argv):
     parser.add_argument("--workers", type=int, default=1, choices=(1, 2),
                         help="2: two workers on PostgreSQL + Redis, pairs straddling them")
     parser.add_argument("--connect-timeout", type=float, default=600, help="deadline for setting everyone up")
-    parser.add_argument("--setup-concurrency", type=int, default=16, help="setups in flight per load generator")
+    parser.add_argument("--setup-concurrency", type=int, default=4,
+                        help="setups in flight per load generator (default 4: today's server verifies each "
+                             "password on its event loop, so N sign-ins queued at once freeze it N times as long, "
+                             "and idle sockets time out)")
+    parser.add_argument("--targets", help="comma-separated subset of heartlink,relay_py,relay_js to run")
     parser.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
@@ -594,7 +598,7 @@ def main(argv=None):
     command = "bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     limit = _raise_open_files()
     note(f"open files limit for the server and load generators: {limit}")
-    names = ["heartlink"] + (["relay_py", "relay_js"] if args.compare else [])
+    names = args.targets.split(",") if args.targets else ["heartlink"] + (["relay_py", "relay_js"] if args.compare else [])
     runs = {name: [] for name in names}
     for _signal in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(_signal, lambda *_: sys.exit(1))
@@ -616,7 +620,7 @@ def main(argv=None):
         if args.runs > 1:
             for line in finals.values():
                 print(json.dumps(line), flush=True)
-        if args.compare:
+        if "heartlink" in finals and len(finals) > 1:
             print(json.dumps(compare_line(finals, command)), flush=True)
     finally:
         _stop_all()

@@ -1,16 +1,19 @@
 """Heart Link: the app factory. It only wires; every rule lives in its own module."""
 import logging
+import os
 import warnings
 
-from flask import Flask, has_request_context, jsonify, render_template, request
+from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.engine import make_url
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import codec, database, events, inbound, ordering  # noqa: F401  (events: register before any init_app; see create_app)
-from .errors import DomainError, code_for_status
+from . import codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
+from .errors import DomainError, Unauthorized, code_for_status
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 
 log = logging.getLogger(__name__)
@@ -30,14 +33,13 @@ def create_app(config_class=Config):
                 template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
                 instance_path=str(BASE_DIR / "instance"))
     app.config.from_object(config_class)
-    if not app.config.get("SECRET_KEY") and app.config["ENV_NAME"] not in ("development", "testing"):
-        raise RuntimeError("SECRET_KEY is not set; Heart Link will not start without one outside development.")
+    if not app.config.get("SECRET_KEY"):
+        # Development gets a per-machine key from config.py; the test suite's TestConfig has its own.
+        raise RuntimeError("SECRET_KEY is not set; Heart Link will not start without one.")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
+    app.session_interface = _SessionInterface()
+    _create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
-    if app.config["PROXY_COUNT"]:
-        # Behind a proxy, the client's address (per-address limits) comes from X-Forwarded-For.
-        count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -58,25 +60,74 @@ def create_app(config_class=Config):
         max_http_buffer_size=app.config["MAX_SOCKET_PAYLOAD"],
     )
     inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
+    # Flask-SocketIO pushes a request context per event from the handshake's environ, whose
+    # path is /socket.io/; Flask matches that path every time, and without a route there it
+    # builds (and throws away) a NotFound per event. The Socket.IO middleware answers that
+    # path before Flask ever would, so this view only exists to be matched.
+    app.add_url_rule("/socket.io/", "socketio", lambda: ("", 404))
+    _guard_connections(app)
 
     from . import limits
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .cli import register_cli
+    from .health import bp as health_bp
     from .pages import bp as pages_bp
+    from .profile import bp as profile_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(health_bp)
     limits.init_app(app)
     register_cli(app)
     _register_http_hooks(app)
     return app
 
 
+class _SessionInterface(sessions.SessionInterface):
+    """Session cookies are Secure whenever the request came over https (directly, or as
+    the proxies PROXY_COUNT trusts say), not only when a setting forces it."""
+
+    def get_cookie_secure(self, app):
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
+def _create_private_sqlite_file(uri):
+    """A SQLite database file (and so its -wal and -shm, which copy its mode) readable by its owner only."""
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = url.database
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _guard_connections(app):
+    """Outermost WSGI layers, Socket.IO included: the real client address first (ProxyFix,
+    when proxies are configured), then the connections-per-address cap (heartlink/guard.py)."""
+    from .guard import ConnectionGuard, HandshakeReaper
+
+    reaper = HandshakeReaper(socketio, app.config["HANDSHAKE_TIMEOUT"])
+    app.extensions["heartlink_handshake_reaper"] = reaper
+    guarded = ConnectionGuard(app.wsgi_app, app.config["MAX_CONNECTIONS_PER_ADDRESS"],
+                              on_first_request=reaper.start if not app.testing else None)
+    app.extensions["heartlink_connection_guard"] = guarded
+    app.wsgi_app = guarded
+    if app.config["PROXY_COUNT"]:
+        # Behind a proxy, the client's address (per-address limits) and scheme (Secure
+        # cookies, HSTS) come from its X-Forwarded-* headers.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+
 def _locale(app):
     if not has_request_context():  # CLI and the sweeper speak the default language
         return app.config["BABEL_DEFAULT_LOCALE"]
+    if getattr(current_user, "language", None) in app.config["LANGUAGES"]:  # the person's choice in settings
+        return app.config["LANGUAGES"][current_user.language]
     best = request.accept_languages.best_match(app.config["LANGUAGES"].keys())
     return app.config["LANGUAGES"].get(best, app.config["BABEL_DEFAULT_LOCALE"])
 
@@ -86,14 +137,25 @@ def _wants_json():
 
 
 def _register_http_hooks(app):
+    from .auth import bearer_token
+
+    warned_about_proxy = []
+
     @app.before_request
     def _csrf_unless_bearer():
-        # Bearer tokens are not sent by the browser on its own, so they need no CSRF token;
-        # cookie-authenticated writes always do.
+        # A request authenticated by a bearer token (which a browser never adds on its own)
+        # needs no CSRF token; every other write does, a cookie-authenticated one with a
+        # bogus Authorization header included (the cookie is then ignored altogether).
+        if not app.config["PROXY_COUNT"] and not warned_about_proxy and "X-Forwarded-For" in request.headers:
+            warned_about_proxy.append(True)
+            log.warning("requests carry X-Forwarded-For but HEARTLINK_PROXY_COUNT is 0: every client "
+                        "behind the proxy shares one address (and one per-address limit)")
         if request.method in _SAFE_METHODS or request.endpoint == "auth.api_token":
             return
-        if request.authorization is not None and request.authorization.type == "bearer":
-            return
+        if bearer_token(request) is not None:
+            if current_user.is_authenticated and g.get("signed_in_by_token"):
+                return
+            raise Unauthorized()
         csrf.protect()
 
     @app.after_request
@@ -102,6 +164,11 @@ def _register_http_hooks(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure and app.config["HSTS_MAX_AGE"]:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_MAX_AGE']}")
+        if "Cache-Control" not in response.headers and response.mimetype in ("text/html", "application/json"):
+            # Pages and JSON are someone's own (their chats, a CSRF token): never kept by any cache.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(DomainError)

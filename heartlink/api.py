@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from flask_babel import lazy_gettext as _l
 
-from . import attachments, limits, realtime, rooms, safety, schemas
+from . import attachments, limits, links, realtime, rooms, safety, schemas
 from .errors import BadRequest
 
 bp = Blueprint("api", __name__)
@@ -28,16 +28,21 @@ def room_history(room_id):
 @bp.post("/users/<int:user_id>/block")
 @login_required
 def block(user_id):
-    """Block a person: a link with them ends at once; they are never matched again."""
+    """Block a person you shared a link with (anyone else: 404): a link with them ends at
+    once; they are never matched again and no longer see your presence."""
+    limits.check("BLOCKS", current_user.id)
     ended = safety.block(current_user.id, user_id)
     if ended is not None:
         realtime.link_ended(ended)
+    for room in links.drop_keeps(current_user.id, user_id):  # a block ends keeping a link, too
+        realtime.room_updated(room)
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 
 @bp.delete("/users/<int:user_id>/block")
 @login_required
 def unblock(user_id):
+    limits.check("BLOCKS", current_user.id)
     safety.unblock(current_user.id, user_id)
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
@@ -52,6 +57,7 @@ def blocks():
 @login_required
 def report():
     """Report the partner of a link to moderators: {room_id, reason, message_id?}."""
+    limits.check("REPORTS", current_user.id)
     body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
     return jsonify({"id": filed.id}), 201
@@ -62,12 +68,6 @@ def report():
 def rtc_config():
     """STUN/TURN servers for the browser's RTCPeerConnection (HEARTLINK_ICE_SERVERS)."""
     return jsonify({"iceServers": current_app.config["ICE_SERVERS"]})
-
-
-@bp.get("/me")
-@login_required
-def me():
-    return jsonify({"user": current_user.to_dict()})
 
 
 @bp.post("/rooms/<room_id>/attachments")

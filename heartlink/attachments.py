@@ -3,7 +3,6 @@ letting only the two members of their room read them."""
 import logging
 import os
 import re
-import sys
 import unicodedata
 import uuid
 from datetime import timedelta
@@ -11,14 +10,15 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from . import media
+from . import media, offload
 from .database import write_transaction
 from .errors import BadRequest, Forbidden, NotFound, TooLarge
 from .extensions import db
 from .models import Attachment, Message, utcnow
 from .rooms import active_room_for_member, room_for_member
+from .text import visible
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,10 @@ _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 def sanitise_filename(name):
     """A file name safe to show and to put in Content-Disposition: no paths, no
-    control characters, no leading dots; letters of every script are kept."""
-    name = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/")))
+    control, bidi or zero-width characters (so "invoice\u202egpj.exe" cannot pose as
+    "invoiceexe.jpg"), no leading dots; letters of every script are kept."""
+    name = name if isinstance(name, str) else ""
+    name = unicodedata.normalize("NFC", os.path.basename(visible(name).replace("\\", "/")))
     name = _UNSAFE_NAME.sub("_", name).strip(" .")
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")
@@ -46,14 +48,17 @@ def _path(attachment_id, thumb=False):
     return Path(current_app.config["UPLOAD_DIR"]) / attachment_id[:2] / (attachment_id + (".thumb" if thumb else ""))
 
 
-def _offload(function, *args):
-    """Run CPU-heavy decoding in a real thread under eventlet, so other sockets keep moving."""
-    if "eventlet" in sys.modules:
-        from eventlet import patcher, tpool
-
-        if patcher.is_monkey_patched("thread"):
-            return tpool.execute(function, *args)
-    return function(*args)
+def _check_budget(user_id, size):
+    """At most UPLOAD_BUDGET_BYTES stored by one person per UPLOAD_BUDGET_HOURS."""
+    config = current_app.config
+    since = utcnow() - timedelta(hours=config["UPLOAD_BUDGET_HOURS"])
+    used = db.session.execute(
+        select(func.coalesce(func.sum(Attachment.size), 0))
+        .where(Attachment.uploader_id == user_id, Attachment.created_at > since)
+    ).scalar()
+    if used + size > config["UPLOAD_BUDGET_BYTES"]:
+        raise TooLarge(_l("You have uploaded a lot today; try again tomorrow."),
+                       budget=config["UPLOAD_BUDGET_BYTES"])
 
 
 def upload(room_id, user_id, kind, filename, stream):
@@ -67,27 +72,29 @@ def upload(room_id, user_id, kind, filename, stream):
         raise BadRequest(_l("The file is empty."), field="file")
     if len(data) > limit:
         raise TooLarge(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), limit=limit)
+    _check_budget(user_id, len(data))
+    config = current_app.config
 
     attachment = Attachment(id=str(uuid.uuid4()), room_id=room.id, uploader_id=user_id, kind=kind,
                             filename=sanitise_filename(filename))
     thumb = None
     if kind == "image":
         try:
-            data, attachment.mime, attachment.width, attachment.height, thumb, attachment.thumb_mime = _offload(
-                media.clean_image, data, current_app.config["IMAGE_MAX_PIXELS"])
+            data, attachment.mime, attachment.width, attachment.height, thumb, attachment.thumb_mime = offload.decode(
+                media.clean_image, data, config["IMAGE_MAX_PIXELS"], config["IMAGE_MAX_SIDE"])
         except media.TooManyPixels:
             raise TooLarge(_l("The picture has too many pixels.")) from None
         except media.MediaError:
             raise BadRequest(_l("That file is not a picture."), field="file") from None
     elif kind == "voice":
         try:
-            attachment.mime, attachment.duration_ms = media.probe_audio(data)
+            attachment.mime, attachment.duration_ms = offload.decode(media.probe_audio, data)
         except media.MediaError:
             raise BadRequest(_l("That file is not a voice recording."), field="file") from None
         if attachment.duration_ms > current_app.config["VOICE_MAX_MS"]:
             raise TooLarge(_l("A voice note is at most 5 minutes long."))
     else:
-        attachment.mime = media.sniff_video(data) or "application/octet-stream"
+        attachment.mime = offload.decode(media.sniff_video, data) or "application/octet-stream"
     attachment.size = len(data)
 
     _write(_path(attachment.id), data)
@@ -100,9 +107,11 @@ def upload(room_id, user_id, kind, filename, stream):
 
 
 def _write(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_suffix(path.suffix + ".part")
-    temporary.write_bytes(data)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
     temporary.replace(path)
 
 

@@ -1,8 +1,7 @@
 """Blueprint: register, login, logout pages, and the API token for non-browser clients."""
+from urllib.parse import urlsplit
 
-import secrets
-
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from . import accounts, limits, presence, realtime
 from .errors import DomainError, RateLimited, Unauthorized
 from .extensions import login_manager
+from .text import visible
 
 bp = Blueprint("auth", __name__)
 
@@ -42,13 +42,21 @@ def _sign_in(user):
     id that names the sockets this sign-in opens."""
     session.clear()
     login_user(user)
-    session["login_id"] = secrets.token_hex(16)
+    session["login_id"] = accounts.new_login_id()
 
 
 def _safe_next(target):
-    """Only a local path may be a redirect target after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only a local path may be a redirect target after login.
+
+    Judged on what a browser will make of it: browsers drop tabs and newlines anywhere
+    in a URL and read a backslash as a slash, so "/\t/evil.com" and "/\\evil.com" are
+    both "//evil.com", another site."""
+    if isinstance(target, str):
+        normal = "".join(char for char in target if char not in "\t\n\r").replace("\\", "/")
+        parts = urlsplit(normal)
+        if (normal.startswith("/") and not normal.startswith("//") and not parts.scheme and not parts.netloc
+                and visible(normal) == normal):
+            return normal
     return url_for("pages.lobby")
 
 
@@ -73,11 +81,10 @@ def login():
     if form.validate_on_submit():
         try:
             limits.check("LOGIN_ADDRESS", request.remote_addr)
-            limits.check("LOGIN_ACCOUNT", form.username.data.lower())
+            user = accounts.sign_in(form.username.data, form.password.data, request.remote_addr)
         except RateLimited as error:
             flash(str(error.message), "error")
             return render_template("auth/login.html", form=form), 429
-        user = accounts.authenticate(form.username.data, form.password.data)
         if user is not None:
             _sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -86,14 +93,36 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@bp.route("/api/logout", methods=["POST"])
 @login_required
 def logout():
     """Sign out; the sockets this sign-in opened close at once (each keeps its own
     copy of the session, so clearing the cookie alone would not reach them)."""
-    sockets = presence.sockets_of(current_user.id, session.get("login_id") or "")
+    login_id = g.get("signed_in_by_token") or session.get("login_id") or ""
+    accounts.revoke_sign_in(current_user.id, login_id)
+    sockets = presence.sockets_of(current_user.id, login_id)
     logout_user()
     session.clear()
     realtime.disconnect_sockets(sockets)
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"signed_out": True})
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@bp.route("/api/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """Sign out every session and token of this person, on every device; all their sockets close."""
+    user_id = current_user.id
+    limits.check("ACCOUNT", user_id)
+    accounts.sign_out_everywhere(user_id)
+    sockets = presence.sockets_of(user_id)
+    logout_user()
+    session.clear()
+    realtime.disconnect_sockets(sockets)
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"signed_out": True})
     return redirect(url_for("auth.login"))
 
 
@@ -103,10 +132,17 @@ def change_password():
     """A new password ends every other session, token and socket of this person."""
     form = PasswordForm()
     if form.validate_on_submit():
+        username, address = current_user.username, request.remote_addr
         try:
+            limits.check("ACCOUNT", current_user.id)
+            accounts.check_not_locked(username, address)
             user = accounts.change_password(current_user.id, form.current_password.data, form.new_password.data)
         except DomainError as error:
+            if isinstance(error, Unauthorized):
+                accounts.record_failure(username, address)
             flash(str(error.message), "error")
+            if isinstance(error, RateLimited):
+                return render_template("settings.html", password_form=form), 429
         else:
             realtime.disconnect_sockets(presence.sockets_of(user.id))
             _sign_in(user)
@@ -124,24 +160,33 @@ def api_token():
     body = request.get_json(silent=True)
     body = body if isinstance(body, dict) else {}
     limits.check("LOGIN_ADDRESS", request.remote_addr)
-    limits.check("TOKEN", str(body.get("username", "")).lower()[:64])
-    user = accounts.authenticate(body.get("username"), body.get("password"))
+    user = accounts.sign_in(body.get("username"), body.get("password"), request.remote_addr)
     if user is None:
         raise Unauthorized(_l("Wrong username or password."))
     return jsonify(accounts.issue_token(user))
 
 
+def bearer_token(req):
+    """The token of an `Authorization: Bearer` header, or None."""
+    header = req.headers.get("Authorization", "")
+    return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+
+
 @login_manager.request_loader
 def _user_from_bearer(req):
-    header = req.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return accounts.user_for_token(header[len("Bearer "):].strip())
-    return None
+    token = bearer_token(req)
+    user = accounts.user_for_token(token) if token else None
+    if user is not None:
+        # Authenticated by this token and nothing else: the one case CSRF may be skipped.
+        g.signed_in_by_token = accounts.sign_in_of_token(token)
+    return user
 
 
 @login_manager.user_loader
 def _load_user(session_id):
-    return accounts.user_for_session(session_id)
+    if bearer_token(request) is not None:
+        return None  # a request that names a token is judged by the token alone, never the cookie
+    return accounts.user_for_session(session_id, session.get("login_id"))
 
 
 @login_manager.unauthorized_handler

@@ -7,6 +7,7 @@ from . import accounts, attachments, links, realtime, safety
 from .errors import DomainError
 from .extensions import db
 from .models import User
+from .text import for_terminal
 
 users_cli = AppGroup("users", help="Manage accounts.")
 rooms_cli = AppGroup("rooms", help="Maintain heart links.")
@@ -32,7 +33,8 @@ def create_user(username, password, display_name):
 def list_users():
     """List accounts."""
     for user in db.session.query(User).order_by(User.id):
-        click.echo(f"{user.id}\t{user.username}\t{user.display_name}\t{'online' if user.online else 'offline'}")
+        click.echo(f"{user.id}\t{user.username}\t{for_terminal(user.display_name)}\t"
+                   f"{'online' if user.online else 'offline'}")
 
 
 @users_cli.command("bulk-create")
@@ -69,6 +71,8 @@ def cleanup():
         realtime.link_ended(link)
     click.echo(f"ended {len(ended)} idle links")
     click.echo(f"deleted {attachments.remove_orphans()} unsent uploads")
+    revoked, failures = accounts.forget_expired()
+    click.echo(f"forgot {revoked} expired sign-outs and {failures} old wrong-password counts")
 
 
 reports_cli = AppGroup("reports", help="Reports for moderators.")
@@ -77,12 +81,14 @@ reports_cli = AppGroup("reports", help="Reports for moderators.")
 @reports_cli.command("list")
 @click.option("--limit", default=50, type=click.IntRange(1, 10000))
 def list_reports(limit):
-    """The newest reports, with the messages they quote."""
+    """The newest reports, with the messages they quote. Everything people wrote is
+    printed escaped: control characters and ANSI sequences show as \\x1b and the like."""
     for filed in safety.reports(limit):
         click.echo(f"#{filed.id} {filed.created_at:%Y-%m-%d %H:%M} user {filed.reporter_id} reported "
-                   f"user {filed.reported_id} in link {filed.room_id}: {filed.reason}")
-        for message in filed.snapshot["messages"]:
-            click.echo(f"    [{message['seq']}] user {message['sender_id']}: {message['text']!r}")
+                   f"user {filed.reported_id} in link {for_terminal(filed.room_id)}: {for_terminal(filed.reason)}")
+        for message in (filed.snapshot or {}).get("messages", []):
+            click.echo(f"    [{for_terminal(message.get('seq'))}] user {for_terminal(message.get('sender_id'))}: "
+                       f"{for_terminal(message.get('text'))}")
 
 
 def register_cli(app):

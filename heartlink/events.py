@@ -8,6 +8,7 @@ session: events do not reload the person from the database. Everything that take
 that away (logging out, a new password) closes the socket on whichever worker holds it.
 """
 import logging
+import time
 from functools import wraps
 
 from flask import current_app, request, session
@@ -15,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import accounts, calls, limits, links, matching, messages, presence, realtime, rooms, schemas
+from . import accounts, calls, limits, links, logs, matching, messages, presence, realtime, rooms, schemas
 from .errors import DomainError, Unauthorized
 from .extensions import db, socketio
 from .models import User
@@ -42,7 +43,15 @@ def _answer(event, schema, limit=None):
     def register(handler):
         @wraps(handler)
         def run(payload=None, *_extra):
+            began = time.perf_counter()
             user_id = session.get(_USER)
+            ack = _handle(handler, user_id, payload)
+            logs.event_handled(event, user_id, payload.get("room_id") if isinstance(payload, dict) else None,
+                               (time.perf_counter() - began) * 1000,
+                               "ok" if ack["ok"] else ack["error"]["code"])
+            return ack
+
+        def _handle(handler, user_id, payload):
             try:
                 if user_id is None:
                     raise Unauthorized()
@@ -56,7 +65,8 @@ def _answer(event, schema, limit=None):
                 return {"ok": False, "error": error.to_wire()}
             except Exception:
                 db.session.rollback()
-                log.exception("socket event %s failed (user %s, sid %s)", event, user_id, request.sid)
+                log.exception("socket event %s failed (user %s, sid %s)", event, user_id, request.sid,
+                              extra={"event": event, "user_id": user_id, "sid": request.sid})
                 return _internal_error()
 
         socketio.on_event(event, run)
@@ -69,13 +79,16 @@ def _answer(event, schema, limit=None):
 def on_connect(auth=None):
     """A browser (session cookie) or any client (`auth: {token}`) connects; it joins its user room."""
     user = current_user if current_user.is_authenticated else None
+    login_id = session.get("login_id")
     if user is None and isinstance(auth, dict):
         user = accounts.user_for_token(auth.get("token"))
+        # The token's own sign-in: logging it out closes this socket.
+        login_id = accounts.sign_in_of_token(auth.get("token"))
     if user is None:
         raise ConnectionRefusedError("unauthorized", {"code": "unauthorized", "message": _("Please sign in.")})
     try:
         came_online = presence.socket_connected(request.sid, user.id, current_app.config["WORKER_ID"],
-                                                session.get("login_id"))
+                                                login_id)
     except DomainError as error:
         db.session.rollback()
         raise ConnectionRefusedError(error.code, error.to_wire()) from None
@@ -244,3 +257,23 @@ def on_unknown_event(event, *_args):
 def on_unexpected_error(error):
     log.exception("unhandled socket error on %s: %s", request.event.get("message") if request.event else "?", error)
     return _internal_error()
+
+
+# --- "keep this link" (issue 11) -------------------------------------------------------------
+
+@_answer("link:keep", schemas.LinkKeep)
+def link_keep(user_id, payload):
+    """A member keeps (or stops keeping) their link; both members get `room:updated`."""
+    room = links.keep(payload.room_id, user_id, payload.keep)
+    realtime.room_updated(room)
+    return {"room": rooms.room_view(room, user_id)}
+
+
+@_answer("link:reopen", schemas.RoomRef)
+def link_reopen(user_id, payload):
+    """A member opens a kept link that ended again; both members get `room:updated` (active)."""
+    reopened = links.reopen(payload.room_id, user_id)
+    for waiting_id in reopened.cancelled:
+        realtime.match_cancelled(waiting_id)
+    realtime.room_updated(reopened.room)
+    return {"room": rooms.room_view(reopened.room, user_id)}

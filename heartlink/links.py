@@ -1,13 +1,21 @@
 """Ending a heart link, and what goes with it: a call under way ends first, so its
-line still lands in the history, then the link ends for both members."""
+line still lands in the history, then the link ends for both members. Keeping a
+link, so that it can be opened again after it ended."""
+import logging
 from datetime import timedelta
 from typing import NamedTuple, Optional
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
 
-from . import calls, rooms
+from . import calls, privacy, rooms
+from .database import serialise, write_transaction
+from .errors import Conflict, Forbidden
 from .extensions import db
-from .models import Room, utcnow
+from .models import MatchTicket, Room, RoomMember, User, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class Ended(NamedTuple):
@@ -35,3 +43,78 @@ def end_idle(now=None):
     cutoff = (now or utcnow()) - timedelta(hours=current_app.config["LINK_IDLE_HOURS"])
     stale = db.session.query(Room.id).filter(Room.status == "active", Room.last_activity_at < cutoff).all()
     return [ended for ended in (end(room_id, None, "idle") for (room_id,) in stale) if ended.ended_now]
+
+
+# --- "keep this link" -----------------------------------------------------------------------
+
+class Reopened(NamedTuple):
+    room: Room
+    cancelled: list  # people who were waiting for a new link and no longer are
+
+
+def keep(room_id, user_id, keep_it):
+    """A member keeps (or stops keeping) their link, active or ended. When both keep it,
+    either can reopen it after it ends. Not across a block."""
+    room = rooms.room_for_member(room_id, user_id)
+    if keep_it and privacy.blocked_between(*room.member_ids()):
+        raise Forbidden(_l("You cannot keep a heart link with someone blocked."))
+    with write_transaction() as session:
+        session.execute(update(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user_id)
+                        .values(kept=keep_it))
+    db.session.refresh(room)
+    for member in room.members:
+        db.session.refresh(member)
+    return room
+
+
+def drop_keeps(first_id, second_id):
+    """A block ends keeping: both members' keeps go from every link the two share.
+    Returns the rooms that changed."""
+    shared = (select(RoomMember.room_id).where(RoomMember.user_id.in_([first_id, second_id]))
+              .group_by(RoomMember.room_id).having(func.count() == 2))
+    with write_transaction() as session:
+        room_ids = session.execute(
+            update(RoomMember).where(RoomMember.room_id.in_(shared), RoomMember.kept.is_(True))
+            .values(kept=False).returning(RoomMember.room_id)
+        ).scalars().all()
+    changed = [db.session.get(Room, room_id) for room_id in sorted(set(room_ids))]
+    for room in changed:
+        for member in room.members:
+            db.session.refresh(member)
+    return changed
+
+
+def reopen(room_id, user_id):
+    """Either member opens a kept link that ended again: the same room, its history and
+    its seq. Refused while either of them is in another link, with the same conditional
+    update as matching, so that nobody is ever in two rooms."""
+    room = rooms.room_for_member(room_id, user_id)
+    member_ids = room.member_ids()
+    if privacy.blocked_between(*member_ids):
+        raise Forbidden(_l("You cannot reopen a heart link with someone blocked."))
+    with write_transaction() as session:
+        serialise(session, "heartlink-matching")
+        session.refresh(room)
+        for member in room.members:
+            session.refresh(member)
+        if room.active:
+            return Reopened(room, [])
+        if not room.kept:
+            raise Conflict(_l("Only a heart link you both kept can be opened again."))
+        linked = session.execute(
+            update(User).where(User.id.in_(member_ids), User.active_room_id.is_(None))
+            .values(active_room_id=room.id)
+        ).rowcount
+        if linked != len(member_ids):
+            raise Conflict(_l("One of you is in another heart link right now."))
+        now = utcnow()
+        session.execute(
+            update(Room).where(Room.id == room.id, Room.status == "ended")
+            .values(status="active", ended_at=None, ended_by=None, end_reason=None, last_activity_at=now)
+        )
+        cancelled = session.execute(
+            delete(MatchTicket).where(MatchTicket.user_id.in_(member_ids)).returning(MatchTicket.user_id)
+        ).scalars().all()
+    db.session.refresh(room)
+    log.info("link %s reopened by %s", room.id, user_id)
+    return Reopened(room, cancelled)

@@ -5,16 +5,17 @@ room and one insert for the whole batch, in SQL statements rather than ORM units
 work. The socket path batches them through heartlink.writer; `send` stores one.
 """
 import logging
-import unicodedata
 import uuid
+from functools import lru_cache
 from typing import NamedTuple, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import DateTime, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from . import attachments
 from .database import write_transaction
+from .emoji import is_one_emoji
 from .errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
 from .extensions import db
 from .models import Message, Reaction, Room, RoomMember, message_wire, utcnow
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
 _messages = Message.__table__
-_rooms = Room.__table__
+MAX_BATCH = 500  # drafts stored together at most (heartlink.writer takes no more)
 
 
 class Sent(NamedTuple):
@@ -160,18 +161,15 @@ def _store_together(drafts, now):
     for one in drafts:
         (repeats.append(one) if one.key in firsts else firsts.setdefault(one.key, one))
     with write_transaction() as session:
-        stored_before = _stored_ids(session, firsts.values())
+        stored_before = _stored_ids(session, list(firsts.values()))
         writable = [one for key, one in firsts.items() if key not in stored_before]
         writable = _check_replies(session, writable)
         writable = _claim_attachments(session, writable)
-        rows = _take_seqs(session, writable, now)
-        if rows:
-            ids = session.execute(
-                insert(_messages).returning(_messages.c.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
-    new = [one for one in writable if one.error is None]
-    for one, row, message_id in zip(new, rows, ids if rows else ()):
-        row = _Row(id=message_id, **{key: row[key] for key in _Row._fields if key in row})
+        new = _take_seqs(session, writable, now)
+        ids = _insert(session, new, now)
+    for one in new:
+        row = _Row(ids[one.room_id, one.seq], one.room_id, one.seq, one.client_id, one.sender_id, one.kind,
+                   one.text, one.reply_to, now)
         one.sent = Sent(one.member_ids, message_wire(row, one.attachment), False)
     _settle_repeats([one for one in firsts.values() if one.key in stored_before], stored_before)
     for one in repeats:
@@ -182,20 +180,52 @@ def _store_together(drafts, now):
     return new
 
 
+# The hot statements are plain SQL, built once per batch size and cached (compiled by
+# SQLAlchemy, prepared by the driver): building SQL expressions for every batch cost
+# more than running them.
+
+@lru_cache(maxsize=MAX_BATCH)
+def _stored_sql(count):
+    terms = " OR ".join(f"(sender_id = :s{n} AND client_id = :c{n})" for n in range(count))
+    return text(f"SELECT sender_id, client_id, id FROM messages WHERE {terms}")
+
+
+_SEQS_SQL = text(
+    "UPDATE rooms SET last_seq = last_seq + :count, last_activity_at = :now "
+    "WHERE id = :room_id AND status = 'active' RETURNING last_seq"
+).bindparams(bindparam("now", type_=DateTime()))
+
+
+@lru_cache(maxsize=MAX_BATCH)
+def _insert_sql(count):
+    rows = ", ".join(f"(:r{n}, :q{n}, :c{n}, :s{n}, :k{n}, :t{n}, :a{n}, :p{n}, :now, false)" for n in range(count))
+    return text(
+        "INSERT INTO messages (room_id, seq, client_id, sender_id, kind, text, attachment_id, reply_to, "
+        f"created_at, deleted) VALUES {rows} RETURNING id, room_id, seq"
+    ).bindparams(bindparam("now", type_=DateTime()))
+
+
 def _stored_ids(session, drafts):
     """{(sender_id, client_id): message id} of these drafts that are stored already."""
-    by_sender = {}
-    for one in drafts:
-        by_sender.setdefault(one.sender_id, []).append(one.client_id)
-    if not by_sender:
+    if not drafts:
         return {}
-    found = session.execute(
-        select(_messages.c.sender_id, _messages.c.client_id, _messages.c.id).where(or_(*[
-            and_(_messages.c.sender_id == sender, _messages.c.client_id.in_(client_ids))
-            for sender, client_ids in by_sender.items()
-        ]))
-    ).all()
+    params = {}
+    for n, one in enumerate(drafts):
+        params[f"s{n}"], params[f"c{n}"] = one.sender_id, one.client_id
+    found = session.execute(_stored_sql(len(drafts)), params).all()
     return {(sender, client_id): message_id for sender, client_id, message_id in found}
+
+
+def _insert(session, drafts, now):
+    """Insert the drafts' rows in one statement; returns {(room_id, seq): message id}."""
+    if not drafts:
+        return {}
+    params = {"now": now}
+    for n, one in enumerate(drafts):
+        params.update({f"r{n}": one.room_id, f"q{n}": one.seq, f"c{n}": one.client_id, f"s{n}": one.sender_id,
+                       f"k{n}": one.kind, f"t{n}": one.text, f"a{n}": one.attachment_id, f"p{n}": one.reply_to})
+    found = session.execute(_insert_sql(len(drafts)), params).all()
+    return {(room_id, seq): message_id for message_id, room_id, seq in found}
 
 
 def _settle_repeats(drafts, stored):
@@ -235,32 +265,21 @@ def _claim_attachments(session, drafts):
 def _take_seqs(session, drafts, now):
     """Give each draft the next seq of its room: one update per room, which is the write
     that serialises senders in a room (a row lock on PostgreSQL, the write lock on
-    SQLite): no gaps, one order. Rooms are locked in id order, so two workers'
-    batches can never wait on each other in a cycle. Returns the rows to insert."""
+    SQLite): no gaps, one order. Rooms are locked in id order, so two workers' batches
+    never wait on each other in a cycle. Returns the drafts that got a seq."""
     by_room = {}
     for one in drafts:
         by_room.setdefault(one.room_id, []).append(one)
-    rows = []
     for room_id in sorted(by_room):
         group = by_room[room_id]
-        last = session.execute(
-            update(_rooms).where(_rooms.c.id == room_id, _rooms.c.status == "active")
-            .values(last_seq=_rooms.c.last_seq + len(group), last_activity_at=now)
-            .returning(_rooms.c.last_seq)
-        ).scalar()
+        last = session.execute(_SEQS_SQL, {"count": len(group), "now": now, "room_id": room_id}).scalar()
         if last is None:
             for one in group:
                 one.error = Conflict(_l("This heart link has ended."))
             continue
-        for offset, one in enumerate(group):
-            one.seq = last - len(group) + 1 + offset
-    for one in drafts:
-        if one.error is None:
-            rows.append({"room_id": one.room_id, "seq": one.seq, "client_id": one.client_id,
-                         "sender_id": one.sender_id, "kind": one.kind, "text": one.text,
-                         "attachment_id": one.attachment_id, "reply_to": one.reply_to,
-                         "created_at": now, "deleted": False})
-    return rows
+        for seq, one in enumerate(group, start=last - len(group) + 1):
+            one.seq = seq
+    return [one for one in drafts if one.error is None]
 
 
 def append_in(session, room_id, **fields):
@@ -352,10 +371,8 @@ def delete(room_id, user_id, message_id):
 
 
 def _check_emoji(emoji):
-    """A reaction is a short run of emoji: no letters, digits, spaces or control characters."""
-    if not 1 <= len(emoji) <= 16 or any(
-        unicodedata.category(char)[0] in "LNZC" and char not in "\u200d\ufe0f" for char in emoji
-    ):
+    """A reaction is exactly one emoji (the rule: heartlink/emoji.py)."""
+    if not is_one_emoji(emoji):
         raise BadRequest(_l("A reaction is one emoji."), field="emoji")
 
 

@@ -34,18 +34,40 @@ class User(UserMixin, db.Model):
     # Bumped when the password changes: every session cookie and token issued
     # before then stops working (both carry the epoch they were issued under).
     session_epoch = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    # The profile picture: a new id for every upload, so its URL changes with it.
+    avatar_id = db.Column(db.String(36))
+    avatar_mime = db.Column(db.String(100))
+    # Privacy, reciprocal (heartlink/privacy.py): hide yours and you lose theirs.
+    read_receipts = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    show_presence = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    # "en" or "zh" overrides Accept-Language; None follows the browser.
+    language = db.Column(db.String(8))
 
     def get_id(self):
         return f"{self.id}:{self.session_epoch}"
 
-    def to_dict(self):
+    @property
+    def avatar_url(self):
+        return f"/api/users/{self.id}/avatar?v={self.avatar_id[:8]}" if self.avatar_id else None
+
+    def to_dict(self, viewer_id=None):
+        """The person as `viewer_id` sees them (presence as privacy allows); without a
+        viewer, as anyone may: presence hidden if they hide it."""
+        from .privacy import presence_seen_by
+
+        online, last_seen = presence_seen_by(viewer_id, self)
         return {
             "id": self.id,
             "username": self.username,
             "display_name": self.display_name,
-            "online": self.online,
-            "last_seen": iso(self.last_seen),
+            "avatar_url": self.avatar_url,
+            "online": online,
+            "last_seen": iso(last_seen),
         }
+
+    def settings(self):
+        return {"read_receipts": self.read_receipts, "show_presence": self.show_presence,
+                "language": self.language}
 
 
 class Room(db.Model):
@@ -73,11 +95,19 @@ class Room(db.Model):
     def member_ids(self):
         return [member.user_id for member in self.members]
 
-    def to_dict(self, unread=0):
+    def kept_by(self):
+        return [member.user_id for member in self.members if member.kept]
+
+    @property
+    def kept(self):
+        """Both members pressed "keep this link": it can be reopened after it ends."""
+        return len(self.kept_by()) == len(self.members) > 0
+
+    def to_dict(self, unread=0, viewer_id=None):
         return {
             "id": self.id,
             "status": self.status,
-            "members": [member.user.to_dict() for member in self.members],
+            "members": [member.user.to_dict(viewer_id) for member in self.members],
             "created_at": iso(self.created_at),
             "ended_at": iso(self.ended_at),
             "ended_by": self.ended_by,
@@ -85,6 +115,8 @@ class Room(db.Model):
             "last_seq": self.last_seq,
             "unread": unread,
             "active_call_id": self.active_call_id,
+            "kept_by": self.kept_by(),
+            "kept": self.kept,
         }
 
 
@@ -95,6 +127,8 @@ class RoomMember(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     delivered_seq = db.Column(db.Integer, nullable=False, default=0)
     read_seq = db.Column(db.Integer, nullable=False, default=0)
+    # This member pressed "keep this link"; a block clears both members' flags.
+    kept = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     room = db.relationship("Room", back_populates="members")
     user = db.relationship("User", lazy="joined")
@@ -178,7 +212,7 @@ class Attachment(db.Model):
 
     id = db.Column(db.String(36), primary_key=True)
     room_id = db.Column(db.String(36), db.ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False, index=True)
-    uploader_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    uploader_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     kind = db.Column(db.String(10), nullable=False)
     filename = db.Column(db.String(255), nullable=False)
     mime = db.Column(db.String(100), nullable=False)
@@ -313,3 +347,28 @@ class Report(db.Model):
         return {"id": self.id, "reporter_id": self.reporter_id, "reported_id": self.reported_id,
                 "room_id": self.room_id, "message_id": self.message_id, "reason": self.reason,
                 "snapshot": self.snapshot, "created_at": iso(self.created_at)}
+
+
+class RevokedSignIn(db.Model):
+    """A sign-in (one login: its cookie, and any token it issued) that was signed out.
+
+    Checked on every request and Socket.IO connect, so a copied cookie stops working on
+    every worker the moment its owner logs out. Kept until such a cookie or token would
+    have expired anyway (`flask rooms cleanup` removes older rows)."""
+
+    __tablename__ = "revoked_sign_ins"
+
+    login_id = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    revoked_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+
+class LoginFailure(db.Model):
+    """Wrong passwords for one username from one address, and until when the next try waits."""
+
+    __tablename__ = "login_failures"
+
+    key = db.Column(db.String(200), primary_key=True)  # "username_key|address"
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    locked_until = db.Column(db.DateTime)
+    updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)

@@ -4,11 +4,13 @@ The lobby and the chat are one page (templates/app.html); `/rooms/<id>` is the
 same page opened on that room. Whether the person may see the room is decided
 when the page joins it over Socket.IO (`room:join`), in one place, rooms.py.
 """
-from flask import Blueprint, abort, render_template, send_from_directory
+from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_login import login_required
 
 from config import BASE_DIR
+
+from . import messages
 
 bp = Blueprint("pages", __name__)
 
@@ -23,9 +25,10 @@ _VENDOR = {
         "emoji-picker-element/i18n/zh_CN.js",
         "emoji-picker-element-data/en/emojibase/data.json",
         "emoji-picker-element-data/zh/emojibase/data.json",
+        # The colour emoji font of the page's font stack (static/css/emoji-font.css).
+        "twemoji-colr-font/twemoji.woff2",
     )},
 }
-
 
 @bp.get("/")
 @login_required
@@ -49,8 +52,24 @@ def settings():
 
 @bp.app_context_processor
 def _page_language():
-    """The <html lang> of every page, as a BCP 47 tag (zh_Hans -> zh-Hans)."""
-    return {"html_lang": str(get_locale() or "en").replace("_", "-")}
+    """The <html lang> of every page, as a BCP 47 tag (zh_Hans -> zh-Hans), and the server's
+    limits the page must know (one home each: the page reads them from data- attributes)."""
+    return {
+        "html_lang": str(get_locale() or "en").replace("_", "-"),
+        "page_limits": {
+            "text_max": messages.MAX_TEXT,
+            "history_page_size": current_app.config["MESSAGE_PAGE_SIZE"],
+        },
+        "me_api": _me_api(),
+    }
+
+
+def _me_api():
+    """GET/PATCH /api/me, wherever it is served (the profile blueprint, or api before it)."""
+    for endpoint in ("profile.me", "api.me"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return "/api/me"
 
 
 @bp.get("/vendor/<path:filename>")

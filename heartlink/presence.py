@@ -4,6 +4,11 @@ Online means at least one socket on any worker. Going offline is decided by the
 sweeper only after PRESENCE_GRACE seconds without a socket, so a page reload does
 not flicker. A worker that dies leaves rows behind; its heartbeat stops, and the
 rows are removed once it is stale (or at once when it starts again).
+
+Who may see a person's presence: only the people who share an active link with them
+right now (or a link both kept), with no block either way (`audience`; privacy.py adds
+the person's own "hide my presence"); in other ended links the partner's presence is
+hidden (`hide_in_ended`).
 """
 import logging
 from datetime import timedelta
@@ -11,11 +16,12 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import aliased
 
 from .database import write_transaction
 from .errors import RateLimited
 from .extensions import db
-from .models import Connection, MatchTicket, User, Worker, utcnow
+from .models import Block, Connection, MatchTicket, Room, RoomMember, User, Worker, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,32 @@ def socket_disconnected(sid):
                                   .returning(Connection.user_id)).scalar()
         if user_id is not None:
             session.execute(update(User).where(User.id == user_id).values(last_seen=utcnow()))
+
+
+def audience(user_id):
+    """The people who may hear this person come and go: partners in an active link, or
+    in a link both kept, unless either has blocked the other."""
+    other = aliased(RoomMember)
+    unkept = select(other.room_id).where(other.room_id == Room.id, other.kept.is_(False)).correlate(Room)
+    active_rooms = (select(RoomMember.room_id).join(Room, Room.id == RoomMember.room_id)
+                    .where(RoomMember.user_id == user_id, (Room.status == "active") | ~exists(unkept)))
+    blocked = select(Block.blocked_id).where(Block.blocker_id == user_id).union(
+        select(Block.blocker_id).where(Block.blocked_id == user_id))
+    return db.session.execute(
+        select(RoomMember.user_id).where(RoomMember.room_id.in_(active_rooms), RoomMember.user_id != user_id,
+                                         RoomMember.user_id.not_in(blocked))
+    ).scalars().all()
+
+
+def hide_in_ended(room_dict, viewer_id):
+    """A room as `viewer_id` may see it: in an ended link (unless both kept it) the
+    partner's presence is not shown."""
+    if room_dict.get("status") != "active" and not room_dict.get("kept"):
+        room_dict["members"] = [
+            member if member["id"] == viewer_id else {**member, "online": False, "last_seen": None}
+            for member in room_dict["members"]
+        ]
+    return room_dict
 
 
 def sockets_of(user_id, login_id=None):
@@ -92,6 +124,13 @@ def worker_beat(worker_id, stale_after, now=None):
             log.warning("workers %s stopped beating; forgetting their sockets", stale)
             _forget_sockets(session, stale)
             session.execute(delete(Worker).where(Worker.id.in_(stale)))
+
+
+def worker_stopped(worker_id):
+    """A worker shutting down: its sockets are gone and it no longer beats."""
+    with write_transaction() as session:
+        _forget_sockets(session, [worker_id])
+        session.execute(delete(Worker).where(Worker.id == worker_id))
 
 
 def _forget_sockets(session, worker_ids):

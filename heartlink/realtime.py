@@ -9,8 +9,10 @@ import logging
 from flask import current_app
 from sqlalchemy import select
 
+from . import privacy
 from .extensions import db, socketio
-from .models import RoomMember, User
+from .models import User
+from .presence import audience
 from .rooms import room_view
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,8 @@ def message_updated(room, message):
 
 
 def receipt(room, receipt_payload):
-    _emit("receipt", receipt_payload, room.member_ids())
+    for user_id in room.member_ids():  # read marks are reciprocal: privacy.read_marks_seen
+        _emit("receipt", privacy.receipt_for(user_id, receipt_payload), [user_id])
 
 
 def typing(room, user_id, is_typing):
@@ -82,7 +85,7 @@ def call_state(call):
 
 
 def call_incoming(call, caller):
-    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": caller.to_dict(),
+    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": caller.to_dict(call.callee_id),
                             "media": call.media}, [call.callee_id])
 
 
@@ -103,13 +106,11 @@ def call_signal(call, from_user_id, target_sid, data):
 
 
 def presence(user_id):
-    """Tell the people who share a link with this person that they came or went."""
+    """Tell the people who share an active link with this person (no block either way)
+    that they came or went."""
     user = db.session.get(User, user_id)
     db.session.refresh(user)
-    mine = select(RoomMember.room_id).where(RoomMember.user_id == user_id)
-    partners = db.session.execute(
-        select(RoomMember.user_id).where(RoomMember.room_id.in_(mine), RoomMember.user_id != user_id)
-    ).scalars().all()
+    partners = privacy.presence_audience(user, audience(user_id))
     payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
     _emit("presence", payload, partners)
 
@@ -130,3 +131,24 @@ def close_stalled_sockets(max_queued):
         log.warning("closing socket %s: %d packets unread", eio_sid, socketio.server.eio.sockets[eio_sid].queue.qsize())
         socketio.server.eio.disconnect(eio_sid)
     return len(stalled)
+
+
+# --- profile, privacy and "keep this link" (issue 11) ----------------------------------------
+
+def room_updated(room):
+    """A link changed (kept, unkept, reopened): both members get it as each sees it."""
+    for user_id in room.member_ids():
+        _emit("room:updated", {"room": room_view(room, user_id)}, [user_id])
+
+
+def user_updated(user_id, privacy_changed=False):
+    """A person changed their profile: everyone who shares a link with them, and their own
+    tabs, get `user:updated` as each may see it. When their presence setting changed, what
+    they see of others changed too (it is reciprocal), so they get each partner again."""
+    user = db.session.get(User, user_id)
+    partners = privacy.profile_audience(user_id)
+    for viewer_id in [user_id, *partners]:
+        _emit("user:updated", {"user": user.to_dict(viewer_id)}, [viewer_id])
+    if privacy_changed:
+        for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
+            _emit("user:updated", {"user": partner.to_dict(user_id)}, [user_id])

@@ -5,10 +5,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from . import privacy
 from .database import write_transaction
 from .errors import Conflict, Forbidden, NotFound
 from .extensions import db
 from .models import Message, Room, RoomMember, User, utcnow
+from .presence import hide_in_ended
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,8 @@ def unread_count(room, user_id):
 
 
 def room_view(room, user_id):
-    """A room as one member sees it."""
-    return room.to_dict(unread=unread_count(room, user_id))
+    """A room as one member sees it (no partner presence once the link has ended)."""
+    return hide_in_ended(room.to_dict(unread=unread_count(room, user_id), viewer_id=user_id), user_id)
 
 
 def receipts(room):
@@ -88,7 +90,7 @@ def join(room_id, user_id, since_seq=None):
         "room": room_view(room, user_id),
         "messages": [message.to_dict() for message in messages],
         "has_more": has_more,
-        "receipts": receipts(room),
+        "receipts": privacy.receipts_for(user_id, receipts(room)),
     }
 
 
@@ -133,7 +135,7 @@ def rooms_of(user_id):
         .group_by(Message.room_id)
     )
     return [
-        {**room.to_dict(unread=unread.get(room.id, 0)),
+        {**hide_in_ended(room.to_dict(unread=unread.get(room.id, 0), viewer_id=user_id), user_id),
          "last_message": last[room.id].to_dict() if room.id in last else None}
         for room in rooms
     ]

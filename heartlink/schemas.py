@@ -5,9 +5,10 @@ Anything off becomes BadRequest before a handler's domain call runs.
 from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from . import attachments, rooms, safety
+from .emoji import is_one_emoji
 from .errors import BadRequest
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -16,6 +17,16 @@ Uuid = Annotated[str, StringConstraints(pattern=_UUID, to_lower=True)]
 MatchCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{4,12}$", to_upper=True)]
 Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
 MessageRef = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _one_emoji(value):
+    if not is_one_emoji(value):
+        raise ValueError("not one emoji")
+    return value
+
+
+# A reaction: exactly one emoji (heartlink/emoji.py), never punctuation or invisible characters.
+Emoji = Annotated[str, StringConstraints(min_length=1, max_length=16), AfterValidator(_one_emoji)]
 
 
 class Payload(BaseModel):
@@ -64,7 +75,7 @@ class MessageEdit(MessageRefPayload):
 
 
 class MessageReact(MessageRefPayload):
-    emoji: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    emoji: Emoji
 
 
 class CallInvite(RoomRef):
@@ -104,3 +115,22 @@ def parse(schema, payload):
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "payload"
         raise BadRequest(_l("Invalid field: %(field)s", field=field), field=field) from None
+
+
+# --- profile and "keep this link" (issue 11) ------------------------------------------------
+
+class LinkKeep(RoomRef):
+    keep: bool
+
+
+class ProfileChange(Payload):
+    """PATCH /api/me: any of these; a field left out is left as it is (language null = the browser's)."""
+    display_name: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    read_receipts: bool | None = None
+    show_presence: bool | None = None
+    language: Literal["en", "zh"] | None = None
+
+    def changes(self):
+        """Only the fields the client sent; null is a value for language and display_name only."""
+        return {name: getattr(self, name) for name in self.model_fields_set
+                if getattr(self, name) is not None or name in ("language", "display_name")}

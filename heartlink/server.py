@@ -1,17 +1,33 @@
-"""Running one worker process: the WSGI server, and the sweeper beside it.
+"""Running one worker process: the WSGI server, the sweeper beside it, and a graceful stop.
 
 We build the listening socket ourselves (rather than socketio.run) to set
 TCP_NODELAY: a handler that emits and then acks writes two frames, and with
 Nagle's algorithm the second waits for the peer's delayed ACK (~40 ms).
-"""
-import logging
-import resource
-import socket
 
+On SIGTERM (systemd stop, docker stop, a deploy) the worker stops accepting
+connections, lets the socket handlers already running finish, closes its sockets
+at the Engine.IO level (clients see "transport close" and reconnect, through the
+balancer, to a worker that is up, rejoining with since_seq and resending their
+unacked sends with the same client_id), records in the database that it is gone,
+and exits. All of it within HEARTLINK_SHUTDOWN_TIMEOUT; an alarm kills the process
+if it has not exited a second after that.
+"""
+import argparse
+import logging
+import math
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+
+from . import logs, presence, sweeper, tuning
 from .extensions import socketio
-from . import sweeper, tuning
 
 log = logging.getLogger(__name__)
+
+_QUEUE_WATCH_EVERY = 1.0  # seconds
 
 
 def _tuned(listener):
@@ -28,28 +44,201 @@ def _allow_open_files(wanted):
         log.info("open files limit raised from %d to %d", soft, target)
 
 
-def serve(app):
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    host, port = app.config["HOST"], app.config["PORT"]
-    _allow_open_files(app.config["MAX_CONNECTIONS"] + 256)
-    sweeper.start(app)
-    mode = socketio.server.eio.async_mode
-    tuning.tune(mode)
-    log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port, mode, app.config["WORKER_ID"])
-    if mode == "eventlet":
+def _dump_tasks(*_):
+    """SIGUSR1: log where every green thread is waiting (for a worker that seems stuck)."""
+    import gc
+    import traceback
+
+    import greenlet
+
+    stacks = {}
+    for task in gc.get_objects():
+        if isinstance(task, greenlet.greenlet) and task.gr_frame is not None:
+            stack = "".join(traceback.format_stack(task.gr_frame))
+            stacks[stack] = stacks.get(stack, 0) + 1
+    for stack, count in sorted(stacks.items(), key=lambda item: -item[1]):
+        log.warning("%d task(s) at:\n%s", count, stack)
+
+
+def _options(argv):
+    parser = argparse.ArgumentParser(prog="app.py", description="Serve Heart Link (one worker).")
+    parser.add_argument("--log-json", action="store_true",
+                        help="log one JSON object per line (same as HEARTLINK_LOG_FORMAT=json)")
+    return parser.parse_args(argv)
+
+
+class Worker:
+    """This process's part in the service: what it serves, and how it stops."""
+
+    def __init__(self, app):
+        self.app = app
+        self.config = app.config
+        self.running_handlers = 0
+        self.stopping = False
+        self.sweeper = None
+        self._close_listener = lambda: None
+        self._count_handlers()
+
+    def _count_handlers(self):
+        # python-socketio runs each event in its own task through this method (and sends
+        # the ack from it); counting here is how a stop knows what is still running.
+        server = socketio.server
+        handle = server._handle_event_internal
+
+        def counted(*args):
+            self.running_handlers += 1
+            try:
+                return handle(*args)
+            finally:
+                self.running_handlers -= 1
+
+        server._handle_event_internal = counted
+
+    def start_background(self):
+        self.sweeper = sweeper.start(self.app)
+        if (self.config["SOCKETIO_MESSAGE_QUEUE"] or "").startswith(("redis://", "rediss://")):
+            socketio.start_background_task(self._watch_queue)
+
+    def _watch_queue(self):
+        """While Redis was unreachable this worker's sockets missed what other workers
+        published; when it is back they are closed so that each client rejoins with
+        since_seq and catches up (the page shows "reconnecting" meanwhile)."""
+        import redis
+
+        client = redis.Redis.from_url(self.config["SOCKETIO_MESSAGE_QUEUE"], socket_timeout=1,
+                                      socket_connect_timeout=1, retry_on_timeout=False)
+        manager = socketio.server.manager
+        down_since = lost_subscription = None
+        while not self.stopping:
+            socketio.sleep(_QUEUE_WATCH_EVERY)
+            try:
+                client.ping()
+            except Exception as error:  # noqa: BLE001 - any failure means unreachable
+                if down_since is None:
+                    down_since, lost_subscription = time.monotonic(), getattr(manager, "pubsub", None)
+                    log.error("message queue unreachable; events to other workers are not delivered "
+                              "until it returns", extra={"error": str(error)})
+                continue
+            if down_since is None or self.stopping:
+                continue
+            # python-socketio's listener resubscribes on its own, after a backoff of up to 60 s;
+            # until then this worker still hears nothing, so its sockets wait for that.
+            if not self._wait(time.monotonic() + 65, lambda: self._resubscribed(manager, lost_subscription)):
+                log.error("message queue is back but this worker did not resubscribe within 65 s")
+            log.warning("message queue back after %.1f s; closing this worker's sockets so their "
+                        "clients catch up", time.monotonic() - down_since)
+            down_since = lost_subscription = None
+            self._close_sockets()
+
+    @staticmethod
+    def _resubscribed(manager, lost):
+        pubsub = getattr(manager, "pubsub", None)
+        if pubsub is None:
+            return True  # a manager that does not say: assume it listens again
+        return pubsub is not lost and bool(getattr(pubsub, "subscribed", True))
+
+    def _close_sockets(self):
+        """Close every socket of this worker without a Socket.IO disconnect packet: the
+        client counts it as a lost transport and reconnects (it would not after
+        "io server disconnect")."""
+        eio = socketio.server.eio
+        sockets = list(eio.sockets.values())
+        for eio_socket in sockets:
+            try:
+                eio_socket.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+            except Exception:  # noqa: BLE001 - a socket that fails to close is dropped at exit anyway
+                log.exception("closing socket %s failed", eio_socket.sid)
+        return len(sockets)
+
+    def _wait(self, until, condition):
+        while time.monotonic() < until and not condition():
+            socketio.sleep(0.05)
+        return condition()
+
+    def stop(self):
+        """The graceful stop; ends the process."""
+        if self.stopping:
+            return
+        self.stopping = True
+        timeout = self.config["SHUTDOWN_TIMEOUT"]
+        # The hard bound: SIGALRM's default action ends the process, whatever is stuck.
+        signal.alarm(max(1, math.ceil(timeout)) + 1)
+        started = time.monotonic()
+        deadline = started + timeout
+        eio = socketio.server.eio
+        log.info("stopping: %d sockets, %d handlers running (at most %.0f s)",
+                 len(eio.sockets), self.running_handlers, timeout)
+        self._close_listener()
+        # Handlers already running finish and ack; half the time is theirs.
+        if not self._wait(started + timeout / 2, lambda: self.running_handlers == 0):
+            log.warning("stopping with %d handlers still running", self.running_handlers)
+        closed = self._close_sockets()
+        # Let the close packets go out and the disconnect handlers finish.
+        self._wait(min(deadline, time.monotonic() + 2),
+                   lambda: self.running_handlers == 0 and not any(s.queue.qsize() for s in eio.sockets.values()))
+        if self.sweeper is not None:
+            getattr(self.sweeper, "g", self.sweeper).kill()
+        try:
+            with self.app.app_context():
+                presence.worker_stopped(self.config["WORKER_ID"])
+        except Exception:  # noqa: BLE001 - the others notice the stale heartbeat instead
+            log.exception("could not record that worker %s stopped", self.config["WORKER_ID"])
+        log.info("stopped in %.2f s (%d sockets closed)", time.monotonic() - started, closed)
+        logs.flush()
+        os._exit(0)
+
+    def serve(self):
+        host, port = self.config["HOST"], self.config["PORT"]
+        mode = socketio.server.eio.async_mode
+        tuning.tune(mode)
+        log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port, mode, self.config["WORKER_ID"])
+        if mode == "eventlet":
+            self._serve_eventlet(host, port)
+        elif mode == "gevent":
+            self._serve_gevent(host, port)
+        else:
+            raise RuntimeError(f"HEARTLINK_ASYNC_MODE={mode} is not a serving mode; use eventlet or gevent")
+
+    def _serve_eventlet(self, host, port):
         import eventlet
         import eventlet.wsgi
 
         listener = _tuned(eventlet.listen((host, port)))
-        # eventlet caps concurrent connections at 1024 unless told otherwise.
-        eventlet.wsgi.server(listener, app, max_size=app.config["MAX_CONNECTIONS"], log_output=False)
-    elif mode == "gevent":
+        self._close_listener = listener.close
+        # A signal handler interrupts whichever greenlet runs: it only schedules the stop.
+        signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(self.stop))
+        try:
+            # eventlet caps concurrent connections at 1024 unless told otherwise.
+            eventlet.wsgi.server(listener, self.app, max_size=self.config["MAX_CONNECTIONS"], log_output=False,
+                                 socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"])
+        except Exception:
+            if not self.stopping:
+                raise
+        while True:  # the listener was closed by stop(), which ends the process
+            eventlet.sleep(1)
+
+    def _serve_gevent(self, host, port):
+        import gevent
         from gevent import pywsgi
         from geventwebsocket.handler import WebSocketHandler
 
-        server = pywsgi.WSGIServer((host, port), app, handler_class=WebSocketHandler, log=None)
+        server = pywsgi.WSGIServer((host, port), self.app, handler_class=WebSocketHandler, log=None)
         server.init_socket()
         _tuned(server.socket)
-        server.serve_forever()
-    else:
-        raise RuntimeError(f"HEARTLINK_ASYNC_MODE={mode} is not a serving mode; use eventlet or gevent")
+        self._close_listener = server.close
+        gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self.stop))
+        # After close() gevent waits this long for open connections before killing them;
+        # stop() closes them itself and ends the process before that.
+        server.serve_forever(stop_timeout=self.config["SHUTDOWN_TIMEOUT"])
+        while True:
+            gevent.sleep(1)
+
+
+def serve(app, argv=None):
+    options = _options(sys.argv[1:] if argv is None else argv)
+    logs.setup("json" if options.log_json else app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    _allow_open_files(app.config["MAX_CONNECTIONS"] + 256)
+    signal.signal(signal.SIGUSR1, _dump_tasks)
+    worker = Worker(app)
+    worker.start_background()
+    worker.serve()

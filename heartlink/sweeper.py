@@ -19,7 +19,7 @@ _BEATS_EVERY = 5  # sweeps
 def start(app):
     with app.app_context():
         presence.worker_started(app.config["WORKER_ID"])
-    socketio.start_background_task(_run, app)
+    return socketio.start_background_task(_run, app)
 
 
 def _run(app):

@@ -20,6 +20,15 @@ def fast_websocket_unmask():
     eventlet.websocket.RFC6455WebSocket._apply_mask = staticmethod(_unmask)
 
 
+def no_websocket_compression():
+    """Chat packets are a few hundred bytes: deflating each costs more CPU than the bytes
+    it saves, and every compressing connection holds zlib state of a few hundred KB.
+    (socket.io's own Node server leaves permessage-deflate off by default too.)"""
+    import eventlet.websocket
+
+    eventlet.websocket.WebSocketWSGI._negotiate_permessage_deflate = lambda self, extensions: None
+
+
 def settle_garbage_collector():
     """Everything loaded at start-up lives for the whole process: move it out of the
     collector's sight, and collect the young generation less often (each message makes
@@ -32,4 +41,5 @@ def settle_garbage_collector():
 def tune(async_mode):
     if async_mode == "eventlet":
         fast_websocket_unmask()
+        no_websocket_compression()
     settle_garbage_collector()

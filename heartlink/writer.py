@@ -19,7 +19,7 @@ from .extensions import socketio
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 500
+
 _WAIT = 30  # s; a send still unsettled by then is answered `internal` (a resend is safe)
 
 
@@ -50,7 +50,7 @@ class Writer:
             batch = [self._queue.get()]
             # Let the handlers that are ready run first: their sends join this batch.
             socketio.sleep(0)
-            while len(batch) < MAX_BATCH:
+            while len(batch) < messages.MAX_BATCH:
                 try:
                     batch.append(self._queue.get_nowait())
                 except empty:

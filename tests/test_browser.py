@@ -55,8 +55,8 @@ def _find_each_other_and_chat(live_server, open_page):
     expect(alice.get_by_test_id("message")).to_have_count(2)
 
     # Alice ends the link: both see it ended, the history stays, nobody can write.
-    alice.once("dialog", lambda dialog: dialog.accept())
     alice.get_by_test_id("end-link").click()
+    alice.get_by_test_id("confirm-dialog").get_by_test_id("confirm-ok").click()  # a styled dialog, not confirm()
     for page in (alice, bob):
         expect(page.get_by_test_id("room-ended")).to_be_visible()
         expect(page.get_by_test_id("composer-input")).to_be_disabled()

@@ -209,8 +209,13 @@ def test_reporting_a_message_and_blocking_from_the_room_menu(live_server, open_p
 
 def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page):
     with server_log_on_failure(live_server):
-        live_server.make_user("alice", "Alice")
+        alice_id = live_server.make_user("alice", "Alice")
         bob_id = live_server.make_user("bob", "Bob <b>Builder</b>")
+        with live_server._app.app_context():  # one may block only someone one has shared a link with
+            from heartlink import links, matching
+
+            matching.start(alice_id)
+            links.leave(matching.start(bob_id)[1].id, bob_id)
         tab = open_page()
         alice = sign_in(tab, live_server, "alice")
         blocked = alice.request.post(f"{live_server.url}/api/users/{bob_id}/block",

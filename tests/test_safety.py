@@ -208,18 +208,24 @@ def test_a_burst_across_a_window_boundary_is_refused(app, monkeypatch):
             limits.check("MESSAGES", "alice")
 
 
-def test_login_attempts_are_limited_per_account(app, client, auth, make_user):
+def test_wrong_passwords_back_off_for_that_username_and_address_only(app, client, auth, make_user):
     make_user("alice")
-    statuses = [auth.login("alice", "wrong-password").status_code for _ in range(12)]
-    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
-    assert auth.login("alice").status_code == 429  # even the right password waits
+    app.config["LOGIN_BACKOFF_BASE"] = 600  # the wait outlasts the test, however slow the machine
+    statuses = [auth.login("alice", "wrong-password").status_code for _ in range(7)]
+    free = app.config["LOGIN_FREE_FAILURES"]
+    assert statuses[:free + 1] == [200] * (free + 1) and statuses[free + 1:] == [429]
+    assert auth.login("alice").status_code == 429  # from this address, even the right password waits
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert AuthActions(elsewhere).login("alice").status_code == 302  # Alice herself is not locked out
 
 
-def test_token_requests_are_limited(client, make_user):
+def test_token_requests_back_off_after_wrong_passwords(app, client, make_user):
     make_user("alice")
+    app.config["LOGIN_BACKOFF_BASE"] = 600
     codes = [client.post("/api/token", json={"username": "alice", "password": "nope-nope"}).status_code
-             for _ in range(11)]
-    assert codes[:10] == [401] * 10 and codes[10] == 429
+             for _ in range(app.config["LOGIN_FREE_FAILURES"] + 2)]
+    assert codes[:-1] == [401] * (len(codes) - 1) and codes[-1] == 429
     assert client.post("/api/token", json={"username": "alice"}).get_json()["error"]["code"] == "rate_limited"
 
 

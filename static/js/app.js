@@ -1,16 +1,24 @@
 // Heart Link's page: wires the socket, the store and the views together.
 // Server data arrives through data- attributes on #app (no templated script, strict CSP).
+// What the server says comes in through dispatcher.js only; views subscribe to the store.
 import { getJSON } from "./api.js";
+import { browserMedia, createCallSession } from "./call_session.js";
+import { dispatchServerEvents } from "./dispatcher.js";
 import { t } from "./i18n.js";
+import { mountBanner } from "./live/banner.js";
+import { mountOutbox } from "./live/outbox.js";
+import { mountReceipts } from "./live/receipts.js";
+import { mountTyping } from "./live/typing.js";
+import { mountNotify } from "./notify.js";
 import { connect } from "./socket.js";
 import { createStore } from "./store.js";
-import { mountLive } from "./live.js";
 import { paintAvatar } from "./views/dom.js";
 import { mountCalls } from "./views/call.js";
 import { mountChat } from "./views/chat.js";
-import { composeIntent, mountComposerMedia } from "./views/composer_media.js";
+import { composeIntent, isEditing, mountComposerMedia } from "./views/composer_media.js";
 import { mountLobby } from "./views/lobby.js";
 import { mountMessageContent } from "./views/message_content.js";
+import { mountMessageKeys } from "./views/message_keys.js";
 import { mountRooms } from "./views/rooms.js";
 import { mountSafety } from "./views/safety.js";
 
@@ -20,6 +28,8 @@ const store = createStore(JSON.parse(config.me));
 const roomUrl = (roomId) => config.roomUrl.replace("ROOM_ID", encodeURIComponent(roomId));
 const historyUrl = (roomId) => config.historyApi.replace("ROOM_ID", encodeURIComponent(roomId));
 
+const historyPageSize = Number(config.historyPageSize) || 50; // the server's HISTORY_PAGE_SIZE
+
 const socket = connect({
   onStatus(status) {
     if (status === "unauthorized") {
@@ -28,7 +38,12 @@ const socket = connect({
     }
     store.setConnection(status);
   },
-  onReconnect: catchUp,
+});
+const calls = createCallSession({
+  request: (event, payload) => socket.request(event, payload),
+  rtcConfig: () => getJSON(root.querySelector('[data-testid="call-view"]').dataset.rtcConfigUrl).catch(() => ({ iceServers: [] })),
+  localMedia: browserMedia,
+  createPeer: (rtc) => new RTCPeerConnection(rtc),
 });
 
 // --- actions the views call -----------------------------------------------------------------
@@ -43,7 +58,7 @@ const actions = {
     store.matchStarting(code);
     try {
       const ack = await socket.request("match:start", code ? { code } : {});
-      if (ack.state === "matched") matched(ack.room);
+      if (ack.state === "matched") store.matched(ack.room);
       else store.matchWaiting(ack.code, ack.expires_at);
     } catch (error) {
       if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, code);
@@ -102,6 +117,28 @@ const actions = {
     changeMessage("message:delete", { room_id: message.room_id, message_id: message.id });
   },
 
+  isEditing,
+  startEdit(message) {
+    media.startEdit(message);
+  },
+
+  // --- "Keep this link" and reopening a kept one ---
+  async keepLink(roomId, keep) {
+    try {
+      store.upsertRoom((await socket.request("link:keep", { room_id: roomId, keep })).room);
+    } catch (error) {
+      media.showError(error.message);
+    }
+  },
+  async reopenLink(roomId) {
+    try {
+      store.upsertRoom((await socket.request("link:reopen", { room_id: roomId })).room);
+      join(roomId);
+    } catch (error) {
+      media.showError(error.message || t("reopen_failed"));
+    }
+  },
+
   retry(roomId, clientId) {
     const entry = store.chat(roomId).outbox.get(clientId);
     if (entry) deliver(entry);
@@ -111,7 +148,7 @@ const actions = {
     const chat = store.chat(roomId);
     if (chat.loadingOlder || !chat.hasMore) return;
     store.olderLoading(roomId, true);
-    const params = new URLSearchParams({ limit: "50" });
+    const params = new URLSearchParams({ limit: String(historyPageSize) });
     if (chat.messages.length) params.set("before_seq", String(chat.messages[0].seq));
     try {
       store.olderLoaded(roomId, await getJSON(`${historyUrl(roomId)}?${params}`));
@@ -144,18 +181,12 @@ async function changeMessage(event, payload) {
   }
 }
 
-function matched(room) {
-  store.upsertRoom(room);
-  store.matchIdle();
-  actions.openRoom(room.id);
-}
-
 async function join(roomId) {
   const sinceSeq = store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
   if (sinceSeq === null) store.joining(roomId);
   try {
     const ack = await socket.request("room:join", sinceSeq === null ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
-    store.joined(roomId, ack, sinceSeq); // live.js marks delivered / read what is on screen
+    store.joined(roomId, ack, sinceSeq); // live/receipts.js marks delivered / read what is on screen
   } catch (error) {
     if (error.code !== "offline") store.joinFailed(roomId, error); // offline: joined on connect
   }
@@ -211,34 +242,41 @@ document.addEventListener("visibilitychange", () => {
   }
 });
 
-// --- what the server tells ------------------------------------------------------------------------
-socket.on("match:found", ({ room }) => matched(room));
-socket.on("match:timeout", () => store.matchIdle({ text: t("timeout"), kind: "info" }));
-socket.on("match:cancelled", () => store.matchIdle({ text: t("cancelled_elsewhere"), kind: "info" }));
-socket.on("room:ended", (event) => store.roomEnded(event));
-socket.on("presence", (event) => store.presence(event));
-socket.on("message:new", ({ message }) => {
-  if (!store.room(message.room_id)) refreshRooms();
-  store.received(message);
-});
-socket.on("message:updated", ({ message }) => store.updated(message));
-socket.on("connect", () => {
-  // The first connect: join the room in the URL (later ones go through catchUp).
-  if (store.state.roomId && needsJoin(store.state.roomId)) join(store.state.roomId);
+// --- what the server tells: dispatcher.js; what follows from it here ----------------------------
+dispatchServerEvents(socket, store, calls, { timeout: t("timeout"), cancelledElsewhere: t("cancelled_elsewhere") });
+store.subscribe((topic, detail) => {
+  if (topic === "matched") actions.openRoom(detail.room.id);
+  if (topic === "chat" && detail?.live && !store.room(detail.message.room_id)) refreshRooms();
+  if (topic === "connection" && detail?.first) {
+    // The first connect: join the room in the URL (later ones catch up).
+    if (store.state.roomId && needsJoin(store.state.roomId)) join(store.state.roomId);
+  } else if (topic === "connection" && detail?.cameOnline) {
+    catchUp();
+  }
+  if (topic === "connection") root.dataset.connection = store.state.connection; // the banner: live/banner.js
 });
 
 // --- start -------------------------------------------------------------------------------------------
+function paintMe() {
+  paintAvatar(root.querySelector("[data-avatar-of-me]"), store.state.me);
+  root.querySelector('[data-testid="me-name"]').textContent = store.state.me.display_name || store.state.me.username;
+}
 store.subscribe((topic) => {
-  if (topic === "connection") root.dataset.connection = store.state.connection; // the banner: live.js
+  if (topic === "me") paintMe(); // user:updated about me (another tab changed my name or picture)
 });
-paintAvatar(root.querySelector("[data-avatar-of-me]"), store.state.me);
+paintMe();
 mountLobby(root.querySelector('[data-testid="lobby"]'), store, actions);
 mountRooms(root.querySelector('[data-testid="rooms-list"]'), root.querySelector('[data-testid="rooms-empty"]'), store, actions);
-mountChat(root.querySelector('[data-testid="chat"]'), store, actions);
+mountChat(root.querySelector('[data-testid="chat"]'), store, actions, { textMax: Number(config.textMax) });
 const media = mountComposerMedia(root.querySelector('[data-testid="chat"]'), store, actions);
 mountMessageContent(root.querySelector('[data-testid="messages"]'), store, actions, media);
-mountCalls(root, store, socket);
-mountLive(root, store, socket, actions);
+mountMessageKeys(root.querySelector('[data-testid="messages"]'));
+mountCalls(root, store, calls);
+mountReceipts(root, store, socket);
+mountTyping(root, store, socket);
+mountOutbox(store, actions);
+mountBanner(root.querySelector('[data-testid="connection"]'), store, socket);
+mountNotify(store, calls, actions);
 mountSafety(root, store);
 route();
 refreshRooms();

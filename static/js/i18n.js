@@ -7,7 +7,18 @@ const strings = Object.assign(
   ),
 );
 
-export const locale = document.documentElement.lang || "en";
+/** The page's language (en, zh-Hans) refined by the browser's own tag when they agree (en-GB, zh-CN):
+ * times and numbers then read as the person is used to, in their time zone (Intl's default). */
+export const locale = (() => {
+  const page = document.documentElement.lang || "en";
+  const base = page.split("-")[0].toLowerCase();
+  const own = (navigator.languages || [navigator.language]).find((tag) => tag && tag.split("-")[0].toLowerCase() === base);
+  try {
+    return own ? Intl.getCanonicalLocales(own)[0] : page;
+  } catch {
+    return page;
+  }
+})();
 
 /** The translated string for `key`, with {placeholders} filled from `values`. */
 export function t(key, values = {}) {
@@ -15,10 +26,10 @@ export function t(key, values = {}) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
-const timeFormat = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+const timeFormat = new Intl.DateTimeFormat(locale, { hour: "numeric", minute: "2-digit" });
+const weekdayFormat = new Intl.DateTimeFormat(locale, { weekday: "long" });
 const dayFormat = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long" });
 const dateFormat = new Intl.DateTimeFormat(locale, { year: "numeric", month: "short", day: "numeric" });
-const relative = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
 
 const DAY = 24 * 3600 * 1000;
 
@@ -45,20 +56,40 @@ export function formatStamp(iso, now = new Date()) {
   return startOfDay(now) === startOfDay(new Date(iso)) ? formatTime(iso) : formatDay(iso, now);
 }
 
-/** "3 minutes ago", "yesterday", or a date for anything older than a week. */
-export function formatAgo(iso, now = Date.now()) {
-  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
-  const steps = [[60, "second"], [3600, "minute"], [DAY / 1000, "hour"], [7 * DAY / 1000, "day"]];
-  if (-seconds < 45) return relative.format(0, "second");
-  let unit = 1;
-  for (const [limit, name] of steps) {
-    if (-seconds < limit) return relative.format(Math.round(seconds / unit), name);
-    unit = limit;
-  }
-  return dateFormat.format(new Date(iso));
+/** "last seen just now", "last seen today at 20:55", "… yesterday at 8:55 PM", "… Monday at …", "… 3 Mar 2026". */
+export function formatLastSeen(iso, now = new Date()) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return t("offline_presence");
+  if (now.getTime() - when.getTime() < 60 * 1000) return t("last_seen_just_now");
+  const days = Math.round((startOfDay(now) - startOfDay(when)) / DAY);
+  const time = timeFormat.format(when);
+  if (days <= 0) return t("last_seen_today", { time });
+  if (days === 1) return t("last_seen_yesterday", { time });
+  if (days < 7) return t("last_seen_day", { day: weekdayFormat.format(when), time });
+  return t("last_seen", { when: dateFormat.format(when) });
 }
 
 export function dayKey(iso) {
   const date = new Date(iso);
   return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;
+}
+
+const sizeFormats = new Map();
+/** 49 -> "49 bytes", 1234567 -> "1.2 MB", in the person's language. */
+export function humanSize(bytes) {
+  const units = ["byte", "kilobyte", "megabyte", "gigabyte"];
+  let value = Number(bytes) || 0;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  const digits = value < 10 && unit ? 1 : 0;
+  const key = `${units[unit]}:${digits}`;
+  if (!sizeFormats.has(key)) {
+    sizeFormats.set(key, new Intl.NumberFormat(locale, {
+      style: "unit", unit: units[unit], unitDisplay: unit ? "short" : "long", maximumFractionDigits: digits,
+    }));
+  }
+  return sizeFormats.get(key).format(value);
 }

@@ -1,10 +1,146 @@
-// The settings page: the people I blocked, each with an Unblock button (GET /api/blocks, DELETE).
-import { deleteJSON, getJSON } from "./api.js";
-import { formatDay, t } from "./i18n.js";
-import { avatar, displayName, h, show } from "./views/dom.js";
+// The settings page: profile (name, picture), privacy (read receipts, online and last seen),
+// language, theme, notifications and sounds, and the people I blocked.
+// Server side: GET/PATCH /api/me, POST/DELETE /api/me/avatar, GET /api/blocks, DELETE a block.
+// Theme, notifications and sounds are this browser's (localStorage, static/js/prefs.js).
+import { deleteJSON, getJSON, patchJSON, postForm } from "./api.js";
+import { formatDay, humanSize, t } from "./i18n.js";
+import { pref, setPref } from "./prefs.js";
+import { avatar, displayName, h, paintAvatar, show } from "./views/dom.js";
 
-const section = document.querySelector('[data-testid="blocked-section"]');
-const $ = (id) => section.querySelector(`[data-testid="${id}"]`);
+const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+
+// --- profile and privacy (the server's) ----------------------------------------------------------
+const profile = $("profile-section");
+const meApi = profile.dataset.meApi;
+const avatarApi = profile.dataset.avatarApi;
+const imageMax = Number(profile.dataset.imageMaxBytes);
+const nameInput = $("display-name");
+const language = $("setting-language");
+
+function status(id, text, kind = "info") {
+  const line = $(id);
+  line.textContent = text || "";
+  line.dataset.kind = kind;
+}
+
+function showProfile({ user, settings }) {
+  paintAvatar($("profile-avatar"), user);
+  show($("avatar-remove"), Boolean(user.avatar_url));
+  if (document.activeElement !== nameInput) nameInput.value = user.display_name || "";
+  if (settings) {
+    for (const box of document.querySelectorAll("[data-setting]")) {
+      box.checked = settings[box.dataset.setting] !== false;
+      box.disabled = false;
+    }
+    language.value = settings.language || "";
+    language.disabled = false;
+  }
+}
+
+$("profile-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = nameInput.value.trim();
+  if (!name || name.length > 64) {
+    status("profile-status", t("settings_name_missing"), "error");
+    nameInput.setAttribute("aria-invalid", "true");
+    nameInput.focus();
+    return;
+  }
+  nameInput.setAttribute("aria-invalid", "false");
+  try {
+    showProfile(await patchJSON(meApi, { display_name: name }));
+    status("profile-status", t("settings_saved"));
+  } catch (error) {
+    status("profile-status", error.message, "error");
+  }
+});
+
+$("avatar-input").addEventListener("change", async (event) => {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file) return;
+  if (file.size > imageMax) {
+    status("profile-status", t("settings_photo_too_large", { size: humanSize(imageMax) }), "error");
+    return;
+  }
+  const form = new FormData();
+  form.append("file", file, file.name);
+  try {
+    const { user } = await postForm(avatarApi, form);
+    showProfile({ user });
+    status("profile-status", t("settings_saved"));
+  } catch (error) {
+    status("profile-status", error.message, "error");
+  }
+});
+
+$("avatar-remove").addEventListener("click", async () => {
+  try {
+    showProfile(await deleteJSON(avatarApi));
+    status("profile-status", t("settings_saved"));
+    $("avatar-input").focus();
+  } catch (error) {
+    status("profile-status", error.message, "error");
+  }
+});
+
+for (const box of document.querySelectorAll("[data-setting]")) {
+  box.disabled = true; // until the server said what they are
+  box.addEventListener("change", async () => {
+    try {
+      showProfile(await patchJSON(meApi, { [box.dataset.setting]: box.checked }));
+      status("privacy-status", t("settings_saved"));
+    } catch (error) {
+      box.checked = !box.checked;
+      status("privacy-status", error.message, "error");
+    }
+  });
+}
+
+language.disabled = true;
+language.addEventListener("change", async () => {
+  try {
+    await patchJSON(meApi, { language: language.value || null });
+    window.location.reload(); // the page comes back in the chosen language
+  } catch (error) {
+    status("privacy-status", error.message, "error");
+  }
+});
+
+getJSON(meApi).then(showProfile, () => status("profile-status", t("settings_profile_failed"), "error"));
+
+// --- theme, notifications, sounds (this browser's) ---------------------------------------------
+for (const radio of document.querySelectorAll('input[name="theme"]')) {
+  radio.checked = radio.value === pref("theme");
+  radio.addEventListener("change", () => {
+    setPref("theme", radio.value);
+    window.heartlinkApplyTheme?.(); // static/js/theme.js
+  });
+}
+
+function notificationsLine() {
+  const box = $("setting-notifications");
+  let text = "";
+  if (!("Notification" in window)) text = t("settings_notifications_unsupported");
+  else if (box.checked && Notification.permission === "denied") text = t("settings_notifications_blocked");
+  else if (box.checked && Notification.permission === "default") text = t("settings_notifications_ask");
+  $("notifications-status").textContent = text;
+}
+
+for (const box of document.querySelectorAll("[data-pref]")) {
+  box.checked = pref(box.dataset.pref) === "on";
+  box.addEventListener("change", () => {
+    setPref(box.dataset.pref, box.checked ? "on" : "off");
+    if (box.dataset.pref === "notifications" && box.checked && window.Notification?.permission === "default") {
+      Notification.requestPermission().then(notificationsLine, notificationsLine); // a click: the right moment to ask
+    }
+    notificationsLine();
+  });
+}
+notificationsLine();
+
+// --- the people I blocked ----------------------------------------------------------------------
+const section = $("blocked-section");
 const list = $("blocked-list");
 const unblockUrl = (userId) => section.dataset.blockApi.replace("USER_ID", encodeURIComponent(userId));
 
@@ -47,3 +183,4 @@ getJSON(section.dataset.blocksApi).then(({ blocked }) => render(blocked), () => 
   show($("blocked-loading"), false);
   showError(t("settings_load_failed"));
 });
+

@@ -21,7 +21,8 @@ export class RequestError extends Error {
 
 /**
  * Connect with the session cookie. `onStatus(status, detail)` hears "online",
- * "offline" and "unauthorized"; `onReconnect()` runs on every connect after the first.
+ * "offline" and "unauthorized"; `onReconnect()` (optional) runs on every connect after the first.
+ * The socket's server events are heard by dispatcher.js only, through `on`.
  */
 export function connect({ onStatus, onReconnect }) {
   const socket = io({ transports: ["websocket", "polling"] });
@@ -29,7 +30,7 @@ export function connect({ onStatus, onReconnect }) {
 
   socket.on("connect", () => {
     onStatus("online");
-    if (connectedBefore) onReconnect();
+    if (connectedBefore) onReconnect?.();
     connectedBefore = true;
   });
   socket.on("disconnect", () => onStatus("offline"));

@@ -1,15 +1,21 @@
 // The page's state, and the only code that changes it. Views read it and subscribe;
-// app.js turns socket events and user actions into the calls below.
+// dispatcher.js turns the server's events, and app.js the person's actions, into the calls below.
+// No DOM here: it runs under `node --test` (tests/js/store.test.mjs).
 //
 // Messages of a room live in a Chat: `messages` holds what the server stored (by seq, no
 // gaps or repeats), `outbox` holds this tab's sends that have no ack yet, by client_id.
 // A reconnect layer needs only `lastSeq(roomId)` (to rejoin with since_seq) and
 // `outboxEntries()` (to resend with the same client_id); the server drops duplicates.
 
-export function createStore(me) {
+const isVisibleDefault = () => globalThis.document?.visibilityState === "visible";
+
+/** `isVisible()`: whether the page is on screen (a message to an open, visible room is not unread). */
+export function createStore(me, { isVisible = isVisibleDefault } = {}) {
   const state = {
     me,
     connection: "connecting", // connecting | online | offline
+    connects: 0, // how many times the socket came online (1: the first connect)
+    typing: new Map(), // room id -> {userId, at}: a partner typing there
     roomId: null, // the room open on screen, from the URL
     match: { phase: "idle", code: null, expiresAt: null, room: null, notice: null },
     rooms: new Map(), // id -> room (+ last_message), as GET /api/rooms gives them
@@ -25,7 +31,9 @@ export function createStore(me) {
   function chat(roomId) {
     let entry = state.chats.get(roomId);
     if (!entry) {
-      entry = { roomId, messages: [], outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false };
+      entry = {
+        roomId, messages: [], outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false, unreadAtOpen: 0,
+      };
       state.chats.set(roomId, entry);
     }
     return entry;
@@ -47,7 +55,7 @@ export function createStore(me) {
     const last = room.last_message;
     if (!last || last.seq <= message.seq) room.last_message = message;
     room.last_seq = Math.max(room.last_seq || 0, message.seq);
-    const isOpen = state.roomId === message.room_id && document.visibilityState === "visible";
+    const isOpen = state.roomId === message.room_id && isVisible();
     if (message.sender_id !== state.me.id && !isOpen && (!last || last.seq < message.seq)) {
       room.unread = (room.unread || 0) + 1;
     }
@@ -82,12 +90,19 @@ export function createStore(me) {
     },
 
     setConnection(connection) {
+      const cameOnline = connection === "online" && state.connection !== "online";
       state.connection = connection;
-      changed("connection");
+      if (cameOnline) state.connects += 1;
+      if (connection !== "online" && state.typing.size) {
+        state.typing.clear(); // nobody tells us it ended
+        changed("typing");
+      }
+      changed("connection", { cameOnline, first: cameOnline && state.connects === 1 });
     },
     openRoom(roomId) {
       state.roomId = roomId;
       const room = roomId && state.rooms.get(roomId);
+      if (room?.unread > 0) chat(roomId).unreadAtOpen = room.unread; // the unread divider: views/chat.js
       if (room) room.unread = 0;
       changed("route");
       changed("rooms");
@@ -106,6 +121,12 @@ export function createStore(me) {
       if (room) this.upsertRoom(room);
       state.match = { phase: "conflict", code, expiresAt: null, room, notice: null };
       changed("match");
+    },
+    /** `match:found` or a matched ack: the room is listed and opened (app.js follows "matched"). */
+    matched(room) {
+      this.upsertRoom(room);
+      this.matchIdle();
+      changed("matched", { room });
     },
     matchIdle(notice = null) {
       state.match = { phase: "idle", code: state.match.code, expiresAt: null, room: null, notice };
@@ -145,8 +166,38 @@ export function createStore(me) {
           if (member.id === userId) Object.assign(member, { online, last_seen: lastSeen });
         }
       }
+      if (!online) {
+        for (const [roomId, typist] of state.typing) if (typist.userId === userId) state.typing.delete(roomId);
+      }
       changed("rooms");
       changed("presence");
+      changed("typing");
+    },
+    /** `user:updated`: a name, picture or presence changed (for me, or someone I share a link with). */
+    userUpdated(user) {
+      if (user.id === state.me.id) Object.assign(state.me, user);
+      for (const room of state.rooms.values()) {
+        for (const member of room.members || []) if (member.id === user.id) Object.assign(member, user);
+      }
+      changed("rooms");
+      changed("presence");
+      changed("me");
+    },
+
+    // --- typing ---------------------------------------------------------------------
+    /** `typing` from the server: a partner started or stopped typing in a room. */
+    typing({ room_id: roomId, user_id: userId, typing }, at = Date.now()) {
+      if (userId === state.me.id) return;
+      if (typing) state.typing.set(roomId, { userId, at });
+      else state.typing.delete(roomId);
+      changed("typing", { roomId });
+    },
+    /** A typist not refreshed for a while (views/typing.js keeps the clock). */
+    typingExpired(roomId, at) {
+      const typist = state.typing.get(roomId);
+      if (!typist || typist.at !== at) return;
+      state.typing.delete(roomId);
+      changed("typing", { roomId });
     },
 
     // --- messages -----------------------------------------------------------------
@@ -187,13 +238,19 @@ export function createStore(me) {
       changed("chat", { older: true });
     },
     /** A message stored by the server: from an ack, `message:new`, or a catch-up. */
-    received(message) {
+    received(message, { live = false } = {}) {
       const entry = chat(message.room_id);
+      const typist = state.typing.get(message.room_id);
+      if (typist && typist.userId === message.sender_id) {
+        state.typing.delete(message.room_id);
+        changed("typing", { roomId: message.room_id });
+      }
       // While joining too: a resend's ack may overtake the join's answer, which may lack it.
       if (entry.status === "ready" || entry.status === "joining") merge(entry, [message]);
       else entry.outbox.delete(message.client_id);
       touchRoom(message);
-      changed("chat", { roomId: message.room_id, message });
+      // live: pushed by the server (message:new), not an ack or a catch-up.
+      changed("chat", { roomId: message.room_id, message, live, incoming: message.sender_id !== state.me.id });
       changed("rooms");
     },
     /** An edit, deletion or reaction: the stored copy is replaced, nothing moves. */

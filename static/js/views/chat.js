@@ -1,13 +1,16 @@
-// The chat room: header with the partner, the history, the composer, the "link ended" state.
-import { dayKey, formatAgo, formatDay, formatTime, t } from "../i18n.js";
+// The chat room: header with the partner, the history, the composer, the "link ended" state,
+// the draft kept per room, the "↓ 2 new" jump button, the unread divider, and the live region
+// that announces new messages to screen readers.
+import { dayKey, formatDay, formatLastSeen, formatTime, t } from "../i18n.js";
+import { loadDraft, saveDraft } from "../drafts.js";
+import { confirmDialog } from "./confirm.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
 import { callLine } from "./call-line.js";
-import { contentSignature, renderAround, renderContent } from "./message_content.js";
+import { contentSignature, renderAround, renderContent, snippet } from "./message_content.js";
 
-const MAX_TEXT = 4000;
 const NEAR_BOTTOM_PX = 120;
 
-export function mountChat(root, store, actions) {
+export function mountChat(root, store, actions, { textMax }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
   const scroller = $("messages-scroll");
   const list = $("messages");
@@ -19,22 +22,32 @@ export function mountChat(root, store, actions) {
   const input = $("composer-input");
   const sendButton = $("composer-send");
   const endButton = $("end-link");
+  const keepButton = $("keep-link");
+  const reopenButton = $("reopen-link");
+  const keptText = $("kept-text");
+  const jumpButton = $("jump-new");
+  const announcer = $("announcer");
   const bubbles = new Map(); // key -> {element, signature}
+  const me = store.state.me;
   let shownRoomId = null;
   let wantFocus = false;
+  let divider = null; // {count}: "3 unread messages" before the 3rd-last message from the partner
+  let newBelow = 0; // live messages that came while scrolled up
 
   // --- the person's actions ---------------------------------------------------------
   function submit() {
     const roomId = store.state.roomId;
     const text = input.value;
     if (!roomId || !text.trim() || composer.dataset.disabled === "true") return;
-    if (text.trim().length > MAX_TEXT) {
-      showError(t("too_long"));
+    if (text.trim().length > textMax) {
+      showError(t("too_long", { max: textMax }));
       return;
     }
     input.value = "";
+    saveDraft(me.id, roomId, "");
     fitInput();
     showError(null);
+    divider = null;
     actions.send(roomId, text);
     input.focus();
   }
@@ -47,20 +60,50 @@ export function mountChat(root, store, actions) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       submit();
+    } else if (event.key === "ArrowUp" && !input.value && !event.isComposing && !event.shiftKey) {
+      // Up in an empty box edits one's last message, as in WhatsApp Web and Slack.
+      const last = lastOwnEditable();
+      if (last) {
+        event.preventDefault();
+        actions.startEdit(last);
+      }
     }
   });
   input.addEventListener("input", () => {
     fitInput();
     sendButton.disabled = !input.value.trim() || composer.dataset.disabled === "true";
+    if (store.state.roomId && !actions.isEditing(store.state.roomId)) saveDraft(me.id, store.state.roomId, input.value);
   });
   olderButton.addEventListener("click", () => actions.loadOlder(store.state.roomId));
-  endButton.addEventListener("click", () => {
-    if (window.confirm(t("end_confirm"))) actions.endLink(store.state.roomId);
-  });
+  endButton.addEventListener("click", () => confirmEnd());
+  keepButton.addEventListener("click", () => toggleKeep());
+  reopenButton.addEventListener("click", () => actions.reopenLink(store.state.roomId));
   list.addEventListener("click", (event) => {
     const retry = event.target.closest("[data-retry]");
     if (retry) actions.retry(store.state.roomId, retry.dataset.retry);
   });
+  jumpButton.addEventListener("click", () => {
+    scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
+    clearNewBelow();
+  });
+  scroller.addEventListener("scroll", () => {
+    if (newBelow && distanceFromBottom() < NEAR_BOTTOM_PX) clearNewBelow();
+  }, { passive: true });
+  document.addEventListener("heartlink:end-link", () => confirmEnd());
+  document.addEventListener("heartlink:keep-link", () => toggleKeep());
+
+  async function confirmEnd() {
+    const roomId = store.state.roomId;
+    if (!roomId || store.room(roomId)?.status !== "active") return;
+    const yes = await confirmDialog({ title: t("end_confirm_title"), text: t("end_confirm"), confirm: t("end_confirm_button") });
+    if (yes) actions.endLink(roomId);
+  }
+
+  function toggleKeep() {
+    const room = store.state.roomId && store.room(store.state.roomId);
+    if (room) actions.keepLink(room.id, !keptByMe(room));
+  }
+
   // Scrolling up to the top loads the page before.
   new IntersectionObserver((entries) => {
     const chat = store.state.roomId && store.chat(store.state.roomId);
@@ -79,8 +122,31 @@ export function mountChat(root, store, actions) {
     show(errorLine, Boolean(text));
   }
 
+  function distanceFromBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+  }
+
+  function clearNewBelow() {
+    newBelow = 0;
+    show(jumpButton, false);
+  }
+
+  function lastOwnEditable() {
+    const roomId = store.state.roomId;
+    const room = roomId && store.room(roomId);
+    if (!room || room.status !== "active") return null;
+    const messages = store.chat(roomId).messages;
+    for (let index = messages.length - 1; index >= 0; index -= 1) {
+      const message = messages[index];
+      if (message.sender_id === me.id && !message.deleted && message.kind === "text" && message.id) return message;
+    }
+    return null;
+  }
+
+  const keptByMe = (room) => (room.kept_by || []).some((id) => String(id) === String(me.id));
+
   // --- drawing --------------------------------------------------------------------------
-  function bubble(message, me, state) {
+  function bubble(message, state) {
     const mine = message.sender_id === me.id;
     const key = message.client_id || `seq:${message.seq}`;
     const receipt = mine ? store.receiptOf(message, state) : null; // pending | sent | delivered | read
@@ -100,19 +166,21 @@ export function mountChat(root, store, actions) {
       return element;
     }
     const status = mine ? h("span", {
-      class: "bubble__status", "data-testid": "message-status", title: t(receipt), "aria-label": t(receipt),
+      class: "bubble__status", "data-testid": "message-status", role: "img", title: t(receipt), "aria-label": t(receipt),
     }) : null;
     const element = h("li", {
       class: `message ${mine ? "message--mine" : "message--theirs"}`,
       "data-testid": "message",
+      tabindex: "-1",
       dataset: { seq: message.seq ?? "", clientId: message.client_id || "", state, mine: String(mine), ...(receipt && { receipt }) },
     },
-    h("div", { class: `bubble${message.deleted ? " bubble--deleted" : ""}` },
-      renderContent(message), // text, emoji, picture, voice note, file, reply quote: message_content.js
-      h("span", { class: "bubble__meta" },
-        h("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
-        status)),
-    renderAround(message, state), // reactions and the message's actions
+    h("div", { class: "message__body" },
+      h("div", { class: `bubble${message.deleted ? " bubble--deleted" : ""}` },
+        renderContent(message), // text, links, emoji, picture, voice note, file, reply quote: message_content.js
+        h("span", { class: "bubble__meta" },
+          h("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
+          status)),
+      renderAround(message, state)), // reactions and the message's actions
     state === "failed" ? h("p", { class: "message__failure" },
       h("span", { text: message.error || t("failed") }),
       message.retryable ? h("button", { type: "button", class: "link-button", "data-retry": message.client_id, "data-testid": "retry", text: t("retry") }) : null)
@@ -122,11 +190,21 @@ export function mountChat(root, store, actions) {
   }
 
   function renderMessages(chat) {
-    const me = store.state.me;
     const items = [
       ...chat.messages.map((message) => [message, "sent"]),
       ...[...chat.outbox.values()].map((entry) => [entry, entry.state]),
     ];
+    // The unread divider goes before the count-th last message from the partner.
+    let dividerBefore = null;
+    if (divider?.count) {
+      let left = divider.count;
+      for (let index = chat.messages.length - 1; index >= 0 && left > 0; index -= 1) {
+        if (chat.messages[index].sender_id !== me.id) {
+          left -= 1;
+          if (!left) dividerBefore = chat.messages[index].seq;
+        }
+      }
+    }
     const nodes = [];
     let lastDay = null;
     for (const [message, state] of items) {
@@ -135,10 +213,29 @@ export function mountChat(root, store, actions) {
         nodes.push(h("li", { class: "day-separator", "data-testid": "day" }, h("span", { text: formatDay(message.created_at) })));
         lastDay = day;
       }
-      nodes.push(bubble(message, me, state));
+      if (dividerBefore !== null && message.seq === dividerBefore && state === "sent") {
+        nodes.push(h("li", { class: "unread-divider", "data-testid": "unread-divider" },
+          h("span", { text: t("unread_divider", { count: divider.count }) })));
+      }
+      nodes.push(bubble(message, state));
     }
-    list.replaceChildren(...nodes);
+    place(nodes);
     return items.length;
+  }
+
+  /** Put `nodes` in the list, moving only what changed: a focused message keeps the focus. */
+  function place(nodes) {
+    const focused = list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+    const focusKey = focused && (focused.dataset.clientId || focused.dataset.seq);
+    nodes.forEach((node, index) => {
+      const here = list.children[index];
+      if (here !== node) list.insertBefore(node, here || null);
+    });
+    while (list.children.length > nodes.length) list.lastElementChild.remove();
+    if (focusKey && !list.contains(document.activeElement)) {
+      const again = [...list.children].find((item) => (item.dataset.clientId || item.dataset.seq) === focusKey);
+      again?.focus({ preventScroll: true });
+    }
   }
 
   function renderHeader(room) {
@@ -148,19 +245,33 @@ export function mountChat(root, store, actions) {
     const presence = $("partner-presence");
     if (!partner) presence.textContent = "";
     else if (partner.online) presence.textContent = t("online");
-    else presence.textContent = partner.last_seen ? t("last_seen", { when: formatAgo(partner.last_seen) }) : t("offline_presence");
+    else presence.textContent = partner.last_seen ? formatLastSeen(partner.last_seen) : t("offline_presence");
     presence.dataset.online = String(Boolean(partner?.online));
   }
 
   function endedText(room) {
     if (room.end_reason === "idle") return t("ended_idle");
     // The blocker is told why; the person blocked only sees that the link ended, as in WhatsApp.
-    if (room.end_reason === "blocked" && room.ended_by === store.state.me.id) { // strings: partials/safety.html
+    if (room.end_reason === "blocked" && room.ended_by === me.id) { // strings: partials/safety.html
       return t("ended_blocked_by_me", { name: displayName(store.partnerOf(room), t("someone")) });
     }
-    if (room.ended_by === store.state.me.id) return t("ended_by_me");
+    if (room.ended_by === me.id) return t("ended_by_me");
     if (room.ended_by) return t("ended_by_partner", { name: displayName(store.partnerOf(room), t("someone")) });
     return t("ended");
+  }
+
+  function keptLine(room) {
+    const name = displayName(store.partnerOf(room), t("someone"));
+    if (room.kept) return t("kept_both");
+    if (keptByMe(room)) return t("kept_by_me", { name });
+    if ((room.kept_by || []).length) return t("kept_by_partner", { name });
+    return "";
+  }
+
+  function announce(message) {
+    if (message.sender_id === me.id) return;
+    const name = displayName(store.partnerOf(store.room(message.room_id)), t("someone"));
+    announcer.textContent = t("announce_message", { name, text: snippet(message) || t("attachment") });
   }
 
   function render(detail = {}) {
@@ -172,18 +283,26 @@ export function mountChat(root, store, actions) {
     if (switched) {
       bubbles.clear();
       shownRoomId = roomId;
-      input.value = "";
+      input.value = loadDraft(me.id, roomId);
       fitInput();
       showError(null);
+      clearNewBelow();
+      divider = null;
       wantFocus = true;
     }
-    const fromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+    if (chat.unreadAtOpen) {
+      divider = { count: chat.unreadAtOpen };
+      chat.unreadAtOpen = 0;
+    }
+    const fromBottom = distanceFromBottom();
     const heightBefore = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
+    const live = detail.live && detail.message?.room_id === roomId;
 
     root.dataset.roomStatus = room?.status || "";
     root.dataset.endReason = room?.end_reason || "";
     root.dataset.chatStatus = chat.status;
+    root.dataset.kept = room?.kept ? "both" : room && keptByMe(room) ? "me" : "";
     if (room) renderHeader(room);
     const count = renderMessages(chat);
 
@@ -192,6 +311,14 @@ export function mountChat(root, store, actions) {
     show(ended, isEnded);
     if (isEnded) $("room-ended-text").textContent = endedText(room);
     show(endButton, room?.status === "active");
+    show(keepButton, Boolean(room));
+    if (room) {
+      keepButton.setAttribute("aria-pressed", String(keptByMe(room)));
+      const line = keptLine(room);
+      keptText.textContent = line;
+      show(keptText, Boolean(line) && isEnded);
+      show(reopenButton, isEnded && Boolean(room.kept));
+    }
     show(olderButton, ready && chat.hasMore);
     olderButton.disabled = chat.loadingOlder;
     olderButton.textContent = chat.loadingOlder ? t("loading") : t("load_older");
@@ -200,6 +327,7 @@ export function mountChat(root, store, actions) {
 
     const disabled = !ready || isEnded;
     composer.dataset.disabled = String(disabled);
+    show(composer, !isEnded); // an ended link offers "Find a new heart link" instead
     input.disabled = disabled;
     sendButton.disabled = disabled || !input.value.trim();
     if (chat.status === "error") showError(chat.error);
@@ -208,9 +336,20 @@ export function mountChat(root, store, actions) {
 
     if (detail.older) {
       scroller.scrollTop = scroller.scrollHeight - heightBefore + topBefore;
+    } else if (switched && divider && list.querySelector('[data-testid="unread-divider"]')) {
+      list.querySelector('[data-testid="unread-divider"]').scrollIntoView({ block: "start" });
     } else if (switched || detail.pending || fromBottom < NEAR_BOTTOM_PX) {
       scroller.scrollTop = scroller.scrollHeight;
+    } else if (live && detail.incoming) {
+      newBelow += 1;
+      if (!divider) divider = { count: newBelow };
+      else if (divider.count < newBelow) divider = { count: newBelow };
+      jumpButton.querySelector('[data-testid="jump-new-text"]').textContent = t("jump_new", { count: newBelow });
+      jumpButton.setAttribute("aria-label", `${t("jump_new", { count: newBelow })}. ${t("jump_bottom")}`);
+      show(jumpButton, true);
+      renderMessages(chat); // with the divider
     }
+    if (live && detail.incoming) announce(detail.message);
     if (wantFocus && ready) {
       wantFocus = false;
       if (!disabled && window.matchMedia("(pointer: fine)").matches) input.focus();

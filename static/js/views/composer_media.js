@@ -1,14 +1,14 @@
 // The composer's rich side: the emoji button, pictures and files (button, drag and drop, paste)
 // uploaded with a progress bar, voice notes recorded in the browser, and the reply / edit banner.
 // chat.js keeps the text box and its send; app.js asks composeIntent() what a send means.
-import { t } from "../i18n.js";
+import { csrfToken } from "../csrf.js";
+import { humanSize, t } from "../i18n.js";
 import { h, icon, show } from "./dom.js";
 import { closeEmojiPicker, openEmojiPicker } from "./emoji.js";
-import { humanSize, snippet } from "./message_content.js";
+import { snippet } from "./message_content.js";
 import { RecordingError, canRecord, formatMs, startRecording } from "./voice.js";
 
 const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
-const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 // What the next send from the text box means, per room: a reply to a message, or an edit of one.
 const intents = new Map(); // room id -> {replyTo: message|null, editing: message|null}
@@ -19,6 +19,11 @@ export function composeIntent(roomId) {
   intents.delete(roomId);
   document.dispatchEvent(new CustomEvent("heartlink:compose-intent", { detail: { roomId } }));
   return intent;
+}
+
+/** Whether the text box is editing a message in this room now (then no draft is saved). */
+export function isEditing(roomId) {
+  return Boolean(intents.get(roomId)?.editing);
 }
 
 export function mountComposerMedia(chat, store, actions) {

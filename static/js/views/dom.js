@@ -33,12 +33,25 @@ export function show(element, visible) {
   element.hidden = !visible;
 }
 
-/** A hash of the id picks one of the avatar colours in app.css (avatar--c0 … avatar--c7). */
+/** Up to two initials from the words that start with a letter or digit ("Nina 🌸" -> "N"). */
+export function initials(name) {
+  const words = (name || "").trim().split(/\s+/).filter((word) => /^[\p{L}\p{N}]/u.test(word));
+  return words.slice(0, 2).map((word) => [...word][0]).join("").toUpperCase() || "?";
+}
+
+/** The person's picture (avatar_url: served only to people who share a link with them), or their
+ * initials on one of the avatar colours in app.css (avatar--c0 … avatar--c7, by a hash of the id). */
 export function paintAvatar(element, user) {
   const name = (user?.display_name || user?.username || "?").trim();
-  const initials = name.split(/\s+/).slice(0, 2).map((part) => [...part][0] || "").join("").toUpperCase() || "?";
   const colour = Math.abs(Number(user?.id) || [...name].reduce((sum, ch) => sum + ch.codePointAt(0), 0)) % 8;
-  element.textContent = initials;
+  const url = user?.avatar_url;
+  if (url) {
+    const known = element.querySelector("img");
+    if (known?.getAttribute("src") !== url) element.replaceChildren(h("img", { class: "avatar__img", src: url, alt: "", decoding: "async" }));
+  } else {
+    element.textContent = initials(name);
+  }
+  element.dataset.hasPicture = String(Boolean(url));
   element.className = element.className.replace(/\bavatar--c\d\b/g, "").trim() + ` avatar--c${colour}`;
   return element;
 }

@@ -126,7 +126,7 @@ function place(element, anchor) {
 
 // --- emoji-only messages ------------------------------------------------------------------------------
 const segmenter = typeof Intl.Segmenter === "function" ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
-const EMOJI_GRAPHEME = /^(?:[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Emoji_Component}\u200d\ufe0f\u20e3])+$/u;
+const EMOJI_GRAPHEME = /^(?:[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Emoji_Component}]|\u200d|\ufe0f|\u20e3)+$/u;
 const HAS_PICTURE = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
 
 /** 1 to 3 emoji and nothing else (spaces aside): shown large, as in WhatsApp. */

@@ -2,7 +2,8 @@
 // the quoted message it replies to, "edited", the tombstone) and what hangs under it (reactions,
 // the hover / long-press actions: react, reply, edit, delete). chat.js draws the bubble itself,
 // its time and ticks, and calls renderContent() / renderAround() / contentSignature() from here.
-import { t } from "../i18n.js";
+import { humanSize, t } from "../i18n.js";
+import { confirmDialog } from "./confirm.js";
 import { h, icon } from "./dom.js";
 import { closeEmojiPicker, emojiOnlyCount, openEmojiPicker } from "./emoji.js";
 import { openLightbox } from "./lightbox.js";
@@ -40,11 +41,14 @@ export function mountMessageContent(list, theStore, theActions, theComposer) {
     if (!message) return;
     if (target.dataset.react) {
       closeActions(list);
+      item?.focus({ preventScroll: true }); // the keyboard stays on the message (chat.js keeps it there when redrawn)
       actions.react(message, target.dataset.react);
     } else if (target.dataset.action === "react-open") {
       const open = !item.classList.contains("message--reacting");
       closeActions(list);
       item.classList.toggle("message--reacting", open);
+      target.setAttribute("aria-expanded", String(open));
+      if (open) item.querySelector('[data-testid="quick-reaction"]')?.focus();
     } else if (target.dataset.action === "react-more") {
       openEmojiPicker(target, (emoji) => {
         closeActions(list);
@@ -58,7 +62,13 @@ export function mountMessageContent(list, theStore, theActions, theComposer) {
       composer.startEdit(message);
     } else if (target.dataset.action === "delete") {
       closeActions(list);
-      if (window.confirm(t("delete_confirm"))) actions.deleteMessage(message);
+      item.focus({ preventScroll: true });
+      confirmDialog({ title: t("delete_confirm"), text: "", confirm: t("delete") }).then((yes) => {
+        if (yes) actions.deleteMessage(message);
+      });
+    } else if (target.dataset.action === "report") {
+      closeActions(list);
+      document.dispatchEvent(new CustomEvent("heartlink:report-message", { detail: { message } })); // views/safety.js
     }
   });
 
@@ -83,13 +93,29 @@ export function mountMessageContent(list, theStore, theActions, theComposer) {
     if (!event.target.closest(".message--actions-open, .message--reacting, .emoji-popover")) closeActions(list);
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") closeActions(list);
+    if (event.key !== "Escape") return;
+    const open = list.querySelector(".message--actions-open, .message--reacting");
+    if (!open) return;
+    const reacting = open.classList.contains("message--reacting") && open.contains(document.activeElement);
+    closeActions(list);
+    if (reacting) open.querySelector('[data-action="react-open"]')?.focus();
+    else if (open.contains(document.activeElement) || document.activeElement === document.body) open.focus();
   });
 }
 
-function closeActions(list) {
+/** Open a message's actions for the keyboard (Enter, the menu key, Shift+F10): focus the first. */
+export function openActions(list, item) {
+  if (!item.querySelector(".message-actions")) return false;
+  closeActions(list);
+  item.classList.add("message--actions-open");
+  item.querySelector(".message-actions button")?.focus();
+  return true;
+}
+
+export function closeActions(list) {
   for (const open of list.querySelectorAll(".message--actions-open, .message--reacting")) {
     open.classList.remove("message--actions-open", "message--reacting");
+    open.querySelector('[data-action="react-open"]')?.setAttribute("aria-expanded", "false");
   }
   closeEmojiPicker();
 }
@@ -140,12 +166,38 @@ export function renderContent(message) {
       class: `bubble__text${count ? " bubble__text--emoji" : ""}${attachment ? " bubble__caption" : ""}`,
       "data-testid": "message-text",
       ...(count && { "data-emoji-only": String(count) }),
-      text: message.text,
-    }));
+    }, count ? message.text : linkify(message.text)));
   } else if (!attachment) {
     nodes.push(h("p", { class: "bubble__text", "data-testid": "message-text", text: message.kind === "call" ? t("call") : t("attachment") }));
   }
   if (message.edited_at) nodes.push(h("span", { class: "bubble__edited", "data-testid": "message-edited", text: t("edited") }));
+  return nodes;
+}
+
+// Links in text: http(s) only, built as elements holding text nodes (never HTML from the message).
+const URL_RE = /\bhttps?:\/\/[^\s<>"'`，。！？、；：（）「」《》]+/giu;
+const TRAILING = /[.,;:!?'"\]}»]$/u;
+
+/** The text as strings and <a> elements, for h(): "see https://example.com." -> ["see ", <a>, "."]. */
+export function linkify(text) {
+  const nodes = [];
+  let last = 0;
+  for (const match of text.matchAll(URL_RE)) {
+    let raw = match[0];
+    while (TRAILING.test(raw) || (raw.endsWith(")") && raw.split("(").length <= raw.split(")").length - 1)) raw = raw.slice(0, -1);
+    let href = null;
+    try {
+      const url = new URL(raw);
+      if (url.protocol === "http:" || url.protocol === "https:") href = url.href;
+    } catch {
+      href = null;
+    }
+    if (!href) continue;
+    if (match.index > last) nodes.push(text.slice(last, match.index));
+    nodes.push(h("a", { href, target: "_blank", rel: "noopener noreferrer", "data-testid": "message-link", text: raw }));
+    last = match.index + raw.length;
+  }
+  if (last < text.length) nodes.push(text.slice(last));
   return nodes;
 }
 
@@ -232,26 +284,6 @@ function extension(filename) {
   return match ? match[1].toUpperCase() : "FILE";
 }
 
-const sizeFormats = new Map();
-/** 1234567 -> "1.2 MB", in the page's language. */
-export function humanSize(bytes) {
-  const units = ["byte", "kilobyte", "megabyte", "gigabyte"];
-  let value = Number(bytes) || 0;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const key = `${units[unit]}:${value < 10 && unit ? 1 : 0}`;
-  if (!sizeFormats.has(key)) {
-    sizeFormats.set(key, new Intl.NumberFormat(document.documentElement.lang || "en", {
-      style: "unit", unit: units[unit], unitDisplay: "short", maximumFractionDigits: value < 10 && unit ? 1 : 0,
-    }));
-  }
-  return sizeFormats.get(key).format(value);
-}
-
-
 // --- under the bubble ---------------------------------------------------------------------------------
 /** Reactions with counts, and the actions a stored message offers (hover / long press). */
 export function renderAround(message, state) {
@@ -275,19 +307,20 @@ export function renderAround(message, state) {
   if (!canAct) return nodes;
   const mine = message.sender_id === me?.id;
   const editable = mine && (message.kind === "text" || message.attachment);
-  nodes.push(h("div", { class: "message-actions", "data-testid": "message-actions" },
+  nodes.push(h("div", { class: "message-actions", "data-testid": "message-actions", role: "menu", "aria-orientation": "horizontal", "aria-label": t("message_options") },
     actionButton("react-open", t("react"), "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-3.5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm7 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zM12 17.5a5.5 5.5 0 0 1-5.1-3.5h10.2a5.5 5.5 0 0 1-5.1 3.5z"),
     actionButton("reply", t("reply"), "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z"),
     editable ? actionButton("edit", t("edit"), "M3 17.25V21h3.75L17.8 9.94l-3.75-3.75L3 17.25zM20.7 7.04a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z") : null,
-    mine ? actionButton("delete", t("delete"), "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z") : null));
+    mine ? actionButton("delete", t("delete"), "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z") : null,
+    mine ? null : actionButton("report", t("report_message"), "M14.4 6 14 4H5v17h2v-7h5.6l.4 2h7V6z")));
   const myReaction = reactions.find(([, users]) => users.some((id) => String(id) === String(me?.id)))?.[0];
-  nodes.push(h("div", { class: "reaction-bar", "data-testid": "reaction-bar", role: "group", "aria-label": t("react") },
+  nodes.push(h("div", { class: "reaction-bar", "data-testid": "reaction-bar", role: "menu", "aria-orientation": "horizontal", "aria-label": t("react") },
     QUICK_REACTIONS.map((emoji) => h("button", {
       type: "button", class: `reaction-bar__emoji${emoji === myReaction ? " reaction-bar__emoji--mine" : ""}`,
-      "data-react": emoji, "data-testid": "quick-reaction", "aria-label": emoji, text: emoji,
+      role: "menuitem", tabindex: "-1", "data-react": emoji, "data-testid": "quick-reaction", "aria-label": emoji, text: emoji,
     })),
     h("button", {
-      type: "button", class: "reaction-bar__more", "data-action": "react-more", "data-testid": "reaction-more",
+      type: "button", class: "reaction-bar__more", "data-action": "react-more", "data-testid": "reaction-more", role: "menuitem", tabindex: "-1",
       "aria-label": t("more_reactions"), title: t("more_reactions"), "aria-haspopup": "dialog",
     }, icon("M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6v2z"))));
   return nodes;
@@ -296,6 +329,7 @@ export function renderAround(message, state) {
 function actionButton(action, label, path) {
   return h("button", {
     type: "button", class: "message-actions__button", "data-action": action, "data-testid": `message-${action}`,
-    title: label, "aria-label": label,
+    role: "menuitem", tabindex: "-1", title: label, "aria-label": label,
+    ...(action === "react-open" && { "aria-haspopup": "menu", "aria-expanded": "false" }),
   }, icon(path));
 }

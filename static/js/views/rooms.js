@@ -45,7 +45,8 @@ export function mountRooms(list, empty, store, actions) {
           h("time", { class: "room-link__time", datetime: stamp, text: formatStamp(stamp) })),
         h("span", { class: "room-link__bottom" },
           h("span", { class: "room-link__preview", text: preview(room, store.state.me) }),
-          ended ? h("span", { class: "tag", text: t("ended_tag") }) : null,
+          room.kept ? h("span", { class: "tag tag--kept", "data-testid": "kept-tag", text: t("kept_tag") }) : null,
+          ended && !room.kept ? h("span", { class: "tag", text: t("ended_tag") }) : null,
           room.unread > 0 ? h("span", {
             class: "badge", "data-testid": "unread", "aria-label": t("unread", { count: room.unread }), text: room.unread > 99 ? "99+" : room.unread,
           }) : null))));

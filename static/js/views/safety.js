@@ -36,11 +36,40 @@ export function mountSafety(app, store) {
   const partnerName = () => displayName(partner(), t("someone"));
 
   // --- the room menu ---------------------------------------------------------------------
+  const keepItem = $(menu, "menu-keep");
+
   function render() {
     const person = partner();
+    const room = openRoom();
     show(menuButton, Boolean(person));
-    if (!person) closeMenus();
-    else blockItem.textContent = t(blocked.has(person.id) ? "safety_unblock_item" : "safety_block_item", { name: partnerName() });
+    if (!person) {
+      closeMenus();
+      return;
+    }
+    blockItem.textContent = t(blocked.has(person.id) ? "safety_unblock_item" : "safety_block_item", { name: partnerName() });
+    for (const item of menu.querySelectorAll('[data-needs="active"]')) show(item, room?.status === "active");
+    const keptByMe = (room?.kept_by || []).some((id) => String(id) === String(store.state.me.id));
+    keepItem.setAttribute("role", "menuitemcheckbox");
+    keepItem.setAttribute("aria-checked", String(keptByMe));
+    show(keepItem.parentElement, Boolean(room));
+  }
+
+  // Arrow keys, Home and End move in the open menus; Tab leaves them.
+  for (const list of [menu, messageMenu]) {
+    list.addEventListener("keydown", (event) => {
+      const items = [...list.querySelectorAll("button")].filter((button) => !button.closest("[hidden]"));
+      const index = items.indexOf(document.activeElement);
+      const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+      if (step) {
+        event.preventDefault();
+        items[(index + step + items.length) % items.length]?.focus();
+      } else if (event.key === "Home" || event.key === "End") {
+        event.preventDefault();
+        items[event.key === "Home" ? 0 : items.length - 1]?.focus();
+      } else if (event.key === "Tab") {
+        closeMenus();
+      }
+    });
   }
 
   function closeMenus() {
@@ -57,7 +86,13 @@ export function mountSafety(app, store) {
     render();
     menu.hidden = false;
     menuButton.setAttribute("aria-expanded", "true");
-    menu.querySelector("button").focus();
+    [...menu.querySelectorAll("button")].find((button) => !button.closest("[hidden]"))?.focus();
+  });
+  menuButton.addEventListener("keydown", (event) => {
+    if ((event.key === "ArrowDown" || event.key === "ArrowUp") && menu.hidden) {
+      event.preventDefault();
+      menuButton.click();
+    }
   });
   menu.addEventListener("click", (event) => {
     const item = event.target.closest("[data-action]");
@@ -65,6 +100,8 @@ export function mountSafety(app, store) {
     closeMenus();
     const person = partner();
     if (item.dataset.action === "report") openReport(null);
+    else if (item.dataset.action === "end") document.dispatchEvent(new CustomEvent("heartlink:end-link")); // views/chat.js
+    else if (item.dataset.action === "keep") document.dispatchEvent(new CustomEvent("heartlink:keep-link"));
     else if (person && blocked.has(person.id)) unblock(person);
     else openBlock();
   });
@@ -97,6 +134,7 @@ export function mountSafety(app, store) {
     messageMenu.style.setProperty("top", `${Math.min(event.clientY, innerHeight - box.height - 8)}px`);
     messageMenu.querySelector("button").focus();
   });
+  document.addEventListener("heartlink:report-message", (event) => openReport(event.detail.message));
   $(messageMenu, "menu-report-message").addEventListener("click", () => {
     closeMenus();
     if (menuMessage) openReport(menuMessage);

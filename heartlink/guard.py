@@ -1,0 +1,136 @@
+"""Connections a single address may hold, and Engine.IO sessions that never sign in.
+
+`ConnectionGuard` is WSGI middleware around the whole application (Socket.IO
+included): it counts the requests in flight per client address (a websocket is one
+request for as long as it is open; a held long-poll is one while it is held) and
+answers 429 past MAX_CONNECTIONS_PER_ADDRESS, before any work. Slow senders that
+never finish their headers are dropped earlier, by the WSGI server's socket_timeout.
+
+`HandshakeReaper` closes Engine.IO sessions that have not completed a Socket.IO
+CONNECT within HANDSHAKE_TIMEOUT seconds (a refused connect leaves one open
+otherwise, uncounted and holding memory). It is started by the first request the
+guard sees, so nothing runs in processes that never serve.
+"""
+import json
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionGuard:
+    def __init__(self, wsgi_app, max_per_address, on_first_request=None):
+        self._app = wsgi_app
+        self._max = max_per_address
+        self._open = {}
+        self._lock = threading.Lock()
+        self._on_first_request = on_first_request
+        self._warned = set()
+
+    def open_from(self, address):
+        return self._open.get(address, 0)
+
+    def __call__(self, environ, start_response):
+        if self._on_first_request is not None:
+            starter, self._on_first_request = self._on_first_request, None
+            starter()
+        address = environ.get("REMOTE_ADDR") or "-"
+        if not self._enter(address):
+            if address not in self._warned:
+                self._warned.add(address)
+                log.warning("address %s holds %d connections; refusing more", address, self._max)
+            body = json.dumps({"error": {"code": "rate_limited",
+                                         "message": "Too many connections from your address."}}).encode()
+            start_response("429 Too Many Requests", [("Content-Type", "application/json"),
+                                                     ("Content-Length", str(len(body))), ("Retry-After", "5")])
+            return [body]
+        try:
+            result = self._app(environ, start_response)
+        except BaseException:
+            self._leave(address)
+            raise
+        return _Counted(result, lambda: self._leave(address))
+
+    def _enter(self, address):
+        with self._lock:
+            count = self._open.get(address, 0)
+            if self._max and count >= self._max:
+                return False
+            self._open[address] = count + 1
+            return True
+
+    def _leave(self, address):
+        with self._lock:
+            count = self._open.get(address, 1) - 1
+            if count > 0:
+                self._open[address] = count
+            else:
+                self._open.pop(address, None)
+                self._warned.discard(address)
+
+
+class _Counted:
+    """A response body that gives its connection back when the server closes it."""
+
+    def __init__(self, result, done):
+        self._result = result
+        self._done = done
+        self._closed = False
+
+    def __iter__(self):
+        return iter(self._result)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._done()
+
+
+class HandshakeReaper:
+    """Close Engine.IO sessions without a Socket.IO connection after `timeout` seconds."""
+
+    def __init__(self, socketio, timeout, interval=1.0):
+        self._socketio = socketio
+        self._timeout = timeout
+        self._interval = min(interval, max(timeout / 2, 0.1))
+        self._first_seen = {}
+
+    def start(self):
+        if self._timeout > 0:
+            self._socketio.start_background_task(self._run)
+
+    def _run(self):
+        while True:
+            self._socketio.sleep(self._interval)
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("closing unconnected Engine.IO sessions failed; trying again")
+
+    def sweep(self, now=None):
+        """One pass; returns the Engine.IO sids closed."""
+        now = time.monotonic() if now is None else now
+        server = self._socketio.server
+        sessions = list(server.eio.sockets)
+        self._first_seen = {eio_sid: self._first_seen.get(eio_sid, now) for eio_sid in sessions}
+        closed = []
+        for eio_sid in sessions:
+            if now - self._first_seen[eio_sid] < self._timeout:
+                continue
+            if server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+                continue
+            log.info("closing Engine.IO session %s: no Socket.IO connection after %.0f s", eio_sid, self._timeout)
+            closed.append(eio_sid)
+            try:
+                server.eio.disconnect(eio_sid)
+            except KeyError:
+                pass
+            self._first_seen.pop(eio_sid, None)
+        return closed

@@ -1,0 +1,131 @@
+// The page's store, without a browser: node --test tests/js/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { createStore } from "../../static/js/store.js";
+
+const ME = { id: 1, username: "alice", display_name: "Alice" };
+const BOB = { id: 2, username: "bob", display_name: "Bob", online: true, last_seen: null };
+const room = (id = "r1", extra = {}) => ({ id, status: "active", members: [{ ...ME }, { ...BOB }], last_message: null, ...extra });
+const message = (seq, extra = {}) => ({
+  id: `m${seq}`, room_id: "r1", seq, sender_id: 2, kind: "text", text: `hi ${seq}`, created_at: "2026-01-01T10:00:00Z", ...extra,
+});
+
+function recording(store) {
+  const seen = [];
+  store.subscribe((topic, detail) => seen.push([topic, detail]));
+  return seen;
+}
+
+test("stored messages are merged by seq, once each, in order", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  store.joined("r1", { room: room(), messages: [message(2), message(1)], has_more: false, receipts: {} }, null);
+  store.received(message(3));
+  store.received(message(2, { text: "again" }));
+  assert.deepEqual(store.chat("r1").messages.map((m) => m.seq), [1, 2, 3]);
+  assert.equal(store.lastSeq("r1"), 3);
+});
+
+test("an acked send leaves the outbox; a live message from the partner says so", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  store.joined("r1", { room: room(), messages: [], has_more: false, receipts: {} }, null);
+  const entry = store.queueSend("r1", "hello");
+  assert.equal(store.outboxEntries().length, 1);
+  store.received(message(1, { sender_id: 1, client_id: entry.client_id }));
+  assert.equal(store.outboxEntries().length, 0);
+  const seen = recording(store);
+  store.received(message(2), { live: true });
+  const [, detail] = seen.find(([topic]) => topic === "chat");
+  assert.equal(detail.live, true);
+  assert.equal(detail.incoming, true);
+});
+
+test("unread counts only messages from others to a room not on screen", () => {
+  let visible = true;
+  const store = createStore(ME, { isVisible: () => visible });
+  store.setRooms([room()]);
+  store.openRoom("r1");
+  store.received(message(1));
+  assert.equal(store.room("r1").unread, 0);
+  visible = false;
+  store.received(message(2));
+  store.received(message(3, { sender_id: 1 }));
+  assert.equal(store.room("r1").unread, 1);
+  store.openRoom("r1");
+  assert.equal(store.room("r1").unread, 0);
+});
+
+test("receipts only move forward and make ticks", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  store.joined("r1", { room: room(), messages: [message(1, { sender_id: 1 })], has_more: false, receipts: {} }, null);
+  const mine = store.chat("r1").messages[0];
+  assert.equal(store.receiptOf(mine, "sent"), "sent");
+  store.receipt({ room_id: "r1", user_id: 2, delivered_seq: 1, read_seq: 0 });
+  assert.equal(store.receiptOf(mine, "sent"), "delivered");
+  store.receipt({ room_id: "r1", user_id: 2, delivered_seq: 1, read_seq: 1 });
+  store.receipt({ room_id: "r1", user_id: 2, delivered_seq: 0, read_seq: 0 });
+  assert.equal(store.receiptOf(mine, "sent"), "read");
+  // read receipts turned off (read_seq null): delivered ticks stay
+  store.receipt({ room_id: "r1", user_id: 2, delivered_seq: 1, read_seq: null });
+  assert.equal(store.receiptOf(mine, "sent"), "read");
+});
+
+test("typing: set, refreshed, expired only by its own clock, ended by a message or going offline", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  store.typing({ room_id: "r1", user_id: 2, typing: true }, 100);
+  assert.equal(store.state.typing.get("r1").userId, 2);
+  store.typing({ room_id: "r1", user_id: 2, typing: true }, 200);
+  store.typingExpired("r1", 100); // an old timer: ignored
+  assert.ok(store.state.typing.has("r1"));
+  store.typingExpired("r1", 200);
+  assert.ok(!store.state.typing.has("r1"));
+  store.typing({ room_id: "r1", user_id: 1, typing: true }); // my own echo
+  assert.ok(!store.state.typing.has("r1"));
+  store.typing({ room_id: "r1", user_id: 2, typing: true });
+  store.received(message(1));
+  assert.ok(!store.state.typing.has("r1"));
+  store.typing({ room_id: "r1", user_id: 2, typing: true });
+  store.presence({ user_id: 2, online: false, last_seen: "2026-01-01T10:00:00Z" });
+  assert.ok(!store.state.typing.has("r1"));
+  assert.equal(store.room("r1").members[1].online, false);
+});
+
+test("connection: the first connect and later ones are told apart", () => {
+  const store = createStore(ME);
+  const seen = recording(store);
+  store.setConnection("online");
+  store.setConnection("offline");
+  store.setConnection("online");
+  const connects = seen.filter(([topic]) => topic === "connection").map(([, detail]) => detail);
+  assert.deepEqual(connects, [
+    { cameOnline: true, first: true }, { cameOnline: false, first: false }, { cameOnline: true, first: false },
+  ]);
+});
+
+test("a match is listed and announced; room and user updates land in the list", () => {
+  const store = createStore(ME);
+  const seen = recording(store);
+  store.matched(room("r2"));
+  assert.ok(seen.some(([topic, detail]) => topic === "matched" && detail.room.id === "r2"));
+  assert.equal(store.state.match.phase, "idle");
+  store.upsertRoom({ id: "r2", kept_by: [1], kept: false });
+  assert.deepEqual(store.room("r2").kept_by, [1]);
+  store.userUpdated({ id: 2, display_name: "Bobby", avatar_url: "/api/users/2/avatar" });
+  assert.equal(store.partnerOf(store.room("r2")).display_name, "Bobby");
+  store.userUpdated({ id: 1, display_name: "Ally" });
+  assert.equal(store.state.me.display_name, "Ally");
+});
+
+test("a failed send stays retryable when rate limited, and pending when offline", () => {
+  const store = createStore(ME);
+  const entry = store.queueSend("r1", "x");
+  store.sendFailed(entry, { code: "offline", message: "off" });
+  assert.equal(entry.state, "pending");
+  store.sendFailed(entry, { code: "rate_limited", message: "slow", retryable: false });
+  assert.equal(entry.state, "failed");
+  assert.equal(entry.retryable, true);
+});

@@ -1,0 +1,93 @@
+"""Sends stored together (messages.store, as the writer batches them): each draft is
+settled on its own merits, seqs stay gapless per room, and nothing is stored twice."""
+import uuid
+
+import pytest
+
+from heartlink import accounts, links, matching, messages
+from heartlink.errors import Conflict, NotFound
+from heartlink.extensions import db
+from heartlink.models import Message
+from support import PASSWORD
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+def _linked(first, second):
+    a, b = (accounts.create_user(name, PASSWORD).id for name in (first, second))
+    matching.start(a)
+    _state, room = matching.start(b)
+    return a, b, room.id
+
+
+def _draft(room_id, sender, text="hi", client_id=None, reply_to=None):
+    return messages.draft(room_id, sender, client_id or str(uuid.uuid4()), "text", text, reply_to)
+
+
+def test_a_batch_over_two_rooms_gives_each_room_gapless_seqs_in_arrival_order(ctx):
+    alice, bob, one = _linked("alice", "bob")
+    carol, dave, two = _linked("carol", "dave")
+    drafts = [_draft(one, alice, "a1"), _draft(two, carol, "c1"), _draft(one, bob, "b1"), _draft(two, dave, "d1"),
+              _draft(one, alice, "a2")]
+    new = messages.store(drafts)
+    assert new == drafts
+    assert [(d.sent.message["room_id"], d.sent.message["seq"], d.sent.message["text"]) for d in drafts] == [
+        (one, 1, "a1"), (two, 1, "c1"), (one, 2, "b1"), (two, 2, "d1"), (one, 3, "a2")]
+    stored = {(m.room_id, m.seq): m.text for m in db.session.query(Message)}
+    assert stored == {(one, 1): "a1", (one, 2): "b1", (one, 3): "a2", (two, 1): "c1", (two, 2): "d1"}
+    # What the writer broadcasts is what a later read gives.
+    first = db.session.get(Message, drafts[0].sent.message["id"])
+    assert first.to_dict() == drafts[0].sent.message
+
+
+def test_a_client_id_twice_in_a_batch_or_already_stored_is_stored_once(ctx):
+    alice, bob, room_id = _linked("alice", "bob")
+    earlier = messages.send(room_id, alice, client_id := str(uuid.uuid4()), "text", "earlier")
+    again = _draft(room_id, alice, "earlier", client_id)
+    twin_id = str(uuid.uuid4())
+    twins = [_draft(room_id, bob, "twin", twin_id), _draft(room_id, bob, "twin", twin_id)]
+    fresh = _draft(room_id, alice, "fresh")
+    messages.store([again, *twins, fresh])
+    assert again.sent.duplicate and again.sent.message["id"] == earlier.message["id"]
+    assert [t.sent.duplicate for t in twins] == [False, True]
+    assert twins[0].sent.message["id"] == twins[1].sent.message["id"]
+    assert fresh.sent.message["seq"] == 3
+    assert sorted(seq for (seq,) in db.session.query(Message.seq)) == [1, 2, 3]
+
+
+def test_one_bad_draft_does_not_spoil_the_others(ctx):
+    alice, bob, open_room = _linked("alice", "bob")
+    carol, dave, ended_room = _linked("carol", "dave")
+    to_ended = _draft(ended_room, carol, "too late")
+    links.leave(ended_room, dave)
+    bad_reply = _draft(open_room, alice, "re: nothing", reply_to=10**9)
+    good = _draft(open_room, bob, "fine")
+    messages.store([to_ended, bad_reply, good])
+    with pytest.raises(Conflict):
+        to_ended.outcome()
+    with pytest.raises(NotFound):
+        bad_reply.outcome()
+    assert good.outcome().message["seq"] == 1
+    assert db.session.query(Message).count() == 1
+
+
+def test_a_batch_that_fails_as_a_whole_is_stored_draft_by_draft(ctx, monkeypatch):
+    alice, bob, room_id = _linked("alice", "bob")
+    drafts = [_draft(room_id, alice, "one"), _draft(room_id, bob, "two")]
+    real = messages._insert
+    calls = []
+
+    def fails_for_a_batch(session, batch, now):
+        calls.append(len(batch))
+        if len(batch) > 1:
+            raise RuntimeError("the batch met trouble")
+        return real(session, batch, now)
+
+    monkeypatch.setattr(messages, "_insert", fails_for_a_batch)
+    messages.store(drafts)
+    assert calls == [2, 1, 1]
+    assert [d.outcome().message["seq"] for d in drafts] == [1, 2]

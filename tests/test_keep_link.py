@@ -1,0 +1,329 @@
+""""Keep this link": keeping, reopening a kept link that ended, and what a block does to it.
+Domain rules first, then the Socket.IO handlers through the Flask-SocketIO test client."""
+import uuid
+
+import pytest
+
+from heartlink import links, matching, messages, rooms, safety
+from heartlink.errors import Conflict, Forbidden, NotFound
+from heartlink.extensions import db
+from heartlink.models import MatchTicket, Room, User
+
+from support import AuthActions
+from test_scale_out import postgres_url  # noqa: F401  (the fixture: a scratch PostgreSQL database)
+
+
+def _events(client, name):
+    return [e["args"][0] for e in client.get_received() if e["name"] == name]
+
+
+def _send(client, room_id, text="hello"):
+    return client.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": text},
+                       callback=True)
+
+
+def _link(first_id, second_id):
+    matching.start(first_id)
+    state, room = matching.start(second_id)
+    assert state == "matched"
+    return room.id
+
+
+@pytest.fixture
+def people(app, make_user):
+    """Alice, Bob and Carol's ids, inside an app context for domain calls."""
+    ids = {name: make_user(name) for name in ("alice", "bob", "carol")}
+    with app.app_context():
+        yield ids
+
+
+# --- domain --------------------------------------------------------------------------------
+
+def test_a_link_is_kept_only_when_both_keep_it(people):
+    room_id = _link(people["alice"], people["bob"])
+    room = links.keep(room_id, people["alice"], True)
+    assert room.kept_by() == [people["alice"]] and room.kept is False
+    room = links.keep(room_id, people["bob"], True)
+    assert room.to_dict()["kept_by"] == sorted([people["alice"], people["bob"]]) and room.to_dict()["kept"] is True
+    room = links.keep(room_id, people["alice"], False)
+    assert room.kept is False and room.kept_by() == [people["bob"]]
+
+
+def test_a_stranger_cannot_keep_or_reopen_a_kept_link(people):
+    room_id = _link(people["alice"], people["bob"])
+    links.keep(room_id, people["alice"], True)
+    links.keep(room_id, people["bob"], True)
+    links.leave(room_id, people["alice"])
+    with pytest.raises(Forbidden):
+        links.keep(room_id, people["carol"], True)
+    with pytest.raises(Forbidden):
+        links.reopen(room_id, people["carol"])
+    with pytest.raises(NotFound):
+        links.reopen(str(uuid.uuid4()), people["alice"])
+    assert db.session.get(Room, room_id).status == "ended"
+    assert db.session.get(User, people["carol"]).active_room_id is None
+
+
+def test_an_ended_link_not_kept_by_both_stays_read_only(people):
+    room_id = _link(people["alice"], people["bob"])
+    links.keep(room_id, people["alice"], True)
+    links.leave(room_id, people["bob"])
+    with pytest.raises(Conflict):
+        links.reopen(room_id, people["alice"])
+    with pytest.raises(Conflict):
+        messages.send(room_id, people["alice"], str(uuid.uuid4()), text="still there?")
+    # It may still be kept after it ended; then either can reopen it.
+    links.keep(room_id, people["bob"], True)
+    assert links.reopen(room_id, people["bob"]).room.active
+
+
+def test_reopening_keeps_the_id_history_and_seq(people):
+    alice, bob = people["alice"], people["bob"]
+    room_id = _link(alice, bob)
+    for text in ("one", "two"):
+        messages.send(room_id, alice, str(uuid.uuid4()), text=text)
+    links.keep(room_id, alice, True)
+    links.keep(room_id, bob, True)
+    links.leave(room_id, bob)
+
+    reopened = links.reopen(room_id, alice).room
+    assert reopened.id == room_id and reopened.active and reopened.last_seq == 2
+    assert reopened.ended_at is None and reopened.end_reason is None and reopened.kept
+    assert {u.active_room_id for u in db.session.query(User).filter(User.id.in_([alice, bob]))} == {room_id}
+    assert [m["text"] for m in rooms.join(room_id, bob)["messages"]] == ["one", "two"]
+    assert messages.send(room_id, bob, str(uuid.uuid4()), text="three").message["seq"] == 3
+    # Reopening it again while it is open changes nothing.
+    assert links.reopen(room_id, bob).room.last_seq == 3
+
+
+def test_reopen_is_refused_while_either_is_in_another_link(people):
+    alice, bob, carol = people["alice"], people["bob"], people["carol"]
+    kept = _link(alice, bob)
+    links.keep(kept, alice, True)
+    links.keep(kept, bob, True)
+    links.leave(kept, alice)
+    other = _link(bob, carol)
+    for who in (alice, bob):
+        with pytest.raises(Conflict):
+            links.reopen(kept, who)
+    db.session.expire_all()
+    assert db.session.get(Room, kept).status == "ended"
+    assert db.session.get(User, alice).active_room_id is None
+    assert db.session.get(User, bob).active_room_id == other
+
+
+def test_reopen_takes_both_out_of_the_match_queue(people):
+    alice, bob = people["alice"], people["bob"]
+    room_id = _link(alice, bob)
+    links.keep(room_id, alice, True)
+    links.keep(room_id, bob, True)
+    links.leave(room_id, alice)
+    assert matching.start(bob)[0] == "waiting"
+    reopened = links.reopen(room_id, alice)
+    assert reopened.cancelled == [bob]
+    assert db.session.get(MatchTicket, bob) is None
+
+
+def test_a_block_ends_a_kept_link_and_removes_both_keeps(people):
+    alice, bob = people["alice"], people["bob"]
+    room_id = _link(alice, bob)
+    links.keep(room_id, alice, True)
+    links.keep(room_id, bob, True)
+    ended = safety.block(alice, bob)
+    assert ended.ended_now and ended.room.status == "ended"
+    changed = links.drop_keeps(alice, bob)
+    assert [room.id for room in changed] == [room_id] and changed[0].kept_by() == []
+    for who in (alice, bob):
+        with pytest.raises(Forbidden):
+            links.reopen(room_id, who)
+    with pytest.raises(Forbidden):
+        links.keep(room_id, bob, True)
+
+
+# --- Socket.IO -----------------------------------------------------------------------------
+
+def _linked(sock):
+    alice, bob = sock("alice"), sock("bob")
+    alice.emit("match:start", {}, callback=True)
+    room = bob.emit("match:start", {}, callback=True)["room"]
+    return alice, bob, room["id"]
+
+
+def _keep_both(alice, bob, room_id):
+    for client in (alice, bob):
+        ack = client.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)
+        assert ack["ok"], ack
+    return ack["room"]
+
+
+def test_link_keep_tells_both_members(sock):
+    alice, bob, room_id = _linked(sock)
+    alice.get_received(), bob.get_received()
+    ack = alice.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)
+    assert ack["ok"] and ack["room"]["kept"] is False and len(ack["room"]["kept_by"]) == 1
+    assert [u["room"]["kept_by"] for u in _events(bob, "room:updated")] == [ack["room"]["kept_by"]]
+    room = bob.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)["room"]
+    assert room["kept"] is True
+    assert [u["room"]["kept"] for u in _events(alice, "room:updated")] == [False, True]
+
+
+@pytest.mark.parametrize("payload", [None, {}, {"room_id": "nope", "keep": True},
+                                     {"room_id": str(uuid.uuid4()), "keep": "yes"}])
+def test_link_keep_with_a_bad_payload_is_a_bad_request(sock, payload):
+    alice = sock("alice")
+    ack = alice.emit("link:keep", payload, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "bad_request"
+
+
+def test_a_stranger_cannot_keep_or_reopen_over_socket_io(sock):
+    alice, bob, room_id = _linked(sock)
+    _keep_both(alice, bob, room_id)
+    alice.emit("room:leave", {"room_id": room_id}, callback=True)
+    eve = sock("eve")
+    for event, payload in (("link:keep", {"room_id": room_id, "keep": True}), ("link:reopen", {"room_id": room_id})):
+        ack = eve.emit(event, payload, callback=True)
+        assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+    assert not [e for e in eve.get_received() if e["name"] == "room:updated"]
+
+
+def test_reopen_over_socket_io_continues_the_seq_and_blocks_new_matching(sock):
+    alice, bob, room_id = _linked(sock)
+    assert _send(alice, room_id, "before")["message"]["seq"] == 1
+    _keep_both(alice, bob, room_id)
+    alice.emit("room:leave", {"room_id": room_id}, callback=True)
+    alice.get_received(), bob.get_received()
+
+    ack = bob.emit("link:reopen", {"room_id": room_id}, callback=True)
+    assert ack["ok"] and ack["room"]["id"] == room_id and ack["room"]["status"] == "active"
+    assert [u["room"]["status"] for u in _events(alice, "room:updated")] == ["active"]
+    assert [u["room"]["status"] for u in _events(bob, "room:updated")] == ["active"]
+    assert _send(alice, room_id, "after")["message"]["seq"] == 2
+    joined = bob.emit("room:join", {"room_id": room_id}, callback=True)
+    assert [m["text"] for m in joined["messages"]] == ["before", "after"]
+    again = alice.emit("match:start", {}, callback=True)
+    assert again["ok"] is False and again["error"]["code"] == "conflict" and again["error"]["room"]["id"] == room_id
+
+
+def test_reopening_a_link_not_kept_is_a_conflict(sock):
+    alice, bob, room_id = _linked(sock)
+    alice.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)
+    alice.emit("room:leave", {"room_id": room_id}, callback=True)
+    ack = alice.emit("link:reopen", {"room_id": room_id}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "conflict"
+    assert _send(alice, room_id)["error"]["code"] == "conflict"
+
+
+def test_a_block_ends_a_kept_link_for_socket_clients(app, sock):
+    alice, bob, room_id = _linked(sock)
+    _keep_both(alice, bob, room_id)
+    alice.get_received(), bob.get_received()
+    with app.app_context():
+        bob_id = db.session.query(User.id).filter_by(username="bob").scalar()
+    http = app.test_client()
+    AuthActions(http).login("alice")
+    blocked = http.post(f"/api/users/{bob_id}/block", headers={"X-CSRFToken": AuthActions(http).csrf_token()})
+    assert blocked.status_code == 200
+    received = bob.get_received()
+    assert [e["args"][0]["reason"] for e in received if e["name"] == "room:ended"] == ["blocked"]
+    updated = [e["args"][0]["room"] for e in received if e["name"] == "room:updated"]
+    assert updated and updated[-1]["kept_by"] == [] and updated[-1]["status"] == "ended"
+    ack = bob.emit("link:reopen", {"room_id": room_id}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+
+
+def test_a_block_after_a_kept_link_ended_removes_both_keeps(app, sock):
+    alice, bob, room_id = _linked(sock)
+    _keep_both(alice, bob, room_id)
+    bob.emit("room:leave", {"room_id": room_id}, callback=True)
+    with app.app_context():
+        alice_id = db.session.query(User.id).filter_by(username="alice").scalar()
+    http = app.test_client()
+    AuthActions(http).login("bob")
+    assert http.post(f"/api/users/{alice_id}/block",
+                     headers={"X-CSRFToken": AuthActions(http).csrf_token()}).status_code == 200
+    ack = alice.emit("link:reopen", {"room_id": room_id}, callback=True)
+    assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
+    with app.app_context():
+        assert db.session.get(Room, room_id).kept_by() == []
+
+
+# --- nobody is ever in two rooms, on SQLite and PostgreSQL -----------------------------------
+
+def _race_reopen_against_matching(app, rounds=6):
+    """Alice reopens her kept link with Bob while Bob is being matched with Carol, at once."""
+    import threading
+
+    from heartlink import accounts
+    from support import PASSWORD
+
+    with app.app_context():
+        ids = {name: accounts.create_user(f"{name}{uuid.uuid4().hex[:6]}", PASSWORD).id
+               for name in ("alice", "bob", "carol")}
+    outcomes = []
+    for _round in range(rounds):
+        with app.app_context():
+            room_id = _link(ids["alice"], ids["bob"])
+            links.keep(room_id, ids["alice"], True)
+            links.keep(room_id, ids["bob"], True)
+            links.leave(room_id, ids["alice"])
+            assert matching.start(ids["carol"])[0] == "waiting"
+        start = threading.Barrier(2)
+        results = {}
+
+        def run(name, action):
+            with app.app_context():
+                start.wait()
+                try:
+                    results[name] = action()
+                except Conflict:
+                    results[name] = "conflict"
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=run, args=("reopen", lambda: links.reopen(room_id, ids["alice"]).room.id)),
+                   threading.Thread(target=run, args=("match", lambda: matching.start(ids["bob"])[0]))]
+        if _round % 2:
+            threads.reverse()  # either may get there first
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        with app.app_context():
+            active = db.session.query(Room).filter(Room.status == "active").all()
+            bobs = [room for room in active if ids["bob"] in room.member_ids()]
+            assert len(bobs) == 1, results  # in exactly one link: the reopened one or the new match
+            assert db.session.get(User, ids["bob"]).active_room_id == bobs[0].id
+            outcomes.append("reopened" if bobs[0].id == room_id else "matched")
+            for room in active:
+                links.end(room.id, None, "left")
+            matching.cancel(ids["carol"])
+    return outcomes
+
+
+def test_reopen_and_matching_never_put_anyone_in_two_rooms(app):
+    assert len(_race_reopen_against_matching(app)) == 6
+
+
+def test_keep_and_reopen_on_postgresql(postgres_url, tmp_path):
+    from config import TestConfig, _database_url
+    from heartlink import create_app
+
+    app = create_app(type("PostgresConfig", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": _database_url(postgres_url), "UPLOAD_DIR": str(tmp_path / "uploads")}))
+    try:
+        assert len(_race_reopen_against_matching(app)) == 6
+        with app.app_context():
+            alice, bob = (db.session.query(User.id).filter(User.username.like(f"{name}%")).scalar()
+                          for name in ("alice", "bob"))
+            room_id = _link(alice, bob)
+            links.keep(room_id, alice, True)
+            links.keep(room_id, bob, True)
+            safety.block(bob, alice)
+            unkept = links.drop_keeps(bob, alice)  # this link and the kept ones of the race
+            assert room_id in [room.id for room in unkept] and all(not room.kept_by() for room in unkept)
+            with pytest.raises(Forbidden):
+                links.reopen(room_id, alice)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

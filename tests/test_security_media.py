@@ -1,0 +1,232 @@
+"""Hostile uploads: media walks are bounded and off the event loop, malformed media is a
+400 (never a 500), image decodes are few at a time and bounded in memory."""
+import io
+import json
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+from PIL import Image
+
+import media_samples as samples
+from support import AuthActions, LiveServer, matched
+from test_security_accounts import assert_kept_up
+from config import BASE_DIR
+from heartlink import matching, media, offload
+
+EBML_HEADER = samples._ebml(b"\x1a\x45\xdf\xa3", samples._ebml(b"\x42\x86", b"\x01") + samples._ebml(b"\x42\x82", b"webm"))
+
+
+def _ebml_flood(size):
+    """An EBML header, then Void elements of size 0 (two bytes each) to the end: the
+    file that walked element by element on the event loop for 29 s."""
+    return EBML_HEADER + b"\xec\x80" * ((size - len(EBML_HEADER)) // 2)
+
+
+@pytest.fixture
+def link(app, make_user):
+    ids = {name: make_user(name) for name in ("alice", "bob")}
+    with app.app_context():
+        matching.start(ids["alice"])
+        _state, room = matching.start(ids["bob"])
+    clients = {}
+    for name in ids:
+        clients[name] = app.test_client()
+        AuthActions(clients[name]).login(name)
+    return room.id, clients
+
+
+def _upload(client, room_id, data, kind, filename="upload.bin"):
+    token = AuthActions(client).csrf_token()
+    return client.post(f"/api/rooms/{room_id}/attachments", headers={"X-CSRFToken": token},
+                       data={"kind": kind, "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+# --- bounded walks ---------------------------------------------------------------------------
+
+def test_an_ebml_flood_is_refused_by_its_element_cap():
+    with pytest.raises(media.MediaError, match="too many"):
+        media.probe_audio(_ebml_flood(2 * media.MAX_ELEMENTS + 1000))
+    # As a plain file it is just a file: the video sniffer stops at the cap too.
+    assert media.sniff_video(_ebml_flood(2 * media.MAX_ELEMENTS + 1000)) is None
+
+
+def test_a_video_sniff_reads_only_up_to_the_first_cluster():
+    video = samples.webm_opus(codec=b"V_VP8")
+    assert media.sniff_video(video) == "video/webm"
+    # Frames after the tracks are never walked: a huge cluster of garbage does not matter.
+    assert media.sniff_video(video + b"\xec\x80" * 300_000) == "video/webm"
+
+
+def test_a_flood_of_tiny_mp4_boxes_and_ogg_pages_is_bounded():
+    boxes = b"\x00\x00\x00\x08ftyp" + b"\x00\x00\x00\x08free" * (media.MAX_ELEMENTS + 10)
+    with pytest.raises(media.MediaError, match="too many"):
+        media.probe_audio(boxes)
+    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
+    pages = samples._ogg_page(head, 0, 0) + samples._ogg_page(b"", 0, 1) * (media.MAX_ELEMENTS + 10)
+    with pytest.raises(media.MediaError, match="too many"):
+        media.probe_audio(pages)
+
+
+@pytest.mark.parametrize("sample", ["webm", "ogg", "mp4"])
+def test_every_truncation_of_a_recording_is_a_media_error_or_a_recording(sample):
+    data = {"webm": samples.webm_opus(400), "ogg": samples.ogg_opus(400), "mp4": _mp4(1500)}[sample]
+    for end in range(len(data)):
+        try:
+            mime, duration = media.probe_audio(data[:end])
+        except media.MediaError:
+            continue
+        assert mime.startswith("audio/") and duration >= 0
+
+
+def test_malformed_fields_inside_a_recording_are_media_errors():
+    seventeen = b"\x1a\x45\xdf\xa3\x87\x42\x82\x84webm\xa3\x88\x40\x01\x00"  # a block cut inside its header
+    assert len(seventeen) == 17
+    cases = [
+        seventeen,
+        EBML_HEADER + b"\x44\x89\x84\x00",  # Duration cut short
+        EBML_HEADER + b"\x00\x81",  # an id whose first byte is 0
+        b"\x00\x00\x00\x10ftyp" + b"M4A " * 2 + b"\x00\x00\x00\x10moov\x00\x00\x00\x08mvhd",
+        b"\x00\x00\x00\x01ftyp",  # a 64-bit size with no room for it
+    ]
+    for data in cases:
+        with pytest.raises(media.MediaError):
+            media.probe_audio(data)
+
+
+def test_a_truncated_voice_note_upload_is_bad_request_not_internal(link):
+    room_id, clients = link
+    for data in (b"\x1a\x45\xdf\xa3\x87\x42\x82\x84webm\xa3\x88\x40\x01\x00", _mp4(1000)[:60]):
+        response = _upload(clients["alice"], room_id, data, "voice", "note.webm")
+        assert response.status_code == 400, response.get_json()
+        assert response.get_json()["error"]["code"] == "bad_request"
+    assert _upload(clients["alice"], room_id, samples.webm_opus(1000), "voice", "n.webm").status_code == 201
+
+
+def _mp4(duration_ms):
+    mvhd_body = bytes(4) + struct.pack(">IIII", 0, 0, 1000, duration_ms) + bytes(80)
+    mvhd = struct.pack(">I4s", 8 + len(mvhd_body), b"mvhd") + mvhd_body
+    moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
+    ftyp = struct.pack(">I4s", 16, b"ftyp") + b"M4A \x00\x00\x00\x00"
+    return ftyp + moov
+
+
+# --- images ----------------------------------------------------------------------------------
+
+def test_at_most_the_configured_number_of_decodes_run_at_once(app):
+    app.config["MEDIA_DECODE_CONCURRENCY"] = 2
+    running, most, lock = [0], [0], threading.Lock()
+    release = threading.Event()
+
+    def decode(_data):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        release.wait(10)
+        with lock:
+            running[0] -= 1
+        return "done"
+
+    results = []
+
+    def upload():
+        with app.app_context():
+            results.append(offload.decode(decode, b""))
+
+    threads = [threading.Thread(target=upload) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while running[0] < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert results == ["done"] * 6
+    assert most[0] == 2
+
+
+def test_a_large_jpeg_is_decoded_reduced_and_stored_at_the_side_limit():
+    out = io.BytesIO()
+    Image.new("RGB", (8000, 4000), (200, 30, 30)).save(out, format="JPEG", quality=50)
+    clean, mime, width, height, thumb, _thumb_mime = media.clean_image(out.getvalue(), 40_000_000, 4096)
+    assert mime == "image/jpeg" and (width, height) == (4096, 2048)
+    assert Image.open(io.BytesIO(clean)).size == (4096, 2048)
+    assert max(Image.open(io.BytesIO(thumb)).size) == 320
+
+
+_MEASURE = """
+import io, json, resource, sys
+from PIL import Image
+from heartlink import media
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = media.clean_image(data, 40_000_000, 4096)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"peak_kib": after - before, "size": [result[2], result[3]]}))
+"""
+
+
+def test_one_decode_of_a_6300_square_rgba_png_stays_within_its_documented_memory(tmp_path):
+    """The issue's bomb: 150 KiB of PNG that is 6300 x 6300 RGBA (159 MB of pixels). It used
+    to make five full copies; the documented bound is about two, plus the scaled result."""
+    path = tmp_path / "big.png"
+    Image.new("RGBA", (6300, 6300), (10, 200, 10, 255)).save(path, format="PNG")
+    assert path.stat().st_size < 1024 * 1024
+    run = subprocess.run([sys.executable, "-c", _MEASURE, str(path)], cwd=BASE_DIR, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    measured = json.loads(run.stdout)
+    pixels = 6300 * 6300 * 4
+    assert measured["size"] == [4096, 4096]
+    assert measured["peak_kib"] * 1024 < 2.5 * pixels, measured  # five copies would be 5 x
+
+
+# --- the event loop keeps going ---------------------------------------------------------------
+
+@pytest.fixture
+def live_server(db_path, tmp_path):
+    server = LiveServer(db_path, tmp_path, HEARTLINK_RATE_MESSAGES="100000/10", HEARTLINK_RATE_EVENTS="100000/10")
+    yield server
+    server.close()
+
+
+def test_a_hostile_upload_does_not_freeze_other_people(live_server):
+    """9 MB of EBML Void elements as a voice note and as a file (13 s of frozen server
+    before), while another pair chats: the upload is refused (or stored as a plain file)
+    and the other pair's acks keep coming (assert_kept_up)."""
+    a, b, room_id = matched(live_server)
+    m, t, hostile_room = matched(live_server, "mallory", "trudy")
+    token = live_server.token("mallory")
+    flood = _ebml_flood(9 * 1024 * 1024)
+    answers = []
+
+    def attack():
+        for kind in ("voice", "file"):
+            answers.append(requests.post(
+                f"{live_server.url}/api/rooms/{hostile_room}/attachments",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("x.webm", flood)}, data={"kind": kind}, timeout=60))
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    latencies = []
+    while attacker.is_alive():
+        started = time.monotonic()
+        ack = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "still here"})
+        latencies.append(time.monotonic() - started)
+        assert ack["ok"], ack
+        time.sleep(0.05)
+    attacker.join()
+    assert [r.status_code for r in answers] == [400, 201]
+    assert answers[0].json()["error"]["code"] == "bad_request"
+    assert answers[1].json()["mime"] == "application/octet-stream"
+    assert_kept_up(latencies)
+    for client in (a, b, m, t):
+        client.disconnect()

@@ -1,0 +1,97 @@
+"""Connections that try to stay forever: half-sent requests, Engine.IO sessions that never
+sign in, and one address opening connection after connection."""
+import json
+import socket
+import time
+
+import pytest
+import requests
+
+from support import LiveServer
+
+
+@pytest.fixture
+def strict_server(db_path, tmp_path):
+    server = LiveServer(db_path, tmp_path, HEARTLINK_HTTP_SOCKET_TIMEOUT="1", HEARTLINK_HANDSHAKE_TIMEOUT="1",
+                        HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="6")
+    yield server
+    server.close()
+
+
+def _closed_by_server(sock, deadline):
+    """True once the server closes the connection (recv returns b"" or resets)."""
+    sock.settimeout(0.5)
+    while time.monotonic() < deadline:
+        try:
+            if sock.recv(4096) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return True
+    return False
+
+
+def test_a_half_sent_request_is_dropped_after_the_socket_timeout(strict_server):
+    port = strict_server.port
+    slow = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    for sock in slow:
+        sock.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # and never the rest
+    deadline = time.monotonic() + 15
+    assert all(_closed_by_server(sock, deadline) for sock in slow)
+    for sock in slow:
+        sock.close()
+    assert requests.get(strict_server.url + "/login", timeout=5).status_code == 200
+
+
+def test_an_engine_io_session_that_never_connects_is_closed(strict_server):
+    _await_session_closed(strict_server, _handshake(strict_server))
+    # A client that does connect stays connected past the timeout.
+    strict_server.make_user("alice")
+    client = strict_server.connect("alice")
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:  # longer than HANDSHAKE_TIMEOUT and two sweeps
+        assert client.ask("match:cancel")["ok"]
+        time.sleep(0.2)
+    client.disconnect()
+
+
+def _handshake(server):
+    opened = requests.get(server.url + "/socket.io/", params={"EIO": "4", "transport": "polling"}, timeout=5)
+    assert opened.status_code == 200
+    return json.loads(opened.text[opened.text.index("{"):])["sid"]
+
+
+def _await_session_closed(server, sid):
+    params = {"EIO": "4", "transport": "polling", "sid": sid}
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        poll = requests.get(server.url + "/socket.io/", params=params, timeout=10)
+        if poll.status_code == 400 or "\x1e1" in "\x1e" + poll.text:  # unknown session, or a close packet
+            return
+    raise AssertionError("the session without a Socket.IO connection stayed open")
+
+
+def test_a_refused_socket_io_connect_does_not_leave_its_session_open(strict_server):
+    sid = _handshake(strict_server)
+    refused = requests.post(strict_server.url + "/socket.io/", params={"EIO": "4", "transport": "polling", "sid": sid},
+                            data='40{"token":"forged"}', timeout=5)
+    assert refused.status_code == 200
+    answer = requests.get(strict_server.url + "/socket.io/", params={"EIO": "4", "transport": "polling", "sid": sid},
+                          timeout=10)
+    assert answer.text.startswith("44")  # CONNECT_ERROR: unauthorized
+    _await_session_closed(strict_server, sid)
+
+
+def test_connections_per_address_are_capped(strict_server):
+    strict_server.make_user("alice")
+    token = strict_server.token("alice")
+    held = [strict_server.connect("alice", token) for _ in range(6)]
+    over = requests.get(strict_server.url + "/login", timeout=5)
+    assert over.status_code == 429 and over.json()["error"]["code"] == "rate_limited"
+    held.pop().disconnect()
+    deadline = time.monotonic() + 10
+    while requests.get(strict_server.url + "/login", timeout=5).status_code != 200:
+        assert time.monotonic() < deadline, "the freed connection was not given back"
+    for client in held:
+        client.disconnect()
