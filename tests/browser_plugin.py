@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from support import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
+# Deadlines for every expect() and page action: a busy machine is slow, not wrong.
+expect.set_options(timeout=30_000)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -78,7 +80,7 @@ class PageOpener:
 
     def __call__(self, init_scripts=(), **context_options):
         context = self._browser.new_context(**context_options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(30_000)  # a deadline: a busy machine is slow, not wrong
         for script in (_WATCH_CSP, *self._init_scripts, *init_scripts):
             context.add_init_script(script)
         watched = WatchedPage(context, context.new_page())
