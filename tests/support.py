@@ -235,3 +235,14 @@ def raw_socket(server, token):
     ws.send("40" + json.dumps({"token": token}))
     assert ws.recv().startswith("40")  # socket.io connect
     return ws
+
+
+def browser_session(server, username):
+    """A requests session signed in through the login form, like a browser."""
+    http = requests.Session()
+    page = http.get(server.url + "/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    http.post(server.url + "/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    # Signing in starts a new session, and with it a new CSRF token.
+    page = http.get(server.url + "/login").text
+    return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

@@ -1,5 +1,4 @@
 """Safety: block, report, rate limits, who may touch what, sessions, headers."""
-import re
 import time
 import uuid
 
@@ -14,7 +13,7 @@ from heartlink.extensions import db
 from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
 
 import media_samples as samples
-from support import PASSWORD, AuthActions, EventClient, eventually
+from support import PASSWORD, AuthActions, EventClient, browser_session, eventually
 
 # --- who may touch what ----------------------------------------------------------------------
 
@@ -231,17 +230,6 @@ def test_token_requests_back_off_after_wrong_passwords(app, client, make_user):
 
 # --- sessions --------------------------------------------------------------------------------
 
-def _browser_session(server, username):
-    """A requests session signed in through the login form, like a browser."""
-    http = requests.Session()
-    page = http.get(server.url + "/login").text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    http.post(server.url + "/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    # Signing in starts a new session, and with it a new CSRF token.
-    page = http.get(server.url + "/login").text
-    return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
 def _cookie_socket(server, http):
     client = EventClient()
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
@@ -251,7 +239,7 @@ def _cookie_socket(server, http):
 
 def test_logging_out_closes_that_sign_ins_sockets_at_once(live_server):
     live_server.make_user("alice")
-    http, token = _browser_session(live_server, "alice")
+    http, token = browser_session(live_server, "alice")
     tab = _cookie_socket(live_server, http)
     elsewhere = live_server.connect("alice")  # another device, signed in with a token
     http.post(live_server.url + "/logout", data={"csrf_token": token})
@@ -263,7 +251,7 @@ def test_logging_out_closes_that_sign_ins_sockets_at_once(live_server):
 
 def test_changing_the_password_closes_every_socket_and_voids_old_tokens(live_server):
     alice_id = live_server.make_user("alice")
-    http, token = _browser_session(live_server, "alice")
+    http, token = browser_session(live_server, "alice")
     old_token = live_server.token("alice")
     device = live_server.connect("alice")
     changed = http.post(live_server.url + "/settings/password", allow_redirects=False, data={
@@ -303,7 +291,7 @@ def test_sockets_per_person_are_capped(live_server):
 
 def test_a_foreign_origin_with_a_valid_session_is_refused(live_server):
     live_server.make_user("alice")
-    http, _token = _browser_session(live_server, "alice")
+    http, _token = browser_session(live_server, "alice")
     cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
     hijack = socketio_client.Client(reconnection=False)
     with pytest.raises(socketio_client.exceptions.ConnectionError):

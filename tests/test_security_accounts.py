@@ -16,7 +16,7 @@ import socketio as socketio_client
 
 import config as config_module
 from config import BASE_DIR
-from support import PASSWORD, AuthActions, EventClient, config_for
+from support import PASSWORD, AuthActions, EventClient, browser_session, config_for
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
 
@@ -188,19 +188,15 @@ def test_logging_out_a_token_ends_that_token_only(app, client, make_user):
 
 
 def test_sign_out_everywhere_ends_every_cookie_token_and_socket(live_server):
-    from test_safety import _browser_session, _await
-
     live_server.make_user("alice")
-    laptop, csrf_token = _browser_session(live_server, "alice")
-    phone, _ = _browser_session(live_server, "alice")
+    laptop, csrf_token = browser_session(live_server, "alice")
+    phone, _ = browser_session(live_server, "alice")
     token = live_server.token("alice")
     device = live_server.connect("alice", token)
-    gone = []
-    device.on("disconnect", lambda *args: gone.append(True))
     answer = laptop.post(live_server.url + "/logout/everywhere", data={"csrf_token": csrf_token},
                          allow_redirects=False)
     assert answer.status_code == 302
-    _await(lambda: gone)
+    assert device.closed.wait(10)
     for session in (laptop, phone):
         assert session.get(live_server.url + "/api/me").status_code == 401
     assert requests.get(live_server.url + "/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
