@@ -1,8 +1,7 @@
 """Blueprint: JSON endpoints. Errors become `{"error": {"code", "message"}}` in heartlink/__init__.py."""
 from flask import Blueprint, current_app, jsonify, request, send_file
-from flask_login import current_user, login_required
-
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
 from . import attachments, limits, links, realtime, rooms, safety, schemas
 from .errors import BadRequest

@@ -3,7 +3,7 @@ line still lands in the history, then the link ends for both members. Keeping a
 link, so that it can be opened again after it ended."""
 import logging
 from datetime import timedelta
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class Ended(NamedTuple):
     room: Room
     ended_now: bool
-    call: Optional[tuple] = None  # (call, history record) when a call was cut off
+    call: tuple | None = None  # (call, history record) when a call was cut off
 
 
 def end(room_id, by_user_id, reason):

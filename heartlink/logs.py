@@ -7,7 +7,7 @@ as the redis_exception python-socketio adds when a publish fails) are kept in bo
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _handled = logging.getLogger("heartlink.events")
 # What every LogRecord has; anything else on a record came from `extra=` and is context.
@@ -21,7 +21,7 @@ def _context(record):
 class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -7,7 +7,7 @@ work. The socket path batches them through heartlink.writer; `send` stores one.
 import logging
 import uuid
 from functools import lru_cache
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, bindparam, select, text, update
@@ -66,8 +66,8 @@ class _Row(NamedTuple):
     client_id: str
     sender_id: int
     kind: str
-    text: Optional[str]
-    reply_to: Optional[int]
+    text: str | None
+    reply_to: int | None
     created_at: object
     edited_at: object = None
     deleted: bool = False

@@ -1,5 +1,5 @@
 """The tables, and to_dict() for what goes on the wire."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
 
@@ -8,7 +8,7 @@ from .extensions import db
 
 def utcnow():
     """Naive UTC, the one time zone stored in the database."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def iso(moment):

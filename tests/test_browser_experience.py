@@ -10,8 +10,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_plugin import server_log_on_failure, sign_in
 from config import BASE_DIR
+
+from browser_plugin import server_log_on_failure, sign_in
 from media_samples import png, webm_opus
 from support import LiveServer
 

@@ -22,6 +22,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from config import _database_url
+
 from support import EventClient, LiveServer
 
 PG_PORT = 5432

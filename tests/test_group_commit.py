@@ -8,6 +8,7 @@ from heartlink import accounts, links, matching, messages
 from heartlink.errors import Conflict, NotFound
 from heartlink.extensions import db
 from heartlink.models import Message
+
 from support import PASSWORD
 
 

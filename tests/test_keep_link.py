@@ -253,6 +253,7 @@ def _race_reopen_against_matching(app, rounds=6):
     import threading
 
     from heartlink import accounts
+
     from support import PASSWORD
 
     with app.app_context():

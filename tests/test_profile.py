@@ -6,11 +6,11 @@ import uuid
 import pytest
 from PIL import Image
 
-import media_samples as samples
 from heartlink import privacy, realtime
 from heartlink.extensions import db, socketio
 from heartlink.models import User
 
+import media_samples as samples
 from support import AuthActions
 
 

@@ -20,7 +20,9 @@ import pytest
 from config import BASE_DIR
 from heartlink.extensions import db
 from heartlink.models import MatchTicket, User
+
 from support import PASSWORD, EventClient, LiveServer, burst_from_both_sides, free_port, received_seqs
+
 
 def _shared_settings(redis_url):
     return {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SECRET_KEY": secrets.token_hex(16),

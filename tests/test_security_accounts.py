@@ -16,9 +16,10 @@ import socketio as socketio_client
 
 import config as config_module
 from config import BASE_DIR
-from support import PASSWORD, AuthActions, EventClient, browser_session, config_for
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
+
+from support import PASSWORD, AuthActions, EventClient, browser_session, config_for
 
 
 def assert_kept_up(latencies):

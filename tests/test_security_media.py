@@ -12,12 +12,13 @@ import uuid
 import pytest
 import requests
 from PIL import Image
+from test_security_accounts import assert_kept_up
+
+from config import BASE_DIR
+from heartlink import matching, media, offload
 
 import media_samples as samples
 from support import AuthActions, LiveServer
-from test_security_accounts import assert_kept_up
-from config import BASE_DIR
-from heartlink import matching, media, offload
 
 EBML_HEADER = samples._ebml(b"\x1a\x45\xdf\xa3", samples._ebml(b"\x42\x86", b"\x01") + samples._ebml(b"\x42\x82", b"webm"))
 

@@ -7,10 +7,11 @@ import uuid
 
 import pytest
 
-from support import PASSWORD, AuthActions
 from heartlink import presence, realtime
 from heartlink.extensions import db
 from heartlink.models import Block, Report
+
+from support import PASSWORD, AuthActions
 
 
 def _bearer(client, name):

@@ -25,7 +25,7 @@ def _closed_by_server(sock, deadline):
         try:
             if sock.recv(4096) == b"":
                 return True
-        except socket.timeout:
+        except TimeoutError:
             continue
         except ConnectionResetError:
             return True
