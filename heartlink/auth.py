@@ -100,13 +100,7 @@ def logout():
     copy of the session, so clearing the cookie alone would not reach them)."""
     login_id = g.get("signed_in_by_token") or session.get("login_id") or ""
     accounts.revoke_sign_in(current_user.id, login_id)
-    sockets = presence.sockets_of(current_user.id, login_id)
-    logout_user()
-    session.clear()
-    realtime.disconnect_sockets(sockets)
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        return jsonify({"signed_out": True})
-    return redirect(url_for("auth.login"))
+    return _signed_out(presence.sockets_of(current_user.id, login_id))
 
 
 @bp.route("/logout/everywhere", methods=["POST"])
@@ -117,7 +111,11 @@ def logout_everywhere():
     user_id = current_user.id
     limits.check("ACCOUNT", user_id)
     accounts.sign_out_everywhere(user_id)
-    sockets = presence.sockets_of(user_id)
+    return _signed_out(presence.sockets_of(user_id))
+
+
+def _signed_out(sockets):
+    """End this request's sign-in, close the given sockets wherever they are, and answer."""
     logout_user()
     session.clear()
     realtime.disconnect_sockets(sockets)
