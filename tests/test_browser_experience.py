@@ -334,6 +334,9 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         _say(other, room_id, "first")
         _say(other, room_id, "second")
         expect(page.get_by_test_id("message")).to_have_count(2)
+        # The page has read both (its unread divider and receipts are settled): nothing redraws
+        # the messages under the keyboard from here on.
+        other.wait_for("receipt", lambda receipt: receipt["read_seq"] == 2, timeout=30)
 
         # The text box has the focus; Shift+Tab reaches the message list: one message is in the Tab order.
         expect(page.get_by_test_id("composer-input")).to_be_focused()
