@@ -140,6 +140,18 @@ def serve(db_path, tmp_path):
         server.close()
 
 
+@pytest.fixture(scope="module")
+def module_server(schema_db, tmp_path_factory):
+    """One live server for a whole module whose tests each make their own people
+    (support.fresh_names) and kill nothing."""
+    folder = tmp_path_factory.mktemp("module-server")
+    path = folder / "heartlink.db"
+    shutil.copy(schema_db, path)
+    live = LiveServer(path, folder)
+    yield live
+    live.close()
+
+
 @pytest.fixture
 def live_server(serve):
     return serve()

@@ -246,3 +246,9 @@ def browser_session(server, username):
     # Signing in starts a new session, and with it a new CSRF token.
     page = http.get(server.url + "/login").text
     return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def fresh_names(prefix):
+    """Two usernames no other test on a shared server has used."""
+    tag = uuid.uuid4().hex[:6]
+    return f"{prefix}a{tag}", f"{prefix}b{tag}"

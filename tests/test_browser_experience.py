@@ -3,7 +3,6 @@ theme, the keyboard, drafts, the Chinese page, and axe-core's accessibility chec
 screenshots of the main states at 360 and 1280 px (written to test-results/screenshots/)."""
 import json
 import re
-import shutil
 import uuid
 
 import pytest
@@ -14,7 +13,7 @@ from config import BASE_DIR
 
 from browser_plugin import server_log_on_failure, sign_in
 from media_samples import png, webm_opus
-from support import LiveServer
+from support import fresh_names
 
 SCREENSHOTS = BASE_DIR / "test-results" / "screenshots"
 AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -47,19 +46,11 @@ _HIDE_PAGE = """() => {
 
 
 @pytest.fixture(scope="module")
-def server(schema_db, tmp_path_factory):
-    """One server for the module; each test makes its own people."""
-    folder = tmp_path_factory.mktemp("experience")
-    path = folder / "heartlink.db"
-    shutil.copy(schema_db, path)
-    live = LiveServer(path, folder)
-    yield live
-    live.close()
+def server(module_server):
+    return module_server
 
 
-def _names(prefix):
-    tag = uuid.uuid4().hex[:6]
-    return f"{prefix}a{tag}", f"{prefix}b{tag}"
+_names = fresh_names
 
 
 def _link_with_socket_partner(server, watched, me, partner, partner_name="Nina 🌸"):

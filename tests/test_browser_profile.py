@@ -1,30 +1,21 @@
 """The browser: the settings page (name, picture, privacy, language) and "Keep this link", against the
 server contract of issue 11 (GET/PATCH /api/me, /api/me/avatar, link:keep, link:reopen)."""
 import re
-import shutil
-import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from browser_plugin import server_log_on_failure, sign_in
 from media_samples import png
-from support import LiveServer
+from support import fresh_names
 
 
 @pytest.fixture(scope="module")
-def server(schema_db, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("profile")
-    path = folder / "heartlink.db"
-    shutil.copy(schema_db, path)
-    live = LiveServer(path, folder)
-    yield live
-    live.close()
+def server(module_server):
+    return module_server
 
 
-def _names(prefix):
-    tag = uuid.uuid4().hex[:6]
-    return f"{prefix}a{tag}", f"{prefix}b{tag}"
+_names = fresh_names
 
 
 def _linked(server, watched, me, partner):
