@@ -188,6 +188,11 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = {"en": "en", "zh": "zh_Hans"}
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Connections per worker on a server database (PostgreSQL): at most POOL_SIZE kept open
+    # plus POOL_OVERFLOW more under load. Workers x (size + overflow) must stay below the
+    # server's max_connections (PostgreSQL's default is 100), or sign-ins fail at peaks.
+    DATABASE_POOL_SIZE = _int("HEARTLINK_DB_POOL_SIZE", 5)
+    DATABASE_POOL_OVERFLOW = _int("HEARTLINK_DB_POOL_OVERFLOW", 10)
 
 
 class TestConfig(Config):

@@ -28,6 +28,14 @@ _CSP = (
 )
 
 
+def _size_database_pool(config):
+    """A server database gets the configured pool size; SQLite keeps SQLAlchemy's own pool."""
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {**config["SQLALCHEMY_ENGINE_OPTIONS"],
+                                               "pool_size": config["DATABASE_POOL_SIZE"],
+                                               "max_overflow": config["DATABASE_POOL_OVERFLOW"]}
+
+
 def create_app(config_class=Config):
     app = Flask(__name__, root_path=str(BASE_DIR / "heartlink"),
                 template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
@@ -39,6 +47,7 @@ def create_app(config_class=Config):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
     app.session_interface = _SessionInterface()
     _create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    _size_database_pool(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)

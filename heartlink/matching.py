@@ -2,7 +2,11 @@
 
 The queue is the `match_tickets` table, so every worker sees the same queue.
 Pairing transactions run one at a time (database.serialise): two people who ask
-at the same moment on two workers find each other instead of both waiting.
+at the same moment on two workers find each other instead of both waiting. In
+front of that database lock each worker lets one of its own people at a time
+(offload.gate), so a crowd asking at once waits in the worker, not in the
+database: a hundred waiting at the database lock would hold a hundred pooled
+connections, more than PostgreSQL allows.
 Inside, two conditional writes guard the result: claiming the partner's ticket
 (a delete that must remove exactly one row) and setting both people's active
 room (an update that must change exactly two rows, those with no active room).
@@ -17,6 +21,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, or_, select, update
 
+from . import offload
 from .database import serialise, write_transaction
 from .errors import Conflict
 from .extensions import db
@@ -35,9 +40,10 @@ class _Raced(Exception):
 
 def start(user_id, code=None):
     """Ask for a heart link. Returns ("matched", room) or ("waiting", ticket)."""
+    offload.release_database()  # the wait at the gate holds no connection
     for _attempt in range(_ATTEMPTS):
         try:
-            with write_transaction() as session:
+            with offload.gate("matching", 1), write_transaction() as session:
                 return _pair_or_wait(session, user_id, code)
         except _Raced:
             log.info("match race for user %s, trying again", user_id)

@@ -82,7 +82,7 @@ def gate(name, permits):
         semaphore.release()
 
 
-def _release_database():
+def release_database():
     """End this request's read transaction before a long wait, so its pooled connection
     goes back for others: twenty sign-ins queued at the password gate would otherwise hold
     every connection of the pool, and a chat message would wait for one."""
@@ -95,7 +95,7 @@ def _release_database():
 
 def decode(function, *args):
     """A media decode: through the decode gate, then off the event loop."""
-    _release_database()
+    release_database()
     with gate("media", current_app.config["MEDIA_DECODE_CONCURRENCY"]):
         return run(function, *args)
 
@@ -104,6 +104,6 @@ def password_work(function, *args):
     """Password hashing or verification: through its own gate, then off the event loop.
     Few at once (one by default), so a storm of sign-ins queues instead of taking
     every core from the thread that runs the chats."""
-    _release_database()
+    release_database()
     with gate("password", current_app.config["PASSWORD_HASH_CONCURRENCY"]):
         return run(function, *args)

@@ -134,6 +134,9 @@ def worker_stopped(worker_id):
 
 
 def _forget_sockets(session, worker_ids):
-    owners = select(Connection.user_id).where(Connection.worker_id.in_(worker_ids))
-    session.execute(update(User).where(User.id.in_(owners)).values(last_seen=utcnow()))
-    session.execute(delete(Connection).where(Connection.worker_id.in_(worker_ids)))
+    # Socket rows first, then their people, as socket_disconnected does: taking the two
+    # row locks in opposite orders let a worker's shutdown deadlock with a disconnect.
+    owners = session.execute(delete(Connection).where(Connection.worker_id.in_(worker_ids))
+                             .returning(Connection.user_id)).scalars().all()
+    if owners:
+        session.execute(update(User).where(User.id.in_(sorted(set(owners)))).values(last_seen=utcnow()))

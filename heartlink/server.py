@@ -204,14 +204,23 @@ class Worker:
         import eventlet.wsgi
 
         listener = _tuned(eventlet.listen((host, port)))
-        self._close_listener = listener.close
+        # eventlet caps concurrent connections at 1024 unless told otherwise.
+        accepting = eventlet.spawn(eventlet.wsgi.server, listener, self.app, max_size=self.config["MAX_CONNECTIONS"],
+                                   log_output=False, socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"])
+
+        def close_listener():
+            # End the accept loop before closing its socket: a socket closed under a waiting
+            # greenlet leaves its wait registered on the file descriptor, and the next
+            # database connection, given the same descriptor, fails with "second simultaneous read".
+            accepting.kill()
+            listener.close()
+
+        self._close_listener = close_listener
         # A signal handler interrupts whichever greenlet runs: it only schedules the stop.
         signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(self.stop))
         try:
-            # eventlet caps concurrent connections at 1024 unless told otherwise.
-            eventlet.wsgi.server(listener, self.app, max_size=self.config["MAX_CONNECTIONS"], log_output=False,
-                                 socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"])
-        except Exception:
+            accepting.wait()
+        except BaseException:  # noqa: B036 - GreenletExit when stop() ended the accept loop
             if not self.stopping:
                 raise
         while True:  # the listener was closed by stop(), which ends the process

@@ -13,7 +13,7 @@ import logging
 
 from flask import current_app
 
-from . import messages, realtime
+from . import messages, offload, realtime
 from .errors import DomainError
 from .extensions import socketio
 
@@ -37,6 +37,9 @@ class Writer:
         if self._queue is None:
             self._queue = server.create_queue()
             socketio.start_background_task(self._run)
+        # The wait holds no pooled connection: sends queued behind a batch would otherwise
+        # hold them all, and the writer could not get one to store the batch.
+        offload.release_database()
         settled = server.create_event()
         self._queue.put((draft, skip_sid, settled))
         if not settled.wait(_WAIT):

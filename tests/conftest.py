@@ -35,6 +35,22 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.live)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report carries the errors its live servers logged while it ran."""
+    began = call.start
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    for server in LiveServer.started:
+        path = server.log_path
+        if path.exists() and path.stat().st_mtime >= began:
+            lines = path.read_text(errors="replace").splitlines()
+            errors = [line for line in lines if "ERROR" in line or "Error" in line or "Traceback" in line]
+            report.sections.append((f"server log {path.name} (errors)", "\n".join(errors[-40:]) or "none"))
+
+
 # Hypothesis: CI replays the same examples every run (a failure there is reproducible);
 # elsewhere each run explores new ones. Example counts are set by each test.
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)

@@ -56,7 +56,10 @@ class LiveServer:
     """`python app.py` on a free port: over a copy of the migrated SQLite schema (a path),
     or any database URL whose schema is already migrated."""
 
+    started = []  # every server of this test process, for the failure report (conftest)
+
     def __init__(self, database, tmp_path, **settings):
+        LiveServer.started.append(self)
         self.database_url = database if isinstance(database, str) else f"sqlite:///{database}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -72,6 +75,9 @@ class LiveServer:
             "HEARTLINK_ARGON2_MEMORY_KIB": "1024",
             "HEARTLINK_PRESENCE_GRACE": "1",
             "HEARTLINK_SWEEP_INTERVAL": "0.2",
+            # The suite's parallel workers share one PostgreSQL (100 connections by default).
+            "HEARTLINK_DB_POOL_SIZE": "2",
+            "HEARTLINK_DB_POOL_OVERFLOW": "6",
             **{key: str(value) for key, value in settings.items()},
         }
         self._app = create_app(type("LiveConfig", (TestConfig,), {
