@@ -27,7 +27,8 @@ test: setup browser
 test-fast: setup
 	$(BIN)/python -m pytest -m "not live and not browser" $(PYTEST_ARGS)
 
-lint: deps
+# ruff (pyflakes, pycodestyle, bugbear, import order, pyupgrade) and eslint's recommended rules.
+lint: deps lint-js
 	$(BIN)/ruff check .
 
 lock: deps

@@ -155,7 +155,7 @@ class ProcessMeter:
 
 def _cpu_pct(before, after, seconds):
     """Per server process, 100 = one core busy the whole time."""
-    return [round((b - a) / CLOCK_TICKS / seconds * 100, 1) for a, b in zip(before, after)]
+    return [round((b - a) / CLOCK_TICKS / seconds * 100, 1) for a, b in zip(before, after, strict=True)]
 
 
 # --- the systems under test ------------------------------------------------------------------
@@ -208,7 +208,7 @@ class HeartLink:
                           "--password", PASSWORD], env)
             note(f"flask users bulk-create --prefix {prefix} --count {count}: {time.monotonic() - began:.1f} s")
         urls, pids = [], []
-        for worker in range(args.workers):
+        for _worker in range(args.workers):
             port = _free_port()
             log_path = Path(self.workdir) / f"heartlink-{port}.log"
             process = _spawn([sys.executable, "app.py"], log_path, cwd=ROOT, env={**env, "PORT": str(port)})
@@ -396,7 +396,8 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         "server": target.name, "mode": "signin-storm" if storm else ("idle" if senders == "first" else "chat"),
         "workers": len(target.urls), "pairs": total("pairs"), "connections": total("connections"), "rate": rate,
         "seconds": args.seconds, "sent": total("sent"), "acked": total("acked"), "delivered": total("delivered"),
-        "lost": total("lost"), "undelivered_partner_gone": total("undelivered_partner_gone"), "duplicated": total("duplicated"), "out_of_order": total("out_of_order"),
+        "lost": total("lost"), "undelivered_partner_gone": total("undelivered_partner_gone"),
+        "duplicated": total("duplicated"), "out_of_order": total("out_of_order"),
         "unacked": total("unacked"),
         "errors": sum(error_codes.values()) + sum(r["setup_error_count"] for r in ready) + disconnects,
         "error_codes": error_codes, "setup_errors": sum(r["setup_error_count"] for r in ready),
@@ -604,7 +605,8 @@ def main(argv=None):
     command = "bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     limit = _raise_open_files()
     note(f"open files limit for the server and load generators: {limit}")
-    names = args.targets.split(",") if args.targets else ["heartlink"] + (["relay_py", "relay_js"] if args.compare else [])
+    names = (args.targets.split(",") if args.targets
+             else ["heartlink"] + (["relay_py", "relay_js"] if args.compare else []))
     runs = {name: [] for name in names}
     for _signal in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(_signal, lambda *_: sys.exit(1))

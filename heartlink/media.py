@@ -167,7 +167,8 @@ def _sniff_video(data):
 
 # EBML (Matroska/WebM) element ids we read; masters are descended into whatever
 # their size (MediaRecorder writes Segment and Cluster with unknown size).
-_EBML, _DOCTYPE, _SEGMENT, _INFO, _TIMECODE_SCALE, _DURATION = 0x1A45DFA3, 0x4282, 0x18538067, 0x1549A966, 0x2AD7B1, 0x4489
+_EBML, _DOCTYPE, _SEGMENT, _INFO, _TIMECODE_SCALE, _DURATION = (
+    0x1A45DFA3, 0x4282, 0x18538067, 0x1549A966, 0x2AD7B1, 0x4489)
 _TRACKS, _TRACK_ENTRY, _CODEC_ID, _CLUSTER, _CLUSTER_TIME, _SIMPLE_BLOCK, _BLOCK_GROUP, _BLOCK = (
     0x1654AE6B, 0xAE, 0x86, 0x1F43B675, 0xE7, 0xA3, 0xA0, 0xA1)
 _MASTERS = {_EBML, _SEGMENT, _INFO, _TRACKS, _TRACK_ENTRY, _CLUSTER, _BLOCK_GROUP}

@@ -13,6 +13,7 @@ and exits. All of it within HEARTLINK_SHUTDOWN_TIMEOUT; an alarm kills the proce
 if it has not exited a second after that.
 """
 import argparse
+import functools
 import logging
 import math
 import os
@@ -123,7 +124,8 @@ class Worker:
                 continue
             # python-socketio's listener resubscribes on its own, after a backoff of up to 60 s;
             # until then this worker still hears nothing, so its sockets wait for that.
-            if not self._wait(time.monotonic() + 65, lambda: self._resubscribed(manager, lost_subscription)):
+            resubscribed = functools.partial(self._resubscribed, manager, lost_subscription)
+            if not self._wait(time.monotonic() + 65, resubscribed):
                 log.error("message queue is back but this worker did not resubscribe within 65 s")
             log.warning("message queue back after %.1f s; closing this worker's sockets so their "
                         "clients catch up", time.monotonic() - down_since)

@@ -1,8 +1,9 @@
 """The sweeper: a background task in every worker for what happens with time.
 
 Waiting that expires, calls that ring too long or whose tab is gone, people
-whose last socket closed past the grace period, and workers that stopped beating. Each step claims its rows with conditional
-writes, so several workers sweeping at once report each event exactly once.
+whose last socket closed past the grace period, and workers that stopped beating.
+Each step claims its rows with conditional writes, so several workers sweeping at
+once report each event exactly once.
 """
 import logging
 

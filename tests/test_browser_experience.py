@@ -71,13 +71,15 @@ def _link_with_socket_partner(server, watched, me, partner, partner_name="Nina ð
 
 
 def _say(client, room_id, text=None, **extra):
-    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text", "text": text, **extra})
+    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
+                                       "text": text, **extra})
     assert ack["ok"], ack
     return ack["message"]
 
 
 def _upload(server, token, room_id, kind, name, data, mime):
-    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments", headers={"Authorization": f"Bearer {token}"},
+    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                             headers={"Authorization": f"Bearer {token}"},
                              data={"kind": kind}, files={"file": (name, data, mime)}, timeout=10)
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -90,7 +92,8 @@ def _rich_history(server, page, other, token, room_id):
                                    ("file", "notes.txt", b"x" * 1500, "text/plain"),
                                    ("voice", "voice.webm", webm_opus(), "audio/webm")):
         attachment_id = _upload(server, token, room_id, kind, name, data, mime)
-        ack = other.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": kind, "attachment_id": attachment_id})
+        ack = other.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": kind,
+                                         "attachment_id": attachment_id})
         assert ack["ok"], ack
     call = other.ask("call:invite", {"room_id": room_id, "media": "audio"})
     assert call["ok"], call
@@ -100,7 +103,8 @@ def _rich_history(server, page, other, token, room_id):
     expect(page.get_by_test_id("message")).to_have_count(4)
     page.get_by_test_id("composer-input").fill("Hi Nina, lovely to meet you")
     page.get_by_test_id("composer-input").press("Enter")
-    expect(page.locator('[data-testid="message"][data-mine="true"]')).to_have_attribute("data-receipt", re.compile("sent|delivered|read"))
+    expect(page.locator('[data-testid="message"][data-mine="true"]')).to_have_attribute(
+        "data-receipt", re.compile("sent|delivered|read"))
 
 
 def _screenshot(page, name):
@@ -114,7 +118,8 @@ def _axe(page, label):
     checked, result = page.evaluate("""async () => {
       const { passes, violations } = await axe.run(document);
       return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
+        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
     }""")
     assert checked > 10, f"{label}: axe checked almost nothing"
     assert result == [], f"{label}: " + json.dumps(result, ensure_ascii=False, indent=1)
@@ -385,7 +390,8 @@ def _untranslated(page):
     """Visible text with English words in it (names and the language's own name aside)."""
     texts = page.evaluate("""() => {
       // What people wrote or named (messages, previews, file names) is theirs, not the page's.
-      const USER_CONTENT = "script, style, [hidden], [lang='en'], .bubble__text, .room-link__preview, .file-card, .reply-quote, .compose-context__text";
+      const USER_CONTENT = "script, style, [hidden], [lang='en'], .bubble__text, .room-link__preview, "
+        + ".file-card, .reply-quote, .compose-context__text";
       const out = [];
       const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
       while (walker.nextNode()) {
@@ -397,7 +403,9 @@ def _untranslated(page):
       }
       for (const element of document.querySelectorAll("[placeholder], [aria-label], [title]")) {
         if (!element.getClientRects().length || element.closest(USER_CONTENT)) continue;
-        for (const name of ["placeholder", "aria-label", "title"]) if (element.getAttribute(name)) out.push(element.getAttribute(name));
+        for (const name of ["placeholder", "aria-label", "title"]) {
+          if (element.getAttribute(name)) out.push(element.getAttribute(name));
+        }
       }
       return out;
     }""")

@@ -49,7 +49,8 @@ def test_settings_change_the_name_the_picture_privacy_and_language(server, open_
         picture = tmp_path / "me.png"
         picture.write_bytes(png((80, 80)))
         page.get_by_test_id("avatar-input").set_input_files(str(picture))
-        expect(page.get_by_test_id("profile-avatar").locator("img")).to_have_attribute("src", re.compile(r"^/api/users/\d+/avatar"))
+        expect(page.get_by_test_id("profile-avatar").locator("img")).to_have_attribute(
+            "src", re.compile(r"^/api/users/\d+/avatar"))
         expect(page.get_by_test_id("avatar-remove")).to_be_visible()
         assert other.wait_for("user:updated", lambda data: data["user"]["avatar_url"])["user"]["avatar_url"]
 

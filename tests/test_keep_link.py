@@ -250,8 +250,6 @@ def test_a_block_after_a_kept_link_ended_removes_both_keeps(app, sock):
 
 def _race_reopen_against_matching(app, rounds=6):
     """Alice reopens her kept link with Bob while Bob is being matched with Carol, at once."""
-    import threading
-
     from heartlink import accounts
 
     from support import PASSWORD
@@ -259,45 +257,49 @@ def _race_reopen_against_matching(app, rounds=6):
     with app.app_context():
         ids = {name: accounts.create_user(f"{name}{uuid.uuid4().hex[:6]}", PASSWORD).id
                for name in ("alice", "bob", "carol")}
-    outcomes = []
-    for _round in range(rounds):
-        with app.app_context():
-            room_id = _link(ids["alice"], ids["bob"])
-            links.keep(room_id, ids["alice"], True)
-            links.keep(room_id, ids["bob"], True)
-            links.leave(room_id, ids["alice"])
-            assert matching.start(ids["carol"])[0] == "waiting"
-        start = threading.Barrier(2)
-        results = {}
+    return [_race_once(app, ids, reverse=bool(round_ % 2)) for round_ in range(rounds)]
 
-        def run(name, action):
-            with app.app_context():
-                start.wait()
-                try:
-                    results[name] = action()
-                except Conflict:
-                    results[name] = "conflict"
-                finally:
-                    db.session.remove()
 
-        threads = [threading.Thread(target=run, args=("reopen", lambda: links.reopen(room_id, ids["alice"]).room.id)),
-                   threading.Thread(target=run, args=("match", lambda: matching.start(ids["bob"])[0]))]
-        if _round % 2:
-            threads.reverse()  # either may get there first
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+def _race_once(app, ids, reverse):
+    """One round: which of the two got Bob, "reopened" or "matched"."""
+    import threading
+
+    with app.app_context():
+        room_id = _link(ids["alice"], ids["bob"])
+        links.keep(room_id, ids["alice"], True)
+        links.keep(room_id, ids["bob"], True)
+        links.leave(room_id, ids["alice"])
+        assert matching.start(ids["carol"])[0] == "waiting"
+    start = threading.Barrier(2)
+    results = {}
+
+    def run(name, action):
         with app.app_context():
-            active = db.session.query(Room).filter(Room.status == "active").all()
-            bobs = [room for room in active if ids["bob"] in room.member_ids()]
-            assert len(bobs) == 1, results  # in exactly one link: the reopened one or the new match
-            assert db.session.get(User, ids["bob"]).active_room_id == bobs[0].id
-            outcomes.append("reopened" if bobs[0].id == room_id else "matched")
-            for room in active:
-                links.end(room.id, None, "left")
-            matching.cancel(ids["carol"])
-    return outcomes
+            start.wait()
+            try:
+                results[name] = action()
+            except Conflict:
+                results[name] = "conflict"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=("reopen", lambda: links.reopen(room_id, ids["alice"]).room.id)),
+               threading.Thread(target=run, args=("match", lambda: matching.start(ids["bob"])[0]))]
+    if reverse:
+        threads.reverse()  # either may get there first
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with app.app_context():
+        active = db.session.query(Room).filter(Room.status == "active").all()
+        bobs = [room for room in active if ids["bob"] in room.member_ids()]
+        assert len(bobs) == 1, results  # in exactly one link: the reopened one or the new match
+        assert db.session.get(User, ids["bob"]).active_room_id == bobs[0].id
+        for room in active:
+            links.end(room.id, None, "left")
+        matching.cancel(ids["carol"])
+        return "reopened" if bobs[0].id == room_id else "matched"
 
 
 def test_reopen_and_matching_never_put_anyone_in_two_rooms(app):

@@ -20,7 +20,8 @@ from heartlink import matching, media, offload
 import media_samples as samples
 from support import AuthActions, LiveServer
 
-EBML_HEADER = samples._ebml(b"\x1a\x45\xdf\xa3", samples._ebml(b"\x42\x86", b"\x01") + samples._ebml(b"\x42\x82", b"webm"))
+EBML_HEADER = samples._ebml(b"\x1a\x45\xdf\xa3",
+                            samples._ebml(b"\x42\x86", b"\x01") + samples._ebml(b"\x42\x82", b"webm"))
 
 
 def _ebml_flood(size):
