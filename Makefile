@@ -18,13 +18,16 @@ run: setup db
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/python app.py
 
-# Everything: in-process tests, live servers, the browser, load and fuzz. CI runs this.
+# Everything: the page's unit tests (node), in-process tests, live servers, the browser,
+# load and fuzz. CI runs this.
 # Browser tests share one worker (--dist loadgroup), so two Chromiums never race for the CPU.
 test: setup browser
+	node --test tests/js/
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# The in-process tier: no server process, no browser.
+# The in-process tier: the page's unit tests and the Python tests without a server process or browser.
 test-fast: setup
+	node --test tests/js/
 	$(BIN)/python -m pytest -m "not live and not browser" $(PYTEST_ARGS)
 
 # ruff (pyflakes, pycodestyle, bugbear, import order, pyupgrade) and eslint's recommended rules.

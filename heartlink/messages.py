@@ -24,6 +24,9 @@ from .rooms import active_room_for_member, members_of, room_for_member
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
+# What may arrive: MAX_TEXT counts the text without its surrounding white space, which
+# is stored as typed; this bounds the padding too.
+MAX_TYPED_TEXT = 4 * MAX_TEXT
 _messages = Message.__table__
 MAX_BATCH = 500  # drafts stored together at most (heartlink.writer takes no more)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from . import attachments, rooms, safety
+from . import attachments, messages, rooms, safety
 from .emoji import is_one_emoji
 from .errors import BadRequest
 
@@ -61,7 +61,7 @@ class Typing(RoomRef):
 class MessageSend(RoomRef):
     client_id: Uuid
     kind: Literal[("text", *attachments.KINDS)] = "text"  # "call" lines are written by the server
-    text: Annotated[str, StringConstraints(max_length=16000)] | None = None
+    text: Annotated[str, StringConstraints(max_length=messages.MAX_TYPED_TEXT)] | None = None
     attachment_id: Uuid | None = None
     reply_to: MessageRef | None = None
 
@@ -71,7 +71,7 @@ class MessageRefPayload(RoomRef):
 
 
 class MessageEdit(MessageRefPayload):
-    text: Annotated[str, StringConstraints(max_length=16000)]
+    text: Annotated[str, StringConstraints(max_length=messages.MAX_TYPED_TEXT)]
 
 
 class MessageReact(MessageRefPayload):

@@ -193,7 +193,6 @@ class Worker:
         host, port = self.config["HOST"], self.config["PORT"]
         mode = socketio.server.eio.async_mode
         tuning.tune(mode)
-        log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port, mode, self.config["WORKER_ID"])
         if mode == "eventlet":
             self._serve_eventlet(host, port)
         elif mode == "gevent":
@@ -201,11 +200,17 @@ class Worker:
         else:
             raise RuntimeError(f"HEARTLINK_ASYNC_MODE={mode} is not a serving mode; use eventlet or gevent")
 
+    def _announce(self, host, port):
+        """Said once the port is bound, so "serving" in the log means it."""
+        log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port,
+                 socketio.server.eio.async_mode, self.config["WORKER_ID"])
+
     def _serve_eventlet(self, host, port):
         import eventlet
         import eventlet.wsgi
 
         listener = _tuned(eventlet.listen((host, port)))
+        self._announce(host, port)
         # eventlet caps concurrent connections at 1024 unless told otherwise.
         accepting = eventlet.spawn(eventlet.wsgi.server, listener, self.app, max_size=self.config["MAX_CONNECTIONS"],
                                    log_output=False, socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"])
@@ -236,6 +241,7 @@ class Worker:
         server = pywsgi.WSGIServer((host, port), self.app, handler_class=WebSocketHandler, log=None)
         server.init_socket()
         _tuned(server.socket)
+        self._announce(host, port)
         self._close_listener = server.close
         gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self.stop))
         # After close() gevent waits this long for open connections before killing them;

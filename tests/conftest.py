@@ -16,7 +16,7 @@ from config import BASE_DIR
 from heartlink import accounts, create_app
 from heartlink.extensions import db, socketio
 
-from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients
+from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients, link_test_clients, match
 
 pytest_plugins = ["browser_plugin"]
 
@@ -192,14 +192,23 @@ def linked(request):
 
 
 @pytest.fixture
+def linked_http(app, make_user):
+    """Alice and Bob in a link, each with a signed-in HTTP test client; Eve signed in too:
+    (room_id, clients by name, ids by name)."""
+    ids = {name: make_user(name) for name in ("alice", "bob", "eve")}
+    with app.app_context():
+        room = match(ids["alice"], ids["bob"])
+    clients = {}
+    for name in ids:
+        clients[name] = app.test_client()
+        AuthActions(clients[name]).login(name)
+    return room.id, clients, ids
+
+
+@pytest.fixture
 def linked_sockets(sock):
     """Alice and Bob on Flask-SocketIO test clients, matched: (alice, bob, room_id)."""
-    alice, bob = sock("alice"), sock("bob")
-    waiting = alice.emit("match:start", {}, callback=True)
-    assert waiting["ok"] and waiting["state"] == "waiting" and waiting["expires_at"].endswith("Z")
-    ack = bob.emit("match:start", {}, callback=True)
-    assert ack["ok"] and ack["state"] == "matched"
-    return alice, bob, ack["room"]["id"]
+    return link_test_clients(sock)[:3]
 
 
 # --- the real engines, for scale-out and fault tests ---------------------------------------

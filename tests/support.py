@@ -1,5 +1,6 @@
 """Helpers shared by the tests: accounts, sign-in through the real forms, a real server
 process (`python app.py`) and a Socket.IO client that records what the server sends."""
+import io
 import json
 import os
 import queue
@@ -17,7 +18,7 @@ import socketio as socketio_client
 import websocket
 
 from config import BASE_DIR, TestConfig, _database_url
-from heartlink import accounts, create_app
+from heartlink import accounts, create_app, matching
 from heartlink.extensions import db
 
 PASSWORD = "correct-horse-battery"
@@ -86,6 +87,18 @@ class LiveServer:
         self.start()
 
     def start(self):
+        for _attempt in range(5):
+            if self._launch():
+                return
+            # Another process took the free port between our probe and the server's bind.
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+            self.env["PORT"] = str(self.port)
+        raise RuntimeError(f"no free port after 5 tries: {self.log_path.read_text()[-2000:]}")
+
+    def _launch(self):
+        """Start the process and wait until it serves: True; False if its port was taken."""
+        logged_before = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:  # the server keeps its own copy of the file
             self.process = subprocess.Popen([sys.executable, "app.py"], cwd=BASE_DIR, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT)
@@ -93,14 +106,26 @@ class LiveServer:
         deadline = time.monotonic() + STARTUP_DEADLINE
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+                with open(self.log_path, "rb") as log:
+                    log.seek(logged_before)
+                    output = log.read().decode(errors="replace")
+                if "Address already in use" in output:
+                    return False
+                raise RuntimeError(f"server exited: {output[-2000:]}")
             try:
-                if requests.get(self.url + "/login", timeout=5).status_code == 200:
-                    return
+                # Serving, and bound by this process: another one may hold the port.
+                if requests.get(self.url + "/login", timeout=5).status_code == 200 and self._bound(logged_before):
+                    return True
             except requests.RequestException:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         self.kill()  # not left running behind the failure
         raise RuntimeError(f"server did not start in {STARTUP_DEADLINE} s: {self.log_path.read_text()[-2000:]}")
+
+    def _bound(self, logged_before):
+        with open(self.log_path, "rb") as log:
+            log.seek(logged_before)
+            return b"Heart Link serving on" in log.read()
 
     def kill(self):
         self.process.kill()
@@ -191,6 +216,42 @@ def eventually(condition, timeout=5, interval=0.05):
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(interval)
+
+
+def upload(client, room_id, data, kind, filename="upload.bin"):
+    """An attachment upload through a signed-in HTTP test client, as the page sends it."""
+    token = AuthActions(client).csrf_token()
+    return client.post(f"/api/rooms/{room_id}/attachments", headers={"X-CSRFToken": token},
+                       data={"kind": kind, "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def assert_kept_up(latencies):
+    """Other people's acks kept coming during an attack: generous bounds, not a benchmark."""
+    ordered = sorted(latencies)
+    assert ordered, "no ack completed during the attack"
+    assert ordered[int(len(ordered) * 0.9)] < 1.0 and ordered[-1] < 2.0, ordered[-10:]
+
+
+def match(first_id, second_id):
+    """Two people paired through the match queue (inside an app context): the first
+    waits, the second is matched with them. Returns their room."""
+    assert matching.start(first_id)[0] == "waiting"
+    state, room = matching.start(second_id)
+    assert state == "matched", state
+    return room
+
+
+def link_test_clients(sock, first="alice", second="bob"):
+    """Two people on Flask-SocketIO test clients (the `sock` fixture), matched:
+    (first's client, second's client, room_id, ids by username)."""
+    a, b = sock(first), sock(second)
+    waiting = a.emit("match:start", {}, callback=True)
+    assert waiting["ok"] and waiting["state"] == "waiting" and waiting["expires_at"].endswith("Z"), waiting
+    ack = b.emit("match:start", {}, callback=True)
+    assert ack["ok"] and ack["state"] == "matched", ack
+    room = ack["room"]
+    return a, b, room["id"], {member["username"]: member["id"] for member in room["members"]}
 
 
 def link_clients(server, first="alice", second="bob", across=None):

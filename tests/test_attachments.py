@@ -7,37 +7,16 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from heartlink import attachments, matching
+from heartlink import attachments
 from heartlink.extensions import db, socketio
 from heartlink.models import Attachment, utcnow
 
 import media_samples as samples
-from support import AuthActions
+from support import AuthActions, upload
 
 
-@pytest.fixture
-def link(app, make_user):
-    """Alice and Bob in a link, each with a signed-in HTTP client; Eve signed in too."""
-    ids = {name: make_user(name) for name in ("alice", "bob", "eve")}
-    with app.app_context():
-        matching.start(ids["alice"])
-        _state, room = matching.start(ids["bob"])
-    clients = {}
-    for name in ids:
-        clients[name] = app.test_client()
-        AuthActions(clients[name]).login(name)
-    return room.id, clients, ids
-
-
-def _upload(client, room_id, data, kind, filename="upload.bin"):
-    token = AuthActions(client).csrf_token()
-    return client.post(f"/api/rooms/{room_id}/attachments", headers={"X-CSRFToken": token},
-                       data={"kind": kind, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
-
-
-def test_a_picture_loses_gps_exif_and_its_script_comment(link):
-    room_id, clients, _ = link
+def test_a_picture_loses_gps_exif_and_its_script_comment(linked_http):
+    room_id, clients, _ = linked_http
     original = samples.jpeg_with_gps_and_comment()
     # The control: a plain re-save keeps the comment, so the check below can fail.
     resaved = io.BytesIO()
@@ -45,7 +24,7 @@ def test_a_picture_loses_gps_exif_and_its_script_comment(link):
         plain.save(resaved, format="JPEG", comment=plain.info["comment"])
     assert b"<script>" in resaved.getvalue() and b"<script>" in original
 
-    uploaded = _upload(clients["alice"], room_id, original, "image", "holiday.jpg")
+    uploaded = upload(clients["alice"], room_id, original, "image", "holiday.jpg")
     assert uploaded.status_code == 201
     body = uploaded.get_json()
     assert body["mime"] == "image/jpeg" and (body["width"], body["height"]) == (64, 48)
@@ -59,9 +38,9 @@ def test_a_picture_loses_gps_exif_and_its_script_comment(link):
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
 
 
-def test_a_rotated_photo_keeps_its_orientation(link):
-    room_id, clients, _ = link
-    body = _upload(clients["alice"], room_id, samples.two_tone_jpeg_rotated(), "image", "r.jpg").get_json()
+def test_a_rotated_photo_keeps_its_orientation(linked_http):
+    room_id, clients, _ = linked_http
+    body = upload(clients["alice"], room_id, samples.two_tone_jpeg_rotated(), "image", "r.jpg").get_json()
     assert (body["width"], body["height"]) == (100, 200)
     with Image.open(io.BytesIO(clients["bob"].get(body["url"]).data)) as upright:
         assert upright.size == (100, 200)
@@ -70,30 +49,30 @@ def test_a_rotated_photo_keeps_its_orientation(link):
     assert bottom[2] > 200 and bottom[0] < 60  # blue below
 
 
-def test_a_png_named_txt_is_still_a_picture_and_text_named_jpg_is_not(link):
-    room_id, clients, _ = link
-    named_txt = _upload(clients["alice"], room_id, samples.png(), "image", "notes.txt")
+def test_a_png_named_txt_is_still_a_picture_and_text_named_jpg_is_not(linked_http):
+    room_id, clients, _ = linked_http
+    named_txt = upload(clients["alice"], room_id, samples.png(), "image", "notes.txt")
     assert named_txt.status_code == 201 and named_txt.get_json()["mime"] == "image/png"
-    fake = _upload(clients["alice"], room_id, b"just some words, honest\n" * 10, "image", "photo.jpg")
+    fake = upload(clients["alice"], room_id, b"just some words, honest\n" * 10, "image", "photo.jpg")
     assert fake.status_code == 400 and fake.get_json()["error"]["code"] == "bad_request"
 
 
-def test_a_decompression_bomb_is_refused(link):
-    room_id, clients, _ = link
+def test_a_decompression_bomb_is_refused(linked_http):
+    room_id, clients, _ = linked_http
     bomb = samples.decompression_bomb()
     assert len(bomb) < 100_000
-    refused = _upload(clients["alice"], room_id, bomb, "image", "bomb.png")
+    refused = upload(clients["alice"], room_id, bomb, "image", "bomb.png")
     assert refused.status_code == 413 and refused.get_json()["error"]["code"] == "too_large"
 
 
-def test_uploads_over_the_limits_get_413(link, app):
-    room_id, clients, _ = link
+def test_uploads_over_the_limits_get_413(linked_http, app):
+    room_id, clients, _ = linked_http
     app.config.update(FILE_MAX_BYTES=1000, IMAGE_MAX_BYTES=500)
-    assert _upload(clients["alice"], room_id, b"x" * 1001, "file").status_code == 413
-    assert _upload(clients["alice"], room_id, samples.png((64, 64)) + b"\0" * 500, "image").status_code == 413
-    assert _upload(clients["alice"], room_id, b"x" * 1000, "file").status_code == 201
+    assert upload(clients["alice"], room_id, b"x" * 1001, "file").status_code == 413
+    assert upload(clients["alice"], room_id, samples.png((64, 64)) + b"\0" * 500, "image").status_code == 413
+    assert upload(clients["alice"], room_id, b"x" * 1000, "file").status_code == 201
     app.config.update(VOICE_MAX_MS=2000)
-    assert _upload(clients["alice"], room_id, samples.ogg_opus(3000), "voice").status_code == 413
+    assert upload(clients["alice"], room_id, samples.ogg_opus(3000), "voice").status_code == 413
     huge = clients["alice"].post(f"/api/rooms/{room_id}/attachments",
                                  headers={"X-CSRFToken": AuthActions(clients["alice"]).csrf_token()},
                                  data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1),
@@ -101,12 +80,12 @@ def test_uploads_over_the_limits_get_413(link, app):
     assert huge.status_code == 413 and huge.get_json()["error"]["code"] == "too_large"
 
 
-def test_voice_notes_in_webm_and_ogg_opus_are_accepted_with_their_duration(link):
-    room_id, clients, _ = link
-    webm = _upload(clients["alice"], room_id, samples.webm_opus(2500), "voice", "note.webm")
+def test_voice_notes_in_webm_and_ogg_opus_are_accepted_with_their_duration(linked_http):
+    room_id, clients, _ = linked_http
+    webm = upload(clients["alice"], room_id, samples.webm_opus(2500), "voice", "note.webm")
     assert webm.status_code == 201
     assert webm.get_json()["mime"] == "audio/webm" and abs(webm.get_json()["duration_ms"] - 2500) <= 20
-    ogg = _upload(clients["alice"], room_id, samples.ogg_opus(3000), "voice", "note.ogg")
+    ogg = upload(clients["alice"], room_id, samples.ogg_opus(3000), "voice", "note.ogg")
     assert ogg.status_code == 201
     assert ogg.get_json()["mime"] == "audio/ogg" and ogg.get_json()["duration_ms"] == 3000
     served = clients["bob"].get(ogg.get_json()["url"])
@@ -115,15 +94,15 @@ def test_voice_notes_in_webm_and_ogg_opus_are_accepted_with_their_duration(link)
 
 @pytest.mark.parametrize("data", [bytes(range(256)) * 8, b"OggS" + b"\0" * 100, b"\x1a\x45\xdf\xa3\x80" * 20,
                                   samples.webm_opus(1000, codec=b"V_VP8")])
-def test_random_bytes_are_not_a_voice_note(link, data):
-    room_id, clients, _ = link
-    refused = _upload(clients["alice"], room_id, data, "voice", "note.webm")
+def test_random_bytes_are_not_a_voice_note(linked_http, data):
+    room_id, clients, _ = linked_http
+    refused = upload(clients["alice"], room_id, data, "voice", "note.webm")
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "bad_request"
 
 
-def test_files_are_served_as_downloads_with_a_sanitised_name(link):
-    room_id, clients, _ = link
-    body = _upload(clients["alice"], room_id, b"<html><script>alert(1)</script>", "file",
+def test_files_are_served_as_downloads_with_a_sanitised_name(linked_http):
+    room_id, clients, _ = linked_http
+    body = upload(clients["alice"], room_id, b"<html><script>alert(1)</script>", "file",
                    '../../etc/<报告>\x07.html').get_json()
     assert body["filename"] == "_报告_.html" and body["mime"] == "application/octet-stream"
     served = clients["bob"].get(body["url"])
@@ -133,39 +112,39 @@ def test_files_are_served_as_downloads_with_a_sanitised_name(link):
     assert served.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_a_video_clip_is_recognised_for_inline_playing(link):
-    room_id, clients, _ = link
+def test_a_video_clip_is_recognised_for_inline_playing(linked_http):
+    room_id, clients, _ = linked_http
     clip = samples.webm_opus(1000, codec=b"V_VP8")
-    assert _upload(clients["alice"], room_id, clip, "file", "clip.webm").get_json()["mime"] == "video/webm"
+    assert upload(clients["alice"], room_id, clip, "file", "clip.webm").get_json()["mime"] == "video/webm"
 
 
-def test_a_stranger_gets_403_on_every_attachment_url_and_404_for_no_such_id(link):
-    room_id, clients, _ = link
-    picture = _upload(clients["alice"], room_id, samples.jpeg_with_gps_and_comment(), "image").get_json()
-    voice = _upload(clients["alice"], room_id, samples.ogg_opus(), "voice").get_json()
-    file = _upload(clients["alice"], room_id, b"hello", "file").get_json()
+def test_a_stranger_gets_403_on_every_attachment_url_and_404_for_no_such_id(linked_http):
+    room_id, clients, _ = linked_http
+    picture = upload(clients["alice"], room_id, samples.jpeg_with_gps_and_comment(), "image").get_json()
+    voice = upload(clients["alice"], room_id, samples.ogg_opus(), "voice").get_json()
+    file = upload(clients["alice"], room_id, b"hello", "file").get_json()
     for url in (picture["url"], picture["thumb_url"], voice["url"], file["url"]):
         assert clients["eve"].get(url).status_code == 403, url
         assert clients["bob"].get(url).status_code == 200, url
     assert clients["bob"].get(f"/api/attachments/{uuid.uuid4()}").status_code == 404
     assert clients["bob"].get(f"/api/attachments/{voice['id']}/thumb").status_code == 404
-    upload_by_eve = _upload(clients["eve"], room_id, b"hello", "file")
+    upload_by_eve = upload(clients["eve"], room_id, b"hello", "file")
     assert upload_by_eve.status_code == 403
-    anonymous = _upload(clients["alice"].application.test_client(), room_id, b"x", "file")
+    anonymous = upload(clients["alice"].application.test_client(), room_id, b"x", "file")
     assert anonymous.status_code in (400, 401)
 
 
-def test_uploads_live_outside_static(link, app):
-    room_id, clients, _ = link
-    body = _upload(clients["alice"], room_id, b"hello", "file").get_json()
+def test_uploads_live_outside_static(linked_http, app):
+    room_id, clients, _ = linked_http
+    body = upload(clients["alice"], room_id, b"hello", "file").get_json()
     with app.app_context():
         stored = attachments._path(body["id"])
         assert stored.exists() and app.static_folder not in str(stored.resolve())
 
 
-def test_a_message_carries_its_attachment_once_and_only_its_uploader_may_send_it(link, app):
-    room_id, clients, _ = link
-    picture = _upload(clients["alice"], room_id, samples.png(), "image").get_json()
+def test_a_message_carries_its_attachment_once_and_only_its_uploader_may_send_it(linked_http, app):
+    room_id, clients, _ = linked_http
+    picture = upload(clients["alice"], room_id, samples.png(), "image").get_json()
     alice = socketio.test_client(app, flask_test_client=clients["alice"])
     bob = socketio.test_client(app, flask_test_client=clients["bob"])
     send = lambda client, **extra: client.emit("message:send", {  # noqa: E731
@@ -181,10 +160,10 @@ def test_a_message_carries_its_attachment_once_and_only_its_uploader_may_send_it
     assert clients["bob"].get(picture["url"]).status_code == 404
 
 
-def test_cleanup_removes_uploads_no_message_refers_to(link, app, runner):
-    room_id, clients, _ = link
-    kept = _upload(clients["alice"], room_id, samples.png(), "image").get_json()
-    orphan = _upload(clients["alice"], room_id, b"never sent", "file").get_json()
+def test_cleanup_removes_uploads_no_message_refers_to(linked_http, app, runner):
+    room_id, clients, _ = linked_http
+    kept = upload(clients["alice"], room_id, samples.png(), "image").get_json()
+    orphan = upload(clients["alice"], room_id, b"never sent", "file").get_json()
     alice = socketio.test_client(app, flask_test_client=clients["alice"])
     alice.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "image",
                                 "attachment_id": kept["id"]}, callback=True)

@@ -10,6 +10,8 @@ from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import Block, Connection, MatchTicket, Message, Room, User, Worker, utcnow
 
+from support import match
+
 
 @pytest.fixture
 def ctx(app):
@@ -19,13 +21,6 @@ def ctx(app):
 
 def _users(*names):
     return [accounts.create_user(name, "correct-horse-battery").id for name in names]
-
-
-def _link(a, b):
-    assert matching.start(a)[0] == "waiting"
-    state, room = matching.start(b)
-    assert state == "matched"
-    return room
 
 
 def _send(room_id, sender, text="hi"):
@@ -76,7 +71,7 @@ def test_bulk_create_makes_many_accounts_and_keeps_existing_ones(ctx):
 
 def test_the_first_person_waits_and_the_second_is_paired_with_them(ctx):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     assert sorted(room.member_ids()) == sorted([alice, bob])
     assert db.session.query(MatchTicket).count() == 0
     assert {u.active_room_id for u in db.session.query(User)} == {room.id}
@@ -98,7 +93,7 @@ def test_nobody_is_paired_with_themself_and_asking_twice_keeps_one_place(ctx):
 
 def test_a_person_in_an_active_link_gets_conflict_with_that_room(ctx):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     with pytest.raises(Conflict) as raised:
         matching.start(alice)
     assert raised.value.details["room"]["id"] == room.id
@@ -114,7 +109,7 @@ def test_blocked_people_are_never_paired(ctx):
 
 def test_the_last_partner_goes_to_the_back_of_the_queue(ctx):
     alice, bob, carol = _users("alice", "bob", "carol")
-    links.leave(_link(alice, bob).id, alice)
+    links.leave(match(alice, bob).id, alice)
     matching.start(bob)  # bob has waited longest...
     now = utcnow()
     db.session.add(MatchTicket(user_id=carol, created_at=now + timedelta(seconds=1),
@@ -126,7 +121,7 @@ def test_the_last_partner_goes_to_the_back_of_the_queue(ctx):
 
 def test_the_last_partner_is_paired_again_if_nobody_else_waits(ctx):
     alice, bob = _users("alice", "bob")
-    links.leave(_link(alice, bob).id, alice)
+    links.leave(match(alice, bob).id, alice)
     matching.start(bob)
     state, room = matching.start(alice)
     assert state == "matched" and bob in room.member_ids()
@@ -184,7 +179,7 @@ def test_racing_match_requests_never_put_a_person_in_two_rooms(app):
 
 def test_only_the_two_members_may_open_a_room(ctx):
     alice, bob, eve = _users("alice", "bob", "eve")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     with pytest.raises(Forbidden):
         rooms.join(room.id, eve)
     with pytest.raises(NotFound):
@@ -196,7 +191,7 @@ def test_only_the_two_members_may_open_a_room(ctx):
 
 def test_seq_is_per_room_gapless_and_ordered(ctx):
     alice, bob, carol, dave = _users("alice", "bob", "carol", "dave")
-    one, two = _link(alice, bob), _link(carol, dave)
+    one, two = match(alice, bob), match(carol, dave)
     seqs = [_send(one.id, alice).message["seq"] for _ in range(3)] + [_send(one.id, bob).message["seq"]]
     assert seqs == [1, 2, 3, 4]
     assert _send(two.id, dave).message["seq"] == 1
@@ -204,7 +199,7 @@ def test_seq_is_per_room_gapless_and_ordered(ctx):
 
 def test_a_resent_client_id_returns_the_stored_message_and_stores_nothing(ctx):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     client_id = str(uuid.uuid4())
     first = messages.send(room.id, alice, client_id, "text", "once")
     again = messages.send(room.id, alice, client_id, "text", "once")
@@ -216,7 +211,7 @@ def test_a_resent_client_id_returns_the_stored_message_and_stores_nothing(ctx):
 @pytest.mark.parametrize("text", ["", "   \n ", "x" * 4001])
 def test_text_must_be_1_to_4000_characters_after_trimming(ctx, text):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     with pytest.raises(BadRequest):
         _send(room.id, alice, text)
     assert _send(room.id, alice, "  " + "x" * 4000 + "  ").message["text"] == "  " + "x" * 4000 + "  "
@@ -224,7 +219,7 @@ def test_text_must_be_1_to_4000_characters_after_trimming(ctx, text):
 
 def test_leaving_ends_the_link_for_both_and_keeps_history(ctx):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     _send(room.id, bob, "before")
     ended = links.leave(room.id, alice)
     assert ended.ended_now and ended.room.status == "ended"
@@ -238,7 +233,7 @@ def test_leaving_ends_the_link_for_both_and_keeps_history(ctx):
 
 def test_catch_up_returns_exactly_the_messages_after_since_seq(ctx):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     for index in range(10):
         _send(room.id, alice, f"m{index}")
     joined = rooms.join(room.id, bob, since_seq=7)
@@ -249,7 +244,7 @@ def test_catch_up_returns_exactly_the_messages_after_since_seq(ctx):
 
 def test_history_pages_backwards_at_most_100(ctx):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     for index in range(120):
         _send(room.id, alice, f"m{index}")
     page = rooms.history(room.id, bob, before_seq=None, limit=500)
@@ -261,10 +256,10 @@ def test_history_pages_backwards_at_most_100(ctx):
 
 def test_my_rooms_come_newest_activity_first_with_last_message_and_unread(ctx):
     alice, bob, carol = _users("alice", "bob", "carol")
-    first = _link(alice, bob)
+    first = match(alice, bob)
     _send(first.id, bob, "old news")
     links.leave(first.id, alice)
-    second = _link(alice, carol)
+    second = match(alice, carol)
     _send(second.id, carol, "one")
     _send(second.id, carol, "two")
     listed = rooms.rooms_of(alice)
@@ -275,7 +270,7 @@ def test_my_rooms_come_newest_activity_first_with_last_message_and_unread(ctx):
 
 def test_idle_links_are_ended_by_cleanup(ctx, app):
     alice, bob = _users("alice", "bob")
-    room = _link(alice, bob)
+    room = match(alice, bob)
     later = utcnow() + timedelta(hours=app.config["LINK_IDLE_HOURS"] + 1)
     ended = links.end_idle(later)
     assert [e.room.id for e in ended] == [room.id] and ended[0].room.end_reason == "idle"

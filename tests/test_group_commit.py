@@ -4,12 +4,12 @@ import uuid
 
 import pytest
 
-from heartlink import accounts, links, matching, messages
+from heartlink import accounts, links, messages
 from heartlink.errors import Conflict, NotFound
 from heartlink.extensions import db
 from heartlink.models import Message
 
-from support import PASSWORD
+from support import PASSWORD, match
 
 
 @pytest.fixture
@@ -19,10 +19,9 @@ def ctx(app):
 
 
 def _linked(first, second):
+    """Two new people in a link: (first's id, second's id, room_id)."""
     a, b = (accounts.create_user(name, PASSWORD).id for name in (first, second))
-    matching.start(a)
-    _state, room = matching.start(b)
-    return a, b, room.id
+    return a, b, match(a, b).id
 
 
 def _draft(room_id, sender, text="hi", client_id=None, reply_to=None):

@@ -9,7 +9,7 @@ from heartlink.errors import Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import MatchTicket, Room, User
 
-from support import AuthActions
+from support import AuthActions, link_test_clients, match
 
 
 def _events(client, name):
@@ -19,13 +19,6 @@ def _events(client, name):
 def _send(client, room_id, text="hello"):
     return client.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": text},
                        callback=True)
-
-
-def _link(first_id, second_id):
-    matching.start(first_id)
-    state, room = matching.start(second_id)
-    assert state == "matched"
-    return room.id
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def people(app, make_user):
 # --- domain --------------------------------------------------------------------------------
 
 def test_a_link_is_kept_only_when_both_keep_it(people):
-    room_id = _link(people["alice"], people["bob"])
+    room_id = match(people["alice"], people["bob"]).id
     room = links.keep(room_id, people["alice"], True)
     assert room.kept_by() == [people["alice"]] and room.kept is False
     room = links.keep(room_id, people["bob"], True)
@@ -49,7 +42,7 @@ def test_a_link_is_kept_only_when_both_keep_it(people):
 
 
 def test_a_stranger_cannot_keep_or_reopen_a_kept_link(people):
-    room_id = _link(people["alice"], people["bob"])
+    room_id = match(people["alice"], people["bob"]).id
     links.keep(room_id, people["alice"], True)
     links.keep(room_id, people["bob"], True)
     links.leave(room_id, people["alice"])
@@ -64,7 +57,7 @@ def test_a_stranger_cannot_keep_or_reopen_a_kept_link(people):
 
 
 def test_an_ended_link_not_kept_by_both_stays_read_only(people):
-    room_id = _link(people["alice"], people["bob"])
+    room_id = match(people["alice"], people["bob"]).id
     links.keep(room_id, people["alice"], True)
     links.leave(room_id, people["bob"])
     with pytest.raises(Conflict):
@@ -78,7 +71,7 @@ def test_an_ended_link_not_kept_by_both_stays_read_only(people):
 
 def test_reopening_keeps_the_id_history_and_seq(people):
     alice, bob = people["alice"], people["bob"]
-    room_id = _link(alice, bob)
+    room_id = match(alice, bob).id
     for text in ("one", "two"):
         messages.send(room_id, alice, str(uuid.uuid4()), text=text)
     links.keep(room_id, alice, True)
@@ -97,11 +90,11 @@ def test_reopening_keeps_the_id_history_and_seq(people):
 
 def test_reopen_is_refused_while_either_is_in_another_link(people):
     alice, bob, carol = people["alice"], people["bob"], people["carol"]
-    kept = _link(alice, bob)
+    kept = match(alice, bob).id
     links.keep(kept, alice, True)
     links.keep(kept, bob, True)
     links.leave(kept, alice)
-    other = _link(bob, carol)
+    other = match(bob, carol).id
     for who in (alice, bob):
         with pytest.raises(Conflict):
             links.reopen(kept, who)
@@ -113,7 +106,7 @@ def test_reopen_is_refused_while_either_is_in_another_link(people):
 
 def test_reopen_takes_both_out_of_the_match_queue(people):
     alice, bob = people["alice"], people["bob"]
-    room_id = _link(alice, bob)
+    room_id = match(alice, bob).id
     links.keep(room_id, alice, True)
     links.keep(room_id, bob, True)
     links.leave(room_id, alice)
@@ -125,7 +118,7 @@ def test_reopen_takes_both_out_of_the_match_queue(people):
 
 def test_a_block_ends_a_kept_link_and_removes_both_keeps(people):
     alice, bob = people["alice"], people["bob"]
-    room_id = _link(alice, bob)
+    room_id = match(alice, bob).id
     links.keep(room_id, alice, True)
     links.keep(room_id, bob, True)
     ended = safety.block(alice, bob)
@@ -141,13 +134,6 @@ def test_a_block_ends_a_kept_link_and_removes_both_keeps(people):
 
 # --- Socket.IO -----------------------------------------------------------------------------
 
-def _linked(sock):
-    alice, bob = sock("alice"), sock("bob")
-    alice.emit("match:start", {}, callback=True)
-    room = bob.emit("match:start", {}, callback=True)["room"]
-    return alice, bob, room["id"]
-
-
 def _keep_both(alice, bob, room_id):
     for client in (alice, bob):
         ack = client.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)
@@ -156,7 +142,7 @@ def _keep_both(alice, bob, room_id):
 
 
 def test_link_keep_tells_both_members(sock):
-    alice, bob, room_id = _linked(sock)
+    alice, bob, room_id, _ids = link_test_clients(sock)
     alice.get_received(), bob.get_received()
     ack = alice.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)
     assert ack["ok"] and ack["room"]["kept"] is False and len(ack["room"]["kept_by"]) == 1
@@ -175,7 +161,7 @@ def test_link_keep_with_a_bad_payload_is_a_bad_request(sock, payload):
 
 
 def test_a_stranger_cannot_keep_or_reopen_over_socket_io(sock):
-    alice, bob, room_id = _linked(sock)
+    alice, bob, room_id, _ids = link_test_clients(sock)
     _keep_both(alice, bob, room_id)
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
     eve = sock("eve")
@@ -186,7 +172,7 @@ def test_a_stranger_cannot_keep_or_reopen_over_socket_io(sock):
 
 
 def test_reopen_over_socket_io_continues_the_seq_and_blocks_new_matching(sock):
-    alice, bob, room_id = _linked(sock)
+    alice, bob, room_id, _ids = link_test_clients(sock)
     assert _send(alice, room_id, "before")["message"]["seq"] == 1
     _keep_both(alice, bob, room_id)
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
@@ -204,7 +190,7 @@ def test_reopen_over_socket_io_continues_the_seq_and_blocks_new_matching(sock):
 
 
 def test_reopening_a_link_not_kept_is_a_conflict(sock):
-    alice, bob, room_id = _linked(sock)
+    alice, bob, room_id, _ids = link_test_clients(sock)
     alice.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
     ack = alice.emit("link:reopen", {"room_id": room_id}, callback=True)
@@ -213,7 +199,7 @@ def test_reopening_a_link_not_kept_is_a_conflict(sock):
 
 
 def test_a_block_ends_a_kept_link_for_socket_clients(app, sock):
-    alice, bob, room_id = _linked(sock)
+    alice, bob, room_id, _ids = link_test_clients(sock)
     _keep_both(alice, bob, room_id)
     alice.get_received(), bob.get_received()
     with app.app_context():
@@ -231,7 +217,7 @@ def test_a_block_ends_a_kept_link_for_socket_clients(app, sock):
 
 
 def test_a_block_after_a_kept_link_ended_removes_both_keeps(app, sock):
-    alice, bob, room_id = _linked(sock)
+    alice, bob, room_id, _ids = link_test_clients(sock)
     _keep_both(alice, bob, room_id)
     bob.emit("room:leave", {"room_id": room_id}, callback=True)
     with app.app_context():
@@ -265,7 +251,7 @@ def _race_once(app, ids, reverse):
     import threading
 
     with app.app_context():
-        room_id = _link(ids["alice"], ids["bob"])
+        room_id = match(ids["alice"], ids["bob"]).id
         links.keep(room_id, ids["alice"], True)
         links.keep(room_id, ids["bob"], True)
         links.leave(room_id, ids["alice"])
@@ -317,7 +303,7 @@ def test_keep_and_reopen_on_postgresql(postgres_url, tmp_path):
         with app.app_context():
             alice, bob = (db.session.query(User.id).filter(User.username.like(f"{name}%")).scalar()
                           for name in ("alice", "bob"))
-            room_id = _link(alice, bob)
+            room_id = match(alice, bob).id
             links.keep(room_id, alice, True)
             links.keep(room_id, bob, True)
             safety.block(bob, alice)

@@ -12,13 +12,12 @@ import uuid
 import pytest
 import requests
 from PIL import Image
-from test_security_accounts import assert_kept_up
 
 from config import BASE_DIR
-from heartlink import matching, media, offload
+from heartlink import media, offload
 
 import media_samples as samples
-from support import AuthActions, LiveServer
+from support import LiveServer, assert_kept_up, upload
 
 EBML_HEADER = samples._ebml(b"\x1a\x45\xdf\xa3",
                             samples._ebml(b"\x42\x86", b"\x01") + samples._ebml(b"\x42\x82", b"webm"))
@@ -28,26 +27,6 @@ def _ebml_flood(size):
     """An EBML header, then Void elements of size 0 (two bytes each) to the end: the
     file that walked element by element on the event loop for 29 s."""
     return EBML_HEADER + b"\xec\x80" * ((size - len(EBML_HEADER)) // 2)
-
-
-@pytest.fixture
-def link(app, make_user):
-    ids = {name: make_user(name) for name in ("alice", "bob")}
-    with app.app_context():
-        matching.start(ids["alice"])
-        _state, room = matching.start(ids["bob"])
-    clients = {}
-    for name in ids:
-        clients[name] = app.test_client()
-        AuthActions(clients[name]).login(name)
-    return room.id, clients
-
-
-def _upload(client, room_id, data, kind, filename="upload.bin"):
-    token = AuthActions(client).csrf_token()
-    return client.post(f"/api/rooms/{room_id}/attachments", headers={"X-CSRFToken": token},
-                       data={"kind": kind, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
 
 
 # --- bounded walks ---------------------------------------------------------------------------
@@ -102,13 +81,13 @@ def test_malformed_fields_inside_a_recording_are_media_errors():
             media.probe_audio(data)
 
 
-def test_a_truncated_voice_note_upload_is_bad_request_not_internal(link):
-    room_id, clients = link
+def test_a_truncated_voice_note_upload_is_bad_request_not_internal(linked_http):
+    room_id, clients, _ = linked_http
     for data in (b"\x1a\x45\xdf\xa3\x87\x42\x82\x84webm\xa3\x88\x40\x01\x00", _mp4(1000)[:60]):
-        response = _upload(clients["alice"], room_id, data, "voice", "note.webm")
+        response = upload(clients["alice"], room_id, data, "voice", "note.webm")
         assert response.status_code == 400, response.get_json()
         assert response.get_json()["error"]["code"] == "bad_request"
-    assert _upload(clients["alice"], room_id, samples.webm_opus(1000), "voice", "n.webm").status_code == 201
+    assert upload(clients["alice"], room_id, samples.webm_opus(1000), "voice", "n.webm").status_code == 201
 
 
 def _mp4(duration_ms):

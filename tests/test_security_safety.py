@@ -1,7 +1,6 @@
 """What one ordinary account can no longer do to others: list accounts, track a
 blocker or an old partner, fill the disk with reports or uploads, spoof file names,
 forge lines in the moderator's terminal, or react with invisible characters."""
-import io
 import json
 import uuid
 
@@ -11,7 +10,7 @@ from heartlink import presence, realtime
 from heartlink.extensions import db
 from heartlink.models import Block, Report
 
-from support import PASSWORD, AuthActions
+from support import PASSWORD, AuthActions, link_test_clients, upload
 
 
 def _bearer(client, name):
@@ -19,18 +18,10 @@ def _bearer(client, name):
     return {"Authorization": f"Bearer {token}"}
 
 
-def _linked(sock, first="alice", second="bob"):
-    a, b = sock(first), sock(second)
-    a.emit("match:start", {}, callback=True)
-    room = b.emit("match:start", {}, callback=True)["room"]
-    ids = {m["username"]: m["id"] for m in room["members"]}
-    return a, b, room["id"], ids
-
-
 # --- enumeration ------------------------------------------------------------------------------
 
 def test_block_and_unblock_cannot_list_accounts_or_show_presence(app, sock, client, make_user):
-    alice, bob, room_id, ids = _linked(sock)
+    alice, bob, room_id, ids = link_test_clients(sock)
     stranger = make_user("carol")
     headers = _bearer(client, "alice")
     # Someone never linked with answers exactly like an id nobody has.
@@ -49,7 +40,7 @@ def test_block_and_unblock_cannot_list_accounts_or_show_presence(app, sock, clie
 
 
 def test_blocks_are_rate_limited(app, sock, client):
-    _a, _b, _room, ids = _linked(sock)
+    _a, _b, _room, ids = link_test_clients(sock)
     headers = _bearer(client, "alice")
     limit = app.config["RATE_BLOCKS"][0]
     codes = [client.post(f"/api/users/{ids['bob']}/block", headers=headers).status_code for _ in range(limit + 1)]
@@ -59,7 +50,7 @@ def test_blocks_are_rate_limited(app, sock, client):
 # --- presence ---------------------------------------------------------------------------------
 
 def test_presence_goes_only_to_an_active_partner_with_no_block(app, sock, make_user):
-    alice, bob, room_id, ids = _linked(sock)
+    alice, bob, room_id, ids = link_test_clients(sock)
     with app.app_context():
         assert presence.audience(ids["bob"]) == [ids["alice"]]
         db.session.add(Block(blocker_id=ids["alice"], blocked_id=ids["bob"]))  # a block, link not yet ended
@@ -76,7 +67,7 @@ def test_presence_goes_only_to_an_active_partner_with_no_block(app, sock, make_u
 
 
 def test_a_blocked_person_no_longer_sees_the_blockers_presence(app, sock, client):
-    alice, bob, room_id, ids = _linked(sock)
+    alice, bob, room_id, ids = link_test_clients(sock)
     client.post(f"/api/users/{ids['bob']}/block", headers=_bearer(client, "alice"))
     bob.get_received()
     with app.app_context():
@@ -88,7 +79,7 @@ def test_a_blocked_person_no_longer_sees_the_blockers_presence(app, sock, client
 
 
 def test_ended_links_show_no_presence_in_the_room_list_or_room_view(app, sock, client):
-    alice, bob, room_id, ids = _linked(sock)
+    alice, bob, room_id, ids = link_test_clients(sock)
     live = client.get("/api/rooms", headers=_bearer(client, "alice")).get_json()["rooms"][0]
     assert next(m for m in live["members"] if m["id"] == ids["bob"])["online"] is True
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
@@ -105,7 +96,7 @@ def test_ended_links_show_no_presence_in_the_room_list_or_room_view(app, sock, c
 def test_reports_are_rate_limited_bounded_and_budgeted(app, sock, client):
     """100 reports of 50 padded messages grew the database by 302 MB; now each report's
     copy is bounded, reports are rate limited, and a day's budget per person holds."""
-    alice, bob, room_id, ids = _linked(sock)
+    alice, bob, room_id, ids = link_test_clients(sock)
     app.config["RATE_MESSAGES"] = (1000, 10)
     app.config["RATE_EVENTS"] = (1000, 10)
     padding = "\U0001F600" * 3999  # stored as \\u escapes: 12 bytes a character
@@ -132,7 +123,7 @@ def test_reports_are_rate_limited_bounded_and_budgeted(app, sock, client):
 
 
 def test_report_text_loses_control_and_bidi_characters_and_the_cli_prints_it_escaped(app, sock, client, runner):
-    alice, bob, room_id, ids = _linked(sock)
+    alice, bob, room_id, ids = link_test_clients(sock)
     bob.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()),
                               "text": "hi\x1b[2J\x1b[31m\nFORGED report #999\u202e"}, callback=True)
     reason = "rude\x1b]0;owned\x07\u202eevil\u200b\x85 words\nsecond line"
@@ -149,15 +140,8 @@ def test_report_text_loses_control_and_bidi_characters_and_the_cli_prints_it_esc
 
 # --- uploads ----------------------------------------------------------------------------------
 
-def _upload(client, room_id, data, kind, filename):
-    token = AuthActions(client).csrf_token()
-    return client.post(f"/api/rooms/{room_id}/attachments", headers={"X-CSRFToken": token},
-                       data={"kind": kind, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
-
-
 def test_file_names_cannot_spoof_their_extension_or_hide_characters(app, sock):
-    _alice, _bob, room_id, _ids = _linked(sock)
+    _alice, _bob, room_id, _ids = link_test_clients(sock)
     http = app.test_client()
     AuthActions(http).login("alice")
     names = {
@@ -168,18 +152,18 @@ def test_file_names_cannot_spoof_their_extension_or_hide_characters(app, sock):
         "\u202e": "file",
     }
     for given, expected in names.items():
-        answer = _upload(http, room_id, b"plain bytes", "file", given)
+        answer = upload(http, room_id, b"plain bytes", "file", given)
         assert answer.status_code == 201 and answer.get_json()["filename"] == expected, (given, answer.get_json())
 
 
 def test_uploads_over_the_daily_budget_get_413(app, sock):
-    _alice, _bob, room_id, _ids = _linked(sock)
+    _alice, _bob, room_id, _ids = link_test_clients(sock)
     http = app.test_client()
     AuthActions(http).login("alice")
     app.config["UPLOAD_BUDGET_BYTES"] = 2500
-    assert _upload(http, room_id, b"x" * 1000, "file", "one.bin").status_code == 201
-    assert _upload(http, room_id, b"x" * 1000, "file", "two.bin").status_code == 201
-    over = _upload(http, room_id, b"x" * 1000, "file", "three.bin")
+    assert upload(http, room_id, b"x" * 1000, "file", "one.bin").status_code == 201
+    assert upload(http, room_id, b"x" * 1000, "file", "two.bin").status_code == 201
+    over = upload(http, room_id, b"x" * 1000, "file", "three.bin")
     assert over.status_code == 413
     assert over.get_json()["error"]["code"] == "too_large" and over.get_json()["error"]["budget"] == 2500
 
@@ -188,7 +172,7 @@ def test_uploads_over_the_daily_budget_get_413(app, sock):
 
 @pytest.mark.parametrize("emoji", ["!", "...", "\u200d", "\ufe0f", "\u200b", "\u202e", "a", "😀😀", "😀 ", "1", "🇫"])
 def test_a_reaction_must_be_one_emoji(sock, emoji):
-    alice, bob, room_id, _ids = _linked(sock)
+    alice, bob, room_id, _ids = link_test_clients(sock)
     sent = alice.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "hi"},
                       callback=True)["message"]
     target = {"room_id": room_id, "message_id": sent["id"]}
