@@ -12,7 +12,7 @@ export FLASK_APP := heartlink
 # Parallel test workers (pytest-xdist); `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 3
 
-.PHONY: run test test-fast lint lint-js lock setup deps frontend translations messages db browser bench bench-deps clean
+.PHONY: run test test-gevent test-fast lint lint-js lock setup deps frontend translations messages db browser bench bench-deps clean
 
 run: setup db
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask demo
@@ -24,6 +24,10 @@ run: setup db
 test: setup browser
 	node --test tests/js/
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# Every test that starts real servers, again with the workers under gevent (CI runs both).
+test-gevent: setup browser
+	HEARTLINK_ASYNC_MODE=gevent $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m live $(PYTEST_ARGS)
 
 # The in-process tier: the page's unit tests and the Python tests without a server process or browser.
 test-fast: setup

@@ -79,7 +79,11 @@ class _Counted:
         self._closed = False
 
     def __iter__(self):
-        return iter(self._result)
+        try:
+            yield from self._result
+        finally:
+            # gevent-websocket reads a websocket's (empty) body and never calls close().
+            self.close()
 
     def close(self):
         if self._closed:

@@ -236,9 +236,9 @@ class Worker:
     def _serve_gevent(self, host, port):
         import gevent
         from gevent import pywsgi
-        from geventwebsocket.handler import WebSocketHandler
 
-        server = pywsgi.WSGIServer((host, port), self.app, handler_class=WebSocketHandler, log=None)
+        handler = _gevent_handler(self.config["HTTP_SOCKET_TIMEOUT"])
+        server = pywsgi.WSGIServer((host, port), self.app, handler_class=handler, log=None)
         server.init_socket()
         _tuned(server.socket)
         self._announce(host, port)
@@ -249,6 +249,37 @@ class Worker:
         server.serve_forever(stop_timeout=self.config["SHUTDOWN_TIMEOUT"])
         while True:
             gevent.sleep(1)
+
+
+def _gevent_handler(socket_timeout):
+    from geventwebsocket.handler import WebSocketHandler
+
+    class Handler(WebSocketHandler):
+        def handle(self):
+            # eventlet's socket_timeout, for gevent: a client that sends nothing for this
+            # long (a request never finished, a websocket that stopped answering) is dropped.
+            self.socket.settimeout(socket_timeout)
+            super().handle()
+
+        def upgrade_websocket(self):
+            # gevent-websocket upgrades before the app runs, so Engine.IO's refusal of a
+            # foreign origin would reach the client as a socket closed without a word. Such
+            # a request is not upgraded: the app answers it over HTTP (400), as under eventlet.
+            if _foreign_origin(self.environ):
+                return None
+            return super().upgrade_websocket()
+
+    return Handler
+
+
+def _foreign_origin(environ):
+    """Engine.IO's own origin rule (the same origin, or HEARTLINK_ALLOWED_ORIGINS)."""
+    origin = environ.get("HTTP_ORIGIN")
+    eio = socketio.server.eio
+    if not origin or eio.cors_allowed_origins == []:
+        return False
+    allowed = eio._cors_allowed_origins(environ)  # noqa: SLF001 - the rule itself, not a copy
+    return allowed is not None and origin not in allowed
 
 
 def serve(app, argv=None):

@@ -21,7 +21,9 @@ from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients,
 pytest_plugins = ["browser_plugin"]
 
 # Tiers, by the fixtures a test uses: `make test-fast` runs what needs neither.
-_LIVE = {"live_server", "serve", "linked", "workers"}
+# Every fixture that starts `python app.py` (or needs PostgreSQL and Redis) makes a test live.
+_LIVE = {"live_server", "module_server", "serve", "linked", "workers", "cluster", "strict_server",
+         "postgres_url", "redis_url"}
 _BROWSER = {"browser", "media_browser"}
 
 
@@ -228,23 +230,32 @@ def _needs(what, check):
         pytest.skip(reason)
 
 
-@pytest.fixture
-def postgres_url():
+@pytest.fixture(scope="session")
+def _postgres_template(tmp_path_factory):
+    """A database migrated once per test process (`flask db upgrade`); each test gets a copy."""
     import psycopg2
 
     _needs("PostgreSQL", lambda: psycopg2.connect(POSTGRES_ADMIN, connect_timeout=3).close())
-    name = f"heartlink_test_{secrets.token_hex(6)}"
+    name = f"heartlink_template_{secrets.token_hex(6)}"
     admin = psycopg2.connect(POSTGRES_ADMIN)
     admin.autocommit = True
     admin.cursor().execute(f"CREATE DATABASE {name}")
-    url = POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    env = {**os.environ, "DATABASE_URL": url, "HEARTLINK_ENV": "testing", "FLASK_APP": "heartlink",
-           "SECRET_KEY": secrets.token_hex(16)}
+    env = {**os.environ, "DATABASE_URL": POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}",
+           "HEARTLINK_ENV": "testing", "FLASK_APP": "heartlink", "SECRET_KEY": secrets.token_hex(16)}
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=BASE_DIR, env=env, check=True,
                    capture_output=True)
-    yield url
+    yield admin, name
     admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
     admin.close()
+
+
+@pytest.fixture
+def postgres_url(_postgres_template):
+    admin, template = _postgres_template
+    name = f"heartlink_test_{secrets.token_hex(6)}"
+    admin.cursor().execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

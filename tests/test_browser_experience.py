@@ -316,7 +316,9 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         watched = open_page(viewport=DESKTOP)
         page = watched.page
         page.goto(server.url + "/login")
-        page.keyboard.type(me)  # the username field has the focus
+        # The username field takes the focus on its own; keys typed before that would be lost.
+        expect(page.get_by_label("Username")).to_be_focused()
+        page.keyboard.type(me)
         page.keyboard.press("Tab")
         page.keyboard.type("correct-horse-battery")
         page.keyboard.press("Enter")
