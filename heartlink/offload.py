@@ -83,9 +83,9 @@ def gate(name, permits):
 
 
 def release_database():
-    """End this request's read transaction before a long wait, so its pooled connection
-    goes back for others: twenty sign-ins queued at the password gate would otherwise hold
-    every connection of the pool, and a chat message would wait for one."""
+    """End this request's read transaction before a wait (a gate, the message writer), so
+    its pooled connection goes back for others: a crowd of waiting handlers would otherwise
+    hold every connection of the pool, and whoever they wait for could not get one."""
     from .extensions import db
 
     session = db.session()
