@@ -4,7 +4,6 @@ import os
 import warnings
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.engine import make_url
 from werkzeug.exceptions import HTTPException
@@ -198,7 +197,8 @@ def _register_http_hooks(app):
     def _internal_error(error):
         db.session.rollback()
         log.exception("request %s %s failed", request.method, request.path)
-        message = _("Something went wrong.")
+        unexpected = DomainError()
         if _wants_json():
-            return jsonify({"error": {"code": "internal", "message": message}}), 500
-        return render_template("error.html", message=message, status=500), 500
+            return jsonify({"error": unexpected.to_wire()}), unexpected.status
+        page = render_template("error.html", message=str(unexpected.message), status=unexpected.status)
+        return page, unexpected.status

@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from . import accounts, calls, limits, links, logs, matching, messages, presence, realtime, rooms, schemas
-from .errors import DomainError, Unauthorized
+from .errors import BadRequest, DomainError, Unauthorized
 from .extensions import db, socketio
 from .models import User
 from .writer import writer
@@ -30,7 +30,7 @@ _warned_unknown = set()
 
 
 def _internal_error():
-    return {"ok": False, "error": {"code": "internal", "message": _("Something went wrong.")}}
+    return {"ok": False, "error": DomainError().to_wire()}
 
 
 def _answer(event, schema, limit=None):
@@ -85,7 +85,7 @@ def on_connect(auth=None):
         # The token's own sign-in: logging it out closes this socket.
         login_id = accounts.sign_in_of_token(auth.get("token"))
     if user is None:
-        raise ConnectionRefusedError("unauthorized", {"code": "unauthorized", "message": _("Please sign in.")})
+        raise ConnectionRefusedError("unauthorized", Unauthorized().to_wire())
     try:
         came_online = presence.socket_connected(request.sid, user.id, current_app.config["WORKER_ID"],
                                                 login_id)
@@ -250,7 +250,7 @@ def on_unknown_event(event, *_args):
     if request.sid not in _warned_unknown:
         _warned_unknown.add(request.sid)
         log.warning("unknown socket event %r from sid %s (further ones not logged)", str(event)[:64], request.sid)
-    return {"ok": False, "error": {"code": "bad_request", "message": _("Unknown event.")}}
+    return {"ok": False, "error": BadRequest(_("Unknown event.")).to_wire()}
 
 
 @socketio.on_error_default
