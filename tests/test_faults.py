@@ -266,6 +266,8 @@ def tally(label, sender, receiver, timeout=10, count_catch_up=False):
               "pushed": len(pushed), "lost": len(acked - received()),
               "duplicated": len(pushed) - len(set(pushed)), "out_of_order": out_of_order,
               "error_acks": dict(sender.errors)}
+    if counts["lost"]:
+        counts["missing_seqs"] = sorted(acked - received())
     print(f"\n{label}: {counts}")
     return counts
 
