@@ -106,15 +106,14 @@ class LiveServer:
         deadline = time.monotonic() + STARTUP_DEADLINE
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                with open(self.log_path, "rb") as log:
-                    log.seek(logged_before)
-                    output = log.read().decode(errors="replace")
+                output = self._logged_since(logged_before)
                 if "Address already in use" in output:
                     return False
                 raise RuntimeError(f"server exited: {output[-2000:]}")
             try:
                 # Serving, and bound by this process: another one may hold the port.
-                if requests.get(self.url + "/login", timeout=5).status_code == 200 and self._bound(logged_before):
+                serving = requests.get(self.url + "/login", timeout=5).status_code == 200
+                if serving and "Heart Link serving on" in self._logged_since(logged_before):
                     return True
             except requests.RequestException:
                 pass
@@ -122,10 +121,10 @@ class LiveServer:
         self.kill()  # not left running behind the failure
         raise RuntimeError(f"server did not start in {STARTUP_DEADLINE} s: {self.log_path.read_text()[-2000:]}")
 
-    def _bound(self, logged_before):
+    def _logged_since(self, offset):
         with open(self.log_path, "rb") as log:
-            log.seek(logged_before)
-            return b"Heart Link serving on" in log.read()
+            log.seek(offset)
+            return log.read().decode(errors="replace")
 
     def kill(self):
         self.process.kill()
