@@ -65,18 +65,27 @@ class Writer:
         drafts = [draft for draft, _skip, _settled in batch]
         try:
             new = set(map(id, messages.store(drafts)))
-            for draft, skip_sid, _settled in batch:
-                if id(draft) in new:
-                    realtime.message_new(draft.sent.member_ids, draft.sent.message, skip_sid=skip_sid)
         except Exception:  # noqa: BLE001 - logged; every send of the batch is answered
             log.exception("storing a batch of %d sends failed", len(batch))
+            new = set()
             for draft in drafts:
                 if draft.sent is None and draft.error is None:
                     draft.error = DomainError()
-        finally:
-            for _draft, _skip, settled in batch:
-                if settled is not None:
-                    settled.set()
+        for draft, skip_sid, settled in batch:
+            if id(draft) in new:
+                self._broadcast(draft, skip_sid)
+            if settled is not None:
+                settled.set()
+
+    @staticmethod
+    def _broadcast(draft, skip_sid):
+        # A stored message is acked whatever happens here; one that fails to go out is not
+        # allowed to keep the rest of its batch from going out. Its partner gets it with
+        # the room's next message (heartlink.ordering) or by catch-up.
+        try:
+            realtime.message_new(draft.sent.member_ids, draft.sent.message, skip_sid=skip_sid)
+        except Exception:  # noqa: BLE001 - logged with the message it concerns
+            log.exception("broadcasting message %s of room %s failed", draft.sent.message["seq"], draft.room_id)
 
 
 def writer():

@@ -7,8 +7,9 @@ worker and the engine, cut and restored by the test.
 
 People are simulated the way the page behaves: every send has a client_id; a send
 without an ok ack stays in the outbox and is resent, with the same client_id, after a
-reconnect; a reconnect rejoins the room with since_seq = the highest seq held. Each test
-prints what it counted and asserts that no acknowledged message was lost or duplicated.
+reconnect; a reconnect rejoins the room with since_seq = the seq up to which every message
+is held. Each test prints what it counted and asserts that no acknowledged message was
+lost or duplicated.
 """
 import secrets
 import signal
@@ -167,9 +168,13 @@ class Person:
             self.pushed.append((message["seq"], message["sender_id"]))
 
     def held_seq(self):
+        """As the page: the seq up to which every message is held (a lost push leaves a gap)."""
         with self.lock:
-            seqs = [seq for seq, _ in self.pushed + self.caught_up] + list(self.acked.values())
-        return max(seqs, default=0)
+            seqs = {seq for seq, _ in self.pushed + self.caught_up} | set(self.acked.values())
+        held = 0
+        while held + 1 in seqs:
+            held += 1
+        return held
 
     def send(self, count, prefix="m"):
         """Send `count` messages without waiting (a burst); acks land in self.acked."""

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from heartlink import accounts, links, messages
+from heartlink import accounts, links, messages, realtime, writer
 from heartlink.errors import Conflict, NotFound
 from heartlink.extensions import db
 from heartlink.models import Message
@@ -91,3 +91,20 @@ def test_a_batch_that_fails_as_a_whole_is_stored_draft_by_draft(ctx, monkeypatch
     messages.store(drafts)
     assert calls == [2, 1, 1]
     assert [d.outcome().message["seq"] for d in drafts] == [1, 2]
+
+
+def test_a_message_that_fails_to_go_out_keeps_no_other_from_going_out(ctx, monkeypatch, caplog):
+    alice, bob, room_id = _linked("alice", "bob")
+    drafts = [_draft(room_id, alice, "one"), _draft(room_id, bob, "two"), _draft(room_id, alice, "three")]
+    broadcast = []
+
+    def message_new(member_ids, message, skip_sid=None):
+        if message["text"] == "one":
+            raise RuntimeError("the queue met trouble")
+        broadcast.append(message["seq"])
+
+    monkeypatch.setattr(realtime, "message_new", message_new)
+    writer.Writer(ctx)._store([(draft, None, None) for draft in drafts])
+    assert broadcast == [2, 3]
+    assert [d.outcome().message["seq"] for d in drafts] == [1, 2, 3]  # stored, so acked
+    assert "broadcasting message 1 of room" in caplog.text

@@ -181,14 +181,26 @@ async function changeMessage(event, payload) {
   }
 }
 
+const catchingUp = new Set(); // rooms with a catch-up in flight: a second one would fetch the same
+
 async function join(roomId) {
-  const sinceSeq = store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
+  let sinceSeq = store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
   if (sinceSeq === null) store.joining(roomId);
+  else if (catchingUp.has(roomId)) return;
+  catchingUp.add(roomId);
   try {
-    const ack = await socket.request("room:join", sinceSeq === null ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
-    store.joined(roomId, ack, sinceSeq); // live/receipts.js marks delivered / read what is on screen
+    // A catch-up comes in pages of at most 200: ask again from the new position until none remain.
+    for (;;) {
+      const ack = await socket.request("room:join", sinceSeq === null ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
+      store.joined(roomId, ack, sinceSeq); // live/receipts.js marks delivered / read what is on screen
+      const reached = store.lastSeq(roomId);
+      if (sinceSeq === null || !ack.has_more || reached <= sinceSeq) break;
+      sinceSeq = reached;
+    }
   } catch (error) {
     if (error.code !== "offline") store.joinFailed(roomId, error); // offline: joined on connect
+  } finally {
+    catchingUp.delete(roomId);
   }
 }
 
@@ -247,6 +259,7 @@ dispatchServerEvents(socket, store, calls, { timeout: t("timeout"), cancelledEls
 store.subscribe((topic, detail) => {
   if (topic === "matched") actions.openRoom(detail.room.id);
   if (topic === "chat" && detail?.live && !store.room(detail.message.room_id)) refreshRooms();
+  if (topic === "chat" && detail?.gap && socket.connected) join(detail.roomId); // a push was lost: catch up
   if (topic === "connection" && detail?.first) {
     // The first connect: join the room in the URL (later ones catch up).
     if (store.state.roomId && needsJoin(store.state.roomId)) join(store.state.roomId);

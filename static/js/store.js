@@ -78,9 +78,19 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
       return state.rooms.get(roomId) || null;
     },
     chat,
+    /** The seq up to which this chat holds every message, from its oldest loaded one: what a
+     * reconnect rejoins with (since_seq). Not simply the highest: a push lost on the way (a
+     * message queue drops what a worker missed while cut off) leaves a gap below it, and the
+     * catch-up must bring that message back too. */
     lastSeq(roomId) {
       const messages = state.chats.get(roomId)?.messages;
-      return messages?.length ? messages[messages.length - 1].seq : null;
+      if (!messages?.length) return null;
+      let held = messages[0].seq;
+      for (const message of messages) {
+        if (message.seq > held + 1) break;
+        held = message.seq;
+      }
+      return held;
     },
     outboxEntries() {
       return [...state.chats.values()].flatMap((entry) => [...entry.outbox.values()]);
@@ -245,12 +255,16 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
         state.typing.delete(message.room_id);
         changed("typing", { roomId: message.room_id });
       }
+      // The server pushes a room's messages in seq order, so a live one past a gap means a
+      // push was lost: the page catches up (app.js).
+      const held = entry.status === "ready" ? this.lastSeq(message.room_id) : null;
+      const gap = live && held !== null && message.seq > held + 1;
       // While joining too: a resend's ack may overtake the join's answer, which may lack it.
       if (entry.status === "ready" || entry.status === "joining") merge(entry, [message]);
       else entry.outbox.delete(message.client_id);
       touchRoom(message);
       // live: pushed by the server (message:new), not an ack or a catch-up.
-      changed("chat", { roomId: message.room_id, message, live, incoming: message.sender_id !== state.me.id });
+      changed("chat", { roomId: message.room_id, message, live, gap, incoming: message.sender_id !== state.me.id });
       changed("rooms");
     },
     /** An edit, deletion or reaction: the stored copy is replaced, nothing moves. */

@@ -129,3 +129,18 @@ test("a failed send stays retryable when rate limited, and pending when offline"
   assert.equal(entry.state, "failed");
   assert.equal(entry.retryable, true);
 });
+
+test("the seq a reconnect rejoins with has no gap below it, and a live message past a gap says so", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  store.joined("r1", { room: room(), messages: [message(4), message(5)], has_more: true, receipts: {} }, null);
+  assert.equal(store.lastSeq("r1"), 5);
+  const seen = recording(store);
+  store.received(message(6), { live: true });
+  store.received(message(8), { live: true }); // 7's push was lost
+  const gaps = seen.filter(([topic]) => topic === "chat").map(([, detail]) => detail.gap);
+  assert.deepEqual(gaps, [false, true]);
+  assert.equal(store.lastSeq("r1"), 6);
+  store.joined("r1", { room: room(), messages: [message(7), message(8)], has_more: false, receipts: {} }, 6);
+  assert.equal(store.lastSeq("r1"), 8);
+});
