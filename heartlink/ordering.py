@@ -11,7 +11,9 @@ later one. So every worker passes `message:new` to its sockets only in seq order
   they are committed, because a room's seqs are taken under its row lock (the write
   lock on SQLite), so seq n has committed before n+1 could be taken, and a message is
   published only after its commit;
-- one that arrives after it was already delivered that way is dropped.
+- one that arrives after it was already delivered that way is dropped;
+- if the database cannot be read at that moment, the one that arrived is delivered alone:
+  clients that see a seq past a gap catch up themselves (docs/protocol.md, section 8).
 
 The seq a worker has delivered up to is known for rooms it saw created (`match:found`)
 or opened (`room:join`) since it started, and learnt from the first message otherwise.
@@ -53,7 +55,15 @@ class RoomOrder:
             if last is None or seq == last + 1:
                 self._remember(room_id, seq)
                 return [(message, skip_sid)]
-        missing = self._load(room_id, last, seq)
+        try:
+            missing = self._load(room_id, last, seq)
+        except Exception:  # noqa: BLE001 - the database is away: deliver what arrived, clients catch up
+            # A client that gets a seq past a gap asks for the difference (docs/protocol.md,
+            # section 8); holding this one back would lose it for this worker's sockets, and
+            # raising would keep the sending worker from publishing it to the others.
+            log.exception("room %s: seqs %s..%s could not be read; delivering %s without them",
+                          room_id, last + 1, seq - 1, seq)
+            missing = []
         with self._lock:
             floor = self._delivered.get(room_id, last)
             if seq <= floor:

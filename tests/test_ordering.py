@@ -51,6 +51,20 @@ def test_a_message_ahead_of_a_gap_brings_the_missing_ones_first_and_they_are_not
         assert order.admit(late, "sid-a") == []
 
 
+def test_when_the_database_cannot_fill_a_gap_the_message_that_arrived_still_goes_out(ctx, monkeypatch, caplog):
+    room_id, stored = _room_with(4)
+    order = RoomOrder(ctx)
+    order.seen(room_id, 1)
+
+    def unreachable(*_args):
+        raise ConnectionError("the database is away")
+
+    monkeypatch.setattr(order, "_load", unreachable)
+    assert _seqs(order.admit(stored[3], "sid-b")) == [4]  # clients see the gap and catch up
+    assert "seqs 2..3 could not be read" in caplog.text
+    assert order.admit(stored[1], None) == []  # a late copy is still not repeated
+
+
 def test_a_room_first_seen_by_a_message_starts_from_it(ctx):
     room_id, stored = _room_with(2)
     order = RoomOrder(ctx)
