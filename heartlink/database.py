@@ -5,11 +5,14 @@ interleave inside a transaction as long as nothing inside it does network I/O.
 That is the rule here: a write transaction only touches the database, and every
 emit happens after it has committed.
 """
+import re
 import sqlite3
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import lru_cache
 
-from sqlalchemy import event, text
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from .extensions import db
 
@@ -65,3 +68,54 @@ def serialise(session, name):
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
+# --- the send path's statements, on the driver's own cursor ---------------------------------------
+# A batch of sends runs three short statements. Through Session.execute each cost about four
+# times the database's own work (compiled-statement lookup, execution context, result
+# metadata: docs/performance.md), so these go to the DB-API cursor of the session's
+# connection, inside the same transaction. Errors come out as SQLAlchemy's, as they would
+# through the session, and a connection the driver reports as lost is invalidated.
+
+_NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=4096)
+def _for_driver(sql, paramstyle):
+    """`sql` written with :name parameters, in the driver's own parameter style."""
+    if paramstyle == "named":
+        return sql
+    if paramstyle == "pyformat":
+        return _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+    raise ValueError(f"no driver parameter style {paramstyle!r} for the send path")
+
+
+@lru_cache(maxsize=8)
+def _datetime_param(dialect):
+    processor = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    return processor or (lambda value: value)
+
+
+def fetch_all(session, sql, params, datetimes=()):
+    """Run one statement of the send path; returns its rows as tuples. `datetimes` names
+    the parameters that hold a datetime (SQLite stores them as SQLAlchemy's text form)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    if datetimes:
+        to_param = _datetime_param(dialect)
+        params = {**params, **{name: to_param(params[name]) for name in datetimes}}
+    # sqlite3 takes :name parameters from a mapping, whatever paramstyle it declares.
+    statement = _for_driver(sql, "named" if dialect.name == "sqlite" else dialect.paramstyle)
+    raw = connection.connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+    except dialect.dbapi.Error as error:
+        if dialect.is_disconnect(error, raw.dbapi_connection, cursor):
+            connection.invalidate(error)
+        raise DBAPIError.instance(statement, params, error, dialect.dbapi.Error,
+                                  connection_invalidated=connection.invalidated) from error
+    finally:
+        with suppress(dialect.dbapi.Error):  # a lost connection's cursor may fail to close too
+            cursor.close()

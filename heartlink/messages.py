@@ -10,11 +10,11 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, bindparam, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import attachments
-from .database import write_transaction
+from .database import fetch_all, write_transaction
 from .emoji import is_one_emoji
 from .errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
 from .extensions import db
@@ -183,29 +183,25 @@ def _store_together(drafts, now):
     return new
 
 
-# The hot statements are plain SQL, built once per batch size and cached (compiled by
-# SQLAlchemy, prepared by the driver): building SQL expressions for every batch cost
-# more than running them.
+# The hot statements are plain SQL, built once per batch size and cached, and run on the
+# driver's cursor (database.fetch_all): building SQL expressions for every batch, and
+# then running them through the session, cost more than the database's own work.
 
 @lru_cache(maxsize=MAX_BATCH)
 def _stored_sql(count):
     terms = " OR ".join(f"(sender_id = :s{n} AND client_id = :c{n})" for n in range(count))
-    return text(f"SELECT sender_id, client_id, id FROM messages WHERE {terms}")
+    return f"SELECT sender_id, client_id, id FROM messages WHERE {terms}"
 
 
-_SEQS_SQL = text(
-    "UPDATE rooms SET last_seq = last_seq + :count, last_activity_at = :now "
-    "WHERE id = :room_id AND status = 'active' RETURNING last_seq"
-).bindparams(bindparam("now", type_=DateTime()))
+_SEQS_SQL = ("UPDATE rooms SET last_seq = last_seq + :count, last_activity_at = :now "
+             "WHERE id = :room_id AND status = 'active' RETURNING last_seq")
 
 
 @lru_cache(maxsize=MAX_BATCH)
 def _insert_sql(count):
     rows = ", ".join(f"(:r{n}, :q{n}, :c{n}, :s{n}, :k{n}, :t{n}, :a{n}, :p{n}, :now, false)" for n in range(count))
-    return text(
-        "INSERT INTO messages (room_id, seq, client_id, sender_id, kind, text, attachment_id, reply_to, "
-        f"created_at, deleted) VALUES {rows} RETURNING id, room_id, seq"
-    ).bindparams(bindparam("now", type_=DateTime()))
+    return ("INSERT INTO messages (room_id, seq, client_id, sender_id, kind, text, attachment_id, reply_to, "
+            f"created_at, deleted) VALUES {rows} RETURNING id, room_id, seq")
 
 
 def _stored_ids(session, drafts):
@@ -215,7 +211,7 @@ def _stored_ids(session, drafts):
     params = {}
     for n, one in enumerate(drafts):
         params[f"s{n}"], params[f"c{n}"] = one.sender_id, one.client_id
-    found = session.execute(_stored_sql(len(drafts)), params).all()
+    found = fetch_all(session, _stored_sql(len(drafts)), params)
     return {(sender, client_id): message_id for sender, client_id, message_id in found}
 
 
@@ -227,7 +223,7 @@ def _insert(session, drafts, now):
     for n, one in enumerate(drafts):
         params.update({f"r{n}": one.room_id, f"q{n}": one.seq, f"c{n}": one.client_id, f"s{n}": one.sender_id,
                        f"k{n}": one.kind, f"t{n}": one.text, f"a{n}": one.attachment_id, f"p{n}": one.reply_to})
-    found = session.execute(_insert_sql(len(drafts)), params).all()
+    found = fetch_all(session, _insert_sql(len(drafts)), params, datetimes=("now",))
     return {(room_id, seq): message_id for message_id, room_id, seq in found}
 
 
@@ -275,11 +271,13 @@ def _take_seqs(session, drafts, now):
         by_room.setdefault(one.room_id, []).append(one)
     for room_id in sorted(by_room):
         group = by_room[room_id]
-        last = session.execute(_SEQS_SQL, {"count": len(group), "now": now, "room_id": room_id}).scalar()
-        if last is None:
+        returned = fetch_all(session, _SEQS_SQL, {"count": len(group), "now": now, "room_id": room_id},
+                             datetimes=("now",))
+        if not returned:
             for one in group:
                 one.error = Conflict(_l("This heart link has ended."))
             continue
+        last = returned[0][0]
         for seq, one in enumerate(group, start=last - len(group) + 1):
             one.seq = seq
     return [one for one in drafts if one.error is None]
