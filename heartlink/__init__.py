@@ -70,10 +70,12 @@ def create_app(config_class=Config):
     )
     inbound.install(socketio.server, app.config["PACKET_RATE"], app.config["PACKET_BURST"])
     # Flask-SocketIO pushes a request context per event from the handshake's environ, whose
-    # path is /socket.io/; Flask matches that path every time, and without a route there it
-    # builds (and throws away) a NotFound per event. The Socket.IO middleware answers that
-    # path before Flask ever would, so this view only exists to be matched.
+    # path is /socket.io/; without a route there Flask builds a NotFound per event (for a
+    # websocket, a WebsocketMismatch, whose traceback made ~50 objects of cyclic garbage
+    # per event and 100 ms collector pauses under load). The Socket.IO middleware answers
+    # that path before Flask ever would, so these views only exist to be matched.
     app.add_url_rule("/socket.io/", "socketio", lambda: ("", 404))
+    app.add_url_rule("/socket.io/", "socketio_websocket", lambda: ("", 404), websocket=True)
     _guard_connections(app)
 
     from . import limits

@@ -115,13 +115,17 @@ def test_a_sockets_events_reuse_one_url_match_and_can_still_build_urls(app):
     from flask import request, url_for
     from werkzeug.test import EnvironBuilder
 
-    environ = EnvironBuilder(path="/socket.io/", query_string="EIO=4&transport=websocket").get_environ()
-    adapters = []
-    for _ in range(2):  # two events of one socket: Flask-SocketIO pushes a context per event
-        with app.request_context(environ):
-            adapters.append(app.create_url_adapter(request))
-            assert request.url_rule.endpoint == "socketio"
-            assert url_for("pages.room", room_id="r1") == "/rooms/r1"
-    assert adapters[0] is adapters[1]
+    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade"}
+    for transport, headers, endpoint in (("websocket", upgrade, "socketio_websocket"), ("polling", {}, "socketio")):
+        environ = EnvironBuilder(path="/socket.io/", query_string=f"EIO=4&transport={transport}",
+                                 headers=headers).get_environ()
+        adapters = []
+        for _ in range(2):  # two events of one socket: Flask-SocketIO pushes a context per event
+            with app.request_context(environ):
+                adapters.append(app.create_url_adapter(request))
+                # Matched, so no routing error (and its traceback's garbage) per event.
+                assert request.routing_exception is None and request.url_rule.endpoint == endpoint
+                assert url_for("pages.room", room_id="r1") == "/rooms/r1"
+        assert adapters[0] is adapters[1]
     with app.test_request_context("/socket.io/"):  # an HTTP request has an environ of its own
         assert app.create_url_adapter(request) is not adapters[0]
