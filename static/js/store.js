@@ -81,10 +81,13 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
     /** The seq up to which this chat holds every message, from its oldest loaded one: what a
      * reconnect rejoins with (since_seq). Not simply the highest: a push lost on the way (a
      * message queue drops what a worker missed while cut off) leaves a gap below it, and the
-     * catch-up must bring that message back too. */
+     * catch-up must bring that message back too. A joined chat with no messages holds all up
+     * to 0: rejoining it (a reconnect, a reopened link) is a catch-up, not a fresh join that
+     * would close the composer until it is answered. null: never joined. */
     lastSeq(roomId) {
-      const messages = state.chats.get(roomId)?.messages;
-      if (!messages?.length) return null;
+      const entry = state.chats.get(roomId);
+      if (!entry?.messages.length) return entry?.status === "ready" ? 0 : null;
+      const { messages } = entry;
       let held = messages[0].seq;
       for (const message of messages) {
         if (message.seq > held + 1) break;

@@ -144,3 +144,14 @@ test("the seq a reconnect rejoins with has no gap below it, and a live message p
   store.joined("r1", { room: room(), messages: [message(7), message(8)], has_more: false, receipts: {} }, 6);
   assert.equal(store.lastSeq("r1"), 8);
 });
+
+test("a joined chat with no messages rejoins as a catch-up from 0, and a first live message past a gap says so", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  assert.equal(store.lastSeq("r1"), null); // never joined: a full join
+  store.joined("r1", { room: room(), messages: [], has_more: false, receipts: {} }, null);
+  assert.equal(store.lastSeq("r1"), 0);
+  const seen = recording(store);
+  store.received(message(2), { live: true }); // 1's push was lost
+  assert.deepEqual(seen.filter(([topic]) => topic === "chat").map(([, detail]) => detail.gap), [true]);
+});
