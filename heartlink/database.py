@@ -78,16 +78,21 @@ def serialise(session, name):
 # through the session, and a connection the driver reports as lost is invalidated.
 
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+_POSITIONAL_MARKER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 @lru_cache(maxsize=4096)
 def _for_driver(sql, paramstyle):
-    """`sql` written with :name parameters, in the driver's own parameter style."""
-    if paramstyle == "named":
-        return sql
-    if paramstyle == "pyformat":
-        return _NAMED_PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
-    raise ValueError(f"no driver parameter style {paramstyle!r} for the send path")
+    """`sql` written with :name parameters, with positional ones in the driver's style
+    instead, and the names in the order they bind. Positional, because sqlite3 looks each
+    name up among all of the statement's: binding a batch's insert of a few thousand named
+    parameters took milliseconds (docs/performance.md)."""
+    marker = _POSITIONAL_MARKER.get(paramstyle)
+    if marker is None:
+        raise ValueError(f"no driver parameter style {paramstyle!r} for the send path")
+    if marker == "%s":
+        sql = sql.replace("%", "%%")
+    return _NAMED_PARAMETER.sub(lambda _name: marker, sql), tuple(_NAMED_PARAMETER.findall(sql))
 
 
 @lru_cache(maxsize=8)
@@ -104,12 +109,11 @@ def fetch_all(session, sql, params, datetimes=()):
     if datetimes:
         to_param = _datetime_param(dialect)
         params = {**params, **{name: to_param(params[name]) for name in datetimes}}
-    # sqlite3 takes :name parameters from a mapping, whatever paramstyle it declares.
-    statement = _for_driver(sql, "named" if dialect.name == "sqlite" else dialect.paramstyle)
+    statement, names = _for_driver(sql, dialect.paramstyle)
     raw = connection.connection
     cursor = raw.cursor()
     try:
-        cursor.execute(statement, params)
+        cursor.execute(statement, tuple(params[name] for name in names))
         return cursor.fetchall() if cursor.description else []
     except dialect.dbapi.Error as error:
         if dialect.is_disconnect(error, raw.dbapi_connection, cursor):

@@ -108,3 +108,17 @@ def test_a_message_that_fails_to_go_out_keeps_no_other_from_going_out(ctx, monke
     assert broadcast == [2, 3]
     assert [d.outcome().message["seq"] for d in drafts] == [1, 2, 3]  # stored, so acked
     assert "broadcasting message 1 of room" in caplog.text
+
+
+def test_the_send_paths_statements_bind_positionally_in_each_drivers_style():
+    from heartlink.database import _for_driver
+
+    sql = "UPDATE t SET n = n + :count WHERE id = :id AND note LIKE '5%' AND kind::text = :kind AND id = :id"
+    assert _for_driver(sql, "qmark") == (
+        "UPDATE t SET n = n + ? WHERE id = ? AND note LIKE '5%' AND kind::text = ? AND id = ?",
+        ("count", "id", "kind", "id"))
+    assert _for_driver(sql, "pyformat") == (
+        "UPDATE t SET n = n + %s WHERE id = %s AND note LIKE '5%%' AND kind::text = %s AND id = %s",
+        ("count", "id", "kind", "id"))
+    with pytest.raises(ValueError):
+        _for_driver(sql, "numeric")
