@@ -198,8 +198,7 @@ def _register_http_hooks(app):
     @app.errorhandler(Exception)
     def _internal_error(error):
         db.session.rollback()
-        log.exception("request %s %s failed", request.method, request.path)
-        unexpected = DomainError()
+        unexpected = database.failure(error, log, "request %s %s failed", request.method, request.path)
         if _wants_json():
             return jsonify({"error": unexpected.to_wire()}), unexpected.status
         page = render_template("error.html", message=str(unexpected.message), status=unexpected.status)

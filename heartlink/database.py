@@ -12,8 +12,10 @@ from functools import lru_cache
 
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from .errors import DomainError, Unavailable
 from .extensions import db
 
 _WRITE = "heartlink_write"
@@ -41,6 +43,32 @@ def _begin(connection):
     # busy timeout instead of one failing when it upgrades a read snapshot.
     write = connection.get_execution_options().get(_WRITE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def unreachable(error):
+    """Whether `error` means the database could not be reached, rather than a fault in
+    the request or the code: the connection was lost or refused, the pool had none to give,
+    or SQLite's write lock stayed taken past the busy timeout."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.OperationalError):  # also "no such table", which is a fault
+        return "locked" in str(error.orig) or "busy" in str(error.orig)
+    return isinstance(error, OperationalError)
+
+
+def failure(error, logger, what, *args, extra=None):
+    """Log a request that failed with `error` (`what % args` says which) and return the
+    error to answer it with: `unavailable` while the database is away, in one line, for it
+    is worth sending again; else `internal`, with the traceback."""
+    if unreachable(error):
+        logger.warning(what + " (the database is unreachable: %s)", *args, str(error).splitlines()[0], extra=extra)
+        return Unavailable()
+    logger.error(what, *args, exc_info=error, extra=extra)
+    return DomainError()
 
 
 @contextmanager

@@ -52,6 +52,13 @@ class RateLimited(DomainError):
     default_message = _l("Too many requests; try again shortly.")
 
 
+class Unavailable(DomainError):
+    """The database could not be reached (down, restarting, out of connections): nothing may
+    be assumed stored, and the same request can go again (a send keeps its client_id)."""
+    code, status = "unavailable", 503
+    default_message = _l("Heart Link cannot reach its database right now; try again in a moment.")
+
+
 def _by_status(cls):
     table = {cls.status: cls.code}
     for sub in cls.__subclasses__():

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import accounts, calls, limits, links, logs, matching, messages, presence, realtime, rooms, schemas
+from . import accounts, calls, database, limits, links, logs, matching, messages, presence, realtime, rooms, schemas
 from .errors import BadRequest, DomainError, Unauthorized
 from .extensions import db, socketio
 from .models import User
@@ -63,11 +63,11 @@ def _answer(event, schema, limit=None):
             except DomainError as error:
                 db.session.rollback()
                 return {"ok": False, "error": error.to_wire()}
-            except Exception:
+            except Exception as error:  # noqa: BLE001 - logged; the connection stays up
                 db.session.rollback()
-                log.exception("socket event %s failed (user %s, sid %s)", event, user_id, request.sid,
-                              extra={"event": event, "user_id": user_id, "sid": request.sid})
-                return _internal_error()
+                failed = database.failure(error, log, "socket event %s failed (user %s, sid %s)", event, user_id,
+                                          request.sid, extra={"event": event, "user_id": user_id, "sid": request.sid})
+                return {"ok": False, "error": failed.to_wire()}
 
         socketio.on_event(event, run)
         return handler

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import attachments
+from . import attachments, database
 from .database import fetch_all, write_transaction
 from .emoji import is_one_emoji
 from .errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
@@ -139,9 +139,9 @@ def store(drafts, now=None):
                 stored += _store_one(one, now)
             except DomainError as error:
                 one.error = error
-            except Exception as error:  # noqa: BLE001 - logged; the sender gets `internal`
-                log.exception("storing send %s of user %s failed", one.client_id, one.sender_id)
-                one.error = DomainError()
+            except Exception as error:  # noqa: BLE001 - logged; the sender gets `unavailable` or `internal`
+                one.error = database.failure(error, log, "storing send %s of user %s failed", one.client_id,
+                                             one.sender_id)
                 one.error.__cause__ = error
         return stored
 

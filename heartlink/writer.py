@@ -13,7 +13,7 @@ import logging
 
 from flask import current_app
 
-from . import messages, offload, realtime
+from . import database, messages, offload, realtime
 from .errors import DomainError
 from .extensions import socketio
 
@@ -65,12 +65,12 @@ class Writer:
         drafts = [draft for draft, _skip, _settled in batch]
         try:
             new = set(map(id, messages.store(drafts)))
-        except Exception:  # noqa: BLE001 - logged; every send of the batch is answered
-            log.exception("storing a batch of %d sends failed", len(batch))
+        except Exception as error:  # noqa: BLE001 - logged; every send of the batch is answered
+            failed = database.failure(error, log, "storing a batch of %d sends failed", len(batch))
             new = set()
             for draft in drafts:
                 if draft.sent is None and draft.error is None:
-                    draft.error = DomainError()
+                    draft.error = failed
         for draft, skip_sid, settled in batch:
             if id(draft) in new:
                 self._broadcast(draft, skip_sid)

@@ -111,6 +111,47 @@ def test_a_handler_failure_is_internal_logged_and_keeps_the_connection(linked_so
     assert alice.emit("room:join", {"room_id": room_id}, callback=True)["ok"] is True
 
 
+def test_a_send_while_the_database_is_away_is_answered_unavailable_and_can_go_again(linked_sockets, monkeypatch,
+                                                                                    caplog):
+    from sqlalchemy.exc import OperationalError
+
+    alice, _bob, room_id = linked_sockets
+    real_store = messages_domain.store
+
+    def refused(drafts, now=None):
+        raise OperationalError("INSERT INTO messages ...", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(messages_domain, "store", refused)
+    client_id = str(uuid.uuid4())
+    ack = _send(alice, room_id, client_id=client_id)
+    assert ack["ok"] is False and ack["error"]["code"] == "unavailable"
+    assert "the database is unreachable" in caplog.text and "Traceback" not in caplog.text
+    assert alice.is_connected()
+    monkeypatch.setattr(messages_domain, "store", real_store)
+    again = _send(alice, room_id, client_id=client_id)
+    assert again["ok"] is True and again["duplicate"] is False
+
+
+def test_only_the_database_being_away_counts_as_unavailable():
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from heartlink.database import unreachable
+
+    def wrapped(kind, orig, invalidated=False):
+        return kind("SELECT 1", {}, orig, connection_invalidated=invalidated)
+
+    assert unreachable(wrapped(OperationalError, ConnectionRefusedError("connection refused")))
+    assert unreachable(wrapped(OperationalError, sqlite3.OperationalError("database is locked")))
+    assert unreachable(wrapped(ProgrammingError, Exception("connection already closed"), invalidated=True))
+    assert unreachable(PoolTimeout("QueuePool limit of size 5 overflow 10 reached"))
+    assert not unreachable(wrapped(OperationalError, sqlite3.OperationalError("no such table: messages")))
+    assert not unreachable(wrapped(IntegrityError, Exception("UNIQUE constraint failed")))
+    assert not unreachable(RuntimeError("disk on fire"))
+
+
 def test_a_sockets_path_matches_a_route_on_either_transport(app):
     from flask import request, url_for
     from werkzeug.test import EnvironBuilder

@@ -13,9 +13,9 @@ export class RequestError extends Error {
     this.details = details;
   }
 
-  /** Worth sending again as it was (the server never saw it, or did not answer). */
+  /** Worth sending again as it was (the server never saw it, did not answer, or could not reach its database). */
   get retryable() {
-    return this.code === "offline" || this.code === "timeout";
+    return this.code === "offline" || this.code === "timeout" || this.code === "unavailable";
   }
 }
 
