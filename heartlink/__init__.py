@@ -3,7 +3,7 @@ import logging
 import os
 import warnings
 
-from flask import Flask, g, has_request_context, jsonify, render_template, request
+from flask import g, has_request_context, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy.engine import make_url
 from werkzeug.exceptions import HTTPException
@@ -14,6 +14,7 @@ from config import BASE_DIR, Config
 from . import codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
 from .errors import DomainError, Unauthorized, code_for_status
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
+from .socket_context import App
 
 log = logging.getLogger(__name__)
 # Known and documented (docs/operations.md): eventlet is in bugfix mode; gevent is the alternative.
@@ -36,9 +37,9 @@ def _size_database_pool(config):
 
 
 def create_app(config_class=Config):
-    app = Flask(__name__, root_path=str(BASE_DIR / "heartlink"),
-                template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
-                instance_path=str(BASE_DIR / "instance"))
+    app = App(__name__, root_path=str(BASE_DIR / "heartlink"),
+              template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
+              instance_path=str(BASE_DIR / "instance"))
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
         # Development gets a per-machine key from config.py; the test suite's TestConfig has its own.
