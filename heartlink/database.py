@@ -65,7 +65,8 @@ def failure(error, logger, what, *args, extra=None):
     error to answer it with: `unavailable` while the database is away, in one line, for it
     is worth sending again; else `internal`, with the traceback."""
     if unreachable(error):
-        logger.warning(what + " (the database is unreachable: %s)", *args, str(error).splitlines()[0], extra=extra)
+        reason = (str(error).splitlines() or [type(error).__name__])[0]  # without the statement SQLAlchemy appends
+        logger.warning(what + " (the database is unreachable: %s)", *args, reason, extra=extra)
         return Unavailable()
     logger.error(what, *args, exc_info=error, extra=extra)
     return DomainError()
