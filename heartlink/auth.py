@@ -92,8 +92,10 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+# Each path is its own endpoint, so url_for("auth.logout") is the page's /logout (which answers
+# with the sign-in page) and never the JSON one: one function behind two routes builds either.
 @bp.route("/logout", methods=["POST"])
-@bp.route("/api/logout", methods=["POST"])
+@bp.route("/api/logout", methods=["POST"], endpoint="api_logout")
 @login_required
 def logout():
     """Sign out; the sockets this sign-in opened close at once (each keeps its own
@@ -104,7 +106,7 @@ def logout():
 
 
 @bp.route("/logout/everywhere", methods=["POST"])
-@bp.route("/api/logout/everywhere", methods=["POST"])
+@bp.route("/api/logout/everywhere", methods=["POST"], endpoint="api_logout_everywhere")
 @login_required
 def logout_everywhere():
     """Sign out every session and token of this person, on every device; all their sockets close."""

@@ -65,3 +65,60 @@ def _find_each_other_and_chat(live_server, open_page):
 
     alice_tab.assert_clean()
     bob_tab.assert_clean()
+
+
+def _sign_up(watched, server, username, display_name):
+    """Create an account through the sign-up form, reached from the sign-in page's link."""
+    page = watched.page
+    page.goto(server.url + "/")
+    expect(page).to_have_url(re.compile(re.escape(server.url) + r"/login"))
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("display_name").fill(display_name)
+    page.get_by_test_id("password").fill("correct horse battery")
+    page.get_by_test_id("register-submit").click()
+    expect(page).to_have_url(server.url + "/")
+    expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+    return page
+
+
+def test_a_newcomer_signs_up_chats_signs_out_and_finds_the_link_again(live_server, open_page):
+    """The first path every person takes, through the page's own controls only."""
+    with server_log_on_failure(live_server):
+        carol_tab, dave_tab = open_page(), open_page()
+        carol = _sign_up(carol_tab, live_server, "carol_new", "Carol")
+        dave = _sign_up(dave_tab, live_server, "dave_new", "Dave")
+
+        carol.get_by_test_id("find-link").click()
+        expect(carol.get_by_test_id("waiting")).to_be_visible()
+        dave.get_by_test_id("find-link").click()
+        for page in (carol, dave):
+            expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        room_url = carol.url
+        carol.get_by_test_id("composer-input").fill("Hi, I am new here")
+        carol.get_by_test_id("composer-input").press("Enter")
+        expect(_bubble(dave, "Hi, I am new here")).to_be_visible()
+        dave.get_by_test_id("composer-input").fill("Welcome!")
+        dave.get_by_test_id("composer-send").click()
+        expect(_bubble(carol, "Welcome!")).to_be_visible()
+
+        # Sign out with the sidebar's button: the sign-in page, not the JSON answer of /api/logout.
+        carol.get_by_test_id("logout").click()
+        expect(carol).to_have_url(live_server.url + "/login")
+        expect(carol.get_by_test_id("login-form")).to_be_visible()
+        expect(carol.locator("body")).not_to_contain_text("signed_out")
+
+        carol.get_by_test_id("username").fill("carol_new")
+        carol.get_by_test_id("password").fill("correct horse battery")
+        carol.get_by_test_id("login-submit").click()
+        expect(carol.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+        link = carol.get_by_test_id("rooms-list").get_by_test_id("room-item")
+        expect(link).to_have_count(1)
+        expect(link).to_contain_text("Dave")
+        link.click()
+        expect(carol).to_have_url(room_url)
+        expect(carol.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        expect(_bubble(carol, "Hi, I am new here")).to_have_attribute("data-mine", "true")
+        expect(_bubble(carol, "Welcome!")).to_have_attribute("data-mine", "false")
+        carol_tab.assert_clean()
+        dave_tab.assert_clean()
