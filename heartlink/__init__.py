@@ -40,6 +40,7 @@ def create_app(config_class=Config):
     app = App(__name__, root_path=str(BASE_DIR / "heartlink"),
               template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
               instance_path=str(BASE_DIR / "instance"))
+    app.json = codec.JSONProvider(app)
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
         # Development gets a per-machine key from config.py; the test suite's TestConfig has its own.

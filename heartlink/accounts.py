@@ -128,12 +128,12 @@ def authenticate(username, password):
     unknown username as for a known one."""
     hasher = _hasher()
     user = find_user(username)
-    if not isinstance(password, str) or len(password) > MAX_PASSWORD:
-        password = ""
-    if user is None:
-        _verify(hasher, _dummy_hash(hasher), password or "x")
-        return None
-    if not password or not _verify(hasher, user.password_hash, password):
+    usable = isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD
+    # Every refusal does the same work as a wrong password for a real account: one
+    # verification, whatever was missing, so the answer's timing tells nothing.
+    matches = _verify(hasher, user.password_hash if user else _dummy_hash(hasher),
+                      password if usable else "\0not a password")
+    if user is None or not usable or not matches:
         return None
     if hasher.check_needs_rehash(user.password_hash):
         # Hashes made at an older cost move to the current one at the next sign-in.

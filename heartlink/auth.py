@@ -9,7 +9,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from . import accounts, limits, presence, realtime
-from .errors import DomainError, RateLimited, Unauthorized
+from .errors import BadRequest, DomainError, RateLimited, Unauthorized
 from .extensions import login_manager
 from .text import visible
 
@@ -157,9 +157,10 @@ def change_password():
 @bp.route("/api/token", methods=["POST"])
 def api_token():
     """A signed, expiring bearer token for clients that do not keep a cookie."""
+    limits.check("LOGIN_ADDRESS", request.remote_addr)  # before the body is read
     body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    limits.check("LOGIN_ADDRESS", request.remote_addr)
+    if not isinstance(body, dict):
+        raise BadRequest(_l("Send a JSON object with a username and a password."))
     user = accounts.sign_in(body.get("username"), body.get("password"), request.remote_addr)
     if user is None:
         raise Unauthorized(_l("Wrong username or password."))

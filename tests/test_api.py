@@ -1,7 +1,9 @@
 """HTTP: accounts, the API token, and the JSON endpoints."""
 import uuid
 
-from heartlink import matching, messages
+import pytest
+
+from heartlink import codec, matching, messages
 from heartlink.extensions import db
 from heartlink.models import User
 
@@ -109,3 +111,22 @@ def test_http_errors_carry_the_code_of_their_status(client):
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     wrong_method = client.get("/api/token")  # POST only
     assert wrong_method.status_code == 405 and wrong_method.get_json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("body", ["[" * 50_000, '{"username": ' * 5_000, "[1, 2]", '"alice"', "not json"])
+def test_a_token_request_that_is_not_a_json_object_is_a_bad_request(client, body):
+    """Nesting past what the decoder allows was a RecursionError and a 500 with a traceback; any
+    body that is not the object expected is a 400, and no password is verified for it."""
+    answer = client.post("/api/token", data=body, content_type="application/json")
+    assert answer.status_code == 400, answer.data[:200]
+    assert answer.get_json()["error"]["code"] == "bad_request"
+
+
+def test_the_json_codec_refuses_deep_nesting_as_malformed_json():
+    """Socket.IO packets and HTTP bodies share the codec: too deep is a ValueError, like any bad JSON."""
+    with pytest.raises(ValueError):
+        codec.loads("[" * 50_000 + "]" * 50_000)
+    nested, depth = codec.loads("[" * 500 + "]" * 500), 1
+    while nested:
+        nested, depth = nested[0], depth + 1
+    assert depth == 500

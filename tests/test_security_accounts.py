@@ -38,6 +38,26 @@ def test_an_unknown_username_costs_a_full_verification(app, make_user, monkeypat
         assert verified[0] == accounts._dummy_hash(accounts._hasher())
 
 
+@pytest.mark.parametrize("password", ["", None, 12345, "x" * 257, "wrong-password"])
+def test_every_refused_password_costs_one_verification_for_known_and_unknown_names(
+        app, client, make_user, monkeypatch, password):
+    """An empty, missing, odd or overlong password answered 4.6-8.3 ms for a real username and
+    42-70 ms for an unknown one: the answer named the accounts. Every refusal now verifies once,
+    against the account's own hash or the dummy one."""
+    alice = make_user("alice")
+    verified = []
+    real = accounts._verify
+    monkeypatch.setattr(accounts, "_verify", lambda *args: verified.append(args[1]) or real(*args))
+    for username in ("alice", "nobody-at-all"):
+        answer = client.post("/api/token", json={"username": username, "password": password})
+        assert answer.status_code == 401
+        assert answer.get_json()["error"]["code"] == "unauthorized"
+    assert len(verified) == 2
+    with app.app_context():
+        assert verified[0] == db.session.get(accounts.User, alice).password_hash
+        assert verified[1] == accounts._dummy_hash(accounts._hasher())
+
+
 def test_passwords_are_hashed_with_owasp_argon2id_defaults_and_rehashed_on_sign_in(app, make_user):
     assert (config_module.Config.ARGON2_MEMORY_KIB, config_module.Config.ARGON2_TIME_COST,
             config_module.Config.ARGON2_PARALLELISM) == (19456, 2, 1)
