@@ -23,6 +23,7 @@ from .database import write_transaction
 from .errors import BadRequest, Conflict, RateLimited, Unauthorized
 from .extensions import db
 from .models import LoginFailure, RevokedSignIn, User, iso, utcnow
+from .text import chosen_name
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def validate_password(password):
 
 
 def validate_display_name(display_name, username):
-    name = (display_name or "").strip() or username
+    name = chosen_name(display_name if isinstance(display_name, str) else "") or username
     if len(name) > MAX_DISPLAY_NAME:
         raise BadRequest(_l("A display name has at most 64 characters."))
     return name

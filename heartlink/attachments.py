@@ -18,7 +18,7 @@ from .errors import BadRequest, Forbidden, NotFound, TooLarge
 from .extensions import db
 from .models import Attachment, Message, utcnow
 from .rooms import active_room_for_member, room_for_member
-from .text import visible
+from .text import chosen_name
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def sanitise_filename(name):
     control, bidi or zero-width characters (so "invoice\u202egpj.exe" cannot pose as
     "invoiceexe.jpg"), no leading dots; letters of every script are kept."""
     name = name if isinstance(name, str) else ""
-    name = unicodedata.normalize("NFC", os.path.basename(visible(name).replace("\\", "/")))
+    name = unicodedata.normalize("NFC", os.path.basename(chosen_name(name).replace("\\", "/")))
     name = _UNSAFE_NAME.sub("_", name).strip(" .")
     if len(name) > 120:
         stem, dot, ext = name.rpartition(".")

@@ -11,6 +11,10 @@ import unicodedata
 # here to say what the rule is for.
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 ZERO_WIDTH = set("\u200b\u200c\u200d\u2060\ufeff\u180e")
+# Letters and marks that draw nothing: the Hangul fillers, the braille blank, the combining
+# grapheme joiner. A name made of them looks empty; inside one they hide a difference.
+BLANK_LOOKING = set("\u115f\u1160\u3164\uffa0\u2800\u034f")
+VARIATION_SELECTORS = {chr(code) for code in range(0xFE00, 0xFE10)}
 
 
 def _invisible(char, keep):
@@ -29,6 +33,21 @@ def visible(text, keep_newlines=False):
     if keep_newlines:
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     return "".join(char for char in text if not _invisible(char, keep))
+
+
+def chosen_name(text):
+    """A name a person chose (display name, file name) as it may be shown to others: visible()
+    characters only, no blank-looking letters, a variation selector only right after a symbol
+    or digit it can restyle (so ❤️ and 1️⃣ stay), every run of white space one space, none at
+    either end ("photo.jpg" + 100 spaces + ".exe" shows its ".exe")."""
+    kept = []
+    for char in visible(text):
+        if char in BLANK_LOOKING:
+            continue
+        if char in VARIATION_SELECTORS and not (kept and unicodedata.category(kept[-1]) in ("So", "Sk", "Nd")):
+            continue
+        kept.append(char)
+    return " ".join("".join(kept).split())
 
 
 def for_terminal(value):

@@ -84,6 +84,23 @@ def test_patch_me_changes_the_name_and_settings(person):
     assert body["user"]["display_name"] == "alice" and body["settings"]["language"] is None
 
 
+@pytest.mark.parametrize(("chosen", "shown"), [
+    ("Ali\x1b[31mce", "Ali[31mce"),  # ESC, which starts every terminal colour sequence
+    ("Bob\u202eevil", "Bobevil"),  # right-to-left override
+    ("C\x85\x9bC1", "CC1"),  # C1 controls
+    ("Da\u200bve\u200d", "Dave"),  # zero-width characters
+    ("\u3164\u3164", "alice"),  # Hangul fillers: a name that looks empty is none
+    ("\u2800 \u034f", "alice"),  # the braille blank, the combining grapheme joiner
+    ("Eve\ufe0f", "Eve"),  # a variation selector with nothing to restyle
+    ("Fay ❤\ufe0f  and\u3000 1\ufe0f\u20e3", "Fay ❤\ufe0f and 1\ufe0f\u20e3"),  # emoji kept, spaces folded
+])
+def test_a_display_name_shows_only_what_it_draws(person, chosen, shown):
+    """One rule for every name a person chooses (heartlink/text.chosen_name)."""
+    alice = person("alice")
+    assert alice.patch({"display_name": chosen}).get_json()["user"]["display_name"] == shown
+    assert alice.http.get("/api/me").get_json()["user"]["display_name"] == shown
+
+
 @pytest.mark.parametrize("body", [
     {"display_name": "x" * 65}, {"display_name": 7}, {"read_receipts": "no"}, {"show_presence": 1},
     {"language": "fr"}, ["display_name"], "name",

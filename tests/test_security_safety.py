@@ -150,6 +150,9 @@ def test_file_names_cannot_spoof_their_extension_or_hide_characters(app, sock):
         "c1\x85\x9bcontrol.txt": "c1control.txt",
         "tab\there.txt": "tabhere.txt",
         "\u202e": "file",
+        "\u3164\u2800\u034f.txt": "txt",
+        "photo.jpg" + " " * 100 + ".exe": "photo.jpg .exe",
+        "pic\ufe0f\u3164ture.png": "picture.png",
     }
     for given, expected in names.items():
         answer = upload(http, room_id, b"plain bytes", "file", given)
