@@ -8,7 +8,8 @@ rows are removed once it is stale (or at once when it starts again).
 Who may see a person's presence: only the people who share an active link with them
 right now (or a link both kept), with no block either way (`audience`; privacy.py adds
 the person's own "hide my presence"); in other ended links the partner's presence is
-hidden (`hide_in_ended`).
+hidden (`hide_in_ended`), and a profile change heard by a former partner carries none
+(`as_seen_by`).
 """
 import logging
 from datetime import timedelta
@@ -63,6 +64,16 @@ def audience(user_id):
         select(RoomMember.user_id).where(RoomMember.room_id.in_(active_rooms), RoomMember.user_id != user_id,
                                          RoomMember.user_id.not_in(blocked))
     ).scalars().all()
+
+
+def as_seen_by(person, viewer_id, in_audience):
+    """`person` (a User) as `viewer_id` sees them: their privacy settings apply (to_dict), and
+    presence is hidden outright unless the two are in each other's `audience` (the relation is
+    mutual), so a former partner learns nothing from a profile change."""
+    view = person.to_dict(viewer_id)
+    if viewer_id != person.id and not in_audience:
+        view.update(online=False, last_seen=None)
+    return view
 
 
 def hide_in_ended(room_dict, viewer_id):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from . import privacy
 from .extensions import db, socketio
 from .models import User
-from .presence import audience
+from .presence import as_seen_by, audience
 from .rooms import room_view
 
 log = logging.getLogger(__name__)
@@ -147,8 +147,9 @@ def user_updated(user_id, privacy_changed=False):
     they see of others changed too (it is reciprocal), so they get each partner again."""
     user = db.session.get(User, user_id)
     partners = privacy.profile_audience(user_id)
+    linked = set(audience(user_id))  # former partners hear of the name, never the presence
     for viewer_id in [user_id, *partners]:
-        _emit("user:updated", {"user": user.to_dict(viewer_id)}, [viewer_id])
+        _emit("user:updated", {"user": as_seen_by(user, viewer_id, viewer_id in linked)}, [viewer_id])
     if privacy_changed:
         for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
-            _emit("user:updated", {"user": partner.to_dict(user_id)}, [user_id])
+            _emit("user:updated", {"user": as_seen_by(partner, user_id, partner.id in linked)}, [user_id])

@@ -297,6 +297,29 @@ def test_hiding_presence_hides_it_both_ways_for_socket_clients(app, pair):
     assert _events(bob.sock, "presence") == [] and _events(alice.sock, "presence") == []
 
 
+def test_a_former_partner_hears_of_profile_changes_but_never_sees_presence(pair):
+    """After a link ended (not kept) both stay in each other's list and hear of a new name, but
+    neither a profile change nor switching one's own presence off and on again carries the
+    other's presence."""
+    alice, bob, room_id = pair
+    assert alice.ask("room:leave", {"room_id": room_id})["ok"]
+    alice.sock.get_received(), bob.sock.get_received()
+
+    bob.patch({"display_name": "Bobby"})
+    about_bob = _events(alice.sock, "user:updated")
+    assert [(u["user"]["display_name"], u["user"]["online"], u["user"]["last_seen"]) for u in about_bob] == [
+        ("Bobby", False, None)]
+    # Bob's own tabs still see Bob as he is.
+    assert [u["user"]["online"] for u in _events(bob.sock, "user:updated")] == [True]
+
+    alice.patch({"show_presence": False})
+    alice.patch({"show_presence": True})
+    seen = [u["user"] for u in _events(alice.sock, "user:updated") if u["user"]["id"] == bob.id]
+    assert len(seen) == 2 and all((u["online"], u["last_seen"]) == (False, None) for u in seen)
+    about_alice = _events(bob.sock, "user:updated")
+    assert about_alice and all((u["user"]["online"], u["user"]["last_seen"]) == (False, None) for u in about_alice)
+
+
 def test_an_incoming_call_shows_the_caller_as_privacy_allows(pair):
     alice, bob, room_id = pair
     alice.patch({"show_presence": False})
