@@ -8,6 +8,12 @@ than a whole burst of packets dropped is closed (no well-behaved client ever has
 dropped: the page sends a few packets a second at most).
 The per-person rate limits (heartlink.limits) sit above this, with coded acks.
 
+Two kinds of input are refused outright, since either could fill the worker's memory:
+binary Socket.IO packets (no event of the protocol takes binary, and python-socketio keeps
+every attachment a binary packet announces), and a websocket message larger than the
+Socket.IO payload limit, however it is fragmented (eventlet checks each frame's length,
+never a whole message's; gevent-websocket checks neither).
+
 This is hooked in as python-socketio's own admin instrumentation does: the Engine.IO
 server's 'message' and 'disconnect' handlers are wrapped.
 """
@@ -43,6 +49,11 @@ class PacketBudget:
         self._buckets.pop(eio_sid, None)
 
 
+def _is_binary(data):
+    """A binary Socket.IO packet: its header (BINARY_EVENT 5, BINARY_ACK 6) or an attachment."""
+    return not isinstance(data, str) or data[:1] in ("5", "6")
+
+
 def install(sio, rate, burst):
     """Put the budget in front of a python-socketio server's packet handling."""
     budget = PacketBudget(rate, burst)
@@ -50,11 +61,18 @@ def install(sio, rate, burst):
     on_message, on_disconnect = eio.handlers["message"], eio.handlers["disconnect"]
     # Connections closed for flooding, and when: what they had in flight still arrives.
     closed = {}
+    sent_binary = set()  # connections already logged for it: one line each
+    _cap_websocket_messages(sio.async_mode, int(eio.max_http_buffer_size))
 
     def budgeted_message(eio_sid, data):
         if eio_sid in closed:
             return None
         verdict = budget.take(eio_sid)
+        if verdict == "ok" and _is_binary(data):
+            if eio_sid not in sent_binary:
+                sent_binary.add(eio_sid)
+                log.warning("connection %s sent a binary packet; refused (no event takes binary)", eio_sid)
+            return None
         if verdict == "ok":
             return on_message(eio_sid, data)
         if verdict == "close":
@@ -68,8 +86,73 @@ def install(sio, rate, burst):
 
     def forgetting_disconnect(eio_sid, *args):
         budget.forget(eio_sid)
+        sent_binary.discard(eio_sid)
         return on_disconnect(eio_sid, *args)
 
     eio.on("message", budgeted_message)
     eio.on("disconnect", forgetting_disconnect)
     return budget
+
+
+def _cap_websocket_messages(async_mode, limit):
+    """A websocket message, however fragmented, may be no longer than the Socket.IO payload
+    limit. Without this, a text frame with FIN=0 followed by endless continuation frames grew
+    one message without bound (1.2 GB in 5.5 s); past the limit the connection now fails."""
+    if async_mode == "eventlet":
+        _cap_eventlet_messages()
+    elif async_mode == "gevent":
+        _cap_gevent_messages(limit)
+
+
+def _cap_eventlet_messages():
+    # eventlet is given the limit as max_frame_length (by Engine.IO) and checks each frame
+    # against it; a message is held to it too, and fails with 1009 as a frame too long does.
+    from eventlet import websocket
+
+    message_class = websocket.RFC6455WebSocket.Message
+    if getattr(message_class, "capped", False):
+        return
+
+    class CappedMessage(message_class):
+        capped = True
+
+        def push(self, data, final=False):
+            self.size = getattr(self, "size", 0) + len(data)
+            if self.size > self.max_frame_length:
+                raise websocket.FailedConnectionError(
+                    1009, f"Incoming message is above the length limit of {self.max_frame_length} bytes.")
+            super().push(data, final)
+
+    websocket.RFC6455WebSocket.Message = CappedMessage
+
+
+def _cap_gevent_messages(limit):
+    # gevent-websocket reads whatever length a frame announces. Every payload is read through
+    # raw_read(length), so counting there stops a frame before its bytes are read; the count
+    # starts again with each message. Past the limit the read fails and the socket is closed.
+    from geventwebsocket import handler, websocket
+
+    if getattr(handler.WebSocket, "capped", False):
+        return
+
+    class CappedWebSocket(websocket.WebSocket):
+        capped = True
+
+        def __init__(self, environ, stream, handler_):
+            super().__init__(environ, stream, handler_)
+            self.message_size = 0
+            read = self.raw_read
+
+            def counted_read(length):
+                self.message_size += length
+                if self.message_size > limit:
+                    raise websocket.WebSocketError(f"incoming message is above the length limit of {limit} bytes")
+                return read(length)
+
+            self.raw_read = counted_read
+
+        def read_message(self):
+            self.message_size = 0
+            return super().read_message()
+
+    handler.WebSocket = CappedWebSocket
