@@ -8,6 +8,8 @@ than a whole burst of packets dropped is closed (no well-behaved client ever has
 dropped: the page sends a few packets a second at most).
 The per-person rate limits (heartlink.limits) sit above this, with coded acks.
 
+A packet that cannot be read (malformed Engine.IO or Socket.IO) is dropped with one short
+log line, at most a few a minute per address (it used to log a traceback each).
 Two kinds of input are refused outright, since either could fill the worker's memory:
 binary Socket.IO packets (no event of the protocol takes binary, and python-socketio keeps
 every attachment a binary packet announces), and a websocket message larger than the
@@ -49,6 +51,30 @@ class PacketBudget:
         self._buckets.pop(eio_sid, None)
 
 
+class LogBudget:
+    """At most `lines` log lines per `window` seconds for each client address: what one address
+    sends can never fill the log. Remembers a bounded number of addresses."""
+
+    def __init__(self, lines=3, window=60.0, addresses=10_000):
+        self.lines, self.window, self.addresses = lines, window, addresses
+        self._spent = {}  # address -> [window start, lines logged in it]
+
+    def allows(self, address, now=None):
+        now = time.monotonic() if now is None else now
+        spent = self._spent.get(address)
+        if spent is None or now - spent[0] >= self.window:
+            if len(self._spent) >= self.addresses:
+                self._spent.clear()  # a flood of addresses: start counting again
+            spent = self._spent[address] = [now, 0]
+        spent[1] += 1
+        return spent[1] <= self.lines
+
+
+# What python-socketio raises for a packet it cannot read (bad type digit, bad JSON, a
+# payload of the wrong shape); a fault of the server's own (the database away) is not one.
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError)
+
+
 def _is_binary(data):
     """A binary Socket.IO packet: its header (BINARY_EVENT 5, BINARY_ACK 6) or an attachment."""
     return not isinstance(data, str) or data[:1] in ("5", "6")
@@ -62,6 +88,7 @@ def install(sio, rate, burst):
     # Connections closed for flooding, and when: what they had in flight still arrives.
     closed = {}
     sent_binary = set()  # connections already logged for it: one line each
+    malformed_log = LogBudget()
     _cap_websocket_messages(sio.async_mode, int(eio.max_http_buffer_size))
 
     def budgeted_message(eio_sid, data):
@@ -74,7 +101,14 @@ def install(sio, rate, burst):
                 log.warning("connection %s sent a binary packet; refused (no event takes binary)", eio_sid)
             return None
         if verdict == "ok":
-            return on_message(eio_sid, data)
+            try:
+                return on_message(eio_sid, data)
+            except _UNREADABLE as error:  # event handlers answer their own errors; this is the packet itself
+                address = sio.environ.get(eio_sid, {}).get("REMOTE_ADDR", "-")
+                if malformed_log.allows(address):
+                    log.warning("malformed packet from %s (connection %s): %s; dropped",
+                                address, eio_sid, type(error).__name__)
+                return None
         if verdict == "close":
             log.warning("closing connection %s: it kept flooding past its packet budget", eio_sid)
             now = time.monotonic()

@@ -92,3 +92,38 @@ def test_a_binary_packet_is_refused_and_its_attachments_are_not_kept(open_server
     assert not [packet for packet in answers if packet.startswith(("431", "432"))], answers
     assert json.loads(answers[-1][3:])[0]["ok"] is True
     assert _rss(open_server) - before < RSS_GROWTH_BOUND
+
+
+MALFORMED = ["4X", "4", "42[", "49", '42["x",', "4" + "[" * 2000, '40{"token": 7', "4" + "2" * 50,
+             '42["match:start"' + "," * 100 + "]"]
+
+
+def test_malformed_packets_cost_one_short_log_line_not_a_traceback_each(open_server):
+    """Each malformed Engine.IO/Socket.IO message logged a 1-2.5 KB traceback ("message handler
+    error"): 49.8 MB of log in 10 s from one address. Now a malformed packet is dropped and
+    logged in one short line, at most a few per address however many come, from signed-in and
+    anonymous connections alike; the connection stays usable."""
+    name = f"mal{uuid.uuid4().hex[:8]}"
+    open_server.make_user(name)
+    logged_before = open_server.log_path.stat().st_size
+    signed_in = raw_socket(open_server, open_server.token(name))
+    anonymous = websocket.create_connection(
+        open_server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=10)
+    assert anonymous.recv().startswith("0")
+    for _ in range(40):
+        for packet in MALFORMED:
+            signed_in.send(packet)
+            anonymous.send(packet)
+    signed_in.send('427["match:cancel",{}]')
+    while not (packet := signed_in.recv()).startswith("437"):
+        if packet == "2":
+            signed_in.send("3")
+    assert json.loads(packet[3:])[0]["ok"] is True
+    signed_in.close()
+    anonymous.close()
+
+    logged = open_server._logged_since(logged_before)
+    assert "Traceback" not in logged, logged[-3000:]
+    malformed_lines = [line for line in logged.splitlines() if "malformed" in line]
+    assert 1 <= len(malformed_lines) <= 5, logged[-3000:]
+    assert all(len(line) < 300 for line in malformed_lines), malformed_lines
