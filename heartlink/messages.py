@@ -24,9 +24,10 @@ from .rooms import active_room_for_member, members_of, room_for_member
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000
-# What may arrive: MAX_TEXT counts the text without its surrounding white space, which
-# is stored as typed; this bounds the padding too.
-MAX_TYPED_TEXT = 4 * MAX_TEXT
+# What may arrive and be stored: MAX_TEXT counts the text without its surrounding white
+# space, which is stored as typed; the padding is bounded too (it was 12,000 characters,
+# so a message of 4,000 that counted could be 52 KB stored).
+MAX_TYPED_TEXT = MAX_TEXT + 200
 _messages = Message.__table__
 MAX_BATCH = 500  # drafts stored together at most (heartlink.writer takes no more)
 

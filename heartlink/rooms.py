@@ -15,6 +15,9 @@ from .presence import hide_in_ended
 log = logging.getLogger(__name__)
 
 CATCH_UP_LIMIT = 200
+# An answer also stops once its texts reach this many characters (has_more carries the rest):
+# 200 of the longest messages made an 8 MB answer that a socket could ask for again and again.
+ANSWER_TEXT_BUDGET = 256 * 1024
 MAX_PAGE = 100
 
 
@@ -80,18 +83,29 @@ def join(room_id, user_id, since_seq=None):
     query = db.session.query(Message).filter(Message.room_id == room.id)
     if since_seq is None:
         page = query.order_by(Message.seq.desc()).limit(current_app.config["MESSAGE_PAGE_SIZE"] + 1).all()
-        has_more = len(page) > current_app.config["MESSAGE_PAGE_SIZE"]
-        messages = list(reversed(page[: current_app.config["MESSAGE_PAGE_SIZE"]]))
+        messages, has_more = _within_budget(page, current_app.config["MESSAGE_PAGE_SIZE"])
+        messages.reverse()
     else:
         page = query.filter(Message.seq > since_seq).order_by(Message.seq).limit(CATCH_UP_LIMIT + 1).all()
-        has_more = len(page) > CATCH_UP_LIMIT
-        messages = page[:CATCH_UP_LIMIT]
+        messages, has_more = _within_budget(page, CATCH_UP_LIMIT)
     return {
         "room": room_view(room, user_id),
         "messages": [message.to_dict() for message in messages],
         "has_more": has_more,
         "receipts": privacy.receipts_for(user_id, receipts(room)),
     }
+
+
+def _within_budget(page, limit):
+    """The first messages of `page` (in the order asked for) up to `limit` of them and
+    ANSWER_TEXT_BUDGET characters of text (at least one), and whether any remain."""
+    taken, spent = [], 0
+    for message in page[:limit]:
+        spent += len(message.text or "")
+        if taken and spent > ANSWER_TEXT_BUDGET:
+            break
+        taken.append(message)
+    return taken, len(page) > len(taken)
 
 
 def history(room_id, user_id, before_seq=None, limit=None):
@@ -103,10 +117,8 @@ def history(room_id, user_id, before_seq=None, limit=None):
     if before_seq is not None:
         query = query.filter(Message.seq < before_seq)
     page = query.order_by(Message.seq.desc()).limit(limit + 1).all()
-    return {
-        "messages": [message.to_dict() for message in reversed(page[:limit])],
-        "has_more": len(page) > limit,
-    }
+    taken, has_more = _within_budget(page, limit)
+    return {"messages": [message.to_dict() for message in reversed(taken)], "has_more": has_more}
 
 
 def rooms_of(user_id):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from heartlink import accounts, links, matching, messages, presence, rooms
+from heartlink import accounts, links, matching, messages, presence, rooms, schemas
 from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import Block, Connection, MatchTicket, Message, Room, User, Worker, utcnow
@@ -240,6 +240,40 @@ def test_catch_up_returns_exactly_the_messages_after_since_seq(ctx):
     assert [m["seq"] for m in joined["messages"]] == [8, 9, 10]
     assert joined["room"]["unread"] == 10
     assert joined["receipts"][str(bob)] == {"delivered_seq": 0, "read_seq": 0}
+
+
+def test_answers_of_long_messages_stop_at_their_text_budget_and_page_on(ctx, monkeypatch):
+    """200 of the longest messages made one catch-up answer of 8 MB; an answer now stops at
+    ANSWER_TEXT_BUDGET characters of text, and paging with has_more still yields every message
+    once, in order, whichever way one pages."""
+    monkeypatch.setattr(rooms, "ANSWER_TEXT_BUDGET", 10_000)
+    alice, bob = _users("alice", "bob")
+    room = match(alice, bob)
+    for index in range(12):
+        _send(room.id, alice, f"{index:02d}" + "x" * 3_000)
+    seen, since, answers = [], 0, 0
+    while True:
+        joined = rooms.join(room.id, bob, since_seq=since)
+        assert 1 <= len(joined["messages"]) <= 3  # 3 x 3,002 fits in 10,000; a 4th would not
+        seen += [m["seq"] for m in joined["messages"]]
+        since, answers = seen[-1], answers + 1
+        if not joined["has_more"]:
+            break
+    assert seen == list(range(1, 13)) and answers == 4
+    latest = rooms.join(room.id, bob)
+    assert [m["seq"] for m in latest["messages"]] == [10, 11, 12] and latest["has_more"]
+    older = rooms.history(room.id, bob, before_seq=10)
+    assert [m["seq"] for m in older["messages"]] == [7, 8, 9] and older["has_more"]
+
+
+def test_a_message_is_stored_with_at_most_200_characters_of_padding(ctx):
+    alice, bob = _users("alice", "bob")
+    room = match(alice, bob)
+    padded = "\n" * 100 + "y" * messages.MAX_TEXT + " " * 100
+    assert _send(room.id, alice, padded).message["text"] == padded
+    with pytest.raises(BadRequest):
+        schemas.parse(schemas.MessageSend, {"room_id": room.id, "client_id": str(uuid.uuid4()), "kind": "text",
+                                            "text": padded + " "})
 
 
 def test_history_pages_backwards_at_most_100(ctx):
