@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
-from .database import write_transaction
+from .database import serialise, write_transaction
 from .errors import RateLimited
 from .extensions import db
 from .models import Block, Connection, MatchTicket, Room, RoomMember, User, Worker, utcnow
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 def socket_connected(sid, user_id, worker_id, login_id=None):
     """Record a socket. Returns True when this makes the person online."""
     with write_transaction() as session:
+        # Count and insert one connect of this person at a time: under READ COMMITTED, 100
+        # connects at once across two workers each counted the others' rows as absent.
+        serialise(session, f"sockets:{user_id}")
         open_sockets = session.execute(
             select(func.count()).select_from(Connection).where(Connection.user_id == user_id)).scalar()
         if open_sockets >= current_app.config["MAX_SOCKETS_PER_USER"]:

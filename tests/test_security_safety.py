@@ -2,13 +2,14 @@
 blocker or an old partner, fill the disk with reports or uploads, spoof file names,
 forge lines in the moderator's terminal, or react with invisible characters."""
 import json
+import threading
 import uuid
 
 import pytest
 
-from heartlink import presence, realtime
+from heartlink import media, presence, realtime
 from heartlink.extensions import db
-from heartlink.models import Block, Report
+from heartlink.models import Attachment, Block, Connection, Report
 
 from support import PASSWORD, AuthActions, link_test_clients, upload
 
@@ -183,3 +184,84 @@ def test_a_reaction_must_be_one_emoji(sock, emoji):
     assert refused["ok"] is False and refused["error"]["code"] == "bad_request"
     for fine in ("👍🏽", "❤️", "👨‍👩‍👧", "🇫🇷", "1️⃣"):
         assert bob.emit("message:react", {**target, "emoji": fine}, callback=True)["ok"]
+
+
+def test_uploads_at_once_cannot_each_find_the_budget_unspent(app, sock, monkeypatch):
+    """30 uploads at once against a budget of 5: the budget was checked before the decode and
+    the row written after it, so every upload found it unspent. Now the row is reserved with
+    the check, one person's uploads one at a time, and only what fits is stored."""
+    _alice, _bob, room_id, _ids = link_test_clients(sock)
+    app.config["UPLOAD_BUDGET_BYTES"] = 5 * 1000
+    # Every upload that got past the budget waits here until all 30 have (or 3 s pass), so
+    # that all of them are between the budget check and the stored row at the same moment.
+    past_the_check = threading.Barrier(30, timeout=3)
+    sniff = media.sniff_video
+
+    def sniff_when_all_are_past_the_check(data):
+        try:
+            past_the_check.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return sniff(data)
+
+    monkeypatch.setattr(media, "sniff_video", sniff_when_all_are_past_the_check)
+    clients = []
+    for _ in range(30):
+        http = app.test_client()
+        AuthActions(http).login("alice")
+        clients.append(http)
+    statuses = []
+
+    def send(http, index):
+        statuses.append(upload(http, room_id, b"x" * 1000, "file", f"part{index}.bin").status_code)
+
+    threads = [threading.Thread(target=send, args=(http, index)) for index, http in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [201] * 5 + [413] * 25
+    with app.app_context():
+        stored = db.session.query(Attachment).all()
+        assert len(stored) == 5 and sum(attachment.size for attachment in stored) == 5000
+
+
+def test_the_sockets_per_person_cap_holds_for_connects_at_once_on_postgresql(postgres_url, tmp_path):
+    """Count-then-insert under READ COMMITTED let 100 connects at once across two workers leave
+    20 sockets against a cap of 10; the count and the insert are now one person's at a time."""
+    from config import TestConfig, _database_url
+    from heartlink import accounts, create_app
+    from heartlink.errors import RateLimited
+
+    app = create_app(type("PostgresConfig", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": _database_url(postgres_url), "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "MAX_SOCKETS_PER_USER": 10}))
+    try:
+        with app.app_context():
+            user_id = accounts.create_user("alice", PASSWORD).id
+        start = threading.Barrier(40, timeout=30)
+        outcomes = []
+
+        def connect(index):
+            with app.app_context():
+                start.wait()
+                try:
+                    presence.socket_connected(f"sid-{index}", user_id, f"w{index % 2}")
+                    outcomes.append("connected")
+                except RateLimited:
+                    outcomes.append("refused")
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=connect, args=(index,)) for index in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert sorted(outcomes) == ["connected"] * 10 + ["refused"] * 30
+        with app.app_context():
+            assert db.session.query(Connection).filter_by(user_id=user_id).count() == 10
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
