@@ -151,6 +151,8 @@ class Config:
     UPLOAD_BUDGET_HOURS = _float("HEARTLINK_UPLOAD_BUDGET_HOURS", 24)
     # Flask refuses larger request bodies before reading them (multipart overhead included).
     MAX_CONTENT_LENGTH = max(IMAGE_MAX_BYTES, VOICE_MAX_BYTES, FILE_MAX_BYTES) + 64 * 1024
+    # Every request body but an upload's (forms, JSON) is at most this: over it -> 413.
+    MAX_BODY_BYTES = _int("HEARTLINK_MAX_BODY_BYTES", 64 * 1024)
 
     # A call that rings this long unanswered becomes "missed".
     CALL_RING_TIMEOUT = _float("HEARTLINK_CALL_RING_TIMEOUT", 30)

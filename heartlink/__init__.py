@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The writes anyone may make before signing in; every other write is refused unsigned-in
+# before its body is read (the CSRF check reads a form).
+_OPEN_WRITES = {"auth.login", "auth.register", "auth.api_token"}
+# The endpoints whose body is an upload (MAX_CONTENT_LENGTH); every other body is small.
+_UPLOADS = {"api.upload_attachment", "profile.upload_avatar"}
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
@@ -154,6 +159,14 @@ def _register_http_hooks(app):
     warned_about_proxy = []
 
     @app.before_request
+    def _bound_the_body():
+        # Werkzeug refuses a body over this (413) before parsing it: 26 MB sent to any form or
+        # JSON endpoint used to be parsed in full on the event loop. First of the hooks, since
+        # the CSRF check reads the form.
+        request.max_content_length = (app.config["MAX_CONTENT_LENGTH"] if request.endpoint in _UPLOADS
+                                      else app.config["MAX_BODY_BYTES"])
+
+    @app.before_request
     def _csrf_unless_bearer():
         # A request authenticated by a bearer token (which a browser never adds on its own)
         # needs no CSRF token; every other write does, a cookie-authenticated one with a
@@ -168,6 +181,8 @@ def _register_http_hooks(app):
             if current_user.is_authenticated and g.get("signed_in_by_token"):
                 return
             raise Unauthorized()
+        if not current_user.is_authenticated and request.endpoint not in _OPEN_WRITES:
+            return login_manager.unauthorized()
         csrf.protect()
 
     @app.after_request
