@@ -67,9 +67,10 @@ messages: deps
 db: deps
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask db upgrade
 
-# eslint's recommended rules on the page's scripts and their node tests (node --test tests/js/).
+# eslint's recommended rules on the page's scripts, their node tests (node --test tests/js/), and the
+# socket.io-client person of the transport tests (tests/clients).
 lint-js: frontend
-	npx --no-install eslint static/js tests/js eslint.config.mjs
+	npx --no-install eslint static/js tests/js tests/clients eslint.config.mjs
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own here); the
 # deployment test runs the shipped nginx config with Debian's nginx.
