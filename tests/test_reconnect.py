@@ -12,9 +12,9 @@ nothing. The people here are written as a client author would from docs/protocol
 import uuid
 
 import requests
-from test_faults import REDIS_PORT, assert_stored_once, cluster  # noqa: F401
 
 from support import ClientProcess, EventClient, eventually
+from test_faults import REDIS_PORT, assert_stored_once, cluster  # noqa: F401
 
 PAIRS = 10  # each a python-socketio person and a socket.io-client person, on different workers
 
