@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
-
 class SettingMissing(click.UsageError, RuntimeError):
     """A setting Heart Link cannot start without. To whoever builds the app it is a
     RuntimeError; the flask commands (and `python app.py`) print its one line and exit 2."""

@@ -9,8 +9,8 @@ never finish their headers are dropped earlier, by the WSGI server's socket_time
 `HandshakeReaper` closes Engine.IO sessions that have not completed a Socket.IO
 CONNECT within HANDSHAKE_TIMEOUT seconds (a refused connect leaves one open
 otherwise, uncounted and holding memory), as a lost transport, so that a client that
-meant to connect tries again (heartlink.realtime.close_for_reconnect). It is started by the first request the
-guard sees, so nothing runs in processes that never serve.
+meant to connect tries again (heartlink.realtime.close_for_reconnect). It is started
+by the first request the guard sees, so nothing runs in processes that never serve.
 """
 import json
 import logging
