@@ -342,7 +342,7 @@ class ClientProcess:
     _changed = threading.Condition()
 
     def __init__(self, language, log_path, transport="websocket"):
-        self.language = language
+        self.language, self.log_path = language, log_path
         self.people = {}
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen([*self.SCRIPTS[language], transport], cwd=BASE_DIR / "tests" / "clients",
@@ -395,7 +395,8 @@ class ClientProcess:
         """Until `condition()` holds (checked whenever the process reports something)."""
         with self._changed:
             if not self._changed.wait_for(condition, timeout):
-                raise AssertionError(f"{what}: not within {timeout} s; {self.language} clients: {self.summary()}")
+                raise AssertionError(f"{what}: not within {timeout} s; {self.language} clients: {self.summary()}; "
+                                     f"their stderr ends: {self.log_path.read_text(errors='replace')[-1500:]!r}")
 
     def summary(self):
         """Per person: connects, catch-ups, sends acked of sent, why each connection ended."""
