@@ -1,10 +1,10 @@
 # Heart Link: `make run` serves the app, `make test` runs the whole suite.
 # Both set up everything they need on a fresh machine first.
 #
-# Dependencies: the direct ones are listed in pyproject.toml; requirements.lock (runtime)
-# and requirements-dev.lock (runtime + tests, lint) pin every package, transitive ones
-# included, with hashes, and `make deps` installs exactly those. After changing
-# pyproject.toml's dependencies, run `make lock` and commit the two lock files.
+# Dependencies: the direct ones are listed in pyproject.toml; requirements.txt (runtime:
+# what a deployment installs) and requirements-dev.txt (runtime + tests, lint) pin every
+# package, transitive ones included, with hashes, and `make deps` installs exactly those.
+# After changing pyproject.toml's dependencies, run `make lock` and commit both files.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -40,16 +40,16 @@ lint: deps lint-js
 
 lock: deps
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
-		--no-emit-find-links -o requirements.lock pyproject.toml
+		--no-emit-find-links -o requirements.txt pyproject.toml
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
-		--no-emit-find-links --extra dev -o requirements-dev.lock pyproject.toml
+		--no-emit-find-links --extra dev -o requirements-dev.txt pyproject.toml
 
 setup: deps frontend translations
 
 deps: $(VENV)/.installed
-$(VENV)/.installed: requirements.lock requirements-dev.lock
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
 	touch $@
 
 frontend: node_modules/.package-lock.json
@@ -67,9 +67,10 @@ messages: deps
 db: deps
 	HEARTLINK_ENV=$${HEARTLINK_ENV:-development} $(BIN)/flask db upgrade
 
-# eslint's recommended rules on the page's scripts and their node tests (node --test tests/js/).
+# eslint's recommended rules on the page's scripts, their node tests (node --test tests/js/), and the
+# socket.io-client person of the transport tests (tests/clients).
 lint-js: frontend
-	npx --no-install eslint static/js tests/js eslint.config.mjs
+	npx --no-install eslint static/js tests/js tests/clients eslint.config.mjs
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own here); the
 # deployment test runs the shipped nginx config with Debian's nginx.

@@ -1,4 +1,5 @@
-// eslint's recommended rules on the page's JavaScript (static/js) and its node tests (tests/js).
+// eslint's recommended rules on the page's JavaScript (static/js), its node tests (tests/js), and the
+// socket.io-client person the transport tests drive (tests/clients).
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -7,6 +8,10 @@ export default [
   {
     files: ["static/js/**/*.js"],
     languageOptions: { ecmaVersion: 2024, sourceType: "module", globals: { ...globals.browser } },
+  },
+  {
+    files: ["tests/clients/**/*.js"],
+    languageOptions: { ecmaVersion: 2024, sourceType: "commonjs", globals: { ...globals.node } },
   },
   {
     files: ["tests/js/**/*.mjs", "eslint.config.mjs"],

@@ -3,6 +3,7 @@ import logging
 import os
 import warnings
 
+import click
 from flask import g, has_request_context, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy.engine import make_url
@@ -19,6 +20,12 @@ from .socket_context import App
 log = logging.getLogger(__name__)
 # Known and documented (docs/operations.md): eventlet is in bugfix mode; gevent is the alternative.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+
+class SettingMissing(click.UsageError, RuntimeError):
+    """A setting Heart Link cannot start without. To whoever builds the app it is a
+    RuntimeError; the flask commands (and `python app.py`) print its one line and exit 2."""
+
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # The writes anyone may make before signing in; every other write is refused unsigned-in
@@ -49,7 +56,9 @@ def create_app(config_class=Config):
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
         # Development gets a per-machine key from config.py; the test suite's TestConfig has its own.
-        raise RuntimeError("SECRET_KEY is not set; Heart Link will not start without one.")
+        raise SettingMissing("SECRET_KEY is not set; Heart Link will not start without one. Set SECRET_KEY to a "
+                             "long random value, or HEARTLINK_ENV=development on your own machine (a key is then "
+                             "generated into instance/).")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(BASE_DIR / "translations")
     app.session_interface = _SessionInterface()
     _create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])

@@ -8,13 +8,16 @@ never finish their headers are dropped earlier, by the WSGI server's socket_time
 
 `HandshakeReaper` closes Engine.IO sessions that have not completed a Socket.IO
 CONNECT within HANDSHAKE_TIMEOUT seconds (a refused connect leaves one open
-otherwise, uncounted and holding memory). It is started by the first request the
-guard sees, so nothing runs in processes that never serve.
+otherwise, uncounted and holding memory), as a lost transport, so that a client that
+meant to connect tries again (heartlink.realtime.close_for_reconnect). It is started
+by the first request the guard sees, so nothing runs in processes that never serve.
 """
 import json
 import logging
 import threading
 import time
+
+from . import realtime
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +131,13 @@ class HandshakeReaper:
         for eio_sid in sessions:
             if now - self._first_seen[eio_sid] < self._timeout:
                 continue
-            if server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+            eio_socket = server.eio.sockets.get(eio_sid)
+            if eio_socket is None or eio_socket.closed or server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
                 continue
             log.info("closing Engine.IO session %s: no Socket.IO connection after %.0f s", eio_sid, self._timeout)
             closed.append(eio_sid)
-            try:
-                server.eio.disconnect(eio_sid)
-            except KeyError:
-                pass
             self._first_seen.pop(eio_sid, None)
+        # Without waiting on those clients (one that never polls again must not stop the
+        # reaper), and so that a client that meant to connect tries again.
+        realtime.close_for_reconnect(closed)
         return closed

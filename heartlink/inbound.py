@@ -4,8 +4,9 @@ Every Engine.IO message a connection sends, whatever event it names (unknown one
 too), takes one token from that connection's bucket (PACKET_RATE per second, up to
 PACKET_BURST saved up). Without a token the packet is dropped before it is decoded,
 so a flood costs almost nothing of the worker's time; a connection that has had more
-than a whole burst of packets dropped is closed (no well-behaved client ever has one
-dropped: the page sends a few packets a second at most).
+than a whole burst of packets dropped is closed, as a lost transport (no well-behaved
+client ever has one dropped: the page sends a few packets a second at most; one that
+reconnects starts with a fresh budget and is closed again if it floods again).
 The per-person rate limits (heartlink.limits) sit above this, with coded acks.
 
 A packet that cannot be read (malformed Engine.IO or Socket.IO) is dropped with one short
@@ -21,6 +22,8 @@ server's 'message' and 'disconnect' handlers are wrapped.
 """
 import logging
 import time
+
+from . import realtime
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +118,7 @@ def install(sio, rate, burst):
             for stale in [sid for sid, at in closed.items() if now - at > 60]:
                 del closed[stale]
             closed[eio_sid] = now
-            eio.disconnect(eio_sid)
+            realtime.close_for_reconnect([eio_sid])
         return None
 
     def forgetting_disconnect(eio_sid, *args):

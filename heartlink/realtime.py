@@ -116,21 +116,50 @@ def presence(user_id):
 
 
 def disconnect_sockets(sids):
-    """Close sockets wherever they are: the server forwards the request to the
-    worker that holds each one when a message queue is configured."""
+    """Close sockets for good, wherever they are (sign-out, a password change): the
+    Socket.IO DISCONNECT packet tells every client not to reconnect ("io server
+    disconnect"). The server forwards the request to the worker that holds each one
+    when a message queue is configured."""
     for sid in sids:
         socketio.server.disconnect(sid, namespace="/")
 
 
+def close_for_reconnect(eio_sids):
+    """Close connections of this worker so that their clients come back by themselves:
+    the queue returned, a socket stalled, a handshake never finished, the worker stops.
+    Returns how many were open.
+
+    Every official client reconnects after losing its transport, but python-socketio's
+    Client and AsyncClient take an Engine.IO CLOSE packet as final, and every client
+    takes a Socket.IO DISCONNECT so. So nothing is said: the connection just ends. A
+    websocket's writer closes it under the client ("transport close"); a long-polling
+    session ends, its held poll answers empty and the next poll gets 400 ("transport
+    error"). Nothing here waits on the client: what is already queued still goes out if
+    the client reads it, and the session is forgotten either way (closes meant to be
+    final go through disconnect_sockets)."""
+    eio = socketio.server.eio
+    closed = 0
+    for eio_sid in eio_sids:
+        eio_socket = eio.sockets.get(eio_sid)
+        if eio_socket is None or eio_socket.closed or eio_socket.closing:
+            continue
+        closed += 1
+        try:
+            eio_socket.close(wait=False, abort=True, reason=eio.reason.SERVER_DISCONNECT)
+        except Exception:  # noqa: BLE001 - one socket that fails to close must not keep the others open
+            log.exception("closing socket %s failed", eio_sid)
+    return closed
+
+
 def close_stalled_sockets(max_queued):
-    """Close this worker's sockets that stopped reading: their unsent packets pile up
-    without bound otherwise. Returns how many were closed."""
-    stalled = [eio_sid for eio_sid, sock in list(socketio.server.eio.sockets.items())
-               if sock.queue.qsize() > max_queued]
-    for eio_sid in stalled:
-        log.warning("closing socket %s: %d packets unread", eio_sid, socketio.server.eio.sockets[eio_sid].queue.qsize())
-        socketio.server.eio.disconnect(eio_sid)
-    return len(stalled)
+    """Close this worker's sockets that stopped reading (their unsent packets pile up
+    without bound otherwise); their clients reconnect and catch up when they read
+    again. Returns how many were closed."""
+    stalled = {eio_sid: sock.queue.qsize() for eio_sid, sock in list(socketio.server.eio.sockets.items())
+               if not sock.closed and sock.queue.qsize() > max_queued}
+    for eio_sid, queued in stalled.items():
+        log.warning("closing socket %s: %d packets unread", eio_sid, queued)
+    return close_for_reconnect(stalled)
 
 
 # --- profile, privacy and "keep this link" (issue 11) ----------------------------------------

@@ -6,11 +6,12 @@ Nagle's algorithm the second waits for the peer's delayed ACK (~40 ms).
 
 On SIGTERM (systemd stop, docker stop, a deploy) the worker stops accepting
 connections, lets the socket handlers already running finish, closes its sockets
-at the Engine.IO level (clients see "transport close" and reconnect, through the
-balancer, to a worker that is up, rejoining with since_seq and resending their
-unacked sends with the same client_id), records in the database that it is gone,
-and exits. All of it within HEARTLINK_SHUTDOWN_TIMEOUT; an alarm kills the process
-if it has not exited a second after that.
+so that their clients come back (realtime.close_for_reconnect: every official client
+sees a lost transport and reconnects, through the balancer, to a worker that is up,
+rejoining with since_seq and resending its unacked sends with the same client_id),
+records in the database that it is gone, and exits. All of it within
+HEARTLINK_SHUTDOWN_TIMEOUT; an alarm kills the process if it has not exited a second
+after that.
 """
 import argparse
 import functools
@@ -23,7 +24,7 @@ import socket
 import sys
 import time
 
-from . import logs, presence, sweeper, tuning
+from . import logs, presence, realtime, sweeper, tuning
 from .extensions import socketio
 
 log = logging.getLogger(__name__)
@@ -140,17 +141,9 @@ class Worker:
         return pubsub is not lost and bool(getattr(pubsub, "subscribed", True))
 
     def _close_sockets(self):
-        """Close every socket of this worker without a Socket.IO disconnect packet: the
-        client counts it as a lost transport and reconnects (it would not after
-        "io server disconnect")."""
-        eio = socketio.server.eio
-        sockets = list(eio.sockets.values())
-        for eio_socket in sockets:
-            try:
-                eio_socket.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-            except Exception:  # noqa: BLE001 - a socket that fails to close is dropped at exit anyway
-                log.exception("closing socket %s failed", eio_socket.sid)
-        return len(sockets)
+        """Close every socket of this worker so that its client comes back (here or, through
+        the balancer, on another worker) and catches up."""
+        return realtime.close_for_reconnect(list(socketio.server.eio.sockets))
 
     def _wait(self, until, condition):
         while time.monotonic() < until and not condition():
@@ -175,7 +168,8 @@ class Worker:
         if not self._wait(started + timeout / 2, lambda: self.running_handlers == 0):
             log.warning("stopping with %d handlers still running", self.running_handlers)
         closed = self._close_sockets()
-        # Let the close packets go out and the disconnect handlers finish.
+        # Let what was queued (acks) go out to the clients still reading, and the disconnect
+        # handlers finish.
         self._wait(min(deadline, time.monotonic() + 2),
                    lambda: self.running_handlers == 0 and not any(s.queue.qsize() for s in eio.sockets.values()))
         if self.sweeper is not None:

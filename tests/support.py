@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -141,6 +142,11 @@ class LiveServer:
     def make_user(self, username, display_name=None):
         with self._app.app_context():
             return accounts.create_user(username, PASSWORD, display_name).id
+
+    def link(self, first_id, second_id):
+        """Two people paired through the match queue, without sockets; returns their room's id."""
+        with self._app.app_context():
+            return match(first_id, second_id).id
 
     def token(self, username, password=PASSWORD):
         response = requests.post(self.url + "/api/token", json={"username": username, "password": password})
@@ -318,3 +324,100 @@ def fresh_names(prefix):
     """Two usernames no other test on a shared server has used."""
     tag = uuid.uuid4().hex[:6]
     return f"{prefix}a{tag}", f"{prefix}b{tag}"
+
+
+class ClientProcess:
+    """People on an official Socket.IO client in a process of their own, written as a client
+    author would from docs/protocol.md: tests/clients/person.py (python-socketio's Client) or
+    tests/clients/person.js (socket.io-client). Reconnection is the library's; after every
+    connect each person rejoins its room with since_seq and resends its outbox.
+
+    JSON lines: commands on the process's stdin ({"op": "add", name, url, token, room_id},
+    {"op": "send", name, client_id, text}, {"op": "quit"}); on its stdout, what happened
+    (ev: connect, disconnect, caught_up, message, acked, error), gathered here per person.
+    pause() and resume() freeze the whole process (SIGSTOP), as a suspended laptop."""
+
+    SCRIPTS = {"python": [sys.executable, "person.py"], "js": ["node", "person.js"]}
+    # One for all processes: a test may wait for people of several at once.
+    _changed = threading.Condition()
+
+    def __init__(self, language, log_path, transport="websocket"):
+        self.language, self.log_path = language, log_path
+        self.people = {}
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen([*self.SCRIPTS[language], transport], cwd=BASE_DIR / "tests" / "clients",
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                                            bufsize=1)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            event = json.loads(line)
+            with self._changed:
+                person = self.people[event["name"]]
+                kind = event["ev"]
+                if kind == "connect":
+                    person["connects"] += 1
+                elif kind == "disconnect":
+                    person["disconnects"].append(event["reason"])
+                elif kind == "message":
+                    person["received"].add((event["seq"], event["sender_id"]))
+                elif kind == "caught_up":
+                    person["received"].update((seq, sender) for seq, sender in event["messages"])
+                    person["catch_ups"] += 1
+                elif kind == "acked":
+                    person["acked"][event["client_id"]] = event["seq"]
+                elif kind == "error":
+                    person["errors"].append(event["what"])
+                self._changed.notify_all()
+
+    def _command(self, **command):
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+
+    def add(self, name, server, room_id, user_id):
+        """A person signed in on `server` with a token, in `room_id`; returns once connected."""
+        with self._changed:
+            self.people[name] = {"name": name, "user_id": user_id, "client": self.language, "connects": 0,
+                                 "catch_ups": 0, "disconnects": [], "received": set(), "acked": {}, "sent": [],
+                                 "errors": []}
+        self._command(op="add", name=name, url=server.url, token=server.token(name), room_id=room_id)
+        self.wait(lambda: self.people[name]["catch_ups"] >= 1, 30, f"{name} connects and joins its room")
+
+    def send(self, name, text):
+        client_id = str(uuid.uuid4())
+        with self._changed:
+            self.people[name]["sent"].append(client_id)
+        self._command(op="send", name=name, client_id=client_id, text=text)
+
+    def wait(self, condition, timeout, what):
+        """Until `condition()` holds (checked whenever the process reports something)."""
+        with self._changed:
+            if not self._changed.wait_for(condition, timeout):
+                raise AssertionError(f"{what}: not within {timeout} s; {self.language} clients: {self.summary()}; "
+                                     f"their stderr ends: {self.log_path.read_text(errors='replace')[-1500:]!r}")
+
+    def summary(self):
+        """Per person: connects, catch-ups, sends acked of sent, why each connection ended."""
+        return {name: f"{p['connects']} connects, {p['catch_ups']} catch-ups, {len(p['acked'])}/{len(p['sent'])} "
+                      f"acked, disconnects {p['disconnects']}, errors {p['errors'][-2:]}"
+                for name, p in self.people.items()}
+
+    def pause(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+    def close(self):
+        self.resume()
+        try:
+            self._command(op="quit")
+            self.process.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(5)
+        self.process.stdin.close()
+        self.process.stdout.close()

@@ -6,6 +6,7 @@ import time
 
 import pytest
 import requests
+import websocket
 
 from support import LiveServer
 
@@ -54,6 +55,24 @@ def test_an_engine_io_session_that_never_connects_is_closed(strict_server):
         assert client.ask("match:cancel")["ok"]
         time.sleep(0.2)
     client.disconnect()
+
+
+def test_a_session_that_never_polls_again_does_not_stop_the_reaper(strict_server):
+    """The reaper closes without waiting on the client: an anonymous long-polling session that
+    never polls again is closed, and so is every session after it (a websocket here)."""
+    _handshake(strict_server)  # and never a poll again
+    ws = websocket.create_connection(strict_server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                     timeout=15)
+    assert ws.recv().startswith("0")  # Engine.IO open; no Socket.IO CONNECT follows
+    try:
+        while ws.recv():  # pings, until the server ends the connection
+            pass
+    except (websocket.WebSocketConnectionClosedException, ConnectionResetError):
+        pass
+    except websocket.WebSocketTimeoutException:
+        raise AssertionError("the websocket without a Socket.IO connection stayed open") from None
+    finally:
+        ws.shutdown()
 
 
 def _handshake(server):
