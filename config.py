@@ -185,6 +185,8 @@ class Config:
     HTTP_SOCKET_TIMEOUT = _float("HEARTLINK_HTTP_SOCKET_TIMEOUT", PING_INTERVAL + PING_TIMEOUT + 5)
     # A socket whose unsent packets pile up past this (it stopped reading) is closed.
     MAX_QUEUED_PACKETS = _int("HEARTLINK_MAX_QUEUED_PACKETS", 500)
+    # ... or this many characters of them (a few large answers weigh more than many small ones).
+    MAX_QUEUED_CHARS = _int("HEARTLINK_MAX_QUEUED_CHARS", 4 * 1024 * 1024)
 
     MESSAGE_PAGE_SIZE = 50
     BABEL_DEFAULT_LOCALE = "en"

@@ -151,14 +151,32 @@ def close_for_reconnect(eio_sids):
     return closed
 
 
-def close_stalled_sockets(max_queued):
+# A queue this short is not weighed: nearly every socket has one, and weighing walks it.
+_WEIGHED_FROM = 8
+
+
+def _queued_size(eio_socket):
+    """Characters of the packets waiting in a socket's queue (a snapshot; it may move on)."""
+    return sum(len(packet.data) for packet in list(eio_socket.queue.queue)
+               if isinstance(packet.data, (str, bytes)))
+
+
+def close_stalled_sockets(max_queued, max_queued_size):
     """Close this worker's sockets that stopped reading (their unsent packets pile up
     without bound otherwise); their clients reconnect and catch up when they read
-    again. Returns how many were closed."""
-    stalled = {eio_sid: sock.queue.qsize() for eio_sid, sock in list(socketio.server.eio.sockets.items())
-               if not sock.closed and sock.queue.qsize() > max_queued}
-    for eio_sid, queued in stalled.items():
-        log.warning("closing socket %s: %d packets unread", eio_sid, queued)
+    again. A queue is too long past `max_queued` packets or `max_queued_size`
+    characters: 500 catch-up answers of 256 Ki characters each would be 128 MB.
+    Returns how many were closed."""
+    stalled = {}
+    for eio_sid, eio_socket in list(socketio.server.eio.sockets.items()):
+        queued = eio_socket.queue.qsize()
+        if eio_socket.closed or queued < _WEIGHED_FROM:
+            continue
+        size = _queued_size(eio_socket)
+        if queued > max_queued or size > max_queued_size:
+            stalled[eio_sid] = (queued, size)
+    for eio_sid, (queued, size) in stalled.items():
+        log.warning("closing socket %s: %d packets (%d characters) unread", eio_sid, queued, size)
     return close_for_reconnect(stalled)
 
 

@@ -41,7 +41,7 @@ def sweep(beat=True):
         presence.worker_beat(config["WORKER_ID"], config["WORKER_STALE_AFTER"])
     for user_id in matching.expire_waiting():
         realtime.match_timeout(user_id)
-    realtime.close_stalled_sockets(config["MAX_QUEUED_PACKETS"])
+    realtime.close_stalled_sockets(config["MAX_QUEUED_PACKETS"], config["MAX_QUEUED_CHARS"])
     for finished in calls.expire_ringing() + calls.end_abandoned():
         realtime.call_finished(*finished)
     for user_id in presence.went_offline(config["PRESENCE_GRACE"]):

@@ -63,3 +63,46 @@ def test_a_client_that_stops_reading_is_dropped_and_others_keep_chatting(serve):
     for client in (sender, carol, dave):
         client.disconnect()
     sloth.close()
+
+
+def test_a_socket_that_asks_for_large_catch_ups_and_never_reads_is_closed_by_their_size(serve):
+    """`room:join {since_seq: 0}` again and again from a socket that never reads: each answer is
+    large (up to the answer's text budget), so 500 queued packets were over 100 MB. A queue is
+    now weighed in characters too, and the socket is closed long before that."""
+    server = serve(HEARTLINK_RATE_MESSAGES="100000/10", HEARTLINK_RATE_EVENTS="100000/10",
+                   HEARTLINK_PACKET_RATE=100000, HEARTLINK_PACKET_BURST=100000)
+    ids = {name: server.make_user(name) for name in ("writer", "sloth")}
+    writer = server.connect("writer")
+    sloth = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5,
+        sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    sloth.recv()
+    sloth.send("40" + json.dumps({"token": server.token("sloth")}))
+    sloth.recv()
+    writer.ask("match:start")
+    sloth.send('421["match:start",{}]')
+    room_id = writer.wait_for("match:found")["room"]["id"]
+    for index in range(80):  # 320,000 characters: every catch-up answer is a full 256 Ki
+        assert writer.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()),
+                                           "text": f"{index:02d}" + "y" * 3_990})["ok"]
+
+    def sloth_sockets():
+        with server._app.app_context():
+            return db.session.query(Connection).filter_by(user_id=ids["sloth"]).count()
+
+    asked = 0
+    try:
+        while sloth_sockets() and asked < 300:  # 300 answers unread would be 75 MB
+            sloth.send(f'42{asked + 2}["room:join",{{"room_id":"{room_id}","since_seq":0}}]')
+            asked += 1
+            time.sleep(0.02)
+    except OSError:
+        pass  # the server closed it under the sender
+    deadline = time.monotonic() + 30
+    while sloth_sockets() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sloth_sockets() == 0, f"still open after {asked} unread catch-ups"
+    assert asked < 300
+    assert writer.connected
+    writer.disconnect()
+    sloth.close()
