@@ -159,6 +159,9 @@ class Config:
 
     # Rate limits, "N/W" = at most N per W seconds, per person unless noted.
     RATE_MESSAGES = _rate("HEARTLINK_RATE_MESSAGES", "30/10")
+    # Characters of text a person may store (messages, edits, captions) per window: 250
+    # messages of the longest kind a day, 25 times what a very busy person writes.
+    BUDGET_MESSAGE_TEXT = _rate("HEARTLINK_BUDGET_MESSAGE_TEXT", "1000000/86400")
     RATE_TYPING = _rate("HEARTLINK_RATE_TYPING", "30/10")
     RATE_MATCH = _rate("HEARTLINK_RATE_MATCH", "20/60")
     RATE_UPLOADS = _rate("HEARTLINK_RATE_UPLOADS", "30/60")

@@ -142,6 +142,7 @@ def room_leave(user_id, payload):
 @_answer("message:send", schemas.MessageSend, limit="MESSAGES")
 def message_send(user_id, payload):
     """A member sends; once stored, both members' other sockets get `message:new` (a duplicate is not re-sent)."""
+    limits.spend("MESSAGE_TEXT", user_id, len(payload.text or ""))
     draft = messages.draft(payload.room_id, user_id, payload.client_id, payload.kind,
                            payload.text, payload.reply_to, payload.attachment_id)
     sent = writer().send(draft, skip_sid=request.sid)
@@ -151,6 +152,7 @@ def message_send(user_id, payload):
 @_answer("message:edit", schemas.MessageEdit)
 def message_edit(user_id, payload):
     """A member edits their own message; both members get `message:updated`."""
+    limits.spend("MESSAGE_TEXT", user_id, len(payload.text))
     return _updated(*messages.edit(payload.room_id, user_id, payload.message_id, payload.text))
 
 

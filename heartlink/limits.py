@@ -6,6 +6,11 @@ A moving window (the `limits` library, as Flask-Limiter uses it): at most N hits
 any W seconds for each (scope, who). A fixed window would let 2N through around each
 window's boundary. Scopes and their settings are in config.py (HEARTLINK_RATE_<SCOPE>="N/W").
 
+Budgets (`spend`) count amounts rather than hits, such as the characters a person stores
+in a day (HEARTLINK_BUDGET_<SCOPE>="N/W"): a fixed window from the first amount spent, since
+a moving window keeps one entry per unit. Past the budget everything is refused until the
+window ends.
+
 When Redis cannot be reached, a worker counts in its own memory until Redis answers
 again (it tries again every few seconds): limits keep holding, per worker, and no event
 fails because the counters are away.
@@ -20,7 +25,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from limits import RateLimitItemPerSecond
 from limits.storage import RedisStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from .errors import RateLimited
 
@@ -90,19 +95,43 @@ class _LocalMovingWindow:
         self._hits = {key: hits for key, hits in self._hits.items() if hits and hits[-1] > now - key[1]}
 
 
+class _LocalFixedWindow:
+    """A budget's fixed window in this process's memory, as the `limits` library keeps it in
+    Redis: the window starts with the first amount, and every amount is counted."""
+
+    _SWEEP_AT = 100_000
+
+    def __init__(self):
+        self._spent = {}  # key -> [window start, amount spent]
+
+    def hit(self, item, *names, cost=1):
+        key, now = (item.amount, item.get_expiry(), *names), time.time()
+        spent = self._spent.get(key)
+        if spent is None or now >= spent[0] + item.get_expiry():
+            if len(self._spent) >= self._SWEEP_AT:
+                self._spent = {k: v for k, v in self._spent.items() if now < v[0] + k[1]}
+            spent = self._spent[key] = [now, 0]
+        spent[1] += cost
+        return spent[1] <= item.amount
+
+    def get_window_stats(self, item, *names):
+        spent = self._spent.get((item.amount, item.get_expiry(), *names))
+        return _WindowStats((spent[0] if spent else time.time()) + item.get_expiry())
+
+
 class _SharedOrLocal:
     """The shared (Redis) limiter, or this worker's own while Redis is unreachable."""
 
     RETRY_AFTER = 5  # s between attempts to reach Redis again
 
-    def __init__(self, shared):
-        self._shared, self._local = shared, _LocalMovingWindow()
+    def __init__(self, shared, local):
+        self._shared, self._local = shared, local
         self._away_until = 0.0
 
-    def _call(self, name, *args):
+    def _call(self, name, *args, **kwargs):
         if self._shared is not None and time.monotonic() >= self._away_until:
             try:
-                answer = getattr(self._shared, name)(*args)
+                answer = getattr(self._shared, name)(*args, **kwargs)
             except Exception:  # noqa: BLE001 - any storage failure: count locally meanwhile
                 if not self._away_until:
                     log.warning("rate-limit counters unreachable; counting in this worker meanwhile",
@@ -113,10 +142,10 @@ class _SharedOrLocal:
                     log.info("rate-limit counters reachable again")
                     self._away_until = 0.0
                 return answer
-        return getattr(self._local, name)(*args)
+        return getattr(self._local, name)(*args, **kwargs)
 
-    def hit(self, *args):
-        return self._call("hit", *args)
+    def hit(self, *args, **kwargs):
+        return self._call("hit", *args, **kwargs)
 
     def get_window_stats(self, *args):
         return self._call("get_window_stats", *args)
@@ -124,11 +153,13 @@ class _SharedOrLocal:
 
 def init_app(app):
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
-    shared = None
+    rates = budgets = None
     if queue.startswith("redis"):
-        shared = MovingWindowRateLimiter(RedisStorage(
-            queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=1, socket_connect_timeout=1))
-    app.extensions["heartlink_limits"] = (_SharedOrLocal(shared), _Warned())
+        storage = RedisStorage(queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=1,
+                               socket_connect_timeout=1)
+        rates, budgets = MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage)
+    app.extensions["heartlink_limits"] = (_SharedOrLocal(rates, _LocalMovingWindow()), _Warned())
+    app.extensions["heartlink_budgets"] = _SharedOrLocal(budgets, _LocalFixedWindow())
 
 
 def check(scope, who):
@@ -145,3 +176,21 @@ def check(scope, who):
         log.warning("rate limit %s reached by %s", scope, who)
     raise RateLimited(_l("Slow down a little; try again in %(seconds)s s.", seconds=retry_after),
                       retry_after=retry_after)
+
+
+def spend(scope, who, amount):
+    """Take `amount` from `who`'s budget in `scope` (BUDGET_<SCOPE>); past it raises
+    RateLimited with the time until the budget's window ends."""
+    if amount <= 0:
+        return
+    item = _item(*current_app.config[f"BUDGET_{scope}"])
+    budgets = current_app.extensions["heartlink_budgets"]
+    _, warned = current_app.extensions["heartlink_limits"]
+    who = str(who)
+    if budgets.hit(item, f"budget-{scope}", who, cost=amount):
+        return
+    retry_after = max(1, math.ceil(budgets.get_window_stats(item, f"budget-{scope}", who).reset_time - time.time()))
+    if warned.first(("budget", scope, who), item.get_expiry()):
+        log.warning("budget %s spent by %s", scope, who)
+    raise RateLimited(_l("You have written a lot today; try again in %(hours)s h.",
+                         hours=max(1, round(retry_after / 3600))), retry_after=retry_after)

@@ -334,3 +334,52 @@ def test_rate_limits_count_in_the_worker_while_redis_is_unreachable(app, caplog)
         with pytest.raises(RateLimited):
             limits.check("MESSAGES", "alice")
     assert caplog.text.count("rate-limit counters unreachable") == 1
+
+
+def _send_text(client, room_id, text):
+    return client.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
+                                        "text": text}, callback=True)
+
+
+def test_what_a_person_stores_in_a_day_has_a_budget(app, linked_sockets):
+    """Two accounts stored 8 MB in 30 s within the message rate (11.6 GB a day each). Text that a
+    person stores (messages and edits) now comes out of a daily budget of characters; past it the
+    ack says rate_limited with the time until the budget's day ends, and nothing is stored."""
+    alice, bob, room_id = linked_sockets
+    app.config["BUDGET_MESSAGE_TEXT"] = (10_000, 86_400)
+    assert _send_text(alice, room_id, "a" * 4_000)["ok"]
+    sent = _send_text(alice, room_id, "b" * 4_000)
+    assert sent["ok"]
+    refused = _send_text(alice, room_id, "c" * 4_000)
+    assert refused["ok"] is False and refused["error"]["code"] == "rate_limited"
+    assert 86_000 < refused["error"]["retry_after"] <= 86_400
+    edit = alice.emit("message:edit", {"room_id": room_id, "message_id": sent["message"]["id"], "text": "d" * 100},
+                      callback=True)
+    assert edit["error"]["code"] == "rate_limited"
+    assert _send_text(bob, room_id, "Bob has his own budget")["ok"]
+    with app.app_context():
+        assert [m.text[:1] for m in db.session.query(Message).order_by(Message.seq)] == ["a", "b", "B"]
+
+
+def test_budgets_count_in_the_worker_while_redis_is_unreachable(app):
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    app.config["BUDGET_MESSAGE_TEXT"] = (100, 60)
+    limits.init_app(app)
+    with app.app_context():
+        limits.spend("MESSAGE_TEXT", "alice", 60)
+        limits.spend("MESSAGE_TEXT", "alice", 40)
+        with pytest.raises(RateLimited):
+            limits.spend("MESSAGE_TEXT", "alice", 1)
+        limits.spend("MESSAGE_TEXT", "bob", 100)
+
+
+def test_a_budget_is_one_for_every_worker_through_redis(app, redis_url):
+    app.config["SOCKETIO_MESSAGE_QUEUE"] = redis_url
+    app.config["SOCKETIO_CHANNEL"] = f"heartlink-test-{uuid.uuid4().hex}"
+    app.config["BUDGET_MESSAGE_TEXT"] = (100, 60)
+    with app.app_context():
+        limits.init_app(app)  # one worker
+        limits.spend("MESSAGE_TEXT", "alice", 70)
+        limits.init_app(app)  # another, with counters of its own in memory but the same Redis
+        with pytest.raises(RateLimited):
+            limits.spend("MESSAGE_TEXT", "alice", 40)
