@@ -156,7 +156,8 @@ print(json.dumps({"peak_kib": after - before, "size": [result[2], result[3]]}))
 
 def test_one_decode_of_a_6300_square_rgba_png_stays_within_its_documented_memory(tmp_path):
     """The issue's bomb: 150 KiB of PNG that is 6300 x 6300 RGBA (159 MB of pixels). It used
-    to make five full copies; the documented bound is about two, plus the scaled result."""
+    to make five full copies; the documented bound (docs/security.md) is the decoded pixels,
+    Pillow's premultiplied copy and the first resampling pass: under three times the pixels."""
     path = tmp_path / "big.png"
     Image.new("RGBA", (6300, 6300), (10, 200, 10, 255)).save(path, format="PNG")
     assert path.stat().st_size < 1024 * 1024
@@ -166,7 +167,7 @@ def test_one_decode_of_a_6300_square_rgba_png_stays_within_its_documented_memory
     measured = json.loads(run.stdout)
     pixels = 6300 * 6300 * 4
     assert measured["size"] == [4096, 4096]
-    assert measured["peak_kib"] * 1024 < 2.5 * pixels, measured  # five copies would be 5 x
+    assert measured["peak_kib"] * 1024 < 3 * pixels, measured  # five copies would be 5 x
 
 
 # --- the event loop keeps going ---------------------------------------------------------------
