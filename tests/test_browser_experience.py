@@ -227,13 +227,15 @@ def test_the_dark_theme_follows_the_system_and_the_choice_in_settings(server, op
         ink = page.evaluate("getComputedStyle(document.querySelector('[data-testid=message-text]')).color")
         assert ink == "rgb(233, 237, 239)", ink
         _screenshot(page, "chat-dark-1280")
-        # A manual choice overrides the system.
-        page.goto(server.url + "/settings")
+        # A manual choice overrides the system, and stays after a reload.
+        page.get_by_test_id("settings-link").click()
         page.get_by_test_id("theme-light").check()
         expect(page.locator("html")).to_have_attribute("data-theme", "light")
-        page.goto(server.url + f"/rooms/{room_id}")
+        page.get_by_test_id("settings-close").click()
+        page.reload()
+        expect(page).to_have_url(server.url + f"/rooms/{room_id}")
         expect(page.locator("html")).to_have_attribute("data-theme", "light")
-        page.goto(server.url + "/settings")
+        page.get_by_test_id("settings-link").click()
         page.get_by_test_id("theme-system").check()
         expect(page.locator("html")).to_have_attribute("data-theme", "dark")
         other.disconnect()
@@ -433,8 +435,8 @@ def test_the_chinese_pages_have_no_untranslated_string(server, open_page):
         page.keyboard.press("Escape")
         page.get_by_test_id("new-link").click()
         assert _untranslated(page) == [], "lobby"
-        page.goto(server.url + "/settings")
-        expect(page.get_by_test_id("setting-read-receipts")).to_be_attached()
+        page.get_by_test_id("settings-link").click()
+        expect(page.get_by_test_id("setting-read-receipts")).to_be_enabled()
         assert _untranslated(page) == [], "settings"
         _screenshot(page, "settings-zh-1280")
         other.disconnect()
@@ -463,8 +465,8 @@ def test_axe_finds_no_serious_or_critical_violation(server, open_page, scheme):
         expect(page.get_by_test_id("lobby")).to_be_visible()
         _axe(page, f"lobby ({scheme})")
         _screenshot(page, f"lobby-{scheme}-1280")
-        page.goto(server.url + "/settings")
-        expect(page.get_by_test_id("setting-read-receipts")).to_be_attached()
+        page.get_by_test_id("settings-link").click()
+        expect(page.get_by_test_id("setting-read-receipts")).to_be_enabled()
         _axe(page, f"settings ({scheme})")
         _screenshot(page, f"settings-{scheme}-1280")
         other.disconnect()
