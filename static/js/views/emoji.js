@@ -6,6 +6,10 @@ import { h } from "./dom.js";
 const VENDOR = "/vendor";
 const CHINESE = locale.toLowerCase().startsWith("zh");
 const DATA_SOURCE = `${VENDOR}/emoji-picker-element-data/${CHINESE ? "zh" : "en"}/emojibase/data.json`;
+// The emoji the bundled font draws (twemoji-colr-font 15: Emoji 15.0). Told to the picker, it no longer
+// probes the system's fonts on a canvas, which finds none on a system without a colour emoji font and
+// then hides every emoji or shows them as empty boxes.
+const EMOJI_VERSION = 15;
 
 // --- the CSP adapter ------------------------------------------------------------------------------
 // The picker styles its shadow DOM with a <style> element and with `style` attributes set through
@@ -55,7 +59,9 @@ function loadPicker() {
 /** A new <emoji-picker> element, styled and fed from the app's own copy of the data. */
 export async function createPicker() {
   const [{ default: Picker }, i18n] = await loadPicker();
-  const picker = new Picker({ dataSource: DATA_SOURCE, locale: CHINESE ? "zh" : "en", ...(i18n && { i18n: i18n.default }) });
+  const picker = new Picker({
+    dataSource: DATA_SOURCE, locale: CHINESE ? "zh" : "en", emojiVersion: EMOJI_VERSION, ...(i18n && { i18n: i18n.default }),
+  });
   adoptStyles(picker);
   return picker;
 }
