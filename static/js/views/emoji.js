@@ -71,6 +71,19 @@ let popover = null;
 let onPick = null;
 let opener = null;
 
+// Opened from the keyboard, the picker takes the focus (its search box, where the arrow keys then move
+// through the emoji and Enter picks one); opened by touch it does not, so no on-screen keyboard pops up.
+let byKeyboard = false;
+document.addEventListener("keydown", () => { byKeyboard = true; }, true);
+document.addEventListener("pointerdown", () => { byKeyboard = false; }, true);
+
+function focusInto(picker) {
+  if (popover.hidden) return;
+  const search = picker.shadowRoot?.querySelector("input");
+  if (search) search.focus();
+  else requestAnimationFrame(() => focusInto(picker)); // its insides are still being drawn
+}
+
 /**
  * Open the picker next to `anchor`; `pick(unicode)` gets the chosen emoji.
  * Clicking outside or Escape closes it; opening it from the same anchor again closes it.
@@ -111,6 +124,7 @@ export async function openEmojiPicker(anchor, pick, { keepOpen = false } = {}) {
   popover.hidden = false;
   place(popover, anchor);
   opener.setAttribute("aria-expanded", "true");
+  if (byKeyboard) focusInto(popover.querySelector("emoji-picker"));
 }
 
 export function closeEmojiPicker() {
