@@ -210,7 +210,7 @@ function replyQuote(message) {
     class: `reply-quote${quoted && quoted.sender_id === me?.id ? " reply-quote--mine" : ""}`,
     "data-testid": "reply-quote",
     ...(quoted && { "data-reply-seq": String(quoted.seq) }),
-    "aria-label": t("go_to_replied"),
+    title: t("go_to_replied"), // a description: the name is what it shows (WCAG 2.5.3)
   },
   h("span", { class: "reply-quote__author", text: author || t("original_message") }),
   h("span", { class: "reply-quote__text", text: quoted ? snippet(quoted) : t("original_unavailable") }));
