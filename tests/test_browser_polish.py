@@ -128,3 +128,28 @@ def test_looking_again_while_linked_explains_in_a_sentence(server, open_page):
         expect(page.get_by_test_id("conflict-return")).to_be_visible()
         other.disconnect()
         watched.assert_clean()
+
+
+def test_one_message_toolbar_at_a_time_when_the_pointer_and_the_focus_differ(server, open_page):
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, _token, room_id = _linked(server, watched, "tb")
+        for text in ("first", "second", "third"):
+            _say(other, room_id, text)
+        messages = page.get_by_test_id("message")
+        expect(messages).to_have_count(3)
+        toolbars = page.locator(".message-actions:visible")
+        page.get_by_test_id("composer-input").focus()
+        for _ in range(10):  # back through the send box's tools into the list, where the newest message is
+            page.keyboard.press("Shift+Tab")
+            if page.evaluate("() => document.activeElement.dataset.testid") == "message":
+                break
+        expect(messages.nth(2)).to_be_focused()
+        expect(toolbars).to_have_count(1)
+        messages.nth(0).hover()
+        expect(toolbars).to_have_count(1)
+        expect(messages.nth(0).locator(".message-actions")).to_be_visible()
+        page.mouse.move(1200, 40)  # the pointer leaves the list: the focused message shows its own again
+        expect(messages.nth(2).locator(".message-actions")).to_be_visible()
+        other.disconnect()
+        watched.assert_clean()
