@@ -77,6 +77,25 @@ def test_touch_targets_on_a_phone_are_at_least_44_px(server, open_page):
         watched.assert_clean()
 
 
+def test_a_picture_is_sharp_on_a_2x_phone_screen(server, open_page):
+    from media_samples import png
+
+    with server_log_on_failure(server):
+        watched = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True, is_mobile=True)
+        page, other, token, room_id = _linked(server, watched, "px")
+        response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                                 headers={"Authorization": f"Bearer {token}"}, data={"kind": "image"},
+                                 files={"file": ("wide.png", png((1600, 1200)), "image/png")}, timeout=10)
+        assert response.status_code == 201, response.text
+        _say(other, room_id, kind="image", attachment_id=response.json()["id"])
+        picture = page.get_by_test_id("message-image").locator("img")
+        expect(picture).to_have_js_property("complete", True)
+        natural, shown = picture.evaluate("(img) => [img.naturalWidth, img.getBoundingClientRect().width]")
+        assert shown > 200 and natural >= 2 * shown, (natural, shown)
+        other.disconnect()
+        watched.assert_clean()
+
+
 def test_a_www_address_is_a_link_to_https_and_the_list_says_video_for_a_clip(server, open_page):
     with server_log_on_failure(server):
         watched = open_page(viewport=DESKTOP)
