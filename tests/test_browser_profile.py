@@ -93,6 +93,12 @@ def test_settings_is_a_panel_of_the_page_and_the_person_stays_reachable(server, 
         expect(panel).to_be_visible()
         expect(page.get_by_test_id("settings-title")).to_be_focused()
         expect(page.get_by_test_id("display-name")).to_have_value("Alice Liddell")
+        # Back from the title: the panel's Back button, then never what the panel covers.
+        covered = ".sidebar" if viewport["width"] > 700 else ".sidebar, .main"
+        page.keyboard.press("Shift+Tab")
+        expect(page.get_by_test_id("settings-close")).to_be_focused()
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate("(covered) => !document.activeElement.closest(covered)", covered)
 
         # A message from the partner arrives and counts as unread; a call rings.
         ack = other.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",

@@ -203,6 +203,15 @@ export function mountSettings(panel, { onClose }) {
     }
   });
 
+  // What the panel covers is inert while it is open: the list of links, and on a phone the whole page, so
+  // Tab and a screen reader stay in the panel. The chat beside it on a wide screen stays usable.
+  const narrow = window.matchMedia("(max-width: 760px)");
+  const cover = (open) => {
+    document.querySelector(".sidebar").inert = open;
+    document.querySelector(".main").inert = open && narrow.matches;
+  };
+  narrow.addEventListener("change", () => cover(Boolean(shown)));
+
   let shown = null;
   return {
     /** Shows or hides the panel; each opening reloads what the server holds (another tab may have changed it). */
@@ -211,6 +220,7 @@ export function mountSettings(panel, { onClose }) {
       shown = open;
       const hadFocus = panel.contains(document.activeElement);
       panel.hidden = !open;
+      cover(open);
       if (open) {
         loadProfile();
         loadBlocked();
