@@ -121,6 +121,7 @@ def test_the_list_shows_typing_and_a_draft_left_in_another_link(server, open_pag
         item = page.get_by_test_id("rooms-list").get_by_test_id("room-item")
         assert other.ask("typing", {"room_id": room_id, "typing": True})["ok"]
         expect(item.get_by_test_id("room-typing")).to_have_text("typing…")
+        page.screenshot(path="/tmp/heartlink-list-typing-1280.png")
         assert other.ask("typing", {"room_id": room_id, "typing": False})["ok"]
         expect(item.get_by_test_id("room-typing")).to_have_count(0)
         # A draft stays in the send box of the open link, and shows in the list once I go elsewhere.
@@ -128,6 +129,7 @@ def test_the_list_shows_typing_and_a_draft_left_in_another_link(server, open_pag
         expect(item.get_by_test_id("room-draft")).to_have_count(0)
         page.get_by_test_id("new-link").click()
         expect(item.get_by_test_id("room-draft")).to_have_text("Draft: half a thought")
+        page.screenshot(path="/tmp/heartlink-list-draft-1280.png")
         item.click()
         expect(page.get_by_test_id("composer-input")).to_have_value("half a thought")
         expect(item.get_by_test_id("room-draft")).to_have_count(0)
@@ -145,6 +147,7 @@ def test_looking_again_while_linked_explains_in_a_sentence(server, open_page):
         text = page.get_by_test_id("conflict-text")
         expect(text).to_have_text(re.compile(r"^Your link with Bob Builder is still open\..+\.$"))
         expect(page.get_by_test_id("conflict-return")).to_be_visible()
+        page.screenshot(path="/tmp/heartlink-conflict-1280.png")
         other.disconnect()
         watched.assert_clean()
 
