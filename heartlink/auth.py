@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from . import accounts, limits, presence, realtime
+from . import accounts, limits, pages, presence, realtime
 from .errors import BadRequest, DomainError, RateLimited, Unauthorized
 from .extensions import login_manager
 from .text import visible
@@ -142,7 +142,7 @@ def change_password():
                 accounts.record_failure(username, address)
             flash(str(error.message), "error")
             if isinstance(error, RateLimited):
-                return render_template("settings.html", password_form=form), 429
+                return pages.render_app(settings_open=True, password_form=form), 429
         else:
             realtime.disconnect_sockets(presence.sockets_of(user.id))
             _sign_in(user)

@@ -23,7 +23,9 @@ import warnings
 from PIL import Image, ImageOps
 
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
-THUMB_SIZE = (320, 320)
+# Twice the largest side a picture is shown at in the chat (280 CSS px, static/js/views/message_content.js),
+# so it is sharp on the 2x screens of phones.
+THUMB_SIZE = (640, 640)
 # Steps of a container walk (EBML elements, ogg pages, mp4 boxes). A 5-minute
 # MediaRecorder voice note has about 15,000 (one block per 20 ms of opus).
 MAX_ELEMENTS = 100_000

@@ -1,8 +1,9 @@
 """Blueprint: the HTML pages. Renders, nothing more.
 
-The lobby and the chat are one page (templates/app.html); `/rooms/<id>` is the
-same page opened on that room. Whether the person may see the room is decided
-when the page joins it over Socket.IO (`room:join`), in one place, rooms.py.
+The lobby, the chat and Settings are one page (templates/app.html): `/rooms/<id>` is
+the same page opened on that room, `/settings` the same page with the Settings panel
+open. Whether the person may see the room is decided when the page joins it over
+Socket.IO (`room:join`), in one place, rooms.py.
 """
 from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
 from flask_babel import get_locale
@@ -30,24 +31,31 @@ _VENDOR = {
     )},
 }
 
+def render_app(room_id=None, settings_open=False, password_form=None):
+    """The one page: the lobby, a room, or either with the Settings panel open over the list."""
+    from .auth import PasswordForm
+
+    return render_template("app.html", room_id=room_id, settings_open=settings_open,
+                           password_form=password_form or PasswordForm())
+
+
 @bp.get("/")
 @login_required
 def lobby():
-    return render_template("app.html", room_id=None)
+    return render_app()
 
 
 @bp.get("/rooms/<room_id>")
 @login_required
 def room(room_id):
-    return render_template("app.html", room_id=room_id)
+    return render_app(room_id)
 
 
 @bp.get("/settings")
 @login_required
 def settings():
-    from .auth import PasswordForm
-
-    return render_template("settings.html", password_form=PasswordForm())
+    """The lobby with Settings open: bookmarks and the password form's redirect land here."""
+    return render_app(settings_open=True)
 
 
 @bp.app_context_processor

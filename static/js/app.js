@@ -21,6 +21,7 @@ import { mountMessageContent } from "./views/message_content.js";
 import { mountMessageKeys } from "./views/message_keys.js";
 import { mountRooms } from "./views/rooms.js";
 import { mountSafety } from "./views/safety.js";
+import { mountSettings } from "./views/settings.js";
 
 const root = document.getElementById("app");
 const config = root.dataset;
@@ -226,13 +227,29 @@ async function refreshRooms() {
   }
 }
 
-// --- routing: "/" is the lobby, "/rooms/<id>" the same page with that room open --------------
+// --- routing: "/" is the lobby, "/rooms/<id>" the same page with that room open, "/settings" the lobby
+// with Settings open. Opening Settings from the page adds a history entry on the same URL (state
+// {settings: true}), so the browser's Back closes it and a reload keeps it open; the page never leaves.
+const settingsPath = new URL(root.querySelector('[data-nav="settings"]').href).pathname;
+
 function route() {
   const match = window.location.pathname.match(/\/rooms\/([^/]+)\/?$/);
   const roomId = match ? decodeURIComponent(match[1]) : null;
   root.dataset.view = roomId ? "room" : "lobby";
   store.openRoom(roomId);
   if (roomId && socket.connected && needsJoin(roomId)) join(roomId);
+  settings.show(window.location.pathname === settingsPath || window.history.state?.settings === true);
+}
+
+function openSettings() {
+  if (window.history.state?.settings || window.location.pathname === settingsPath) return;
+  window.history.pushState({ settings: true }, "", window.location.pathname);
+  route();
+}
+
+function closeSettings() {
+  if (window.history.state?.settings) window.history.back(); // popstate routes
+  else navigate(config.lobbyUrl); // opened at /settings
 }
 
 function navigate(url) {
@@ -245,6 +262,7 @@ document.addEventListener("click", (event) => {
   const link = event.target.closest("a[data-nav]");
   if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
   event.preventDefault();
+  if (link.dataset.nav === "settings") return openSettings();
   navigate(config.lobbyUrl);
   if (link.dataset.nav === "find") actions.findLink();
 });
@@ -291,5 +309,6 @@ mountOutbox(store, actions);
 mountBanner(root.querySelector('[data-testid="connection"]'), store, socket);
 mountNotify(store, calls, actions);
 mountSafety(root, store);
+const settings = mountSettings(root.querySelector('[data-testid="settings-panel"]'), { onClose: closeSettings });
 route();
 refreshRooms();

@@ -6,6 +6,10 @@ import { h } from "./dom.js";
 const VENDOR = "/vendor";
 const CHINESE = locale.toLowerCase().startsWith("zh");
 const DATA_SOURCE = `${VENDOR}/emoji-picker-element-data/${CHINESE ? "zh" : "en"}/emojibase/data.json`;
+// The emoji the bundled font draws (twemoji-colr-font 15: Emoji 15.0). Told to the picker, it no longer
+// probes the system's fonts on a canvas, which finds none on a system without a colour emoji font and
+// then hides every emoji or shows them as empty boxes.
+const EMOJI_VERSION = 15;
 
 // --- the CSP adapter ------------------------------------------------------------------------------
 // The picker styles its shadow DOM with a <style> element and with `style` attributes set through
@@ -55,7 +59,9 @@ function loadPicker() {
 /** A new <emoji-picker> element, styled and fed from the app's own copy of the data. */
 export async function createPicker() {
   const [{ default: Picker }, i18n] = await loadPicker();
-  const picker = new Picker({ dataSource: DATA_SOURCE, locale: CHINESE ? "zh" : "en", ...(i18n && { i18n: i18n.default }) });
+  const picker = new Picker({
+    dataSource: DATA_SOURCE, locale: CHINESE ? "zh" : "en", emojiVersion: EMOJI_VERSION, ...(i18n && { i18n: i18n.default }),
+  });
   adoptStyles(picker);
   return picker;
 }
@@ -64,6 +70,19 @@ export async function createPicker() {
 let popover = null;
 let onPick = null;
 let opener = null;
+
+// Opened from the keyboard, the picker takes the focus (its search box, where the arrow keys then move
+// through the emoji and Enter picks one); opened by touch it does not, so no on-screen keyboard pops up.
+let byKeyboard = false;
+document.addEventListener("keydown", () => { byKeyboard = true; }, true);
+document.addEventListener("pointerdown", () => { byKeyboard = false; }, true);
+
+function focusInto(picker) {
+  if (popover.hidden) return;
+  const search = picker.shadowRoot?.querySelector("input");
+  if (search) search.focus();
+  else requestAnimationFrame(() => focusInto(picker)); // its insides are still being drawn
+}
 
 /**
  * Open the picker next to `anchor`; `pick(unicode)` gets the chosen emoji.
@@ -105,6 +124,7 @@ export async function openEmojiPicker(anchor, pick, { keepOpen = false } = {}) {
   popover.hidden = false;
   place(popover, anchor);
   opener.setAttribute("aria-expanded", "true");
+  if (byKeyboard) focusInto(popover.querySelector("emoji-picker"));
 }
 
 export function closeEmojiPicker() {

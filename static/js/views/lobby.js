@@ -66,7 +66,7 @@ export function mountLobby(root, store, actions) {
     }
     if (phase === "conflict") {
       const partner = store.partnerOf(match.room);
-      $("conflict-text").textContent = partner ? t("continue_with", { name: displayName(partner, t("someone")) }) : "";
+      $("conflict-text").textContent = partner ? t("conflict_text", { name: displayName(partner, t("someone")) }) : "";
     }
     const active = phase === "idle" ? store.activeRoom() : null;
     show(activeLink, Boolean(active));

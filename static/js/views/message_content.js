@@ -175,7 +175,8 @@ export function renderContent(message) {
 }
 
 // Links in text: http(s) only, built as elements holding text nodes (never HTML from the message).
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`，。！？、；：（）「」《》]+/giu;
+// "www.example.org" is a link too, to https:// (not inside an address or a path: "a.www.b", "x/www.y").
+const URL_RE = /(?:\bhttps?:\/\/|(?<![\w.@/-])www\.)[^\s<>"'`，。！？、；：（）「」《》]+/giu;
 const TRAILING = /[.,;:!?'"\]}»]$/u;
 
 /** The text as strings and <a> elements, for h(): "see https://example.com." -> ["see ", <a>, "."]. */
@@ -185,9 +186,11 @@ export function linkify(text) {
   for (const match of text.matchAll(URL_RE)) {
     let raw = match[0];
     while (TRAILING.test(raw) || (raw.endsWith(")") && raw.split("(").length <= raw.split(")").length - 1)) raw = raw.slice(0, -1);
+    const bare = /^www\./i.test(raw); // "www.example.org" -> https://www.example.org/
+    if (bare && !/^www\.[^./]+\.\w/i.test(raw)) continue; // "www.foo" names no host
     let href = null;
     try {
-      const url = new URL(raw);
+      const url = new URL(bare ? `https://${raw}` : raw);
       if (url.protocol === "http:" || url.protocol === "https:") href = url.href;
     } catch {
       href = null;
@@ -210,7 +213,7 @@ function replyQuote(message) {
     class: `reply-quote${quoted && quoted.sender_id === me?.id ? " reply-quote--mine" : ""}`,
     "data-testid": "reply-quote",
     ...(quoted && { "data-reply-seq": String(quoted.seq) }),
-    "aria-label": t("go_to_replied"),
+    title: t("go_to_replied"), // a description: the name is what it shows (WCAG 2.5.3)
   },
   h("span", { class: "reply-quote__author", text: author || t("original_message") }),
   h("span", { class: "reply-quote__text", text: quoted ? snippet(quoted) : t("original_unavailable") }));
@@ -224,9 +227,10 @@ function partnerName(roomId) {
 /** One line about a message: its text, or what it carries ("📷 Photo"). */
 export function snippet(message) {
   if (message.deleted) return t("deleted");
-  const kind = message.attachment?.kind || message.kind;
+  const kind = VIDEO_MIME.test(message.attachment?.mime || "") ? "video" : message.attachment?.kind || message.kind;
   const label = {
     image: `📷 ${t("photo")}`,
+    video: `🎬 ${t("video")}`,
     voice: `🎤 ${t("voice_note")}${message.attachment?.duration_ms ? ` (${formatMs(message.attachment.duration_ms)})` : ""}`,
     file: `📄 ${message.attachment?.filename || t("file")}`,
   }[kind];

@@ -1,4 +1,6 @@
-// The list of the person's heart links, newest activity first.
+// The list of the person's heart links, newest activity first. Under each name: "typing…" while the
+// partner types, else "Draft: …" for what I left unsent in another link (drafts.js), else the last message.
+import { loadDraft } from "../drafts.js";
 import { formatStamp, t } from "../i18n.js";
 import { avatar, displayName, h, show } from "./dom.js";
 import { callSummaryText } from "./call-line.js";
@@ -24,6 +26,19 @@ export function mountRooms(list, empty, store, actions) {
     actions.openRoom(link.dataset.roomId);
   });
 
+  /** The line under the name. The open link's draft is in its send box, so only others show theirs. */
+  function status(room, ended, current) {
+    if (!ended && store.state.typing.has(room.id)) {
+      return h("span", { class: "room-link__preview room-link__preview--typing", "data-testid": "room-typing", text: t("list_typing") });
+    }
+    const draft = ended || current ? "" : loadDraft(store.state.me.id, room.id).trim();
+    if (draft) {
+      return h("span", { class: "room-link__preview", "data-testid": "room-draft" },
+        h("span", { class: "room-link__draft", text: t("list_draft") }), ` ${draft}`);
+    }
+    return h("span", { class: "room-link__preview", text: preview(room, store.state.me) });
+  }
+
   function item(room) {
     const partner = store.partnerOf(room);
     const ended = room.status !== "active";
@@ -44,7 +59,7 @@ export function mountRooms(list, empty, store, actions) {
           h("span", { class: "room-link__name", text: displayName(partner, t("someone")) }),
           h("time", { class: "room-link__time", datetime: stamp, text: formatStamp(stamp) })),
         h("span", { class: "room-link__bottom" },
-          h("span", { class: "room-link__preview", text: preview(room, store.state.me) }),
+          status(room, ended, current),
           room.kept ? h("span", { class: "tag tag--kept", "data-testid": "kept-tag", text: t("kept_tag") }) : null,
           ended && !room.kept ? h("span", { class: "tag", text: t("ended_tag") }) : null,
           room.unread > 0 ? h("span", {
@@ -59,7 +74,7 @@ export function mountRooms(list, empty, store, actions) {
   }
 
   store.subscribe((topic) => {
-    if (topic === "rooms" || topic === "route") render();
+    if (topic === "rooms" || topic === "route" || topic === "typing") render();
   });
   setInterval(render, 60 * 1000); // "Today" / times move on
   render();

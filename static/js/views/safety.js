@@ -29,6 +29,7 @@ export function mountSafety(app, store) {
 
   const blocked = new Set(); // ids of the people I blocked
   let reporting = null; // {roomId, messageId}
+  let returnFocus = null; // what opened the open dialog
   let menuMessage = null; // the message a context menu was opened on
 
   const openRoom = () => store.state.roomId && store.room(store.state.roomId);
@@ -99,11 +100,11 @@ export function mountSafety(app, store) {
     if (!item) return;
     closeMenus();
     const person = partner();
-    if (item.dataset.action === "report") openReport(null);
+    if (item.dataset.action === "report") openReport(null, menuButton);
     else if (item.dataset.action === "end") document.dispatchEvent(new CustomEvent("heartlink:end-link")); // views/chat.js
     else if (item.dataset.action === "keep") document.dispatchEvent(new CustomEvent("heartlink:keep-link"));
     else if (person && blocked.has(person.id)) unblock(person);
-    else openBlock();
+    else openBlock(menuButton);
   });
   document.addEventListener("click", (event) => {
     if (!event.target.closest(".popup-menu")) closeMenus();
@@ -134,16 +135,18 @@ export function mountSafety(app, store) {
     messageMenu.style.setProperty("top", `${Math.min(event.clientY, innerHeight - box.height - 8)}px`);
     messageMenu.querySelector("button").focus();
   });
-  document.addEventListener("heartlink:report-message", (event) => openReport(event.detail.message));
+  document.addEventListener("heartlink:report-message", (event) => openReport(event.detail.message, document.activeElement));
   $(messageMenu, "menu-report-message").addEventListener("click", () => {
     closeMenus();
-    if (menuMessage) openReport(menuMessage);
+    const bubble = menuMessage && app.querySelector(`[data-testid="message"][data-seq="${menuMessage.seq}"]`);
+    if (menuMessage) openReport(menuMessage, bubble);
   });
 
   // --- reporting ----------------------------------------------------------------------------
-  function openReport(message) {
+  function openReport(message, from) {
     const roomId = store.state.roomId;
     if (!roomId) return;
+    returnFocus = from;
     reporting = { roomId, messageId: message?.id ?? null };
     $(reportDialog, "report-title").textContent = t("safety_report_title", { name: partnerName() });
     show(about, Boolean(message));
@@ -185,13 +188,15 @@ export function mountSafety(app, store) {
     $(reportDialog, "report-close").focus();
   });
   thenBlock.addEventListener("click", () => {
+    const from = returnFocus;
     reportDialog.close();
-    openBlock();
+    openBlock(from);
   });
 
   // --- blocking -----------------------------------------------------------------------------
-  function openBlock() {
+  function openBlock(from) {
     if (!partner()) return;
+    returnFocus = from;
     $(blockDialog, "block-title").textContent = t("safety_block_title", { name: partnerName() });
     showLine(blockError, null);
     blockConfirm.disabled = false;
@@ -238,9 +243,15 @@ export function mountSafety(app, store) {
     show(element, Boolean(text));
   }
 
+  // A closed dialog gives the focus back to what opened it (the ⋮ button, the message). The browser's own
+  // return goes to the menu item that was focused, which the closed menu hides: focus would fall to <body>.
   for (const dialog of [reportDialog, blockDialog]) {
     dialog.addEventListener("click", (event) => {
       if (event.target.closest("[data-close]") || event.target === dialog) dialog.close(); // button or backdrop
+    });
+    dialog.addEventListener("close", () => {
+      const lost = !document.activeElement || document.activeElement === document.body || dialog.contains(document.activeElement);
+      if (lost && returnFocus?.isConnected && returnFocus.getClientRects().length) returnFocus.focus();
     });
   }
 

@@ -1,0 +1,92 @@
+"""The browser, by keyboard only: a dialog opened from "More options" gives the focus back to that
+button when it closes, and the emoji picker opened from the keyboard takes the focus."""
+import pytest
+from playwright.sync_api import expect
+
+from browser_plugin import server_log_on_failure, sign_in
+from support import fresh_names
+
+
+@pytest.fixture(scope="module")
+def server(module_server):
+    return module_server
+
+
+def _focused(page):
+    """The data-testid of the focused element (the host, when the focus is inside a shadow root)."""
+    return page.evaluate("() => document.activeElement?.dataset?.testid ?? document.activeElement?.localName")
+
+
+def _tab_to(page, test_id, key="Tab", limit=60):
+    """Press Tab (or Shift+Tab) until `test_id` has the focus, as a keyboard user does."""
+    for _ in range(limit):
+        if _focused(page) == test_id:
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"{key} never reached {test_id}; the focus is on {_focused(page)}")
+
+
+def _arrow_to(page, test_id, limit=10):
+    for _ in range(limit):
+        if _focused(page) == test_id:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"the arrow keys never reached {test_id}")
+
+
+def _linked(server, watched):
+    me, partner = fresh_names("kb")
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, "Bob Builder")
+    page = sign_in(watched, server, me)
+    other = server.connect(partner)
+    assert other.ask("match:start")["state"] == "waiting"
+    _tab_to(page, "find-link")
+    page.keyboard.press("Enter")
+    other.wait_for("match:found")
+    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    return page, other
+
+
+def test_escape_from_report_and_block_gives_the_focus_back_to_more_options(server, open_page):
+    with server_log_on_failure(server):
+        watched = open_page(viewport={"width": 1280, "height": 800})
+        page, other = _linked(server, watched)
+        _tab_to(page, "room-menu")
+        for item, dialog in (("menu-report", "report-dialog"), ("menu-block", "block-dialog")):
+            page.keyboard.press("Enter")
+            expect(page.get_by_test_id("room-menu-list")).to_be_visible()
+            _arrow_to(page, item)
+            page.keyboard.press("Enter")
+            expect(page.get_by_test_id(dialog)).to_be_visible()
+            page.keyboard.press("Escape")
+            expect(page.get_by_test_id(dialog)).to_be_hidden()
+            expect(page.get_by_test_id("room-menu")).to_be_focused()
+        other.disconnect()
+        watched.assert_clean()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 360, "height": 740}],
+                         ids=["1280", "360"])
+def test_the_emoji_picker_opened_by_keyboard_takes_the_focus_and_picks_by_keyboard(server, open_page, viewport):
+    with server_log_on_failure(server):
+        watched = open_page(viewport=viewport)
+        page, other = _linked(server, watched)
+        _tab_to(page, "composer-emoji", key="Shift+Tab")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("emoji-popover")).to_be_visible()
+        search = page.get_by_test_id("emoji-picker").get_by_role("combobox")
+        expect(search).to_be_focused()
+        # Escape closes it and the focus goes back to the button; again, and pick one with the keys.
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("emoji-popover")).to_be_hidden()
+        expect(page.get_by_test_id("composer-emoji")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(search).to_be_focused()
+        page.keyboard.type("thumbs up")
+        expect(page.get_by_test_id("emoji-picker").get_by_role("option").first).to_have_attribute("title", "thumbs up")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("composer-input")).to_have_value("👍\ufe0f")
+        other.disconnect()
+        watched.assert_clean()

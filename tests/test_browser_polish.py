@@ -1,0 +1,177 @@
+"""The browser: small things a newcomer notices: touch targets on a phone, "www." links, a video's line
+in the list of links, "typing…" and "Draft:" there, the conflict text that is a sentence, one toolbar."""
+import re
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from browser_plugin import server_log_on_failure, sign_in
+from support import fresh_names
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def server(module_server):
+    return module_server
+
+
+def _linked(server, watched, tag, partner_name="Bob Builder"):
+    """`me` in the browser, linked with `partner`, a Socket.IO client: (page, partner, token, room id)."""
+    me, partner = fresh_names(tag)
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, partner_name)
+    page = sign_in(watched, server, me)
+    token = server.token(partner)
+    other = server.connect(partner, token=token)
+    assert other.ask("match:start")["state"] == "waiting"
+    page.get_by_test_id("find-link").click()
+    room_id = other.wait_for("match:found")["room"]["id"]
+    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    return page, other, token, room_id
+
+
+def _say(client, room_id, text=None, **extra):
+    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
+                                       "text": text, **extra})
+    assert ack["ok"], ack
+    return ack["message"]
+
+
+def _send_file(server, client, token, room_id, name, data, mime):
+    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                             headers={"Authorization": f"Bearer {token}"},
+                             data={"kind": "file"}, files={"file": (name, data, mime)}, timeout=10)
+    assert response.status_code == 201, response.text
+    return _say(client, room_id, kind="file", attachment_id=response.json()["id"])
+
+
+_SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((element) => element.getClientRects().length && !element.closest("[hidden]"))
+  .map((element) => ({ id: element.dataset.testid || element.className, box: element.getBoundingClientRect() }))
+  .filter(({ box }) => box.width < 44 || box.height < 44)
+  .map(({ id, box }) => `${id}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+_CONTROLS = ("button, a.icon-button, .composer__send, .brand, .chat__back, [data-testid=file-download]")
+
+
+def test_touch_targets_on_a_phone_are_at_least_44_px(server, open_page):
+    with server_log_on_failure(server):
+        watched = open_page(viewport=PHONE, has_touch=True, is_mobile=True)
+        page, other, token, room_id = _linked(server, watched, "tt")
+        _send_file(server, other, token, room_id, "notes.txt", b"x" * 1500, "text/plain")
+        expect(page.get_by_test_id("message-file")).to_be_visible()
+        scope = ", ".join(f"{area} :is({_CONTROLS})" for area in (".chat__header", ".composer", ".messages"))
+        small = page.evaluate(_SMALL_TARGETS, scope)
+        assert small == [], "the chat: " + "; ".join(small)
+        page.screenshot(path="/tmp/heartlink-chat-360-targets.png")
+        page.get_by_test_id("chat-back").click()
+        assert page.evaluate(_SMALL_TARGETS, f".sidebar__header :is({_CONTROLS})") == []
+        page.get_by_test_id("settings-link").click()
+        assert page.evaluate(_SMALL_TARGETS, f".settings-panel__header :is({_CONTROLS})") == []
+        page.screenshot(path="/tmp/heartlink-settings-360-targets.png")
+        other.disconnect()
+        watched.assert_clean()
+
+
+def test_a_picture_is_sharp_on_a_2x_phone_screen(server, open_page):
+    from media_samples import png
+
+    with server_log_on_failure(server):
+        watched = open_page(viewport=PHONE, device_scale_factor=2, has_touch=True, is_mobile=True)
+        page, other, token, room_id = _linked(server, watched, "px")
+        response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                                 headers={"Authorization": f"Bearer {token}"}, data={"kind": "image"},
+                                 files={"file": ("wide.png", png((1600, 1200)), "image/png")}, timeout=10)
+        assert response.status_code == 201, response.text
+        _say(other, room_id, kind="image", attachment_id=response.json()["id"])
+        picture = page.get_by_test_id("message-image").locator("img")
+        expect(picture).to_have_js_property("complete", True)
+        natural, shown = picture.evaluate("(img) => [img.naturalWidth, img.getBoundingClientRect().width]")
+        assert shown > 200 and natural >= 2 * shown, (natural, shown)
+        other.disconnect()
+        watched.assert_clean()
+
+
+def test_a_www_address_is_a_link_to_https_and_the_list_says_video_for_a_clip(server, open_page):
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, token, room_id = _linked(server, watched, "ww")
+        _say(other, room_id, "See www.example.org/page?x=1, not a.www.b or www.foo.")
+        links = page.get_by_test_id("message-link")
+        expect(links).to_have_count(1)
+        expect(links).to_have_text("www.example.org/page?x=1")
+        expect(links).to_have_attribute("href", "https://www.example.org/page?x=1")
+        from media_samples import webm_opus
+
+        _send_file(server, other, token, room_id, "clip.webm", webm_opus(1000, codec=b"V_VP8"), "video/webm")
+        preview = page.get_by_test_id("rooms-list").get_by_test_id("room-item").locator(".room-link__preview")
+        expect(preview).to_have_text("🎬 Video")
+        other.disconnect()
+        watched.assert_clean()
+
+
+def test_the_list_shows_typing_and_a_draft_left_in_another_link(server, open_page):
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, _token, room_id = _linked(server, watched, "dt")
+        item = page.get_by_test_id("rooms-list").get_by_test_id("room-item")
+        assert other.ask("typing", {"room_id": room_id, "typing": True})["ok"]
+        expect(item.get_by_test_id("room-typing")).to_have_text("typing…")
+        page.screenshot(path="/tmp/heartlink-list-typing-1280.png")
+        assert other.ask("typing", {"room_id": room_id, "typing": False})["ok"]
+        expect(item.get_by_test_id("room-typing")).to_have_count(0)
+        # A draft stays in the send box of the open link, and shows in the list once I go elsewhere.
+        page.get_by_test_id("composer-input").fill("half a thought")
+        expect(item.get_by_test_id("room-draft")).to_have_count(0)
+        page.get_by_test_id("new-link").click()
+        expect(item.get_by_test_id("room-draft")).to_have_text("Draft: half a thought")
+        page.screenshot(path="/tmp/heartlink-list-draft-1280.png")
+        item.click()
+        expect(page.get_by_test_id("composer-input")).to_have_value("half a thought")
+        expect(item.get_by_test_id("room-draft")).to_have_count(0)
+        other.disconnect()
+        watched.assert_clean()
+
+
+def test_looking_again_while_linked_explains_in_a_sentence(server, open_page):
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, _token, _room_id = _linked(server, watched, "cf")
+        page.get_by_test_id("new-link").click()
+        expect(page.get_by_test_id("active-link")).to_have_text("Continue with Bob Builder")
+        page.get_by_test_id("find-link").click()
+        text = page.get_by_test_id("conflict-text")
+        expect(text).to_have_text(re.compile(r"^Your link with Bob Builder is still open\..+\.$"))
+        expect(page.get_by_test_id("conflict-return")).to_be_visible()
+        page.screenshot(path="/tmp/heartlink-conflict-1280.png")
+        other.disconnect()
+        watched.assert_clean()
+
+
+def test_one_message_toolbar_at_a_time_when_the_pointer_and_the_focus_differ(server, open_page):
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, _token, room_id = _linked(server, watched, "tb")
+        for text in ("first", "second", "third"):
+            _say(other, room_id, text)
+        messages = page.get_by_test_id("message")
+        expect(messages).to_have_count(3)
+        toolbars = page.locator(".message-actions:visible")
+        page.get_by_test_id("composer-input").focus()
+        for _ in range(10):  # back through the send box's tools into the list, where the newest message is
+            page.keyboard.press("Shift+Tab")
+            if page.evaluate("() => document.activeElement.dataset.testid") == "message":
+                break
+        expect(messages.nth(2)).to_be_focused()
+        expect(toolbars).to_have_count(1)
+        messages.nth(0).hover()
+        expect(toolbars).to_have_count(1)
+        expect(messages.nth(0).locator(".message-actions")).to_be_visible()
+        page.mouse.move(1200, 40)  # the pointer leaves the list: the focused message shows its own again
+        expect(messages.nth(2).locator(".message-actions")).to_be_visible()
+        other.disconnect()
+        watched.assert_clean()
