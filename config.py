@@ -180,6 +180,9 @@ class Config:
     MAX_SOCKETS_PER_USER = _int("HEARTLINK_MAX_SOCKETS_PER_USER", 10)
     # Connections (HTTP requests in flight, websockets) at once from one address.
     MAX_CONNECTIONS_PER_ADDRESS = _int("HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS", 200)
+    # A request's line and headers must all be in within this many seconds (an idle
+    # keep-alive connection is closed after it too).
+    REQUEST_HEAD_TIMEOUT = _float("HEARTLINK_REQUEST_HEAD_TIMEOUT", 10)
     # An Engine.IO session that has not completed a Socket.IO CONNECT after this is closed.
     HANDSHAKE_TIMEOUT = _float("HEARTLINK_HANDSHAKE_TIMEOUT", 5)
     # A client that sends nothing for this long is dropped (eventlet's socket_timeout): a

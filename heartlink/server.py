@@ -207,7 +207,9 @@ class Worker:
         self._announce(host, port)
         # eventlet caps concurrent connections at 1024 unless told otherwise.
         accepting = eventlet.spawn(eventlet.wsgi.server, listener, self.app, max_size=self.config["MAX_CONNECTIONS"],
-                                   log_output=False, socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"])
+                                   log_output=False, socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"],
+                                   protocol=_eventlet_protocol(_OpenByAddress.for_config(self.config),
+                                                               self.config["REQUEST_HEAD_TIMEOUT"]))
 
         def close_listener():
             # End the accept loop before closing its socket: a socket closed under a waiting
@@ -231,7 +233,8 @@ class Worker:
         import gevent
         from gevent import pywsgi
 
-        handler = _gevent_handler(self.config["HTTP_SOCKET_TIMEOUT"])
+        handler = _gevent_handler(self.config["HTTP_SOCKET_TIMEOUT"], _OpenByAddress.for_config(self.config),
+                                  self.config["REQUEST_HEAD_TIMEOUT"])
         server = pywsgi.WSGIServer((host, port), self.app, handler_class=handler, log=None)
         server.init_socket()
         _tuned(server.socket)
@@ -245,15 +248,108 @@ class Worker:
             gevent.sleep(1)
 
 
-def _gevent_handler(socket_timeout):
+# --- what one address may hold before its requests reach the app -----------------------------
+# A connection whose request head never completes never reaches the WSGI guard (guard.py), so
+# 10,000 half-open requests from one address, each trickling a header line within the socket
+# timeout, filled the worker's connection pool. Connections are counted per address as they are
+# accepted, and a request head must be complete within REQUEST_HEAD_TIMEOUT.
+
+class _OpenByAddress:
+    """Connections open per client address, counted at accept (one green thread, no lock)."""
+
+    def __init__(self, cap):
+        self.cap, self._open = cap, {}
+
+    @classmethod
+    def for_config(cls, config):
+        # Twice the WSGI guard's cap on requests in flight, so that a person past that cap is
+        # told 429 rather than cut off. Behind a proxy every connection comes from the proxy's
+        # address: the proxy counts per client (docs/security.md), the guard per forwarded address.
+        return cls(None if config["PROXY_COUNT"] else 2 * config["MAX_CONNECTIONS_PER_ADDRESS"])
+
+    def enter(self, address):
+        held = self._open.get(address, 0)
+        if self.cap is not None and held >= self.cap:
+            return False
+        self._open[address] = held + 1
+        return True
+
+    def leave(self, address):
+        held = self._open.pop(address, 1) - 1
+        if held > 0:
+            self._open[address] = held
+
+
+def _address(peer):
+    return peer[0] if isinstance(peer, tuple) else str(peer)
+
+
+def _head_too_slow():
+    return TimeoutError("the request head was not complete in time")
+
+
+def _eventlet_protocol(open_by_address, head_timeout):
+    import eventlet
+    from eventlet import wsgi
+
+    class Protocol(wsgi.HttpProtocol):
+        def __init__(self, conn_state, server):
+            address = _address(conn_state[0])
+            if not open_by_address.enter(address):
+                conn_state[1].close()  # over its address's share: closed before a byte is read
+                return
+            try:
+                super().__init__(conn_state, server)
+            finally:
+                open_by_address.leave(address)
+
+        def handle_one_request(self):
+            # socket_timeout bounds each read; this bounds the whole head, however it trickles in.
+            self._head_deadline = eventlet.Timeout(head_timeout, _head_too_slow())
+            try:
+                super().handle_one_request()
+            finally:
+                self._head_deadline.cancel()
+
+        def parse_request(self):
+            try:
+                return super().parse_request()
+            finally:
+                self._head_deadline.cancel()  # the head is in; the body and the app have their own bounds
+
+    return Protocol
+
+
+def _gevent_handler(socket_timeout, open_by_address, head_timeout):
+    import gevent
     from geventwebsocket.handler import WebSocketHandler
 
     class Handler(WebSocketHandler):
         def handle(self):
-            # eventlet's socket_timeout, for gevent: a client that sends nothing for this
-            # long (a request never finished, a websocket that stopped answering) is dropped.
-            self.socket.settimeout(socket_timeout)
-            super().handle()
+            address = _address(self.client_address)
+            if not open_by_address.enter(address):
+                return  # over its address's share: the server closes it unread
+            try:
+                # eventlet's socket_timeout, for gevent: a client that sends nothing for this
+                # long (a request never finished, a websocket that stopped answering) is dropped.
+                self.socket.settimeout(socket_timeout)
+                super().handle()
+            finally:
+                open_by_address.leave(address)
+
+        def handle_one_request(self):
+            self._head_deadline = gevent.Timeout(head_timeout, _head_too_slow())
+            self._head_deadline.start()
+            try:
+                return super().handle_one_request()
+            finally:
+                self._head_deadline.cancel()
+
+        def read_request(self, raw_requestline):
+            try:
+                return super().read_request(raw_requestline)
+            finally:
+                self._head_deadline.cancel()
 
         def upgrade_websocket(self):
             # gevent-websocket upgrades before the app runs, so Engine.IO's refusal of a

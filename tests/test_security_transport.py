@@ -114,3 +114,63 @@ def test_connections_per_address_are_capped(strict_server):
         assert time.monotonic() < deadline, "the freed connection was not given back"
     for client in held:
         client.disconnect()
+
+
+def _from(address, port):
+    """A connection to the server from another loopback address (all of 127/8 is this machine)."""
+    return socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(address, 0))
+
+
+def _healthz_from(address, port):
+    with _from(address, port) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    return answer.split(b"\r\n", 1)[0]
+
+
+@pytest.fixture
+def small_server(db_path, tmp_path):
+    server = LiveServer(db_path, tmp_path, HEARTLINK_MAX_CONNECTIONS="60", HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="10",
+                        HEARTLINK_REQUEST_HEAD_TIMEOUT="3")
+    yield server
+    server.close()
+
+
+def test_half_open_requests_from_one_address_cannot_fill_the_worker(small_server):
+    """Slowloris: half-sent requests never reach the WSGI guard, so one address filled eventlet's
+    connection pool (a /healthz from elsewhere then waited 20 s). Connections are now counted per
+    address as they are accepted: past twice the request cap they are closed at once, and
+    another address is served."""
+    attacker = []
+    for _ in range(80):
+        sock = _from("127.0.0.3", small_server.port)
+        sock.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # and never the rest
+        attacker.append(sock)
+    assert _healthz_from("127.0.0.2", small_server.port).startswith(b"HTTP/1.1 200"), "another address waited"
+    deadline = time.monotonic() + 5
+    cut_off = sum(_closed_by_server(sock, deadline) for sock in attacker)
+    assert cut_off >= 60, f"only {cut_off} of 80 were refused"
+    for sock in attacker:
+        sock.close()
+
+
+def test_a_request_head_that_trickles_in_is_cut_off(small_server):
+    """A header line now and then, each within the socket timeout, kept a request open forever;
+    the whole head must now be in within REQUEST_HEAD_TIMEOUT (3 s here)."""
+    began = time.monotonic()
+    with _from("127.0.0.4", small_server.port) as sock:
+        sock.sendall(b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        closed = False
+        for index in range(30):  # a line every 0.5 s for 15 s
+            try:
+                sock.sendall(f"X-Trickle-{index}: x\r\n".encode())
+            except OSError:
+                closed = True
+                break
+            if _closed_by_server(sock, time.monotonic() + 0.5):
+                closed = True
+                break
+    assert closed and time.monotonic() - began < 12, "the trickled head was never cut off"
+    assert _healthz_from("127.0.0.4", small_server.port).startswith(b"HTTP/1.1 200")
