@@ -74,7 +74,7 @@ def upload(room_id, user_id, kind, filename, stream):
         raise BadRequest(_l("kind must be image, voice or file."), field="kind")
     room = active_room_for_member(room_id, user_id)
     limit = _limit(kind)
-    data = stream.read(limit + 1)
+    data = offload.run(stream.read, limit + 1)  # a spooled file on disk: read off the event loop
     if not data:
         raise BadRequest(_l("The file is empty."), field="file")
     if len(data) > limit:

@@ -64,7 +64,7 @@ def _square(data, max_pixels):
 def set_avatar(user_id, stream):
     """Check and store a new profile picture; the old one is removed. Returns the user."""
     limit = current_app.config["IMAGE_MAX_BYTES"]
-    data = stream.read(limit + 1)
+    data = offload.run(stream.read, limit + 1)  # a spooled file on disk: read off the event loop
     if not data:
         raise BadRequest(_l("The file is empty."), field="file")
     if len(data) > limit:
