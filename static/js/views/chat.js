@@ -9,6 +9,7 @@ import { callLine } from "./call-line.js";
 import { contentSignature, renderAround, renderContent, snippet } from "./message_content.js";
 
 const NEAR_BOTTOM_PX = 120;
+const PINNED_PX = 48; // this close to the bottom, the chat follows the newest message
 
 export function mountChat(root, store, actions, { textMax }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
@@ -33,6 +34,10 @@ export function mountChat(root, store, actions, { textMax }) {
   let wantFocus = false;
   let divider = null; // {count}: "3 unread messages" before the 3rd-last message from the partner
   let newBelow = 0; // live messages that came while scrolled up
+  // Whether the view follows the newest message. Only the person moving up unpins it: content that
+  // grows (a picture or clip loading, a message arriving) never does, whatever order events come in.
+  let pinned = true;
+  let lastTop = 0;
 
   // --- the person's actions ---------------------------------------------------------
   function submit() {
@@ -83,12 +88,27 @@ export function mountChat(root, store, actions, { textMax }) {
     if (retry) actions.retry(store.state.roomId, retry.dataset.retry);
   });
   jumpButton.addEventListener("click", () => {
+    pinned = true;
     scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
     clearNewBelow();
   });
   scroller.addEventListener("scroll", () => {
+    notePinned();
     if (newBelow && distanceFromBottom() < NEAR_BOTTOM_PX) clearNewBelow();
+    showJump();
   }, { passive: true });
+  // A smooth scroll may end short of a bottom that moved meanwhile: finish it.
+  scroller.addEventListener("scrollend", () => {
+    if (pinned && distanceFromBottom() > 1) toBottom();
+  });
+  // While pinned, whatever changes the height of the history or of the view (a medium loading, the
+  // composer growing, the keyboard opening) keeps the newest message in view.
+  const follow = new ResizeObserver(() => {
+    if (pinned) toBottom();
+    showJump();
+  });
+  follow.observe(list);
+  follow.observe(scroller);
   document.addEventListener("heartlink:end-link", () => confirmEnd());
   document.addEventListener("heartlink:keep-link", () => toggleKeep());
 
@@ -126,9 +146,31 @@ export function mountChat(root, store, actions, { textMax }) {
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
   }
 
+  /** Unpinned only by a move up, pinned again at the bottom (also before the scroll event comes). */
+  function notePinned() {
+    const top = scroller.scrollTop;
+    if (distanceFromBottom() <= PINNED_PX) pinned = true;
+    else if (top < lastTop - 1) pinned = false; // the person scrolled up
+    lastTop = top;
+  }
+
+  function toBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+    lastTop = scroller.scrollTop;
+  }
+
   function clearNewBelow() {
     newBelow = 0;
-    show(jumpButton, false);
+    showJump();
+  }
+
+  /** "↓" whenever the newest message is out of view (after a reload too), "↓ 2 new" with a count. */
+  function showJump() {
+    const away = !pinned && distanceFromBottom() >= NEAR_BOTTOM_PX;
+    const label = newBelow ? t("jump_new", { count: newBelow }) : "";
+    jumpButton.querySelector('[data-testid="jump-new-text"]').textContent = label;
+    jumpButton.setAttribute("aria-label", label ? `${label}. ${t("jump_bottom")}` : t("jump_bottom"));
+    show(jumpButton, away || Boolean(newBelow));
   }
 
   function lastOwnEditable() {
@@ -294,7 +336,7 @@ export function mountChat(root, store, actions, { textMax }) {
       divider = { count: chat.unreadAtOpen };
       chat.unreadAtOpen = 0;
     }
-    const fromBottom = distanceFromBottom();
+    notePinned(); // before anything is drawn: a scroll up whose event is still to come counts
     const heightBefore = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
     const live = detail.live && detail.message?.room_id === roomId;
@@ -338,17 +380,18 @@ export function mountChat(root, store, actions, { textMax }) {
       scroller.scrollTop = scroller.scrollHeight - heightBefore + topBefore;
     } else if (switched && divider && list.querySelector('[data-testid="unread-divider"]')) {
       list.querySelector('[data-testid="unread-divider"]').scrollIntoView({ block: "start" });
-    } else if (switched || detail.pending || fromBottom < NEAR_BOTTOM_PX) {
-      scroller.scrollTop = scroller.scrollHeight;
+      lastTop = scroller.scrollTop;
+      pinned = distanceFromBottom() <= PINNED_PX;
+    } else if (switched || detail.pending || pinned) {
+      pinned = true;
+      toBottom();
     } else if (live && detail.incoming) {
       newBelow += 1;
       if (!divider) divider = { count: newBelow };
       else if (divider.count < newBelow) divider = { count: newBelow };
-      jumpButton.querySelector('[data-testid="jump-new-text"]').textContent = t("jump_new", { count: newBelow });
-      jumpButton.setAttribute("aria-label", `${t("jump_new", { count: newBelow })}. ${t("jump_bottom")}`);
-      show(jumpButton, true);
       renderMessages(chat); // with the divider
     }
+    showJump();
     if (live && detail.incoming) announce(detail.message);
     if (wantFocus && ready) {
       wantFocus = false;

@@ -1,0 +1,123 @@
+"""The browser: the chat as a person follows it — it stays on the newest message while media load,
+"Keep this link" between two people, hidden presence, and a message over the length limit."""
+import base64
+import re
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from browser_plugin import bubble, link_pages, server_log_on_failure, sign_in
+from media_samples import png
+from support import fresh_names
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+# A real clip (320x240 VP8 webm) recorded by the browser itself from a canvas, so it plays and
+# its player takes the clip's size when it loads.
+_RECORD_CLIP = """async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 320;
+  canvas.height = 240;
+  const paint = canvas.getContext("2d");
+  const recorder = new MediaRecorder(canvas.captureStream(10), { mimeType: "video/webm;codecs=vp8" });
+  const chunks = [];
+  recorder.ondataavailable = (event) => chunks.push(event.data);
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  recorder.start();
+  for (let frame = 0; frame < 8; frame += 1) {
+    paint.fillStyle = `hsl(${frame * 40}, 80%, 50%)`;
+    paint.fillRect(0, 0, 320, 240);
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+  recorder.stop();
+  await stopped;
+  const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(module_server):
+    return module_server
+
+
+def _link_with_socket_partner(server, watched, me, partner):
+    """`me` signs in in the browser; `partner` is a Socket.IO client; they match.
+    Returns (page, partner client, partner token, room id)."""
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, "Nina")
+    page = sign_in(watched, server, me)
+    token = server.token(partner)
+    other = server.connect(partner, token=token)
+    assert other.ask("match:start")["state"] == "waiting"
+    page.get_by_test_id("find-link").click()
+    room_id = other.wait_for("match:found")["room"]["id"]
+    expect(page).to_have_url(re.compile(rf"/rooms/{room_id}$"))
+    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    return page, other, token, room_id
+
+
+def _send(client, room_id, kind="text", **fields):
+    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": kind, **fields})
+    assert ack["ok"], ack
+    return ack["message"]
+
+
+def _send_upload(server, client, token, room_id, kind, name, data, mime):
+    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                             headers={"Authorization": f"Bearer {token}"},
+                             data={"kind": kind}, files={"file": (name, data, mime)}, timeout=10)
+    assert response.status_code == 201, response.text
+    return _send(client, room_id, kind, attachment_id=response.json()["id"])
+
+
+# --- item: the chat follows the newest message while media load -----------------------------------
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(server, open_page, viewport):
+    me, partner = fresh_names("pin")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=viewport)
+        recorder = watched.context.new_page()
+        clip = base64.b64decode(recorder.evaluate(_RECORD_CLIP))
+        recorder.close()
+        page, other, token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        my_id = page.get_by_test_id("app").evaluate("(app) => JSON.parse(app.dataset.me).id")
+
+        _send(other, room_id, text="look at this")
+        for _ in range(2):
+            _send_upload(server, other, token, room_id, "file", "clip.webm", clip, "video/webm")
+        for size in ((640, 480), (480, 640)):
+            _send_upload(server, other, token, room_id, "image", "meadow.png", png(size), "image/png")
+        expect(page.get_by_test_id("message-video")).to_have_count(2)
+        for video in page.get_by_test_id("message-video").element_handles():
+            page.wait_for_function("(video) => video.readyState >= 1 && video.videoWidth === 320", arg=video)
+        for image in page.get_by_test_id("message-image").locator("img").element_handles():
+            page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image)
+
+        last = None
+        for index in range(6):
+            last = _send(other, room_id, text=f"and then {index}")
+        newest = bubble(page, "and then 5")
+        expect(newest).to_be_in_viewport()
+        expect(page.get_by_test_id("jump-new")).to_be_hidden()
+        # The partner sees their messages read, though the person never scrolled.
+        other.wait_for("receipt", lambda data: data["user_id"] == my_id and data["read_seq"] >= last["seq"])
+
+        # Scrolled up (no new message): "scroll to the newest" is offered, and takes them back.
+        page.get_by_test_id("messages-scroll").hover()
+        page.mouse.wheel(0, -5000)
+        page.wait_for_function("() => document.querySelector('[data-testid=\"messages-scroll\"]').scrollTop === 0")
+        jump = page.get_by_test_id("jump-new")
+        expect(jump).to_be_visible()
+        expect(jump).to_have_attribute("aria-label", "Scroll to the newest message")
+        jump.click()
+        expect(newest).to_be_in_viewport()
+        expect(jump).to_be_hidden()
+        page.screenshot(path=f"/tmp/heartlink-pinned-{viewport['width']}.png")
+        other.disconnect()
+        watched.assert_clean()
