@@ -121,3 +121,68 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
         page.screenshot(path=f"/tmp/heartlink-pinned-{viewport['width']}.png")
         other.disconnect()
         watched.assert_clean()
+
+
+# --- item: "Keep this link" between two people ----------------------------------------------------
+def _two_people(server, open_page, viewport, prefix):
+    me, partner = fresh_names(prefix)
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, "Bob Builder")
+    tabs = (open_page(viewport=viewport), open_page(viewport=viewport))
+    return tabs, link_pages(server, tabs, (me, partner))
+
+
+def _press_keep(page, viewport):
+    """The header's button on a wide screen, the ⋮ menu's item on a phone."""
+    if viewport is DESKTOP:
+        page.get_by_test_id("keep-link").click()
+    else:
+        page.get_by_test_id("room-menu").click()
+        page.get_by_test_id("menu-keep").click()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_keeping_a_link_invites_the_partner_who_keeps_it_too(server, open_page, viewport):
+    with server_log_on_failure(server):
+        tabs, (alice, bob) = _two_people(server, open_page, viewport, "kp")
+        _press_keep(alice, viewport)
+        invitation = bob.get_by_test_id("keep-banner")
+        expect(invitation).to_be_visible()
+        expect(invitation).to_contain_text("Alice Liddell wants to keep this link. Keep it too?")
+        waiting = alice.get_by_test_id("keep-banner")
+        expect(waiting.get_by_test_id("keep-banner-text")).to_have_text("Kept ✓ — waiting for Bob Builder")
+        expect(waiting.get_by_test_id("keep-too")).to_be_hidden()
+        if viewport is DESKTOP:
+            expect(alice.get_by_test_id("keep-link")).to_have_text("Kept ✓")
+        bob.screenshot(path=f"/tmp/heartlink-keep-invited-{viewport['width']}.png")
+        alice.screenshot(path=f"/tmp/heartlink-keep-waiting-{viewport['width']}.png")
+
+        invitation.get_by_test_id("keep-too").click()
+        for page in (alice, bob):
+            expect(page.get_by_test_id("chat")).to_have_attribute("data-kept", "both")
+            expect(page.get_by_test_id("keep-banner")).to_be_hidden()
+        for tab in tabs:
+            tab.assert_clean()
+
+
+def test_after_a_block_keeping_is_offered_to_neither(server, open_page):
+    with server_log_on_failure(server):
+        tabs, (alice, bob) = _two_people(server, open_page, DESKTOP, "kb")
+        alice.get_by_test_id("keep-link").click()
+        expect(bob.get_by_test_id("keep-too")).to_be_visible()
+        bob.get_by_test_id("room-menu").click()
+        bob.get_by_test_id("menu-block").click()
+        bob.get_by_test_id("block-confirm").click()
+        for page in (alice, bob):
+            expect(page.get_by_test_id("room-ended")).to_be_visible()
+            expect(page.get_by_test_id("keep-banner")).to_be_hidden()
+            expect(page.get_by_test_id("keep-link")).to_be_hidden()
+            page.get_by_test_id("room-menu").click()
+            expect(page.get_by_test_id("menu-block")).to_be_visible()
+            expect(page.get_by_test_id("menu-keep")).to_be_hidden()
+            page.keyboard.press("Escape")
+        alice.reload()  # as the server says it on a new page too
+        expect(alice.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        expect(alice.get_by_test_id("keep-link")).to_be_hidden()
+        for tab in tabs:
+            tab.assert_clean()

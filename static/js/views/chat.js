@@ -26,6 +26,9 @@ export function mountChat(root, store, actions, { textMax }) {
   const keepButton = $("keep-link");
   const reopenButton = $("reopen-link");
   const keptText = $("kept-text");
+  const keepBanner = $("keep-banner");
+  const keepBannerText = $("keep-banner-text");
+  const keepTooButton = $("keep-too");
   const jumpButton = $("jump-new");
   const announcer = $("announcer");
   const bubbles = new Map(); // key -> {element, signature}
@@ -82,6 +85,7 @@ export function mountChat(root, store, actions, { textMax }) {
   olderButton.addEventListener("click", () => actions.loadOlder(store.state.roomId));
   endButton.addEventListener("click", () => confirmEnd());
   keepButton.addEventListener("click", () => toggleKeep());
+  keepTooButton.addEventListener("click", () => toggleKeep());
   reopenButton.addEventListener("click", () => actions.reopenLink(store.state.roomId));
   list.addEventListener("click", (event) => {
     const retry = event.target.closest("[data-retry]");
@@ -302,12 +306,24 @@ export function mountChat(root, store, actions, { textMax }) {
     return t("ended");
   }
 
-  function keptLine(room) {
+  /** "Keep this link" between the two: the partner's invitation, or mine waiting for them. */
+  function renderKeep(room) {
+    const keepable = room.keepable !== false; // false once either has blocked the other
+    const mine = keptByMe(room);
+    const theirs = (room.kept_by || []).some((id) => String(id) !== String(me.id));
     const name = displayName(store.partnerOf(room), t("someone"));
-    if (room.kept) return t("kept_both");
-    if (keptByMe(room)) return t("kept_by_me", { name });
-    if ((room.kept_by || []).length) return t("kept_by_partner", { name });
-    return "";
+    show(keepButton, keepable);
+    keepButton.setAttribute("aria-pressed", String(mine));
+    keepButton.textContent = mine ? t("kept_button") : t("keep_link");
+    const invited = keepable && theirs && !mine;
+    const waiting = keepable && mine && !theirs;
+    keepBannerText.textContent = invited ? t("kept_by_partner", { name }) : waiting ? t("kept_waiting", { name }) : "";
+    keepBanner.dataset.state = invited ? "invited" : waiting ? "waiting" : "";
+    show(keepTooButton, invited);
+    show(keepBanner, invited || waiting);
+    // Once both keep it, an ended link says it can be opened again.
+    keptText.textContent = room.kept ? t("kept_both") : "";
+    show(keptText, Boolean(room.kept) && room.status === "ended");
   }
 
   function announce(message) {
@@ -353,13 +369,12 @@ export function mountChat(root, store, actions, { textMax }) {
     show(ended, isEnded);
     if (isEnded) $("room-ended-text").textContent = endedText(room);
     show(endButton, room?.status === "active");
-    show(keepButton, Boolean(room));
     if (room) {
-      keepButton.setAttribute("aria-pressed", String(keptByMe(room)));
-      const line = keptLine(room);
-      keptText.textContent = line;
-      show(keptText, Boolean(line) && isEnded);
+      renderKeep(room);
       show(reopenButton, isEnded && Boolean(room.kept));
+    } else {
+      show(keepButton, false);
+      show(keepBanner, false);
     }
     show(olderButton, ready && chat.hasMore);
     olderButton.disabled = chat.loadingOlder;
