@@ -186,3 +186,39 @@ def test_after_a_block_keeping_is_offered_to_neither(server, open_page):
         expect(alice.get_by_test_id("keep-link")).to_be_hidden()
         for tab in tabs:
             tab.assert_clean()
+
+
+# --- item: hidden presence shows nothing ----------------------------------------------------------
+def test_hidden_presence_shows_nothing_rather_than_offline(server, open_page):
+    me, partner = fresh_names("pr")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, token, _room_id = _link_with_socket_partner(server, watched, me, partner)
+        presence = page.get_by_test_id("partner-presence")
+        expect(presence).to_have_text("online")
+
+        def privacy(show):
+            response = requests.patch(f"{server.url}/api/me", json={"show_presence": show},
+                                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert response.status_code == 200, response.text
+
+        privacy(False)  # the partner hides their presence: not "offline", nothing
+        expect(presence).to_have_text("")
+        expect(presence).to_be_hidden()
+        expect(page.get_by_test_id("partner-name")).to_have_text("Nina")
+        page.screenshot(path="/tmp/heartlink-presence-hidden.png")
+        privacy(True)
+        expect(presence).to_have_text("online")
+
+        # Blocked: the link ends, and the partner's presence is no longer shown at all.
+        page.get_by_test_id("room-menu").click()
+        page.get_by_test_id("menu-block").click()
+        page.get_by_test_id("block-confirm").click()
+        expect(page.get_by_test_id("room-ended")).to_be_visible()
+        expect(presence).to_have_text("")
+        expect(presence).to_be_hidden()
+        page.reload()
+        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        expect(presence).to_be_hidden()
+        other.disconnect()
+        watched.assert_clean()

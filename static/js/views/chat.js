@@ -289,10 +289,13 @@ export function mountChat(root, store, actions, { textMax }) {
     paintAvatar($("partner-avatar"), partner);
     $("partner-name").textContent = displayName(partner, t("someone"));
     const presence = $("partner-presence");
+    // Hidden presence (their privacy or mine, a block, an ended link) comes as offline with no
+    // "last seen": show nothing rather than a false "offline", as WhatsApp does.
     if (!partner) presence.textContent = "";
     else if (partner.online) presence.textContent = t("online");
-    else presence.textContent = partner.last_seen ? formatLastSeen(partner.last_seen) : t("offline_presence");
+    else presence.textContent = partner.last_seen ? formatLastSeen(partner.last_seen) : "";
     presence.dataset.online = String(Boolean(partner?.online));
+    presence.dataset.hidden = String(!presence.textContent);
   }
 
   function endedText(room) {
