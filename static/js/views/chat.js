@@ -141,8 +141,9 @@ export function mountChat(root, store, actions, { textMax }) {
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
   }
 
-  function showError(text) {
+  function showError(text, kind = "error") {
     errorLine.textContent = text || "";
+    errorLine.dataset.kind = text ? kind : "";
     show(errorLine, Boolean(text));
   }
 
@@ -392,7 +393,9 @@ export function mountChat(root, store, actions, { textMax }) {
     sendButton.disabled = disabled || !input.value.trim();
     if (chat.status === "error") showError(chat.error);
     else if (switched) showError(null);
-    if (detail.failed?.code === "rate_limited") showError(detail.failed.message); // "Slow down …; try again in 5 s."
+    // Over the message rate: the sends wait in the outbox and go by themselves (live/outbox.js).
+    if (detail.waiting) showError(t("sending_paced", { seconds: detail.waiting }), "paced");
+    else if (errorLine.dataset.kind === "paced" && ![...chat.outbox.values()].some((entry) => entry.waiting)) showError(null);
 
     if (detail.older) {
       scroller.scrollTop = scroller.scrollHeight - heightBefore + topBefore;
