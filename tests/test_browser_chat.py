@@ -222,3 +222,47 @@ def test_hidden_presence_shows_nothing_rather_than_offline(server, open_page):
         expect(presence).to_be_hidden()
         other.disconnect()
         watched.assert_clean()
+
+
+# --- item: a message over the length limit --------------------------------------------------------
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_pasted_text_over_the_limit_is_counted_and_refused_never_cut(server, open_page, viewport):
+    me, partner = fresh_names("ln")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=viewport, permissions=["clipboard-read", "clipboard-write"])
+        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        box = page.get_by_test_id("composer-input")
+        count = page.get_by_test_id("composer-count")
+        box.fill("short")
+        expect(count).to_be_hidden()  # far from the limit: no count
+
+        # The person pastes 5,000 characters: all of them stay, and the count says it is too long.
+        long_text = ("Heart Link 💕 " * 400)[:5000]
+        page.evaluate("(text) => navigator.clipboard.writeText(text)", long_text)
+        box.fill("")
+        box.focus()
+        page.keyboard.press("Control+V")
+        expect(box).to_have_value(long_text)
+        length = len(long_text.strip())
+        expect(count).to_have_text(f"{length:,} / 4,000")
+        expect(count).to_have_attribute("data-over", "true")
+        page.get_by_test_id("composer-send").click()
+        error = page.get_by_test_id("chat-error")
+        expect(error).to_have_text(
+            f"This message has {length:,} characters; a message has at most 4,000. Shorten it to send it.")
+        page.screenshot(path=f"/tmp/heartlink-too-long-{viewport['width']}.png")
+        expect(box).to_have_value(long_text)  # nothing sent, nothing lost
+        expect(page.get_by_test_id("message")).to_have_count(0)
+
+        # Shortened to the limit, it goes whole.
+        fitting = long_text[:4000]
+        box.fill(fitting)
+        expect(error).to_be_hidden()
+        expect(count).to_have_attribute("data-over", "false")
+        page.get_by_test_id("composer-send").click()
+        stored = other.wait_for("message:new", lambda data: data["message"]["room_id"] == room_id)["message"]
+        assert stored["text"] == fitting
+        expect(box).to_have_value("")
+        expect(count).to_be_hidden()
+        other.disconnect()
+        watched.assert_clean()

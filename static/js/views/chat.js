@@ -1,7 +1,7 @@
 // The chat room: header with the partner, the history, the composer, the "link ended" state,
 // the draft kept per room, the "↓ 2 new" jump button, the unread divider, and the live region
 // that announces new messages to screen readers.
-import { dayKey, formatDay, formatLastSeen, formatTime, t } from "../i18n.js";
+import { dayKey, formatDay, formatLastSeen, formatTime, locale, t } from "../i18n.js";
 import { loadDraft, saveDraft } from "../drafts.js";
 import { confirmDialog } from "./confirm.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
@@ -10,6 +10,7 @@ import { contentSignature, renderAround, renderContent, snippet } from "./messag
 
 const NEAR_BOTTOM_PX = 120;
 const PINNED_PX = 48; // this close to the bottom, the chat follows the newest message
+const COUNT_FROM = 0.9; // the composer shows "3,612 / 4,000" from this share of the limit on
 
 export function mountChat(root, store, actions, { textMax }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
@@ -22,6 +23,7 @@ export function mountChat(root, store, actions, { textMax }) {
   const composer = $("composer");
   const input = $("composer-input");
   const sendButton = $("composer-send");
+  const countLine = $("composer-count");
   const endButton = $("end-link");
   const keepButton = $("keep-link");
   const reopenButton = $("reopen-link");
@@ -43,15 +45,22 @@ export function mountChat(root, store, actions, { textMax }) {
   let lastTop = 0;
 
   // --- the person's actions ---------------------------------------------------------
+  // Characters as the server counts them: code points of the trimmed text (an emoji is one).
+  const textLength = (text) => [...text.trim()].length;
+  const number = new Intl.NumberFormat(locale);
+
   function submit() {
     const roomId = store.state.roomId;
     const text = input.value;
     if (!roomId || !text.trim() || composer.dataset.disabled === "true") return;
-    if (text.trim().length > textMax) {
-      showError(t("too_long", { max: textMax }));
+    const length = textLength(text);
+    if (length > textMax) { // refused, never cut: the person decides what goes (docs/decisions.md)
+      showError(t("too_long", { count: number.format(length), max: number.format(textMax) }), "too_long");
+      input.focus();
       return;
     }
     input.value = "";
+    showCount();
     saveDraft(me.id, roomId, "");
     fitInput();
     showError(null);
@@ -79,6 +88,7 @@ export function mountChat(root, store, actions, { textMax }) {
   });
   input.addEventListener("input", () => {
     fitInput();
+    showCount();
     sendButton.disabled = !input.value.trim() || composer.dataset.disabled === "true";
     if (store.state.roomId && !actions.isEditing(store.state.roomId)) saveDraft(me.id, store.state.roomId, input.value);
   });
@@ -139,6 +149,16 @@ export function mountChat(root, store, actions, { textMax }) {
   function fitInput() {
     input.style.height = "auto"; // CSSOM, not an inline style attribute: allowed by the CSP
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  }
+
+  /** "3,612 / 4,000" near the limit, marked when over it; an error about the length goes once it fits. */
+  function showCount() {
+    const length = textLength(input.value);
+    const near = length >= Math.floor(textMax * COUNT_FROM);
+    countLine.textContent = near ? t("text_count", { count: number.format(length), max: number.format(textMax) }) : "";
+    countLine.dataset.over = String(length > textMax);
+    show(countLine, near);
+    if (length <= textMax && errorLine.dataset.kind === "too_long") showError(null);
   }
 
   function showError(text, kind = "error") {
@@ -347,6 +367,7 @@ export function mountChat(root, store, actions, { textMax }) {
       shownRoomId = roomId;
       input.value = loadDraft(me.id, roomId);
       fitInput();
+      showCount();
       showError(null);
       clearNewBelow();
       divider = null;
