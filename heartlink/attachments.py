@@ -94,7 +94,8 @@ def upload(room_id, user_id, kind, filename, stream):
         if attachment.duration_ms > current_app.config["VOICE_MAX_MS"]:
             raise TooLarge(_l("A voice note is at most 5 minutes long."))
     else:
-        attachment.mime = offload.decode(media.sniff_video, data) or "application/octet-stream"
+        mime, attachment.width, attachment.height = offload.decode(media.probe_video, data)
+        attachment.mime = mime or "application/octet-stream"
     attachment.size = len(data)
 
     _write(_path(attachment.id), data)
