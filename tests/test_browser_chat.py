@@ -115,6 +115,7 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
         jump = page.get_by_test_id("jump-new")
         expect(jump).to_be_visible()
         expect(jump).to_have_attribute("aria-label", "Scroll to the newest message")
+        page.screenshot(path=f"/tmp/heartlink-clip-{viewport['width']}.png")
         jump.click()
         expect(newest).to_be_in_viewport()
         expect(jump).to_be_hidden()
