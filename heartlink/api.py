@@ -34,7 +34,7 @@ def block(user_id):
     if ended is not None:
         realtime.link_ended(ended)
     for room in links.drop_keeps(current_user.id, user_id):  # a block ends keeping a link, too
-        realtime.room_updated(room)
+        realtime.room_updated(room)  # no longer keepable, for both
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 
@@ -43,6 +43,8 @@ def block(user_id):
 def unblock(user_id):
     limits.check("BLOCKS", current_user.id)
     safety.unblock(current_user.id, user_id)
+    for room in links.shared_links(current_user.id, user_id):  # keepable again, unless blocked the other way
+        realtime.room_updated(room)
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 

@@ -115,7 +115,8 @@ def _check_and_store(attachment, data):
         if attachment.duration_ms > current_app.config["VOICE_MAX_MS"]:
             raise TooLarge(_l("A voice note is at most 5 minutes long."))
     else:
-        attachment.mime = offload.decode(media.sniff_video, data) or "application/octet-stream"
+        mime, attachment.width, attachment.height = offload.decode(media.probe_video, data)
+        attachment.mime = mime or "application/octet-stream"
     attachment.size = len(data)
 
     # Writing 25 MB stalled every chat of the worker for tens of ms when done on the loop.

@@ -71,6 +71,18 @@ def accept(call_id, user_id, sid):
     return call
 
 
+def rings(call_id, user_id):
+    """A device of the person called shows the call (its socket got `call:incoming`). Until one
+    does, the caller's page says "Calling…", then "Ringing…". Nothing is stored: the caller
+    hears it through `call:state`, from whichever worker holds that socket."""
+    call = _call_for_member(call_id, user_id)
+    if user_id != call.callee_id:
+        raise Forbidden(_l("Only the person called can say their device rings."))
+    if call.state != "ringing":
+        raise Conflict(_l("The call is no longer ringing."))
+    return call
+
+
 def decline(call_id, user_id):
     call = _call_for_member(call_id, user_id)
     if user_id != call.callee_id:

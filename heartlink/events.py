@@ -210,6 +210,14 @@ def call_invite(user_id, payload):
     return {"call_id": call.id}
 
 
+@_answer("call:ringing", schemas.CallRef)
+def call_ringing(user_id, payload):
+    """A tab of the person called shows the incoming call; both get `call:state` ringing with
+    `device_ringing: true` (the caller's page turns "Calling…" into "Ringing…")."""
+    realtime.call_state(calls.rings(payload.call_id, user_id), device_ringing=True)
+    return {}
+
+
 @_answer("call:accept", schemas.CallRef)
 def call_accept(user_id, payload):
     """The person called answers in this tab; both get `call:state` accepted."""

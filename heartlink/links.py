@@ -67,21 +67,30 @@ def keep(room_id, user_id, keep_it):
     return room
 
 
+def _shared(first_id, second_id):
+    return (select(RoomMember.room_id).where(RoomMember.user_id.in_([first_id, second_id]))
+            .group_by(RoomMember.room_id).having(func.count() == 2))
+
+
 def drop_keeps(first_id, second_id):
     """A block ends keeping: both members' keeps go from every link the two share.
-    Returns the rooms that changed."""
-    shared = (select(RoomMember.room_id).where(RoomMember.user_id.in_([first_id, second_id]))
-              .group_by(RoomMember.room_id).having(func.count() == 2))
+    Returns every link the two share (each is no longer keepable), as it is now."""
     with write_transaction() as session:
-        room_ids = session.execute(
-            update(RoomMember).where(RoomMember.room_id.in_(shared), RoomMember.kept.is_(True))
-            .values(kept=False).returning(RoomMember.room_id)
-        ).scalars().all()
-    changed = [db.session.get(Room, room_id) for room_id in sorted(set(room_ids))]
-    for room in changed:
+        session.execute(
+            update(RoomMember).where(RoomMember.room_id.in_(_shared(first_id, second_id)), RoomMember.kept.is_(True))
+            .values(kept=False))
+    return shared_links(first_id, second_id)
+
+
+def shared_links(first_id, second_id):
+    """Every link the two people share, fresh from the database."""
+    room_ids = db.session.execute(_shared(first_id, second_id)).scalars().all()
+    found = [db.session.get(Room, room_id) for room_id in sorted(room_ids)]
+    for room in found:
+        db.session.refresh(room)
         for member in room.members:
             db.session.refresh(member)
-    return changed
+    return found
 
 
 def reopen(room_id, user_id):

@@ -160,22 +160,43 @@ def probe_audio(data):
 
 def sniff_video(data):
     """The mime of an mp4 or webm video clip, or None for any other file."""
+    return probe_video(data)[0]
+
+
+def probe_video(data):
+    """(mime, width, height) of an mp4 or webm video clip; (None, None, None) for any other file.
+    The size (from the container's headers, when they say it) lets the page reserve the
+    player's box before the clip loads; it is None when unknown."""
     try:
-        return _sniff_video(data)
+        return _probe_video(data)
     except MediaError:
-        return None
+        return None, None, None
+
+
+_MAX_VIDEO_SIDE = 16384  # a size past this is not a real clip's: treated as unknown
+
+
+def _plausible(width, height):
+    if width and height and 0 < width <= _MAX_VIDEO_SIDE and 0 < height <= _MAX_VIDEO_SIDE:
+        return width, height
+    return None, None
 
 
 @_malformed_is_media_error
-def _sniff_video(data):
+def _probe_video(data):
     if data[:4] == b"\x1a\x45\xdf\xa3":
         # The tracks come before the first cluster: no need to walk the frames.
-        doc_type, codecs, _ = _read_webm(data, tracks_only=True)
+        sizes = {}
+        doc_type, codecs, _ = _read_webm(data, tracks_only=True, sizes=sizes)
         if doc_type == "webm" and any(codec.startswith("V_") for codec in codecs):
-            return "video/webm"
+            return ("video/webm", *_plausible(sizes.get(_PIXEL_WIDTH), sizes.get(_PIXEL_HEIGHT)))
     elif data[4:8] == b"ftyp" and b"vide" in data[:1 << 20]:
-        return "video/mp4"
-    return None
+        try:
+            size = _read_mp4_video_size(data)
+        except MediaError:
+            size = (None, None)  # still a clip; only its size is unknown
+        return ("video/mp4", *_plausible(*size))
+    return None, None, None
 
 
 # EBML (Matroska/WebM) element ids we read; masters are descended into whatever
@@ -184,7 +205,8 @@ _EBML, _DOCTYPE, _SEGMENT, _INFO, _TIMECODE_SCALE, _DURATION = (
     0x1A45DFA3, 0x4282, 0x18538067, 0x1549A966, 0x2AD7B1, 0x4489)
 _TRACKS, _TRACK_ENTRY, _CODEC_ID, _CLUSTER, _CLUSTER_TIME, _SIMPLE_BLOCK, _BLOCK_GROUP, _BLOCK = (
     0x1654AE6B, 0xAE, 0x86, 0x1F43B675, 0xE7, 0xA3, 0xA0, 0xA1)
-_MASTERS = {_EBML, _SEGMENT, _INFO, _TRACKS, _TRACK_ENTRY, _CLUSTER, _BLOCK_GROUP}
+_VIDEO, _PIXEL_WIDTH, _PIXEL_HEIGHT = 0xE0, 0xB0, 0xBA  # a video track's frame size
+_MASTERS = {_EBML, _SEGMENT, _INFO, _TRACKS, _TRACK_ENTRY, _VIDEO, _CLUSTER, _BLOCK_GROUP}
 _MAX_SMALL_LEAF = 256  # DocType, CodecID, times: a few bytes in any real file
 
 
@@ -204,8 +226,9 @@ def _vint(data, pos, keep_marker):
     return value, length, unknown
 
 
-def _read_webm(data, tracks_only=False):
-    """(doc_type, codec ids, duration_ms) from an EBML walk of at most MAX_ELEMENTS elements."""
+def _read_webm(data, tracks_only=False, sizes=None):
+    """(doc_type, codec ids, duration_ms) from an EBML walk of at most MAX_ELEMENTS elements.
+    `sizes`, when given, gets the first video track's PixelWidth / PixelHeight."""
     pos, doc_type, codecs, steps = 0, None, [], 0
     scale, declared, cluster_time, last_time = 1_000_000, None, 0, 0
     end = len(data)
@@ -235,6 +258,8 @@ def _read_webm(data, tracks_only=False):
             declared = struct.unpack(">f" if size == 4 else ">d", data[start: start + size])[0]
         elif element == _CODEC_ID:
             codecs.append(data[start: start + size].decode("ascii", "replace"))
+        elif element in (_PIXEL_WIDTH, _PIXEL_HEIGHT) and sizes is not None and 0 < size <= 8:
+            sizes.setdefault(element, int.from_bytes(data[start: start + size], "big"))
         elif element == _CLUSTER_TIME:
             cluster_time = int.from_bytes(data[start: start + size], "big")
         elif element in (_SIMPLE_BLOCK, _BLOCK) and size >= 4:
@@ -293,6 +318,24 @@ def _read_mp4_duration(data):
                         if leaf == b"mehd":
                             return _mehd_ms(data, leaf_body, _timescale(data, body, budget))
     raise MediaError("an mp4 without a duration")
+
+
+def _read_mp4_video_size(data):
+    """(width, height) of the first track with a picture, from moov/trak/tkhd (16.16 fixed point)."""
+    budget = [MAX_ELEMENTS]
+    for box, body in _boxes(data, 0, len(data), budget):
+        if box != b"moov":
+            continue
+        for child, child_body in _boxes(data, *body, budget):
+            if child != b"trak":
+                continue
+            for leaf, (start, end) in _boxes(data, *child_body, budget):
+                if leaf == b"tkhd":
+                    version = _field(data, start, end, ">B", 0)[0]
+                    width, height = _field(data, start, end, ">II", 88 if version == 1 else 76)
+                    if width >> 16 and height >> 16:
+                        return width >> 16, height >> 16
+    return None, None
 
 
 def _boxes(data, start, end, budget):

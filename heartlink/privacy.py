@@ -74,6 +74,12 @@ def blocked_between(first_id, second_id):
     )))).scalar()
 
 
+def blocked_with(user_id):
+    """The ids of everyone `user_id` has blocked or is blocked by."""
+    return set(db.session.execute(select(Block.blocked_id).where(Block.blocker_id == user_id)).scalars()) | set(
+        db.session.execute(select(Block.blocker_id).where(Block.blocked_id == user_id)).scalars())
+
+
 def profile_visible_to(viewer_id, owner_id):
     """Whether `viewer_id` may see `owner_id`'s picture: the owner themself, or someone who
     shares a link with them that is active or kept by both, with no block either way."""

@@ -80,8 +80,12 @@ def link_ended(ended):
               room.member_ids())
 
 
-def call_state(call):
-    _emit("call:state", call.to_dict(), call.member_ids())
+def call_state(call, device_ringing=False):
+    """`device_ringing` (on a ringing call only): a device of the person called shows it."""
+    state = call.to_dict()
+    if call.state == "ringing":
+        state["device_ringing"] = device_ringing
+    _emit("call:state", state, call.member_ids())
 
 
 def call_incoming(call, caller):

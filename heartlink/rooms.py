@@ -70,7 +70,13 @@ def unread_count(room, user_id):
 
 def room_view(room, user_id):
     """A room as one member sees it (no partner presence once the link has ended)."""
-    return hide_in_ended(room.to_dict(unread=unread_count(room, user_id), viewer_id=user_id), user_id)
+    blocked = privacy.blocked_between(*room.member_ids())
+    return _as_seen(room, user_id, unread_count(room, user_id), blocked)
+
+
+def _as_seen(room, user_id, unread, blocked):
+    """`keepable`: "Keep this link" is offered, i.e. neither member has blocked the other."""
+    return {**hide_in_ended(room.to_dict(unread=unread, viewer_id=user_id), user_id), "keepable": not blocked}
 
 
 def receipts(room):
@@ -146,8 +152,9 @@ def rooms_of(user_id):
         .filter(Message.room_id.in_(ids), Message.seq > RoomMember.read_seq, Message.sender_id != user_id)
         .group_by(Message.room_id)
     )
+    blocked = privacy.blocked_with(user_id)
     return [
-        {**hide_in_ended(room.to_dict(unread=unread.get(room.id, 0), viewer_id=user_id), user_id),
+        {**_as_seen(room, user_id, unread.get(room.id, 0), any(uid in blocked for uid in room.member_ids())),
          "last_message": last[room.id].to_dict() if room.id in last else None}
         for room in rooms
     ]

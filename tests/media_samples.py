@@ -51,11 +51,16 @@ def _ebml(element_id, payload, unknown_size=False):
     return element_id + size + payload
 
 
-def webm_opus(duration_ms=2500, frame_ms=20, codec=b"A_OPUS"):
-    """A MediaRecorder-style webm: no Duration in Info, Segment and Cluster of unknown size."""
+def webm_opus(duration_ms=2500, frame_ms=20, codec=b"A_OPUS", video_size=None):
+    """A MediaRecorder-style webm: no Duration in Info, Segment and Cluster of unknown size.
+    `video_size` (w, h) adds the track's Video element with PixelWidth / PixelHeight."""
     header = _ebml(b"\x1a\x45\xdf\xa3", _ebml(b"\x42\x86", b"\x01") + _ebml(b"\x42\x82", b"webm"))
     info = _ebml(b"\x15\x49\xa9\x66", _ebml(b"\x2a\xd7\xb1", (1_000_000).to_bytes(3, "big")))
-    tracks = _ebml(b"\x16\x54\xae\x6b", _ebml(b"\xae", _ebml(b"\xd7", b"\x01") + _ebml(b"\x86", codec)))
+    video = b""
+    if video_size:
+        width, height = (side.to_bytes(2, "big") for side in video_size)
+        video = _ebml(b"\xe0", _ebml(b"\xb0", width) + _ebml(b"\xba", height))
+    tracks = _ebml(b"\x16\x54\xae\x6b", _ebml(b"\xae", _ebml(b"\xd7", b"\x01") + _ebml(b"\x86", codec) + video))
     blocks = b"".join(
         _ebml(b"\xa3", b"\x81" + struct.pack(">h", t) + b"\x80" + b"\xfc\xff\xfe")
         for t in range(0, duration_ms - frame_ms + 1, frame_ms)
@@ -84,3 +89,19 @@ def ogg_opus(duration_ms=3000, pre_skip=312):
         pages.append(_ogg_page(b"\xfc\xff\xfe" * 10, samples, sequence))
         sequence += 1
     return b"".join(pages)
+
+
+# --- video clips ----------------------------------------------------------------------------
+
+def _box(kind, payload):
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def mp4_clip(width=640, height=360):
+    """The boxes a browser reads first: ftyp, then moov with one video track's tkhd (size in
+    16.16 fixed point) and its handler ("vide")."""
+    ftyp = _box(b"ftyp", b"isom" + b"\x00\x00\x02\x00" + b"isomiso2mp41")
+    tkhd = _box(b"tkhd", b"\x00\x00\x00\x03" + b"\x00" * 72 + struct.pack(">II", width << 16, height << 16))
+    hdlr = _box(b"hdlr", b"\x00" * 8 + b"vide" + b"\x00" * 12 + b"VideoHandler\x00")
+    moov = _box(b"moov", _box(b"trak", tkhd + _box(b"mdia", hdlr)))
+    return ftyp + moov + _box(b"mdat", b"\x00" * 64)

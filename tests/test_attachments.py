@@ -118,6 +118,24 @@ def test_a_video_clip_is_recognised_for_inline_playing(linked_http):
     assert upload(clients["alice"], room_id, clip, "file", "clip.webm").get_json()["mime"] == "video/webm"
 
 
+@pytest.mark.parametrize(("name", "clip", "mime"), [
+    ("clip.webm", samples.webm_opus(1000, codec=b"V_VP8", video_size=(640, 360)), "video/webm"),
+    ("clip.mp4", samples.mp4_clip(640, 360), "video/mp4"),
+])
+def test_a_video_clip_carries_its_size_so_the_page_reserves_its_box(linked_http, name, clip, mime):
+    room_id, clients, _ = linked_http
+    attachment = upload(clients["alice"], room_id, clip, "file", name).get_json()
+    assert (attachment["mime"], attachment["width"], attachment["height"]) == (mime, 640, 360)
+
+
+def test_a_clip_without_a_size_or_another_file_has_none(linked_http):
+    room_id, clients, _ = linked_http
+    for data, name in ((samples.webm_opus(1000, codec=b"V_VP8"), "clip.webm"), (b"just text", "notes.txt"),
+                       (samples.webm_opus(1000, codec=b"V_VP8", video_size=(0, 360)), "zero.webm")):
+        attachment = upload(clients["alice"], room_id, data, "file", name).get_json()
+        assert (attachment["width"], attachment["height"]) == (None, None), name
+
+
 def test_a_stranger_gets_403_on_every_attachment_url_and_404_for_no_such_id(linked_http):
     room_id, clients, _ = linked_http
     picture = upload(clients["alice"], room_id, samples.jpeg_with_gps_and_comment(), "image").get_json()

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_plugin import PageOpener, link_pages, server_log_on_failure
+from browser_plugin import PageOpener, link_pages, server_log_on_failure, sign_in
 
 # Test-only: keeps every RTCPeerConnection the page makes, so the test can read its state and stats.
 _KEEP_PEERS = """
@@ -246,3 +246,31 @@ def test_a_voice_call_has_sound_only_and_a_cancelled_one_shows_as_missed(live_se
             expect(title).to_have_text("Voice call")
         tabs["alice"].assert_clean()
         tabs["bob"].assert_clean()
+
+
+def test_calling_until_a_device_of_the_callee_rings_then_ringing(live_server, open_call_page):
+    with server_log_on_failure(live_server):
+        tabs, alice, bob = _linked(live_server, open_call_page)
+        room_url = bob.url
+        tabs["bob"].context.close()  # Bob has no socket left anywhere
+
+        alice.get_by_test_id("call-audio").click()
+        view = alice.get_by_test_id("call-view")
+        expect(view).to_have_attribute("data-phase", "ringing")  # the server has the invitation
+        expect(alice.get_by_test_id("call-status")).to_have_text("Calling…")
+        alice.screenshot(path="/tmp/heartlink-call-calling.png")
+        alice.get_by_test_id("call-hangup").click()
+        expect(alice.get_by_test_id("call-message-detail")).to_have_text("Cancelled")
+
+        # Bob is back: his page rings, and Alice's turns to "Ringing…".
+        again = open_call_page()
+        bob = sign_in(again, live_server, "bob")
+        bob.goto(room_url)
+        expect(bob.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        alice.get_by_test_id("call-audio").click()
+        expect(bob.get_by_test_id("call-incoming")).to_be_visible()
+        expect(alice.get_by_test_id("call-status")).to_have_text("Ringing…")
+        alice.get_by_test_id("call-hangup").click()
+        expect(bob.get_by_test_id("call-incoming")).to_be_hidden()
+        tabs["alice"].assert_clean()
+        again.assert_clean()

@@ -47,6 +47,23 @@ def test_invite_accept_hangup_leaves_the_duration_in_the_history(call_link):
     assert again["error"]["code"] == "conflict"
 
 
+def test_the_caller_hears_when_a_device_of_the_callee_rings(call_link, sock):
+    alice, bob, room_id = call_link
+    eve = sock("eve")
+    call_id = _invite(alice, room_id)
+    for client in (alice, bob):
+        assert [(s["state"], s["device_ringing"]) for s in _received(client, "call:state")] == [("ringing", False)]
+    assert alice.emit("call:ringing", {"call_id": call_id}, callback=True)["error"]["code"] == "forbidden"
+    assert eve.emit("call:ringing", {"call_id": call_id}, callback=True)["error"]["code"] == "forbidden"
+    assert bob.emit("call:ringing", {"call_id": "nope"}, callback=True)["error"]["code"] == "bad_request"
+    assert _received(alice, "call:state") == []  # refusals change nothing
+    assert bob.emit("call:ringing", {"call_id": call_id}, callback=True) == {"ok": True}
+    for client in (alice, bob):
+        assert [(s["state"], s["device_ringing"]) for s in _received(client, "call:state")] == [("ringing", True)]
+    assert bob.emit("call:accept", {"call_id": call_id}, callback=True) == {"ok": True}
+    assert bob.emit("call:ringing", {"call_id": call_id}, callback=True)["error"]["code"] == "conflict"
+
+
 def test_invite_decline(call_link):
     alice, bob, room_id = call_link
     call_id = _invite(alice, room_id, "audio")

@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.heavy, pytest.mark.timeout(900)]  # a deadline for a b
 
 EVENTS = ["match:start", "match:cancel", "room:join", "room:leave", "message:send", "message:delivered",
           "message:read", "message:edit", "message:delete", "message:react", "typing", "call:invite",
-          "call:accept", "call:decline", "call:cancel", "call:hangup", "call:signal", "no:such-event"]
+          "call:ringing", "call:accept", "call:decline", "call:cancel", "call:hangup", "call:signal",
+          "no:such-event"]
 CODES = {"bad_request", "unauthorized", "forbidden", "not_found", "conflict", "too_large", "rate_limited"}
 KEYS = ["room_id", "client_id", "kind", "text", "attachment_id", "reply_to", "since_seq", "up_to_seq",
         "message_id", "emoji", "typing", "call_id", "media", "data", "code"]

@@ -147,6 +147,20 @@ def _settings(**settings):
 
 
 @pytest.mark.parametrize("workers", ["eventlet", "gevent"], indirect=True)
+def test_the_caller_on_one_worker_hears_that_the_callee_rings_on_another(workers, linked):
+    w1, w2 = workers
+    alice, bob, room_id = linked(w1, across=w2)
+    call_id = alice.ask("call:invite", {"room_id": room_id, "media": "audio"})["call_id"]
+    invited = alice.wait_for("call:state", lambda c: c["call_id"] == call_id)
+    assert invited["state"] == "ringing" and invited["device_ringing"] is False
+    assert bob.wait_for("call:incoming")["call_id"] == call_id
+    assert bob.ask("call:ringing", {"call_id": call_id}) == {"ok": True}
+    rings = alice.wait_for("call:state", lambda c: c["call_id"] == call_id and c.get("device_ringing"))
+    assert rings["state"] == "ringing"
+    assert alice.ask("call:cancel", {"call_id": call_id})["ok"]
+
+
+@pytest.mark.parametrize("workers", ["eventlet", "gevent"], indirect=True)
 @_settings(HEARTLINK_CALL_RING_TIMEOUT=3)
 def test_a_call_rings_across_workers_and_a_call_to_a_dead_worker_is_missed(workers, linked):
     w1, w2 = workers

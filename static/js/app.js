@@ -6,7 +6,7 @@ import { browserMedia, createCallSession } from "./call_session.js";
 import { dispatchServerEvents } from "./dispatcher.js";
 import { t } from "./i18n.js";
 import { mountBanner } from "./live/banner.js";
-import { mountOutbox } from "./live/outbox.js";
+import { createSender, mountOutbox } from "./live/outbox.js";
 import { mountReceipts } from "./live/receipts.js";
 import { mountTyping } from "./live/typing.js";
 import { mountNotify } from "./notify.js";
@@ -160,17 +160,11 @@ const actions = {
   },
 };
 
-async function deliver(entry) {
-  store.resending(entry);
-  try {
-    const ack = await socket.request("message:send", {
-      room_id: entry.room_id, client_id: entry.client_id, kind: entry.kind, text: entry.text,
-      ...(entry.attachment_id && { attachment_id: entry.attachment_id }), ...(entry.reply_to && { reply_to: entry.reply_to }),
-    });
-    store.received(ack.message);
-  } catch (error) {
-    store.sendFailed(entry, error);
-  }
+// Sends go one at a time per room, in order; rate-limited ones wait and go again (live/outbox.js).
+const sender = createSender({ request: (event, payload) => socket.request(event, payload), store });
+
+function deliver(entry) {
+  sender.send(entry);
 }
 
 /** An edit, deletion or reaction: the ack's message replaces the stored one (as message:updated does). */

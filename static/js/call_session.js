@@ -48,6 +48,7 @@ export function createCallSession({
 }) {
   let call = null;
   const listeners = new Set();
+  const ringingDevices = new Set(); // ids of calls a device of the callee announced ringing
 
   function emit(detail = {}) {
     for (const listener of listeners) listener(call, detail);
@@ -147,13 +148,16 @@ export function createCallSession({
     }
     current.phase = "ringing";
     current.config = config;
-    setStatus(current, "call_ringing");
+    // "Calling…" until a device of the callee says it rings (call:state device_ringing), which
+    // may have come before this ack.
+    setStatus(current, ringingDevices.has(current.id) ? "call_ringing" : "call_calling");
     emit();
   }
 
   function incoming({ call_id: callId, room_id: roomId, from, media }) {
     if (busy()) return; // rings out on the server and becomes missed
     newCall({ id: callId, role: "callee", roomId, media, partner: from, phase: "incoming" });
+    quietly("call:ringing", { call_id: callId }); // the caller's page turns "Calling…" into "Ringing…"
     emit();
   }
 
@@ -209,6 +213,7 @@ export function createCallSession({
 
   /** `call:state` from the server. */
   function state(event) {
+    if (event.state === "ringing" && event.device_ringing) deviceRings(event.call_id);
     const current = call;
     if (!current || event.call_id !== current.id) return;
     if (event.state === "accepted") {
@@ -247,6 +252,17 @@ export function createCallSession({
       emit();
     } else {
       ended(key, values);
+    }
+  }
+
+  /** A device of the callee rings: the caller's "Calling…" becomes "Ringing…", for good. */
+  function deviceRings(callId) {
+    ringingDevices.add(callId);
+    if (ringingDevices.size > 20) ringingDevices.delete(ringingDevices.values().next().value);
+    const current = call;
+    if (current?.id === callId && current.role === "caller" && current.phase === "ringing" && current.status?.key !== "call_ringing") {
+      setStatus(current, "call_ringing");
+      emit();
     }
   }
 

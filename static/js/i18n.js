@@ -59,7 +59,7 @@ export function formatStamp(iso, now = new Date()) {
 /** "last seen just now", "last seen today at 20:55", "… yesterday at 8:55 PM", "… Monday at …", "… 3 Mar 2026". */
 export function formatLastSeen(iso, now = new Date()) {
   const when = new Date(iso);
-  if (Number.isNaN(when.getTime())) return t("offline_presence");
+  if (Number.isNaN(when.getTime())) return ""; // nothing rather than a false "offline"
   if (now.getTime() - when.getTime() < 60 * 1000) return t("last_seen_just_now");
   const days = Math.round((startOfDay(now) - startOfDay(when)) / DAY);
   const time = timeFormat.format(when);

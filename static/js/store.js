@@ -300,8 +300,15 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
       changed("chat", { roomId: entry.room_id, failed: error });
     },
     resending(entry) {
-      Object.assign(entry, { state: "pending", error: null });
+      Object.assign(entry, { state: "pending", error: null, waiting: null });
       changed("chat", { roomId: entry.room_id });
+    },
+    /** Rate limited: nothing was stored; it stays pending and goes again in `seconds` (live/outbox.js). */
+    sendWaiting(entry, seconds) {
+      const queued = chat(entry.room_id).outbox.get(entry.client_id);
+      if (!queued) return;
+      Object.assign(queued, { state: "pending", error: null, waiting: seconds });
+      changed("chat", { roomId: entry.room_id, waiting: seconds });
     },
 
     // --- receipts and the outbox kept across reloads (static/js/live.js) ---------------

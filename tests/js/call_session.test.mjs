@@ -125,6 +125,28 @@ test("a caller invites, rings, and offers only once the callee accepted", async 
   assert.deepEqual(h.sent.at(-1), ["call:signal", { call_id: "c1", data: { type: "media", video: true } }]);
 });
 
+test("a caller sees Calling… until a device of the callee rings, then Ringing…", async () => {
+  const h = harness({ answers: { "call:invite": { call_id: "c1" } } });
+  await h.session.start({ roomId: "r1", media: "audio", partner: { id: 2 } });
+  assert.equal(h.session.call.phase, "ringing");
+  assert.equal(h.session.call.status.key, "call_calling");
+  h.session.state({ call_id: "c1", state: "ringing", device_ringing: false });
+  assert.equal(h.session.call.status.key, "call_calling");
+  h.session.state({ call_id: "c1", state: "ringing", device_ringing: true });
+  assert.equal(h.session.call.status.key, "call_ringing");
+  h.session.state({ call_id: "c1", state: "ringing", device_ringing: false }); // a late invitation state
+  assert.equal(h.session.call.status.key, "call_ringing");
+});
+
+test("a device that rang before the invitation's ack still turns the label to Ringing…", async () => {
+  const h = harness({ answers: { "call:invite": { call_id: "c9" } } });
+  const { session } = h;
+  const started = session.start({ roomId: "r1", media: "audio", partner: { id: 2 } });
+  session.state({ call_id: "c9", state: "ringing", device_ringing: true }); // before the ack
+  await started;
+  assert.equal(session.call.status.key, "call_ringing");
+});
+
 test("a callee rings, answers with the peer ready before accept, and answers the offer", async () => {
   const h = harness();
   h.session.incoming({ call_id: "c2", room_id: "r1", from: { id: 2 }, media: "audio" });
@@ -135,7 +157,7 @@ test("a callee rings, answers with the peer ready before accept, and answers the
 
   await h.session.accept();
   assert.equal(h.peers.length, 1);
-  assert.deepEqual(events(h.sent), ["call:accept"]);
+  assert.deepEqual(events(h.sent), ["call:ringing", "call:accept"]); // it said it rings, once shown
   h.session.state({ call_id: "c2", state: "accepted" });
   h.session.signalled({ call_id: "c2", data: { type: "offer", sdp: "offer-sdp" } });
   await settle();

@@ -1,7 +1,71 @@
-// The outbox kept across reloads: unacked sends are saved per user under
-// `heartlink:outbox:<user id>:<client_id>`; a new page shows them pending and resends them with
-// their original client_id on its first connect (later connects: app.js's catch-up resends all).
+// The outbox: how sends go out, and keeping them across reloads.
+// - createSender(): a room's sends go one at a time, in the order they were written. A send
+//   refused with `rate_limited` stored nothing: it stays in the outbox (pending, `waiting`) and
+//   goes again once the server's `retry_after` has passed, with everything written after it
+//   behind it, so nobody has to press Retry and the order holds.
+// - mountOutbox(): unacked sends are saved per user under `heartlink:outbox:<user id>:<client_id>`;
+//   a new page shows them pending and resends them with their original client_id on its first
+//   connect (later connects: app.js's catch-up resends all).
 import { localStore } from "../storage.js";
+
+/**
+ * request(event, payload) -> Promise<ack>     the socket's request (throws a RequestError)
+ * store                                       received(message), sendFailed(entry, error),
+ *                                             resending(entry), sendWaiting(entry, seconds)
+ * setTimer(fn, ms)                            replaceable in tests
+ */
+export function createSender({ request, store, setTimer = (fn, ms) => setTimeout(fn, ms) }) {
+  const rooms = new Map(); // room id -> {queue: [entry], busy, waiting}
+
+  function send(entry) {
+    const room = rooms.get(entry.room_id) || { queue: [], busy: false, waiting: false };
+    rooms.set(entry.room_id, room);
+    if (!room.queue.some((queued) => queued.client_id === entry.client_id)) room.queue.push(entry);
+    store.resending(entry);
+    pump(room);
+  }
+
+  async function pump(room) {
+    if (room.busy || room.waiting) return;
+    room.busy = true;
+    while (room.queue.length) {
+      const entry = room.queue[0];
+      try {
+        const ack = await request("message:send", wireFields(entry));
+        room.queue.shift();
+        store.received(ack.message);
+      } catch (error) {
+        if (error.code === "rate_limited") {
+          const seconds = Math.max(1, Number(error.details?.retry_after) || 1);
+          store.sendWaiting(entry, seconds);
+          room.waiting = true;
+          setTimer(() => {
+            room.waiting = false;
+            pump(room);
+          }, seconds * 1000);
+          break;
+        }
+        if (error.code === "offline") {
+          room.queue.length = 0; // all stay pending; the reconnect's catch-up sends them again, in order
+          store.sendFailed(entry, error);
+          break;
+        }
+        room.queue.shift();
+        store.sendFailed(entry, error); // Retry, or a reconnect, sends it again
+      }
+    }
+    room.busy = false;
+  }
+
+  return { send };
+}
+
+function wireFields(entry) {
+  return {
+    room_id: entry.room_id, client_id: entry.client_id, kind: entry.kind, text: entry.text,
+    ...(entry.attachment_id && { attachment_id: entry.attachment_id }), ...(entry.reply_to && { reply_to: entry.reply_to }),
+  };
+}
 
 export function mountOutbox(store, actions) {
   const me = store.state.me;

@@ -1,7 +1,7 @@
 // The chat room: header with the partner, the history, the composer, the "link ended" state,
 // the draft kept per room, the "↓ 2 new" jump button, the unread divider, and the live region
 // that announces new messages to screen readers.
-import { dayKey, formatDay, formatLastSeen, formatTime, t } from "../i18n.js";
+import { dayKey, formatDay, formatLastSeen, formatTime, locale, t } from "../i18n.js";
 import { loadDraft, saveDraft } from "../drafts.js";
 import { confirmDialog } from "./confirm.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
@@ -9,6 +9,8 @@ import { callLine } from "./call-line.js";
 import { contentSignature, renderAround, renderContent, snippet } from "./message_content.js";
 
 const NEAR_BOTTOM_PX = 120;
+const PINNED_PX = 48; // this close to the bottom, the chat follows the newest message
+const COUNT_FROM = 0.9; // the composer shows "3,612 / 4,000" from this share of the limit on
 
 export function mountChat(root, store, actions, { textMax }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
@@ -21,10 +23,14 @@ export function mountChat(root, store, actions, { textMax }) {
   const composer = $("composer");
   const input = $("composer-input");
   const sendButton = $("composer-send");
+  const countLine = $("composer-count");
   const endButton = $("end-link");
   const keepButton = $("keep-link");
   const reopenButton = $("reopen-link");
   const keptText = $("kept-text");
+  const keepBanner = $("keep-banner");
+  const keepBannerText = $("keep-banner-text");
+  const keepTooButton = $("keep-too");
   const jumpButton = $("jump-new");
   const announcer = $("announcer");
   const bubbles = new Map(); // key -> {element, signature}
@@ -33,17 +39,28 @@ export function mountChat(root, store, actions, { textMax }) {
   let wantFocus = false;
   let divider = null; // {count}: "3 unread messages" before the 3rd-last message from the partner
   let newBelow = 0; // live messages that came while scrolled up
+  // Whether the view follows the newest message. Only the person moving up unpins it: content that
+  // grows (a picture or clip loading, a message arriving) never does, whatever order events come in.
+  let pinned = true;
+  let lastTop = 0;
 
   // --- the person's actions ---------------------------------------------------------
+  // Characters as the server counts them: code points of the trimmed text (an emoji is one).
+  const textLength = (text) => [...text.trim()].length;
+  const number = new Intl.NumberFormat(locale);
+
   function submit() {
     const roomId = store.state.roomId;
     const text = input.value;
     if (!roomId || !text.trim() || composer.dataset.disabled === "true") return;
-    if (text.trim().length > textMax) {
-      showError(t("too_long", { max: textMax }));
+    const length = textLength(text);
+    if (length > textMax) { // refused, never cut: the person decides what goes (docs/decisions.md)
+      showError(t("too_long", { count: number.format(length), max: number.format(textMax) }), "too_long");
+      input.focus();
       return;
     }
     input.value = "";
+    showCount();
     saveDraft(me.id, roomId, "");
     fitInput();
     showError(null);
@@ -71,24 +88,41 @@ export function mountChat(root, store, actions, { textMax }) {
   });
   input.addEventListener("input", () => {
     fitInput();
+    showCount();
     sendButton.disabled = !input.value.trim() || composer.dataset.disabled === "true";
     if (store.state.roomId && !actions.isEditing(store.state.roomId)) saveDraft(me.id, store.state.roomId, input.value);
   });
   olderButton.addEventListener("click", () => actions.loadOlder(store.state.roomId));
   endButton.addEventListener("click", () => confirmEnd());
   keepButton.addEventListener("click", () => toggleKeep());
+  keepTooButton.addEventListener("click", () => toggleKeep());
   reopenButton.addEventListener("click", () => actions.reopenLink(store.state.roomId));
   list.addEventListener("click", (event) => {
     const retry = event.target.closest("[data-retry]");
     if (retry) actions.retry(store.state.roomId, retry.dataset.retry);
   });
   jumpButton.addEventListener("click", () => {
+    pinned = true;
     scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
     clearNewBelow();
   });
   scroller.addEventListener("scroll", () => {
+    notePinned();
     if (newBelow && distanceFromBottom() < NEAR_BOTTOM_PX) clearNewBelow();
+    showJump();
   }, { passive: true });
+  // A smooth scroll may end short of a bottom that moved meanwhile: finish it.
+  scroller.addEventListener("scrollend", () => {
+    if (pinned && distanceFromBottom() > 1) toBottom();
+  });
+  // While pinned, whatever changes the height of the history or of the view (a medium loading, the
+  // composer growing, the keyboard opening) keeps the newest message in view.
+  const follow = new ResizeObserver(() => {
+    if (pinned) toBottom();
+    showJump();
+  });
+  follow.observe(list);
+  follow.observe(scroller);
   document.addEventListener("heartlink:end-link", () => confirmEnd());
   document.addEventListener("heartlink:keep-link", () => toggleKeep());
 
@@ -117,8 +151,19 @@ export function mountChat(root, store, actions, { textMax }) {
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
   }
 
-  function showError(text) {
+  /** "3,612 / 4,000" near the limit, marked when over it; an error about the length goes once it fits. */
+  function showCount() {
+    const length = textLength(input.value);
+    const near = length >= Math.floor(textMax * COUNT_FROM);
+    countLine.textContent = near ? t("text_count", { count: number.format(length), max: number.format(textMax) }) : "";
+    countLine.dataset.over = String(length > textMax);
+    show(countLine, near);
+    if (length <= textMax && errorLine.dataset.kind === "too_long") showError(null);
+  }
+
+  function showError(text, kind = "error") {
     errorLine.textContent = text || "";
+    errorLine.dataset.kind = text ? kind : "";
     show(errorLine, Boolean(text));
   }
 
@@ -126,9 +171,31 @@ export function mountChat(root, store, actions, { textMax }) {
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
   }
 
+  /** Unpinned only by a move up, pinned again at the bottom (also before the scroll event comes). */
+  function notePinned() {
+    const top = scroller.scrollTop;
+    if (distanceFromBottom() <= PINNED_PX) pinned = true;
+    else if (top < lastTop - 1) pinned = false; // the person scrolled up
+    lastTop = top;
+  }
+
+  function toBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+    lastTop = scroller.scrollTop;
+  }
+
   function clearNewBelow() {
     newBelow = 0;
-    show(jumpButton, false);
+    showJump();
+  }
+
+  /** "↓" whenever the newest message is out of view (after a reload too), "↓ 2 new" with a count. */
+  function showJump() {
+    const away = !pinned && distanceFromBottom() >= NEAR_BOTTOM_PX;
+    const label = newBelow ? t("jump_new", { count: newBelow }) : "";
+    jumpButton.querySelector('[data-testid="jump-new-text"]').textContent = label;
+    jumpButton.setAttribute("aria-label", label ? `${label}. ${t("jump_bottom")}` : t("jump_bottom"));
+    show(jumpButton, away || Boolean(newBelow));
   }
 
   function lastOwnEditable() {
@@ -243,10 +310,13 @@ export function mountChat(root, store, actions, { textMax }) {
     paintAvatar($("partner-avatar"), partner);
     $("partner-name").textContent = displayName(partner, t("someone"));
     const presence = $("partner-presence");
+    // Hidden presence (their privacy or mine, a block, an ended link) comes as offline with no
+    // "last seen": show nothing rather than a false "offline", as WhatsApp does.
     if (!partner) presence.textContent = "";
     else if (partner.online) presence.textContent = t("online");
-    else presence.textContent = partner.last_seen ? formatLastSeen(partner.last_seen) : t("offline_presence");
+    else presence.textContent = partner.last_seen ? formatLastSeen(partner.last_seen) : "";
     presence.dataset.online = String(Boolean(partner?.online));
+    presence.dataset.hidden = String(!presence.textContent);
   }
 
   function endedText(room) {
@@ -260,12 +330,24 @@ export function mountChat(root, store, actions, { textMax }) {
     return t("ended");
   }
 
-  function keptLine(room) {
+  /** "Keep this link" between the two: the partner's invitation, or mine waiting for them. */
+  function renderKeep(room) {
+    const keepable = room.keepable !== false; // false once either has blocked the other
+    const mine = keptByMe(room);
+    const theirs = (room.kept_by || []).some((id) => String(id) !== String(me.id));
     const name = displayName(store.partnerOf(room), t("someone"));
-    if (room.kept) return t("kept_both");
-    if (keptByMe(room)) return t("kept_by_me", { name });
-    if ((room.kept_by || []).length) return t("kept_by_partner", { name });
-    return "";
+    show(keepButton, keepable);
+    keepButton.setAttribute("aria-pressed", String(mine));
+    keepButton.textContent = mine ? t("kept_button") : t("keep_link");
+    const invited = keepable && theirs && !mine;
+    const waiting = keepable && mine && !theirs;
+    keepBannerText.textContent = invited ? t("kept_by_partner", { name }) : waiting ? t("kept_waiting", { name }) : "";
+    keepBanner.dataset.state = invited ? "invited" : waiting ? "waiting" : "";
+    show(keepTooButton, invited);
+    show(keepBanner, invited || waiting);
+    // Once both keep it, an ended link says it can be opened again.
+    keptText.textContent = room.kept ? t("kept_both") : "";
+    show(keptText, Boolean(room.kept) && room.status === "ended");
   }
 
   function announce(message) {
@@ -285,6 +367,7 @@ export function mountChat(root, store, actions, { textMax }) {
       shownRoomId = roomId;
       input.value = loadDraft(me.id, roomId);
       fitInput();
+      showCount();
       showError(null);
       clearNewBelow();
       divider = null;
@@ -294,7 +377,7 @@ export function mountChat(root, store, actions, { textMax }) {
       divider = { count: chat.unreadAtOpen };
       chat.unreadAtOpen = 0;
     }
-    const fromBottom = distanceFromBottom();
+    notePinned(); // before anything is drawn: a scroll up whose event is still to come counts
     const heightBefore = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
     const live = detail.live && detail.message?.room_id === roomId;
@@ -311,13 +394,12 @@ export function mountChat(root, store, actions, { textMax }) {
     show(ended, isEnded);
     if (isEnded) $("room-ended-text").textContent = endedText(room);
     show(endButton, room?.status === "active");
-    show(keepButton, Boolean(room));
     if (room) {
-      keepButton.setAttribute("aria-pressed", String(keptByMe(room)));
-      const line = keptLine(room);
-      keptText.textContent = line;
-      show(keptText, Boolean(line) && isEnded);
+      renderKeep(room);
       show(reopenButton, isEnded && Boolean(room.kept));
+    } else {
+      show(keepButton, false);
+      show(keepBanner, false);
     }
     show(olderButton, ready && chat.hasMore);
     olderButton.disabled = chat.loadingOlder;
@@ -332,23 +414,26 @@ export function mountChat(root, store, actions, { textMax }) {
     sendButton.disabled = disabled || !input.value.trim();
     if (chat.status === "error") showError(chat.error);
     else if (switched) showError(null);
-    if (detail.failed?.code === "rate_limited") showError(detail.failed.message); // "Slow down …; try again in 5 s."
+    // Over the message rate: the sends wait in the outbox and go by themselves (live/outbox.js).
+    if (detail.waiting) showError(t("sending_paced", { seconds: detail.waiting }), "paced");
+    else if (errorLine.dataset.kind === "paced" && ![...chat.outbox.values()].some((entry) => entry.waiting)) showError(null);
 
     if (detail.older) {
       scroller.scrollTop = scroller.scrollHeight - heightBefore + topBefore;
     } else if (switched && divider && list.querySelector('[data-testid="unread-divider"]')) {
       list.querySelector('[data-testid="unread-divider"]').scrollIntoView({ block: "start" });
-    } else if (switched || detail.pending || fromBottom < NEAR_BOTTOM_PX) {
-      scroller.scrollTop = scroller.scrollHeight;
+      lastTop = scroller.scrollTop;
+      pinned = distanceFromBottom() <= PINNED_PX;
+    } else if (switched || detail.pending || pinned) {
+      pinned = true;
+      toBottom();
     } else if (live && detail.incoming) {
       newBelow += 1;
       if (!divider) divider = { count: newBelow };
       else if (divider.count < newBelow) divider = { count: newBelow };
-      jumpButton.querySelector('[data-testid="jump-new-text"]').textContent = t("jump_new", { count: newBelow });
-      jumpButton.setAttribute("aria-label", `${t("jump_new", { count: newBelow })}. ${t("jump_bottom")}`);
-      show(jumpButton, true);
       renderMessages(chat); // with the divider
     }
+    showJump();
     if (live && detail.incoming) announce(detail.message);
     if (wantFocus && ready) {
       wantFocus = false;

@@ -242,12 +242,16 @@ function renderAttachment(attachment, kind) {
   if (attachment.kind === "image" || kind === "image") return pictureThumb(attachment);
   if (attachment.kind === "voice") return renderVoicePlayer(attachment);
   if (VIDEO_MIME.test(attachment.mime || "")) {
-    return h("div", { class: "media-video" },
-      h("video", {
-        class: "media-video__player", "data-testid": "message-video", src: attachment.url,
-        controls: true, preload: "metadata", playsinline: true,
-      }),
-      fileCard(attachment));
+    const player = h("video", {
+      class: "media-video__player", "data-testid": "message-video", src: attachment.url,
+      controls: true, preload: "metadata", playsinline: true,
+    });
+    // The box is fixed before the clip loads (media.css), so loading never moves the chat; its
+    // shape is the clip's when the attachment says it. CSSOM, not a style attribute: the CSP allows it.
+    if (Number(attachment.width) > 0 && Number(attachment.height) > 0) {
+      player.style.aspectRatio = `${Number(attachment.width)} / ${Number(attachment.height)}`;
+    }
+    return h("div", { class: "media-video" }, player, fileCard(attachment));
   }
   return fileCard(attachment);
 }

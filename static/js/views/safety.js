@@ -52,7 +52,7 @@ export function mountSafety(app, store) {
     const keptByMe = (room?.kept_by || []).some((id) => String(id) === String(store.state.me.id));
     keepItem.setAttribute("role", "menuitemcheckbox");
     keepItem.setAttribute("aria-checked", String(keptByMe));
-    show(keepItem.parentElement, Boolean(room));
+    show(keepItem.parentElement, Boolean(room) && room.keepable !== false); // not after a block either way
   }
 
   // Arrow keys, Home and End move in the open menus; Tab leaves them.

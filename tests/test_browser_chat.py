@@ -1,0 +1,269 @@
+"""The browser: the chat as a person follows it — it stays on the newest message while media load,
+"Keep this link" between two people, hidden presence, and a message over the length limit."""
+import base64
+import re
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from browser_plugin import bubble, link_pages, server_log_on_failure, sign_in
+from media_samples import png
+from support import fresh_names
+
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+# A real clip (320x240 VP8 webm) recorded by the browser itself from a canvas, so it plays and
+# its player takes the clip's size when it loads.
+_RECORD_CLIP = """async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 320;
+  canvas.height = 240;
+  const paint = canvas.getContext("2d");
+  const recorder = new MediaRecorder(canvas.captureStream(10), { mimeType: "video/webm;codecs=vp8" });
+  const chunks = [];
+  recorder.ondataavailable = (event) => chunks.push(event.data);
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  recorder.start();
+  for (let frame = 0; frame < 8; frame += 1) {
+    paint.fillStyle = `hsl(${frame * 40}, 80%, 50%)`;
+    paint.fillRect(0, 0, 320, 240);
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+  recorder.stop();
+  await stopped;
+  const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  let text = "";
+  for (const byte of bytes) text += String.fromCharCode(byte);
+  return btoa(text);
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(module_server):
+    return module_server
+
+
+def _link_with_socket_partner(server, watched, me, partner):
+    """`me` signs in in the browser; `partner` is a Socket.IO client; they match.
+    Returns (page, partner client, partner token, room id)."""
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, "Nina")
+    page = sign_in(watched, server, me)
+    token = server.token(partner)
+    other = server.connect(partner, token=token)
+    assert other.ask("match:start")["state"] == "waiting"
+    page.get_by_test_id("find-link").click()
+    room_id = other.wait_for("match:found")["room"]["id"]
+    expect(page).to_have_url(re.compile(rf"/rooms/{room_id}$"))
+    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    return page, other, token, room_id
+
+
+def _send(client, room_id, kind="text", **fields):
+    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": kind, **fields})
+    assert ack["ok"], ack
+    return ack["message"]
+
+
+def _send_upload(server, client, token, room_id, kind, name, data, mime):
+    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                             headers={"Authorization": f"Bearer {token}"},
+                             data={"kind": kind}, files={"file": (name, data, mime)}, timeout=10)
+    assert response.status_code == 201, response.text
+    return _send(client, room_id, kind, attachment_id=response.json()["id"])
+
+
+# --- item: the chat follows the newest message while media load -----------------------------------
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(server, open_page, viewport):
+    me, partner = fresh_names("pin")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=viewport)
+        recorder = watched.context.new_page()
+        clip = base64.b64decode(recorder.evaluate(_RECORD_CLIP))
+        recorder.close()
+        page, other, token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        my_id = page.get_by_test_id("app").evaluate("(app) => JSON.parse(app.dataset.me).id")
+
+        _send(other, room_id, text="look at this")
+        for _ in range(2):
+            _send_upload(server, other, token, room_id, "file", "clip.webm", clip, "video/webm")
+        for size in ((640, 480), (480, 640)):
+            _send_upload(server, other, token, room_id, "image", "meadow.png", png(size), "image/png")
+        expect(page.get_by_test_id("message-video")).to_have_count(2)
+        for video in page.get_by_test_id("message-video").element_handles():
+            page.wait_for_function("(video) => video.readyState >= 1 && video.videoWidth === 320", arg=video)
+        for image in page.get_by_test_id("message-image").locator("img").element_handles():
+            page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image)
+
+        last = None
+        for index in range(6):
+            last = _send(other, room_id, text=f"and then {index}")
+        newest = bubble(page, "and then 5")
+        expect(newest).to_be_in_viewport()
+        expect(page.get_by_test_id("jump-new")).to_be_hidden()
+        # The partner sees their messages read, though the person never scrolled.
+        other.wait_for("receipt", lambda data: data["user_id"] == my_id and data["read_seq"] >= last["seq"])
+
+        # Scrolled up (no new message): "scroll to the newest" is offered, and takes them back.
+        page.get_by_test_id("messages-scroll").hover()
+        page.mouse.wheel(0, -5000)
+        page.wait_for_function("() => document.querySelector('[data-testid=\"messages-scroll\"]').scrollTop === 0")
+        jump = page.get_by_test_id("jump-new")
+        expect(jump).to_be_visible()
+        expect(jump).to_have_attribute("aria-label", "Scroll to the newest message")
+        page.screenshot(path=f"/tmp/heartlink-clip-{viewport['width']}.png")
+        jump.click()
+        expect(newest).to_be_in_viewport()
+        expect(jump).to_be_hidden()
+        page.screenshot(path=f"/tmp/heartlink-pinned-{viewport['width']}.png")
+        other.disconnect()
+        watched.assert_clean()
+
+
+# --- item: "Keep this link" between two people ----------------------------------------------------
+def _two_people(server, open_page, viewport, prefix):
+    me, partner = fresh_names(prefix)
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, "Bob Builder")
+    tabs = (open_page(viewport=viewport), open_page(viewport=viewport))
+    return tabs, link_pages(server, tabs, (me, partner))
+
+
+def _press_keep(page, viewport):
+    """The header's button on a wide screen, the ⋮ menu's item on a phone."""
+    if viewport is DESKTOP:
+        page.get_by_test_id("keep-link").click()
+    else:
+        page.get_by_test_id("room-menu").click()
+        page.get_by_test_id("menu-keep").click()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_keeping_a_link_invites_the_partner_who_keeps_it_too(server, open_page, viewport):
+    with server_log_on_failure(server):
+        tabs, (alice, bob) = _two_people(server, open_page, viewport, "kp")
+        _press_keep(alice, viewport)
+        invitation = bob.get_by_test_id("keep-banner")
+        expect(invitation).to_be_visible()
+        expect(invitation).to_contain_text("Alice Liddell wants to keep this link. Keep it too?")
+        waiting = alice.get_by_test_id("keep-banner")
+        expect(waiting.get_by_test_id("keep-banner-text")).to_have_text("Kept ✓ — waiting for Bob Builder")
+        expect(waiting.get_by_test_id("keep-too")).to_be_hidden()
+        if viewport is DESKTOP:
+            expect(alice.get_by_test_id("keep-link")).to_have_text("Kept ✓")
+        bob.screenshot(path=f"/tmp/heartlink-keep-invited-{viewport['width']}.png")
+        alice.screenshot(path=f"/tmp/heartlink-keep-waiting-{viewport['width']}.png")
+
+        invitation.get_by_test_id("keep-too").click()
+        for page in (alice, bob):
+            expect(page.get_by_test_id("chat")).to_have_attribute("data-kept", "both")
+            expect(page.get_by_test_id("keep-banner")).to_be_hidden()
+        for tab in tabs:
+            tab.assert_clean()
+
+
+def test_after_a_block_keeping_is_offered_to_neither(server, open_page):
+    with server_log_on_failure(server):
+        tabs, (alice, bob) = _two_people(server, open_page, DESKTOP, "kb")
+        alice.get_by_test_id("keep-link").click()
+        expect(bob.get_by_test_id("keep-too")).to_be_visible()
+        bob.get_by_test_id("room-menu").click()
+        bob.get_by_test_id("menu-block").click()
+        bob.get_by_test_id("block-confirm").click()
+        for page in (alice, bob):
+            expect(page.get_by_test_id("room-ended")).to_be_visible()
+            expect(page.get_by_test_id("keep-banner")).to_be_hidden()
+            expect(page.get_by_test_id("keep-link")).to_be_hidden()
+            page.get_by_test_id("room-menu").click()
+            expect(page.get_by_test_id("menu-block")).to_be_visible()
+            expect(page.get_by_test_id("menu-keep")).to_be_hidden()
+            page.keyboard.press("Escape")
+        alice.reload()  # as the server says it on a new page too
+        expect(alice.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        expect(alice.get_by_test_id("keep-link")).to_be_hidden()
+        for tab in tabs:
+            tab.assert_clean()
+
+
+# --- item: hidden presence shows nothing ----------------------------------------------------------
+def test_hidden_presence_shows_nothing_rather_than_offline(server, open_page):
+    me, partner = fresh_names("pr")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, token, _room_id = _link_with_socket_partner(server, watched, me, partner)
+        presence = page.get_by_test_id("partner-presence")
+        expect(presence).to_have_text("online")
+
+        def privacy(show):
+            response = requests.patch(f"{server.url}/api/me", json={"show_presence": show},
+                                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert response.status_code == 200, response.text
+
+        privacy(False)  # the partner hides their presence: not "offline", nothing
+        expect(presence).to_have_text("")
+        expect(presence).to_be_hidden()
+        expect(page.get_by_test_id("partner-name")).to_have_text("Nina")
+        page.screenshot(path="/tmp/heartlink-presence-hidden.png")
+        privacy(True)
+        expect(presence).to_have_text("online")
+
+        # Blocked: the link ends, and the partner's presence is no longer shown at all.
+        page.get_by_test_id("room-menu").click()
+        page.get_by_test_id("menu-block").click()
+        page.get_by_test_id("block-confirm").click()
+        expect(page.get_by_test_id("room-ended")).to_be_visible()
+        expect(presence).to_have_text("")
+        expect(presence).to_be_hidden()
+        page.reload()
+        expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+        expect(presence).to_be_hidden()
+        other.disconnect()
+        watched.assert_clean()
+
+
+# --- item: a message over the length limit --------------------------------------------------------
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_pasted_text_over_the_limit_is_counted_and_refused_never_cut(server, open_page, viewport):
+    me, partner = fresh_names("ln")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=viewport, permissions=["clipboard-read", "clipboard-write"])
+        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        box = page.get_by_test_id("composer-input")
+        count = page.get_by_test_id("composer-count")
+        box.fill("short")
+        expect(count).to_be_hidden()  # far from the limit: no count
+
+        # The person pastes 5,000 characters: all of them stay, and the count says it is too long.
+        long_text = ("Heart Link 💕 " * 400)[:5000]
+        page.evaluate("(text) => navigator.clipboard.writeText(text)", long_text)
+        box.fill("")
+        box.focus()
+        page.keyboard.press("Control+V")
+        expect(box).to_have_value(long_text)
+        length = len(long_text.strip())
+        expect(count).to_have_text(f"{length:,} / 4,000")
+        expect(count).to_have_attribute("data-over", "true")
+        page.get_by_test_id("composer-send").click()
+        error = page.get_by_test_id("chat-error")
+        expect(error).to_have_text(
+            f"This message has {length:,} characters; a message has at most 4,000. Shorten it to send it.")
+        page.screenshot(path=f"/tmp/heartlink-too-long-{viewport['width']}.png")
+        expect(box).to_have_value(long_text)  # nothing sent, nothing lost
+        expect(page.get_by_test_id("message")).to_have_count(0)
+
+        # Shortened to the limit, it goes whole.
+        fitting = long_text[:4000]
+        box.fill(fitting)
+        expect(error).to_be_hidden()
+        expect(count).to_have_attribute("data-over", "false")
+        page.get_by_test_id("composer-send").click()
+        stored = other.wait_for("message:new", lambda data: data["message"]["room_id"] == room_id)["message"]
+        assert stored["text"] == fitting
+        expect(box).to_have_value("")
+        expect(count).to_be_hidden()
+        other.disconnect()
+        watched.assert_clean()
