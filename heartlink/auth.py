@@ -194,7 +194,8 @@ def _load_user(session_id):
 def _unauthorized():
     if request.path.startswith("/api/"):
         raise Unauthorized()
-    return redirect(url_for("auth.login", next=request.path))
+    # Back to a page after signing in, never to a form's action (a GET of /logout is a 405).
+    return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
 
 
 @bp.app_context_processor

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from browser_plugin import bubble as _bubble
 from browser_plugin import server_log_on_failure, sign_in
+from support import PASSWORD
 
 
 def test_two_people_find_each_other_and_chat(live_server, open_page):
@@ -122,3 +123,26 @@ def test_a_newcomer_signs_up_chats_signs_out_and_finds_the_link_again(live_serve
         expect(_bubble(carol, "Welcome!")).to_have_attribute("data-mine", "false")
         carol_tab.assert_clean()
         dave_tab.assert_clean()
+
+
+def test_signing_out_in_one_tab_takes_the_other_tab_to_sign_in_and_back(live_server, open_page):
+    """The other tab of a signed-out person sat on "Connection lost. Reconnecting…" (its socket was
+    closed for good), and its own sign-out button led, through /login?next=/logout, to a 405 page.
+    It now goes to the sign-in page by itself, and signing in there lands in the app."""
+    with server_log_on_failure(live_server):
+        live_server.make_user("erin", "Erin")
+        first = open_page()
+        page = sign_in(first, live_server, "erin")
+        other = first.context.new_page()  # a second tab: the same cookies
+        other.goto(live_server.url + "/")
+        expect(other.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+
+        page.get_by_test_id("logout").click()
+        expect(page).to_have_url(live_server.url + "/login")
+        expect(other).to_have_url(re.compile(re.escape(live_server.url) + r"/login(\?next=%2F)?$"))
+        other.get_by_test_id("username").fill("erin")
+        other.get_by_test_id("password").fill(PASSWORD)
+        other.get_by_test_id("login-submit").click()
+        expect(other).to_have_url(live_server.url + "/")
+        expect(other.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+        first.assert_clean()

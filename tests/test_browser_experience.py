@@ -298,7 +298,7 @@ def test_scrolled_up_a_new_message_shows_the_jump_button_and_the_unread_divider(
         jump = page.get_by_test_id("jump-new")
         expect(jump).to_be_visible()
         expect(jump).to_contain_text("1 new")
-        expect(page.get_by_test_id("unread-divider")).to_have_text("1 unread messages")
+        expect(page.get_by_test_id("unread-divider")).to_have_text("1 unread message")
         expect(page.get_by_test_id("announcer")).to_have_text("Nina 🌸: are you still reading?")
         jump.click()
         expect(jump).to_be_hidden()

@@ -31,10 +31,16 @@ const historyUrl = (roomId) => config.historyApi.replace("ROOM_ID", encodeURICom
 
 const historyPageSize = Number(config.historyPageSize) || 50; // the server's HISTORY_PAGE_SIZE
 
+// A form that leaves the page (sign-out, a new password) ends this tab's socket for good on the
+// way; the form's own answer says where to go next, so that close must not send the page to
+// sign-in first. (Forms the page handles itself prevent their default, and leave nothing.)
+let leaving = false;
+document.addEventListener("submit", (event) => { if (!event.defaultPrevented) leaving = true; });
+
 const socket = connect({
   onStatus(status) {
     if (status === "unauthorized") {
-      window.location.assign(`${config.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`);
+      if (!leaving) window.location.assign(`${config.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`);
       return;
     }
     store.setConnection(status);

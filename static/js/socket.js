@@ -33,7 +33,12 @@ export function connect({ onStatus, onReconnect }) {
     if (connectedBefore) onReconnect?.();
     connectedBefore = true;
   });
-  socket.on("disconnect", () => onStatus("offline"));
+  socket.on("disconnect", (reason) => {
+    // The server ends a socket for good only when its sign-in ended (signed out in another tab, a
+    // new password): there is nothing to reconnect to, so the page goes to sign-in. Every other
+    // close reads as a lost transport, and the client comes back by itself.
+    onStatus(reason === "io server disconnect" ? "unauthorized" : "offline");
+  });
   socket.on("connect_error", (error) => {
     if (error?.data?.code === "unauthorized") {
       socket.disconnect();

@@ -282,7 +282,7 @@ export function mountChat(root, store, actions, { textMax }) {
       }
       if (dividerBefore !== null && message.seq === dividerBefore && state === "sent") {
         nodes.push(h("li", { class: "unread-divider", "data-testid": "unread-divider" },
-          h("span", { text: t("unread_divider", { count: divider.count }) })));
+          h("span", { text: divider.count === 1 ? t("unread_divider_one") : t("unread_divider", { count: divider.count }) })));
       }
       nodes.push(bubble(message, state));
     }
