@@ -3,9 +3,11 @@ driven by Playwright, pages that record every console error, uncaught exception 
 Content-Security-Policy violation, and the steps every browser test shares."""
 import os
 import re
+import uuid
 from contextlib import contextmanager
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from support import PASSWORD
@@ -154,3 +156,36 @@ def link_pages(server, tabs, usernames):
 def bubble(page, text):
     """The message whose text is exactly `text`."""
     return page.get_by_test_id("message").filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
+
+
+def link_with_socket_partner(server, watched, me, partner, partner_name="Nina 🌸"):
+    """`me` ("Alice Liddell") signs in in the browser; `partner` is a Socket.IO client; they
+    match. Returns (page, partner client, partner token, room id), the page in the new room."""
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, partner_name)
+    page = sign_in(watched, server, me)
+    token = server.token(partner)
+    other = server.connect(partner, token=token)
+    assert other.ask("match:start")["state"] == "waiting"
+    page.get_by_test_id("find-link").click()
+    room_id = other.wait_for("match:found")["room"]["id"]
+    expect(page).to_have_url(re.compile(rf"/rooms/{room_id}$"))
+    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
+    return page, other, token, room_id
+
+
+def say(client, room_id, text=None, kind="text", **extra):
+    """A Socket.IO client's message:send; returns the stored message."""
+    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": kind,
+                                       "text": text, **extra})
+    assert ack["ok"], ack
+    return ack["message"]
+
+
+def upload_as(server, token, room_id, kind, name, data, mime):
+    """An upload with a bearer token; returns the attachment's id."""
+    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                             headers={"Authorization": f"Bearer {token}"},
+                             data={"kind": kind}, files={"file": (name, data, mime)}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]

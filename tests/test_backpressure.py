@@ -14,6 +14,22 @@ from heartlink.models import Connection
 pytestmark = [pytest.mark.heavy, pytest.mark.timeout(900)]  # a deadline for a busy machine
 
 
+def _sloth(server, name):
+    """A raw websocket signed in as `name`, with a tiny receive buffer, that reads nothing more."""
+    sloth = websocket.create_connection(
+        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5,
+        sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    sloth.recv()
+    sloth.send("40" + json.dumps({"token": server.token(name)}))
+    sloth.recv()
+    return sloth
+
+
+def _open_sockets(server, user_id):
+    with server._app.app_context():
+        return db.session.query(Connection).filter_by(user_id=user_id).count()
+
+
 def test_a_client_that_stops_reading_is_dropped_and_others_keep_chatting(serve):
     server = serve(HEARTLINK_MAX_QUEUED_PACKETS=50,
                    HEARTLINK_RATE_MESSAGES="100000/10", HEARTLINK_RATE_EVENTS="100000/10",
@@ -23,17 +39,10 @@ def test_a_client_that_stops_reading_is_dropped_and_others_keep_chatting(serve):
     ids = {name: server.make_user(name) for name in ("sender", "sloth", "carol", "dave")}
 
     def sloth_sockets():
-        with server._app.app_context():
-            return db.session.query(Connection).filter_by(user_id=ids["sloth"]).count()
+        return _open_sockets(server, ids["sloth"])
 
     sender, carol, dave = server.connect("sender"), server.connect("carol"), server.connect("dave")
-    # The sloth: a raw websocket with a tiny receive buffer that never reads after connecting.
-    sloth = websocket.create_connection(
-        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5,
-        sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
-    sloth.recv()
-    sloth.send("40" + json.dumps({"token": server.token("sloth")}))
-    sloth.recv()
+    sloth = _sloth(server, "sloth")
     sloth.send('421["match:start",{}]')
     sloth.recv()
     assert sloth_sockets() == 1
@@ -74,12 +83,7 @@ def test_a_socket_that_asks_for_large_catch_ups_and_never_reads_is_closed_by_the
                    HEARTLINK_PACKET_RATE=100000, HEARTLINK_PACKET_BURST=100000)
     ids = {name: server.make_user(name) for name in ("writer", "sloth")}
     writer = server.connect("writer")
-    sloth = websocket.create_connection(
-        server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=5,
-        sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
-    sloth.recv()
-    sloth.send("40" + json.dumps({"token": server.token("sloth")}))
-    sloth.recv()
+    sloth = _sloth(server, "sloth")
     writer.ask("match:start")
     sloth.send('421["match:start",{}]')
     room_id = writer.wait_for("match:found")["room"]["id"]
@@ -88,8 +92,7 @@ def test_a_socket_that_asks_for_large_catch_ups_and_never_reads_is_closed_by_the
                                            "text": f"{index:02d}" + "y" * 3_990})["ok"]
 
     def sloth_sockets():
-        with server._app.app_context():
-            return db.session.query(Connection).filter_by(user_id=ids["sloth"]).count()
+        return _open_sockets(server, ids["sloth"])
 
     asked = 0
     try:

@@ -1,14 +1,12 @@
 """The browser: the chat as a person follows it — it stays on the newest message while media load,
 "Keep this link" between two people, hidden presence, and a message over the length limit."""
 import base64
-import re
-import uuid
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_plugin import bubble, link_pages, server_log_on_failure, sign_in
+from browser_plugin import bubble, link_pages, link_with_socket_partner, say, server_log_on_failure, upload_as
 from media_samples import png
 from support import fresh_names
 
@@ -47,33 +45,15 @@ def server(module_server):
 
 
 def _link_with_socket_partner(server, watched, me, partner):
-    """`me` signs in in the browser; `partner` is a Socket.IO client; they match.
-    Returns (page, partner client, partner token, room id)."""
-    server.make_user(me, "Alice Liddell")
-    server.make_user(partner, "Nina")
-    page = sign_in(watched, server, me)
-    token = server.token(partner)
-    other = server.connect(partner, token=token)
-    assert other.ask("match:start")["state"] == "waiting"
-    page.get_by_test_id("find-link").click()
-    room_id = other.wait_for("match:found")["room"]["id"]
-    expect(page).to_have_url(re.compile(rf"/rooms/{room_id}$"))
-    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
-    return page, other, token, room_id
+    return link_with_socket_partner(server, watched, me, partner, partner_name="Nina")
 
 
 def _send(client, room_id, kind="text", **fields):
-    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": kind, **fields})
-    assert ack["ok"], ack
-    return ack["message"]
+    return say(client, room_id, kind=kind, **fields)
 
 
 def _send_upload(server, client, token, room_id, kind, name, data, mime):
-    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
-                             headers={"Authorization": f"Bearer {token}"},
-                             data={"kind": kind}, files={"file": (name, data, mime)}, timeout=10)
-    assert response.status_code == 201, response.text
-    return _send(client, room_id, kind, attachment_id=response.json()["id"])
+    return say(client, room_id, kind=kind, attachment_id=upload_as(server, token, room_id, kind, name, data, mime))
 
 
 # --- item: the chat follows the newest message while media load -----------------------------------

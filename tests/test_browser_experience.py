@@ -6,12 +6,11 @@ import re
 import uuid
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import server_log_on_failure, sign_in
+from browser_plugin import link_with_socket_partner, say, server_log_on_failure, upload_as
 from media_samples import png, webm_opus
 from support import fresh_names
 
@@ -53,45 +52,13 @@ def server(module_server):
 _names = fresh_names
 
 
-def _link_with_socket_partner(server, watched, me, partner, partner_name="Nina 🌸"):
-    """`me` signs in in the browser; `partner` is a Socket.IO client. They match; returns
-    (page, partner client, partner token, room id)."""
-    server.make_user(me, "Alice Liddell")
-    server.make_user(partner, partner_name)
-    page = sign_in(watched, server, me)
-    token = server.token(partner)
-    other = server.connect(partner, token=token)
-    assert other.ask("match:start")["state"] == "waiting"
-    page.get_by_test_id("find-link").click()
-    found = other.wait_for("match:found")
-    room_id = found["room"]["id"]
-    expect(page).to_have_url(re.compile(rf"/rooms/{room_id}$"))
-    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
-    return page, other, token, room_id
-
-
-def _say(client, room_id, text=None, **extra):
-    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
-                                       "text": text, **extra})
-    assert ack["ok"], ack
-    return ack["message"]
-
-
-def _upload(server, token, room_id, kind, name, data, mime):
-    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
-                             headers={"Authorization": f"Bearer {token}"},
-                             data={"kind": kind}, files={"file": (name, data, mime)}, timeout=10)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 def _rich_history(server, page, other, token, room_id):
     """Text, a link, a picture, a file, a voice note and a missed call from the partner; a reply from me."""
-    _say(other, room_id, "Hello! 😀 See https://example.com/page?x=1.")
+    say(other, room_id, "Hello! 😀 See https://example.com/page?x=1.")
     for kind, name, data, mime in (("image", "cat.png", png((64, 48)), "image/png"),
                                    ("file", "notes.txt", b"x" * 1500, "text/plain"),
                                    ("voice", "voice.webm", webm_opus(), "audio/webm")):
-        attachment_id = _upload(server, token, room_id, kind, name, data, mime)
+        attachment_id = upload_as(server, token, room_id, kind, name, data, mime)
         ack = other.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": kind,
                                          "attachment_id": attachment_id})
         assert ack["ok"], ack
@@ -137,7 +104,7 @@ def test_phone_header_keeps_the_partner_and_one_screen_at_a_time(server, open_pa
     me, partner = _names("ph")
     with server_log_on_failure(server):
         watched = open_page(viewport=PHONE, has_touch=True, is_mobile=True)
-        page, other, token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        page, other, token, room_id = link_with_socket_partner(server, watched, me, partner)
         _rich_history(server, page, other, token, room_id)
         for width in (360, 390, 768, 1280):
             page.set_viewport_size({"width": width, "height": 740 if width < 1000 else 800})
@@ -196,9 +163,9 @@ def test_a_message_to_a_hidden_page_shows_a_notification_and_counts_in_the_title
     me, partner = _names("nt")
     with server_log_on_failure(server):
         watched = open_page(permissions=["notifications"], init_scripts=[_RECORD_NOTIFICATIONS])
-        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner, "Bob Builder")
+        page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner, "Bob Builder")
         page.evaluate(_HIDE_PAGE)
-        _say(other, room_id, "Are you there?")
+        say(other, room_id, "Are you there?")
         page.wait_for_function("window.__notifications.length > 0")
         notes = page.evaluate("window.__notifications")
         assert notes == [{"title": "Bob Builder", "body": "Are you there?"}]
@@ -207,7 +174,7 @@ def test_a_message_to_a_hidden_page_shows_a_notification_and_counts_in_the_title
         assert page.evaluate("document.querySelector('link[rel=icon]').href").startswith("data:image/png")
         # Turned off in Settings: no more notifications.
         page.evaluate("localStorage.setItem('heartlink:notifications', 'off')")
-        _say(other, room_id, "Hello?")
+        say(other, room_id, "Hello?")
         expect(page).to_have_title(re.compile(r"^\(2\) "))
         assert len(page.evaluate("window.__notifications")) == 1
         # On again: an incoming call while hidden shows one too.
@@ -225,8 +192,8 @@ def test_the_dark_theme_follows_the_system_and_the_choice_in_settings(server, op
     me, partner = _names("dk")
     with server_log_on_failure(server):
         watched = open_page(color_scheme="dark", viewport=DESKTOP)
-        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner)
-        _say(other, room_id, "Good evening 🌙")
+        page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
+        say(other, room_id, "Good evening 🌙")
         expect(page.locator("html")).to_have_attribute("data-theme", "dark")
         background = page.evaluate("getComputedStyle(document.querySelector('.chat__scroll')).backgroundColor")
         assert background == "rgb(11, 20, 26)", background
@@ -253,14 +220,14 @@ def test_a_draft_survives_a_reload_links_are_safe_and_up_edits_the_last_message(
     me, partner = _names("dr")
     with server_log_on_failure(server):
         watched = open_page(viewport=DESKTOP)
-        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
         box = page.get_by_test_id("composer-input")
         box.fill("half a thought")
         page.reload()
         expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
         expect(box).to_have_value("half a thought")
 
-        _say(other, room_id, "look https://example.com/a?b=1, and javascript:alert(1) and <b>x</b>")
+        say(other, room_id, "look https://example.com/a?b=1, and javascript:alert(1) and <b>x</b>")
         link = page.get_by_test_id("message-link")
         expect(link).to_have_count(1)
         expect(link).to_have_attribute("href", "https://example.com/a?b=1")
@@ -289,12 +256,12 @@ def test_scrolled_up_a_new_message_shows_the_jump_button_and_the_unread_divider(
     me, partner = _names("jp")
     with server_log_on_failure(server):
         watched = open_page(viewport={"width": 1280, "height": 500})
-        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
         for index in range(8):  # tall ones: well under the rate limit, and more than a screen
-            _say(other, room_id, f"line {index}" + "\n." * 6)
+            say(other, room_id, f"line {index}" + "\n." * 6)
         expect(page.get_by_test_id("message")).to_have_count(8)
         page.get_by_test_id("messages-scroll").evaluate("(element) => { element.scrollTop = 0; }")
-        _say(other, room_id, "are you still reading?")
+        say(other, room_id, "are you still reading?")
         jump = page.get_by_test_id("jump-new")
         expect(jump).to_be_visible()
         expect(jump).to_contain_text("1 new")
@@ -337,8 +304,8 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         page.keyboard.press("Enter")
         room_id = other.wait_for("match:found")["room"]["id"]
         expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
-        _say(other, room_id, "first")
-        _say(other, room_id, "second")
+        say(other, room_id, "first")
+        say(other, room_id, "second")
         expect(page.get_by_test_id("message")).to_have_count(2)
         # The page has read both (its unread divider and receipts are settled): nothing redraws
         # the messages under the keyboard from here on.
@@ -432,7 +399,7 @@ def test_the_chinese_pages_have_no_untranslated_string(server, open_page):
         assert _untranslated(page) == []
         page.goto(server.url + "/register")
         assert _untranslated(page) == []
-        page, other, token, room_id = _link_with_socket_partner(server, watched, me, partner, "Bob Builder")
+        page, other, token, room_id = link_with_socket_partner(server, watched, me, partner, "Bob Builder")
         _rich_history(server, page, other, token, room_id)
         page.locator('[data-testid="message"]').first.hover()
         assert _untranslated(page) == [], "chat"
@@ -458,7 +425,7 @@ def test_axe_finds_no_serious_or_critical_violation(server, open_page, scheme):
         page.goto(server.url + "/login")
         _axe(page, f"sign-in ({scheme})")
         _screenshot(page, f"sign-in-{scheme}-1280")
-        page, other, token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        page, other, token, room_id = link_with_socket_partner(server, watched, me, partner)
         _rich_history(server, page, other, token, room_id)
         # A file of mine (its size on my bubble's colour) and a reply of mine (a quote to click).
         page.get_by_test_id("attach-input").set_input_files(

@@ -1,13 +1,12 @@
 """The browser: small things a newcomer notices: touch targets on a phone, "www." links, a video's line
 in the list of links, "typing…" and "Draft:" there, the conflict text that is a sentence, one toolbar."""
 import re
-import uuid
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_plugin import server_log_on_failure, sign_in
+from browser_plugin import link_with_socket_partner, say, server_log_on_failure, upload_as
 from support import fresh_names
 
 PHONE = {"width": 360, "height": 740}
@@ -22,31 +21,11 @@ def server(module_server):
 def _linked(server, watched, tag, partner_name="Bob Builder"):
     """`me` in the browser, linked with `partner`, a Socket.IO client: (page, partner, token, room id)."""
     me, partner = fresh_names(tag)
-    server.make_user(me, "Alice Liddell")
-    server.make_user(partner, partner_name)
-    page = sign_in(watched, server, me)
-    token = server.token(partner)
-    other = server.connect(partner, token=token)
-    assert other.ask("match:start")["state"] == "waiting"
-    page.get_by_test_id("find-link").click()
-    room_id = other.wait_for("match:found")["room"]["id"]
-    expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
-    return page, other, token, room_id
-
-
-def _say(client, room_id, text=None, **extra):
-    ack = client.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
-                                       "text": text, **extra})
-    assert ack["ok"], ack
-    return ack["message"]
+    return link_with_socket_partner(server, watched, me, partner, partner_name)
 
 
 def _send_file(server, client, token, room_id, name, data, mime):
-    response = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
-                             headers={"Authorization": f"Bearer {token}"},
-                             data={"kind": "file"}, files={"file": (name, data, mime)}, timeout=10)
-    assert response.status_code == 201, response.text
-    return _say(client, room_id, kind="file", attachment_id=response.json()["id"])
+    return say(client, room_id, kind="file", attachment_id=upload_as(server, token, room_id, "file", name, data, mime))
 
 
 _SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
@@ -87,7 +66,7 @@ def test_a_picture_is_sharp_on_a_2x_phone_screen(server, open_page):
                                  headers={"Authorization": f"Bearer {token}"}, data={"kind": "image"},
                                  files={"file": ("wide.png", png((1600, 1200)), "image/png")}, timeout=10)
         assert response.status_code == 201, response.text
-        _say(other, room_id, kind="image", attachment_id=response.json()["id"])
+        say(other, room_id, kind="image", attachment_id=response.json()["id"])
         picture = page.get_by_test_id("message-image").locator("img")
         expect(picture).to_have_js_property("complete", True)
         natural, shown = picture.evaluate("(img) => [img.naturalWidth, img.getBoundingClientRect().width]")
@@ -100,7 +79,7 @@ def test_a_www_address_is_a_link_to_https_and_the_list_says_video_for_a_clip(ser
     with server_log_on_failure(server):
         watched = open_page(viewport=DESKTOP)
         page, other, token, room_id = _linked(server, watched, "ww")
-        _say(other, room_id, "See www.example.org/page?x=1, not a.www.b or www.foo.")
+        say(other, room_id, "See www.example.org/page?x=1, not a.www.b or www.foo.")
         links = page.get_by_test_id("message-link")
         expect(links).to_have_count(1)
         expect(links).to_have_text("www.example.org/page?x=1")
@@ -157,7 +136,7 @@ def test_one_message_toolbar_at_a_time_when_the_pointer_and_the_focus_differ(ser
         watched = open_page(viewport=DESKTOP)
         page, other, _token, room_id = _linked(server, watched, "tb")
         for text in ("first", "second", "third"):
-            _say(other, room_id, text)
+            say(other, room_id, text)
         messages = page.get_by_test_id("message")
         expect(messages).to_have_count(3)
         toolbars = page.locator(".message-actions:visible")

@@ -131,11 +131,9 @@ def _healthz_from(address, port):
 
 
 @pytest.fixture
-def small_server(db_path, tmp_path):
-    server = LiveServer(db_path, tmp_path, HEARTLINK_MAX_CONNECTIONS="60", HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="10",
-                        HEARTLINK_REQUEST_HEAD_TIMEOUT="3")
-    yield server
-    server.close()
+def small_server(serve):
+    return serve(HEARTLINK_MAX_CONNECTIONS="60", HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="10",
+                 HEARTLINK_REQUEST_HEAD_TIMEOUT="3")
 
 
 def test_half_open_requests_from_one_address_cannot_fill_the_worker(small_server):
