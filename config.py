@@ -180,6 +180,9 @@ class Config:
     MAX_SOCKETS_PER_USER = _int("HEARTLINK_MAX_SOCKETS_PER_USER", 10)
     # Connections (HTTP requests in flight, websockets) at once from one address.
     MAX_CONNECTIONS_PER_ADDRESS = _int("HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS", 200)
+    # New Engine.IO sessions one address may open ("N/W": N in any W seconds, on average);
+    # a page opens one per (re)connect.
+    HANDSHAKE_RATE = _rate("HEARTLINK_HANDSHAKE_RATE", "200/10")
     # A request's line and headers must all be in within this many seconds (an idle
     # keep-alive connection is closed after it too).
     REQUEST_HEAD_TIMEOUT = _float("HEARTLINK_REQUEST_HEAD_TIMEOUT", 10)

@@ -48,7 +48,7 @@ LIFTED_LIMITS = {f"HEARTLINK_RATE_{scope}": "1000000/1" for scope in (
 # The per-connection packet bucket (heartlink/inbound.py) drops what a fast sender sends past it.
 LIFTED_LIMITS.update(HEARTLINK_PACKET_RATE="1000000", HEARTLINK_PACKET_BURST="1000000")
 # Every connection of the benchmark comes from 127.0.0.1 (heartlink/guard.py caps them per address).
-LIFTED_LIMITS.update(HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="1000000")
+LIFTED_LIMITS.update(HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="1000000", HEARTLINK_HANDSHAKE_RATE="1000000/1")
 # A benchmark person writes in minutes what a person writes in days (heartlink/limits.py budgets).
 LIFTED_LIMITS.update(HEARTLINK_BUDGET_MESSAGE_TEXT="1000000000/86400")
 STORM_SIZE = 20

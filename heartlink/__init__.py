@@ -134,12 +134,13 @@ def _create_private_sqlite_file(uri):
 def _guard_connections(app):
     """Outermost WSGI layers, Socket.IO included: the real client address first (ProxyFix,
     when proxies are configured), then the connections-per-address cap (heartlink/guard.py)."""
-    from .guard import ConnectionGuard, HandshakeReaper
+    from .guard import ConnectionGuard, HandshakeBudget, HandshakeReaper
 
     reaper = HandshakeReaper(socketio, app.config["HANDSHAKE_TIMEOUT"])
     app.extensions["heartlink_handshake_reaper"] = reaper
     guarded = ConnectionGuard(app.wsgi_app, app.config["MAX_CONNECTIONS_PER_ADDRESS"],
-                              on_first_request=reaper.start if not app.testing else None)
+                              on_first_request=reaper.start if not app.testing else None,
+                              handshakes=HandshakeBudget(*app.config["HANDSHAKE_RATE"]))
     app.extensions["heartlink_connection_guard"] = guarded
     app.wsgi_app = guarded
     if app.config["PROXY_COUNT"]:

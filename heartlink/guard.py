@@ -3,8 +3,11 @@
 `ConnectionGuard` is WSGI middleware around the whole application (Socket.IO
 included): it counts the requests in flight per client address (a websocket is one
 request for as long as it is open; a held long-poll is one while it is held) and
-answers 429 past MAX_CONNECTIONS_PER_ADDRESS, before any work. Slow senders that
-never finish their headers are dropped earlier, by the WSGI server's socket_timeout.
+answers 429 past MAX_CONNECTIONS_PER_ADDRESS, before any work. It also counts the new
+Engine.IO sessions each address opens (HANDSHAKE_RATE): an anonymous handshake costs a
+session held until the reaper closes it, and 2,500 a second from one address, each held
+5 s, took a worker past 1 GB. Slow senders that never finish their headers are dropped
+earlier (heartlink/server.py).
 
 `HandshakeReaper` closes Engine.IO sessions that have not completed a Socket.IO
 CONNECT within HANDSHAKE_TIMEOUT seconds (a refused connect leaves one open
@@ -22,14 +25,48 @@ from . import realtime
 log = logging.getLogger(__name__)
 
 
+class HandshakeBudget:
+    """New Engine.IO sessions per address: `limit` in any `window` seconds on average (a token
+    bucket refilled at limit/window a second, holding at most `limit`)."""
+
+    _ADDRESSES = 10_000  # past that, full buckets are forgotten
+
+    def __init__(self, limit, window):
+        self.rate, self.burst = limit / window, limit
+        self._buckets = {}  # address -> [tokens, last refill]
+        self._lock = threading.Lock()
+
+    def take(self, address, now=None):
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            bucket = self._buckets.get(address)
+            if bucket is None:
+                if len(self._buckets) >= self._ADDRESSES:
+                    self._buckets = {key: value for key, value in self._buckets.items()
+                                     if value[0] + (now - value[1]) * self.rate < self.burst}
+                bucket = self._buckets[address] = [self.burst, now]
+            bucket[0] = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+            bucket[1] = now
+            if bucket[0] < 1:
+                return False
+            bucket[0] -= 1
+            return True
+
+
+def _is_handshake(environ):
+    """A request that opens a new Engine.IO session: the Socket.IO path without a session id."""
+    return environ.get("PATH_INFO", "").startswith("/socket.io") and "sid=" not in environ.get("QUERY_STRING", "")
+
+
 class ConnectionGuard:
-    def __init__(self, wsgi_app, max_per_address, on_first_request=None):
+    def __init__(self, wsgi_app, max_per_address, on_first_request=None, handshakes=None):
         self._app = wsgi_app
         self._max = max_per_address
         self._open = {}
         self._lock = threading.Lock()
         self._on_first_request = on_first_request
         self._warned = set()
+        self._handshakes = handshakes
 
     def open_from(self, address):
         return self._open.get(address, 0)
@@ -39,15 +76,13 @@ class ConnectionGuard:
             starter, self._on_first_request = self._on_first_request, None
             starter()
         address = environ.get("REMOTE_ADDR") or "-"
+        if self._handshakes is not None and _is_handshake(environ) and not self._handshakes.take(address):
+            return _too_many(start_response, "Too many new connections from your address.")
         if not self._enter(address):
             if address not in self._warned:
                 self._warned.add(address)
                 log.warning("address %s holds %d connections; refusing more", address, self._max)
-            body = json.dumps({"error": {"code": "rate_limited",
-                                         "message": "Too many connections from your address."}}).encode()
-            start_response("429 Too Many Requests", [("Content-Type", "application/json"),
-                                                     ("Content-Length", str(len(body))), ("Retry-After", "5")])
-            return [body]
+            return _too_many(start_response, "Too many connections from your address.")
         try:
             result = self._app(environ, start_response)
         except BaseException:
@@ -71,6 +106,13 @@ class ConnectionGuard:
             else:
                 self._open.pop(address, None)
                 self._warned.discard(address)
+
+
+def _too_many(start_response, message):
+    body = json.dumps({"error": {"code": "rate_limited", "message": message}}).encode()
+    start_response("429 Too Many Requests", [("Content-Type", "application/json"),
+                                             ("Content-Length", str(len(body))), ("Retry-After", "5")])
+    return [body]
 
 
 class _Counted:

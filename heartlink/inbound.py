@@ -23,7 +23,7 @@ server's 'message' and 'disconnect' handlers are wrapped.
 import logging
 import time
 
-from . import realtime
+from . import logs, realtime
 
 log = logging.getLogger(__name__)
 
@@ -54,25 +54,6 @@ class PacketBudget:
         self._buckets.pop(eio_sid, None)
 
 
-class LogBudget:
-    """At most `lines` log lines per `window` seconds for each client address: what one address
-    sends can never fill the log. Remembers a bounded number of addresses."""
-
-    def __init__(self, lines=3, window=60.0, addresses=10_000):
-        self.lines, self.window, self.addresses = lines, window, addresses
-        self._spent = {}  # address -> [window start, lines logged in it]
-
-    def allows(self, address, now=None):
-        now = time.monotonic() if now is None else now
-        spent = self._spent.get(address)
-        if spent is None or now - spent[0] >= self.window:
-            if len(self._spent) >= self.addresses:
-                self._spent.clear()  # a flood of addresses: start counting again
-            spent = self._spent[address] = [now, 0]
-        spent[1] += 1
-        return spent[1] <= self.lines
-
-
 # What python-socketio raises for a packet it cannot read (bad type digit, bad JSON, a
 # payload of the wrong shape); a fault of the server's own (the database away) is not one.
 _UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError)
@@ -91,7 +72,7 @@ def install(sio, rate, burst):
     # Connections closed for flooding, and when: what they had in flight still arrives.
     closed = {}
     sent_binary = set()  # connections already logged for it: one line each
-    malformed_log = LogBudget()
+    malformed_log = logs.LogBudget()
     _cap_websocket_messages(sio.async_mode, int(eio.max_http_buffer_size))
 
     def budgeted_message(eio_sid, data):

@@ -7,6 +7,7 @@ as the redis_exception python-socketio adds when a publish fails) are kept in bo
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 
 _handled = logging.getLogger("heartlink.events")
@@ -73,3 +74,22 @@ def event_handled(event, user_id, room_id, duration_ms, outcome):
 def flush():
     for handler in logging.getLogger().handlers:
         handler.flush()
+
+
+class LogBudget:
+    """At most `lines` log lines per `window` seconds for each client address: what one address
+    sends can never fill the log. Remembers a bounded number of addresses."""
+
+    def __init__(self, lines=3, window=60.0, addresses=10_000):
+        self.lines, self.window, self.addresses = lines, window, addresses
+        self._spent = {}  # address -> [window start, lines logged in it]
+
+    def allows(self, address, now=None):
+        now = time.monotonic() if now is None else now
+        spent = self._spent.get(address)
+        if spent is None or now - spent[0] >= self.window:
+            if len(self._spent) >= self.addresses:
+                self._spent.clear()  # a flood of addresses: start counting again
+            spent = self._spent[address] = [now, 0]
+        spent[1] += 1
+        return spent[1] <= self.lines

@@ -19,7 +19,7 @@ def test_a_worker_holds_more_than_1024_sockets_and_keeps_chatting(serve, linked)
     # These raw sockets never answer the server's pings: a long ping interval keeps the first
     # ones open however long the machine takes to open the last.
     server = serve(HEARTLINK_MAX_SOCKETS_PER_USER=CONNECTIONS + 10, HEARTLINK_RATE_EVENTS="100000/10",
-                   HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS=CONNECTIONS + 50,
+                   HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS=CONNECTIONS + 50, HEARTLINK_HANDSHAKE_RATE="1000000/1",
                    HEARTLINK_PING_INTERVAL=600)
     sockets = []
     try:

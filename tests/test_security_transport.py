@@ -1,5 +1,6 @@
 """Connections that try to stay forever: half-sent requests, Engine.IO sessions that never
 sign in, and one address opening connection after connection."""
+import http.client
 import json
 import socket
 import time
@@ -172,3 +173,39 @@ def test_a_request_head_that_trickles_in_is_cut_off(small_server):
                 break
     assert closed and time.monotonic() - began < 12, "the trickled head was never cut off"
     assert _healthz_from("127.0.0.4", small_server.port).startswith(b"HTTP/1.1 200")
+
+
+def test_one_address_cannot_open_engine_io_sessions_without_end(serve):
+    """An anonymous handshake costs a session until the reaper closes it; 2,500 a second from one
+    address took a worker past 1 GB. New sessions are now budgeted per address (20 in 10 s here)."""
+    server = serve(HEARTLINK_HANDSHAKE_RATE="20/10")
+    flooder = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=("127.0.0.5", 0))
+    statuses = []
+    for _ in range(100):  # on one keep-alive connection, as fast as answers come
+        flooder.request("GET", "/socket.io/?EIO=4&transport=polling")
+        answer = flooder.getresponse()
+        answer.read()
+        statuses.append(answer.status)
+    flooder.close()
+    opened = statuses.count(200)
+    assert 20 <= opened <= 30 and statuses.count(429) == 100 - opened, statuses
+    # Another address opens its session as usual.
+    other = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10, source_address=("127.0.0.6", 0))
+    other.request("GET", "/socket.io/?EIO=4&transport=polling")
+    assert other.getresponse().status == 200
+    other.close()
+
+
+def test_junk_request_lines_cannot_fill_the_log(serve):
+    """eventlet's parser logged each bad request line (up to 8 KB) twice: 52 MB of log in 4.5 s
+    from one address. Now a few short lines a minute per address."""
+    server = serve()
+    logged_before = server.log_path.stat().st_size
+    for _ in range(200):
+        with _from("127.0.0.7", server.port) as sock:
+            sock.sendall(b"EVIL " + b"A" * 8000 + b"\r\n\r\n")
+            sock.recv(100)
+    assert _healthz_from("127.0.0.8", server.port).startswith(b"HTTP/1.1 200")
+    logged = server._logged_since(logged_before)
+    assert len(logged) < 5_000, f"{len(logged)} bytes of log for 200 junk requests"
+    assert "AAAAAAAAAA" * 30 not in logged
