@@ -72,6 +72,7 @@ def register():
         else:
             _sign_in(user)
             return redirect(url_for("pages.lobby"))
+    _say_if_stale(form)
     return render_template("auth/register.html", form=form)
 
 
@@ -89,7 +90,16 @@ def login():
             _sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(_l("Wrong username or password."), "error")
+    _say_if_stale(form)
     return render_template("auth/login.html", form=form)
+
+
+def _say_if_stale(form):
+    """A sign-in or sign-up form sent with a CSRF token that is not the session's (missing, or
+    the page was opened again in another tab meanwhile) is refused by showing the form again,
+    with a fresh token and a word on what happened (as a wrong password is), not an error page."""
+    if form.is_submitted() and form.csrf_token.errors:
+        flash(_l("This page had expired; please send it again."), "error")
 
 
 # Each path is its own endpoint, so url_for("auth.logout") is the page's /logout (which answers

@@ -24,10 +24,17 @@ def test_register_signs_in_and_rejects_a_taken_name(client, auth):
 
 
 def test_forms_without_a_csrf_token_are_refused(client, make_user):
+    """The sign-in and sign-up forms check their own token: without one the form comes back with
+    a word on it (as for a wrong password), and nobody is signed in or created."""
     make_user("alice")
     response = client.post("/login", data={"username": "alice", "password": PASSWORD})
-    assert response.status_code == 400
+    assert "This page had expired" in response.get_data(as_text=True)
     assert client.get("/api/me").status_code == 401
+    created = client.post("/register", data={"username": "mallory", "password": PASSWORD})
+    assert "This page had expired" in created.get_data(as_text=True)
+    assert client.post("/api/token", json={"username": "mallory", "password": PASSWORD}).status_code == 401
+    # Every other form is refused before it is read.
+    assert client.post("/settings/password", data={"current_password": "x"}).status_code in (302, 401)
 
 
 def test_login_and_logout(client, auth, make_user):
