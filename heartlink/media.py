@@ -158,11 +158,6 @@ def probe_audio(data):
     raise MediaError("not a webm, ogg or mp4 recording")
 
 
-def sniff_video(data):
-    """The mime of an mp4 or webm video clip, or None for any other file."""
-    return probe_video(data)[0]
-
-
 def probe_video(data):
     """(mime, width, height) of an mp4 or webm video clip; (None, None, None) for any other file.
     The size (from the container's headers, when they say it) lets the page reserve the

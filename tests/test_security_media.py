@@ -35,14 +35,14 @@ def test_an_ebml_flood_is_refused_by_its_element_cap():
     with pytest.raises(media.MediaError, match="too many"):
         media.probe_audio(_ebml_flood(2 * media.MAX_ELEMENTS + 1000))
     # As a plain file it is just a file: the video sniffer stops at the cap too.
-    assert media.sniff_video(_ebml_flood(2 * media.MAX_ELEMENTS + 1000)) is None
+    assert media.probe_video(_ebml_flood(2 * media.MAX_ELEMENTS + 1000))[0] is None
 
 
 def test_a_video_sniff_reads_only_up_to_the_first_cluster():
     video = samples.webm_opus(codec=b"V_VP8")
-    assert media.sniff_video(video) == "video/webm"
+    assert media.probe_video(video)[0] == "video/webm"
     # Frames after the tracks are never walked: a huge cluster of garbage does not matter.
-    assert media.sniff_video(video + b"\xec\x80" * 300_000) == "video/webm"
+    assert media.probe_video(video + b"\xec\x80" * 300_000)[0] == "video/webm"
 
 
 def test_a_flood_of_tiny_mp4_boxes_and_ogg_pages_is_bounded():

@@ -195,16 +195,16 @@ def test_uploads_at_once_cannot_each_find_the_budget_unspent(app, sock, monkeypa
     # Every upload that got past the budget waits here until all 30 have (or 3 s pass), so
     # that all of them are between the budget check and the stored row at the same moment.
     past_the_check = threading.Barrier(30, timeout=3)
-    sniff = media.sniff_video
+    probe = media.probe_video  # what a "file" upload is looked at with, between check and row
 
-    def sniff_when_all_are_past_the_check(data):
+    def probe_when_all_are_past_the_check(data):
         try:
             past_the_check.wait()
         except threading.BrokenBarrierError:
             pass
-        return sniff(data)
+        return probe(data)
 
-    monkeypatch.setattr(media, "sniff_video", sniff_when_all_are_past_the_check)
+    monkeypatch.setattr(media, "probe_video", probe_when_all_are_past_the_check)
     clients = []
     for _ in range(30):
         http = app.test_client()
