@@ -28,13 +28,12 @@ class SettingMissing(click.UsageError, RuntimeError):
 
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# The writes anyone may make before signing in; every other write is refused unsigned-in
-# before its body is read (the CSRF check reads a form).
-_OPEN_WRITES = {"auth.login", "auth.register", "auth.api_token"}
-# Writes that check CSRF themselves: the token endpoint needs none (a browser never sends it
-# credentials by itself), and the sign-in and sign-up forms check theirs as forms, so that a
-# token gone stale (another tab loaded the page meanwhile) shows the form again, not an error.
-_OWN_CSRF_CHECK = {"auth.api_token", "auth.login", "auth.register"}
+# The only writes anyone may make before signing in; every other one is refused unsigned-in
+# before its body is read (the CSRF check reads a form). These check CSRF themselves: the token
+# endpoint needs none (a browser never sends it credentials by itself), and the sign-in and
+# sign-up forms check theirs as forms, so that a token gone stale (another tab loaded the page
+# meanwhile) shows the form again, not an error.
+_SIGN_IN_WRITES = {"auth.api_token", "auth.login", "auth.register"}
 # The endpoints whose body is an upload (MAX_CONTENT_LENGTH); every other body is small.
 _UPLOADS = {"api.upload_attachment", "profile.upload_avatar"}
 _CSP = (
@@ -189,13 +188,13 @@ def _register_http_hooks(app):
             warned_about_proxy.append(True)
             log.warning("requests carry X-Forwarded-For but HEARTLINK_PROXY_COUNT is 0: every client "
                         "behind the proxy shares one address (and one per-address limit)")
-        if request.method in _SAFE_METHODS or request.endpoint in _OWN_CSRF_CHECK:
+        if request.method in _SAFE_METHODS or request.endpoint in _SIGN_IN_WRITES:
             return
         if bearer_token(request) is not None:
             if current_user.is_authenticated and g.get("signed_in_by_token"):
                 return
             raise Unauthorized()
-        if not current_user.is_authenticated and request.endpoint not in _OPEN_WRITES:
+        if not current_user.is_authenticated:
             return login_manager.unauthorized()
         csrf.protect()
 

@@ -269,7 +269,7 @@ def on_unexpected_error(error):
     return _internal_error()
 
 
-# --- "keep this link" (issue 11) -------------------------------------------------------------
+# --- "keep this link" ------------------------------------------------------------------------
 
 @_answer("link:keep", schemas.LinkKeep)
 def link_keep(user_id, payload):

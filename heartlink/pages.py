@@ -31,6 +31,7 @@ _VENDOR = {
     )},
 }
 
+
 def render_app(room_id=None, settings_open=False, password_form=None):
     """The one page: the lobby, a room, or either with the Settings panel open over the list."""
     from .auth import PasswordForm

@@ -19,10 +19,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
+from . import privacy
 from .database import serialise, write_transaction
 from .errors import RateLimited
 from .extensions import db
-from .models import Block, Connection, MatchTicket, Room, RoomMember, User, Worker, utcnow
+from .models import Connection, MatchTicket, Room, RoomMember, User, Worker, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,9 @@ def audience(user_id):
     unkept = select(other.room_id).where(other.room_id == Room.id, other.kept.is_(False)).correlate(Room)
     active_rooms = (select(RoomMember.room_id).join(Room, Room.id == RoomMember.room_id)
                     .where(RoomMember.user_id == user_id, (Room.status == "active") | ~exists(unkept)))
-    blocked = select(Block.blocked_id).where(Block.blocker_id == user_id).union(
-        select(Block.blocker_id).where(Block.blocked_id == user_id))
     return db.session.execute(
         select(RoomMember.user_id).where(RoomMember.room_id.in_(active_rooms), RoomMember.user_id != user_id,
-                                         RoomMember.user_id.not_in(blocked))
+                                         RoomMember.user_id.not_in(privacy.blocked_either_way(user_id)))
     ).scalars().all()
 
 

@@ -74,10 +74,15 @@ def blocked_between(first_id, second_id):
     )))).scalar()
 
 
+def blocked_either_way(user_id):
+    """A query of the ids of everyone `user_id` has blocked or is blocked by (usable as a subquery)."""
+    return select(Block.blocked_id).where(Block.blocker_id == user_id).union(
+        select(Block.blocker_id).where(Block.blocked_id == user_id))
+
+
 def blocked_with(user_id):
     """The ids of everyone `user_id` has blocked or is blocked by."""
-    return set(db.session.execute(select(Block.blocked_id).where(Block.blocker_id == user_id)).scalars()) | set(
-        db.session.execute(select(Block.blocker_id).where(Block.blocked_id == user_id)).scalars())
+    return set(db.session.execute(blocked_either_way(user_id)).scalars())
 
 
 def profile_visible_to(viewer_id, owner_id):

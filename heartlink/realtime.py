@@ -184,7 +184,7 @@ def close_stalled_sockets(max_queued, max_queued_size):
     return close_for_reconnect(stalled)
 
 
-# --- profile, privacy and "keep this link" (issue 11) ----------------------------------------
+# --- profile, privacy and "keep this link" ---------------------------------------------------
 
 def room_updated(room):
     """A link changed (kept, unkept, reopened): both members get it as each sees it."""

@@ -117,7 +117,7 @@ def parse(schema, payload):
         raise BadRequest(_l("Invalid field: %(field)s", field=field), field=field) from None
 
 
-# --- profile and "keep this link" (issue 11) ------------------------------------------------
+# --- profile and "keep this link" -----------------------------------------------------------
 
 class LinkKeep(RoomRef):
     keep: bool
