@@ -15,12 +15,17 @@ DESKTOP = {"width": 1280, "height": 800}
 
 # A real clip (320x240 VP8 webm) recorded by the browser itself from a canvas, so it plays and
 # its player takes the clip's size when it loads.
+# Each frame is handed to the recorder (captureStream(0) + requestFrame) and given time to be
+# encoded, rather than paced by animation frames: a page that is not in front gets none, and the
+# recorder then wrote a 110-byte clip with no frame in it.
 _RECORD_CLIP = """async () => {
   const canvas = document.createElement("canvas");
   canvas.width = 320;
   canvas.height = 240;
   const paint = canvas.getContext("2d");
-  const recorder = new MediaRecorder(canvas.captureStream(10), { mimeType: "video/webm;codecs=vp8" });
+  const stream = canvas.captureStream(0);
+  const [track] = stream.getVideoTracks();
+  const recorder = new MediaRecorder(stream, { mimeType: "video/webm;codecs=vp8" });
   const chunks = [];
   recorder.ondataavailable = (event) => chunks.push(event.data);
   const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
@@ -28,7 +33,8 @@ _RECORD_CLIP = """async () => {
   for (let frame = 0; frame < 8; frame += 1) {
     paint.fillStyle = `hsl(${frame * 40}, 80%, 50%)`;
     paint.fillRect(0, 0, 320, 240);
-    await new Promise((resolve) => requestAnimationFrame(resolve));
+    track.requestFrame();
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   recorder.stop();
   await stopped;
@@ -62,9 +68,8 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
     me, partner = fresh_names("pin")
     with server_log_on_failure(server):
         watched = open_page(viewport=viewport)
-        recorder = watched.context.new_page()
-        clip = base64.b64decode(recorder.evaluate(_RECORD_CLIP))
-        recorder.close()
+        clip = base64.b64decode(watched.page.evaluate(_RECORD_CLIP))  # on the test's own page, in front
+        assert len(clip) > 1_000, f"the browser recorded a clip of {len(clip)} bytes"
         page, other, token, room_id = _link_with_socket_partner(server, watched, me, partner)
         my_id = page.get_by_test_id("app").evaluate("(app) => JSON.parse(app.dataset.me).id")
 
