@@ -84,8 +84,12 @@ def test_the_emoji_picker_opened_by_keyboard_takes_the_focus_and_picks_by_keyboa
         page.keyboard.press("Enter")
         expect(search).to_be_focused()
         page.keyboard.type("thumbs up")
-        expect(page.get_by_test_id("emoji-picker").get_by_role("option").first).to_have_attribute("title", "thumbs up")
+        first = page.get_by_test_id("emoji-picker").get_by_role("option").first
+        expect(first).to_have_attribute("title", "thumbs up")
+        # The picker is in search mode once its results carry aria-selected; keys before that are lost.
+        expect(first).to_have_attribute("aria-selected", "false")
         page.keyboard.press("ArrowDown")
+        expect(first).to_have_attribute("aria-selected", "true")
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("composer-input")).to_have_value("👍\ufe0f")
         other.disconnect()
