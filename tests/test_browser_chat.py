@@ -102,7 +102,12 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
         expect(jump).to_have_attribute("aria-label", "Scroll to the newest message")
         page.screenshot(path=f"/tmp/heartlink-clip-{viewport['width']}.png")
         jump.click()
-        expect(newest).to_be_in_viewport()
+        for index in range(4):
+            _send(other, room_id, text=f"while jumping {index}")
+        expect(bubble(page, "while jumping 3")).to_be_in_viewport()
+        expect(jump).to_be_hidden()
+        _send(other, room_id, text="after the jump")
+        expect(bubble(page, "after the jump")).to_be_in_viewport()
         expect(jump).to_be_hidden()
         page.screenshot(path=f"/tmp/heartlink-pinned-{viewport['width']}.png")
         other.disconnect()

@@ -43,6 +43,9 @@ export function mountChat(root, store, actions, { textMax }) {
   // grows (a picture or clip loading, a message arriving) never does, whatever order events come in.
   let pinned = true;
   let lastTop = 0;
+  // "Scroll to the newest" is under way: until it ends or the person moves again, no scroll event
+  // unpins the view (a render's jump to the bottom can cross the smooth scroll's last steps).
+  let jumping = false;
 
   // --- the person's actions ---------------------------------------------------------
   // Characters as the server counts them: code points of the trimmed text (an emoji is one).
@@ -103,6 +106,7 @@ export function mountChat(root, store, actions, { textMax }) {
   });
   jumpButton.addEventListener("click", () => {
     pinned = true;
+    jumping = true;
     scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
     clearNewBelow();
   });
@@ -114,7 +118,11 @@ export function mountChat(root, store, actions, { textMax }) {
   // A smooth scroll may end short of a bottom that moved meanwhile: finish it.
   scroller.addEventListener("scrollend", () => {
     if (pinned && distanceFromBottom() > 1) toBottom();
+    else jumping = false;
   });
+  for (const move of ["wheel", "touchstart", "keydown", "pointerdown"]) {
+    scroller.addEventListener(move, () => { jumping = false; }, { passive: true });
+  }
   // While pinned, whatever changes the height of the history or of the view (a medium loading, the
   // composer growing, the keyboard opening) keeps the newest message in view.
   const follow = new ResizeObserver(() => {
@@ -175,7 +183,7 @@ export function mountChat(root, store, actions, { textMax }) {
   function notePinned() {
     const top = scroller.scrollTop;
     if (distanceFromBottom() <= PINNED_PX) pinned = true;
-    else if (top < lastTop - 1) pinned = false; // the person scrolled up
+    else if (top < lastTop - 1 && !jumping) pinned = false; // the person scrolled up
     lastTop = top;
   }
 
