@@ -153,6 +153,9 @@ class Config:
     MAX_CONTENT_LENGTH = max(IMAGE_MAX_BYTES, VOICE_MAX_BYTES, FILE_MAX_BYTES) + 64 * 1024
     # Every request body but an upload's (forms, JSON) is at most this: over it -> 413.
     MAX_BODY_BYTES = _int("HEARTLINK_MAX_BODY_BYTES", 64 * 1024)
+    # Uploads checked and stored at once per worker, each holding its file in memory meanwhile;
+    # the rest wait their turn, their bodies already on disk.
+    UPLOADS_AT_ONCE = _int("HEARTLINK_UPLOADS_AT_ONCE", 2)
 
     # A call that rings this long unanswered becomes "missed".
     CALL_RING_TIMEOUT = _float("HEARTLINK_CALL_RING_TIMEOUT", 30)

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
+from . import bodies, codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
 from .errors import DomainError, Unauthorized, code_for_status
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 from .socket_context import App
@@ -56,6 +56,7 @@ def create_app(config_class=Config):
               template_folder=str(BASE_DIR / "templates"), static_folder=str(BASE_DIR / "static"),
               instance_path=str(BASE_DIR / "instance"))
     app.json = codec.JSONProvider(app)
+    app.request_class = bodies.Request  # upload bodies read off the event loop, with no database connection held
     app.config.from_object(config_class)
     if not app.config.get("SECRET_KEY"):
         # Development gets a per-machine key from config.py; the test suite's TestConfig has its own.

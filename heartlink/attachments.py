@@ -74,22 +74,25 @@ def upload(room_id, user_id, kind, filename, stream):
         raise BadRequest(_l("kind must be image, voice or file."), field="kind")
     room = active_room_for_member(room_id, user_id)
     limit = _limit(kind)
-    data = offload.run(stream.read, limit + 1)  # a spooled file on disk: read off the event loop
-    if not data:
-        raise BadRequest(_l("The file is empty."), field="file")
-    if len(data) > limit:
-        raise TooLarge(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), limit=limit)
-    attachment = Attachment(id=str(uuid.uuid4()), room_id=room.id, uploader_id=user_id, kind=kind,
-                            filename=sanitise_filename(filename), mime="application/octet-stream", size=len(data))
-    _reserve(attachment)
-    try:
-        _check_and_store(attachment, data)
-    except BaseException:
-        with write_transaction() as session:
-            session.execute(delete(Attachment).where(Attachment.id == attachment.id))
-        for path in (_path(attachment.id), _path(attachment.id, thumb=True)):
-            path.unlink(missing_ok=True)
-        raise
+    offload.release_database()
+    with offload.gate("uploads", current_app.config["UPLOADS_AT_ONCE"]):  # each holds its file in memory
+        data = offload.run(stream.read, limit + 1)  # a spooled file on disk: read off the event loop
+        if not data:
+            raise BadRequest(_l("The file is empty."), field="file")
+        if len(data) > limit:
+            raise TooLarge(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), limit=limit)
+        attachment = Attachment(id=str(uuid.uuid4()), room_id=room.id, uploader_id=user_id, kind=kind,
+                                filename=sanitise_filename(filename), mime="application/octet-stream",
+                                size=len(data))
+        _reserve(attachment)
+        try:
+            _check_and_store(attachment, data)
+        except BaseException:
+            with write_transaction() as session:
+                session.execute(delete(Attachment).where(Attachment.id == attachment.id))
+            for path in (_path(attachment.id), _path(attachment.id, thumb=True)):
+                path.unlink(missing_ok=True)
+            raise
     log.info("stored %s attachment %s (%d bytes) in link %s", kind, attachment.id, attachment.size, room.id)
     return attachment
 

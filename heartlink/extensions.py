@@ -1,4 +1,5 @@
 """Extensions, created unbound so that any module can import them without cycles."""
+from flask import current_app, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -20,5 +21,18 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=_naming), session_options={"
 migrate = Migrate()
 login_manager = LoginManager()
 socketio = SocketIO()
-csrf = CSRFProtect()
+
+
+class _HeaderFirstCSRF(CSRFProtect):
+    """The token from the X-CSRFToken header when it is there, before the form: looking in the
+    form parses the whole body (25 MB of upload) before the route's sign-in and limits."""
+
+    def _get_csrf_token(self):
+        for header in current_app.config["WTF_CSRF_HEADERS"]:
+            if token := request.headers.get(header):
+                return token
+        return super()._get_csrf_token()
+
+
+csrf = _HeaderFirstCSRF()
 babel = Babel()

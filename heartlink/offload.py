@@ -50,6 +50,19 @@ def run(function, *args, **kwargs):
     return function(*args, **kwargs)
 
 
+def pause():
+    """Let the other green threads run before going on (nothing to do outside a green server)."""
+    mode = _mode()
+    if mode == "eventlet":
+        import eventlet
+
+        eventlet.sleep(0)
+    elif mode == "gevent":
+        import gevent
+
+        gevent.sleep(0)
+
+
 def _semaphore(name, permits):
     """A semaphore of the server's flavour (green under eventlet/gevent), one per name and size."""
     key = (name, permits, _mode())

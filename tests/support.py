@@ -231,6 +231,13 @@ def upload(client, room_id, data, kind, filename="upload.bin"):
                        content_type="multipart/form-data")
 
 
+def server_memory(server, field="VmRSS"):
+    """Bytes of the server process's memory: VmRSS now, or VmHWM, the peak so far."""
+    with open(f"/proc/{server.process.pid}/status") as status:
+        line = next(line for line in status if line.startswith(f"{field}:"))
+    return int(line.split()[1]) * 1024
+
+
 def assert_kept_up(latencies):
     """Other people's acks kept coming during an attack: generous bounds, not a benchmark."""
     ordered = sorted(latencies)

@@ -170,6 +170,22 @@ def test_an_anonymous_write_is_refused_before_its_body_is_read(client, path):
     assert body.taken == 0
 
 
+def test_an_upload_over_the_rate_is_refused_before_its_body_is_read(app, client, auth, make_user):
+    """A signed-in page sends its CSRF token as a header: the check takes it from there, not from
+    the form, so an upload over the rate limit is refused without its 25 MB being parsed."""
+    make_user("alice")
+    auth.login("alice")
+    app.config["RATE_UPLOADS"] = (1, 60)
+    token = auth.csrf_token()
+    first = client.post("/api/rooms/x/attachments", data={"kind": "file"}, headers={"X-CSRFToken": token})
+    assert first.status_code == 400, first.status_code  # no file: the one upload of the minute
+    body = CountingStream(25 * 1024 * 1024)
+    answer = client.post("/api/rooms/x/attachments", input_stream=body, content_length=25 * 1024 * 1024,
+                         content_type="multipart/form-data; boundary=b", headers={"X-CSRFToken": token})
+    assert answer.status_code == 429, answer.status_code
+    assert body.taken == 0
+
+
 @pytest.mark.parametrize(("path", "content_type"), [
     ("/api/reports", "application/json"), ("/api/me", "application/json"),
     ("/login", "application/x-www-form-urlencoded"), ("/api/token", "application/json"),

@@ -10,19 +10,13 @@ import uuid
 import pytest
 import websocket
 
-from support import LiveServer, raw_socket
+from support import LiveServer, raw_socket, server_memory
 
 pytestmark = pytest.mark.live
 
 MB = 1024 * 1024
 CHUNK = 60 * 1024
 RSS_GROWTH_BOUND = 100 * MB
-
-
-def _rss(server):
-    with open(f"/proc/{server.process.pid}/status") as status:
-        line = next(line for line in status if line.startswith("VmRSS:"))
-    return int(line.split()[1]) * 1024
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +35,7 @@ def test_a_websocket_message_in_endless_fragments_is_cut_off_at_the_payload_limi
     """One text frame with FIN=0, then continuation frames: eventlet checked each frame's length
     but kept the whole message (1.2 GB accepted in 5.5 s). Now the message as a whole is held to
     the Socket.IO payload limit and the connection fails past it (gevent resets it too)."""
-    before = _rss(open_server)
+    before = server_memory(open_server)
     ws = websocket.create_connection(open_server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
                                      timeout=10)
     assert ws.recv().startswith("0")  # Engine.IO open: anonymous, nothing more is needed
@@ -59,7 +53,7 @@ def test_a_websocket_message_in_endless_fragments_is_cut_off_at_the_payload_limi
     assert closed, f"the server took {sent // MB} MB of one message without closing the connection"
     # What was still in flight when the server gave up is bounded by the socket buffers.
     assert sent < 16 * MB, f"{sent // MB} MB went in before the connection failed"
-    assert _rss(open_server) - before < RSS_GROWTH_BOUND
+    assert server_memory(open_server) - before < RSS_GROWTH_BOUND
 
 
 def test_a_binary_packet_is_refused_and_its_attachments_are_not_kept(open_server):
@@ -69,7 +63,7 @@ def test_a_binary_packet_is_refused_and_its_attachments_are_not_kept(open_server
     name = f"bin{uuid.uuid4().hex[:8]}"
     open_server.make_user(name)
     ws = raw_socket(open_server, open_server.token(name))
-    before = _rss(open_server)
+    before = server_memory(open_server)
     ws.send('451-1["match:start",{"_placeholder":true,"num":0}]')  # answered with ack id 1, if handled
     ws.send_binary(b"\x00" * CHUNK)  # the one attachment it announced
     ws.send('45100000-2["match:cancel",{"_placeholder":true,"num":0}]')  # announces 100,000 more
@@ -91,7 +85,7 @@ def test_a_binary_packet_is_refused_and_its_attachments_are_not_kept(open_server
     ws.close()
     assert not [packet for packet in answers if packet.startswith(("431", "432"))], answers
     assert json.loads(answers[-1][3:])[0]["ok"] is True
-    assert _rss(open_server) - before < RSS_GROWTH_BOUND
+    assert server_memory(open_server) - before < RSS_GROWTH_BOUND
 
 
 MALFORMED = ["4X", "4", "42[", "49", '42["x",', "4" + "[" * 2000, '40{"token": 7', "4" + "2" * 50,

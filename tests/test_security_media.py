@@ -2,6 +2,7 @@
 400 (never a 500), image decodes are few at a time and bounded in memory."""
 import io
 import json
+import socket
 import struct
 import subprocess
 import sys
@@ -12,12 +13,13 @@ import uuid
 import pytest
 import requests
 from PIL import Image
+from urllib3 import encode_multipart_formdata
 
 from config import BASE_DIR
 from heartlink import media, offload
 
 import media_samples as samples
-from support import LiveServer, assert_kept_up, upload
+from support import LiveServer, assert_kept_up, server_memory, upload
 
 EBML_HEADER = samples._ebml(b"\x1a\x45\xdf\xa3",
                             samples._ebml(b"\x42\x86", b"\x01") + samples._ebml(b"\x42\x82", b"webm"))
@@ -145,6 +147,7 @@ def test_a_large_jpeg_is_decoded_reduced_and_stored_at_the_side_limit():
 _MEASURE = """
 import io, json, resource, sys
 from PIL import Image
+from urllib3 import encode_multipart_formdata
 from heartlink import media
 data = open(sys.argv[1], "rb").read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -212,3 +215,71 @@ def test_a_hostile_upload_does_not_freeze_other_people(live_server, linked):
     assert_kept_up(latencies)
     for client in (a, b, m, t):
         client.disconnect()
+
+
+def test_big_uploads_at_once_do_not_stall_another_pairs_chat(live_server, linked):
+    """Sixteen 25 MB files uploaded at once (four 25 MB uploads stalled chats 0.5-0.7 s: the body
+    was spooled to disk on the event loop, and sixteen held every pooled database connection)
+    while another pair chats: every upload is stored, the other pair's acks keep coming, and the
+    worker's memory grows by less than 100 MB at its peak."""
+    a, b, room_id = linked()
+    m, t, upload_room = linked(first="mallory", second="trudy")
+    token = live_server.token("mallory")
+    # One body, encoded once: sixteen threads encoding their own copy held this process's GIL
+    # long enough to delay the acks measured here.
+    body, content_type = encode_multipart_formdata(
+        {"kind": "file", "file": ("big.bin", bytes(range(256)) * (25 * 1024 * 1024 // 256))})
+    answers = []
+    before = server_memory(live_server)
+
+    def send():
+        answers.append(requests.post(
+            f"{live_server.url}/api/rooms/{upload_room}/attachments", data=body, timeout=120,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": content_type}))
+
+    uploaders = [threading.Thread(target=send) for _ in range(16)]
+    for uploader in uploaders:
+        uploader.start()
+    latencies = []
+    while any(uploader.is_alive() for uploader in uploaders):
+        started = time.monotonic()
+        ack = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "still here"})
+        latencies.append(time.monotonic() - started)
+        assert ack["ok"], ack
+        time.sleep(0.05)
+    assert [answer.status_code for answer in answers] == [201] * 16, [answer.text[:200] for answer in answers]
+    assert_kept_up(latencies)
+    # UPLOADS_AT_ONCE (2) hold a file in memory at a time: sixteen at once would be 400 MB.
+    assert server_memory(live_server, "VmHWM") - before < 100 * 1024 * 1024
+    for client in (a, b, m, t):
+        client.disconnect()
+
+
+def test_uploads_whose_bodies_stop_coming_hold_no_database_connection(live_server, linked):
+    """Twenty uploads that send half their body and then nothing (a phone on a bad network, or
+    someone doing it on purpose): the sign-in's database connection used to stay checked out
+    while the body came, and twenty of them held the whole pool, so every chat of the worker
+    waited. Now the other pair's acks keep coming, and so do new sign-ins."""
+    a, b, room_id = linked()
+    linked(first="mallory", second="trudy")
+    token = live_server.token("mallory")
+    host, port = live_server.url.removeprefix("http://").split(":")
+    half = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.bin\"\r\n\r\n" + b"x" * 65536
+    stalled = []
+    for _ in range(20):
+        connection = socket.create_connection((host, int(port)))
+        connection.sendall(
+            f"POST /api/rooms/x/attachments HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {2 * len(half)}\r\n\r\n".encode()
+            + half)
+        stalled.append(connection)
+    latencies = []
+    for _ in range(20):
+        started = time.monotonic()
+        ack = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "still here"})
+        latencies.append(time.monotonic() - started)
+        assert ack["ok"], ack
+    assert_kept_up(latencies)
+    assert live_server.token("bob")
+    for connection in stalled:
+        connection.close()
