@@ -84,11 +84,44 @@ def _emoji_picture_and_voice_note(live_server, open_page):
     assert 1000 <= duration_ms <= 6000, duration_ms
     expect(_message(alice, 3).get_by_test_id("voice-player")).to_be_visible()
 
+    # Its first load fails (Bob's network dropped): the player says so, and Play tries again.
+    dropped = []
+
+    def drop_the_first_load(route):
+        if dropped:
+            route.continue_()
+        else:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+
+    audio_url = "**" + voice.get_by_test_id("voice-audio").get_attribute("src")
+    bob.route(audio_url, drop_the_first_load)
+    with bob.expect_console_message(lambda message: "ERR_CONNECTION_RESET" in message.text) as reported:
+        voice.get_by_test_id("voice-play").click()
+    bob_tab.problems.remove(f"console: {reported.value.text}")  # the drop made here, not a fault
+    expect(voice).to_have_attribute("data-failed", "true")
+    expect(voice.get_by_test_id("voice-time")).to_have_text("Couldn't play")
+    expect(voice.get_by_test_id("voice-play")).to_have_attribute("aria-label", "Retry")
+
     # Bob plays it: the audio really plays and moves on.
     voice.get_by_test_id("voice-play").click()
     expect(voice).to_have_attribute("data-playing", "true")
-    bob.wait_for_function("(audio) => audio.currentTime > 0.2",
-                          arg=voice.get_by_test_id("voice-audio").element_handle())
+    assert len(dropped) == 1
+    bob.unroute(audio_url)
+    audio = voice.get_by_test_id("voice-audio").element_handle()
+    bob.wait_for_function("(audio) => audio.currentTime > 0.2", arg=audio)
+
+    # Alice reacts to it while Bob listens: his bubble is redrawn with the reaction, and the note
+    # plays on. (Played slower here, so it is still playing when the reaction arrives.)
+    audio.evaluate("(audio) => { audio.playbackRate = 0.1; }")
+    heard = audio.evaluate("(audio) => audio.currentTime")
+    said = _message(alice, 3)
+    said.hover()
+    said.get_by_test_id("message-react-open").click()
+    said.get_by_test_id("quick-reaction").filter(has_text="❤️").click()
+    expect(_message(bob, 3).get_by_test_id("reaction")).to_have_attribute("data-emoji", "❤️")
+    expect(voice).to_have_attribute("data-playing", "true")
+    bob.wait_for_function("([audio, heard]) => !audio.paused && audio.currentTime > heard + 0.05", arg=[audio, heard])
 
     # Bob opens the picture: the full-size image over the page.
     _message(bob, 2).get_by_test_id("message-image").click()

@@ -109,19 +109,24 @@ export function renderVoicePlayer(attachment) {
 
   function paint() {
     const playing = !audio.paused && !audio.ended;
+    const failed = !playing && Boolean(audio.error); // its load failed: Play tries again
     player.dataset.playing = String(playing);
+    player.dataset.failed = String(failed);
     shape.replaceChildren(icon(playing ? PAUSE : PLAY));
-    button.setAttribute("aria-label", playing ? t("pause") : t("play"));
-    button.title = playing ? t("pause") : t("play");
+    const label = playing ? t("pause") : failed ? t("retry") : t("play");
+    button.setAttribute("aria-label", label);
+    button.title = label;
     const atMs = audio.currentTime * 1000;
     bar.value = String(Math.min(atMs, Number(bar.max)));
     bar.style.setProperty("--progress", `${Math.min(100, (atMs / Math.max(1, durationMs)) * 100)}%`);
-    time.textContent = playing || atMs > 0 ? formatMs(atMs) : formatMs(durationMs);
+    if (failed) time.textContent = t("voice_failed");
+    else time.textContent = playing || atMs > 0 ? formatMs(atMs) : formatMs(durationMs);
   }
 
   button.addEventListener("click", () => {
     if (audio.paused || audio.ended) {
       for (const other of document.querySelectorAll(".voice__audio")) if (other !== audio) other.pause();
+      if (audio.error) audio.load(); // a media element whose load failed stays failed until loaded again
       audio.play().catch(() => paint());
     } else {
       audio.pause();
@@ -131,7 +136,7 @@ export function renderVoicePlayer(attachment) {
     audio.currentTime = Number(bar.value) / 1000;
     paint();
   });
-  for (const type of ["play", "playing", "pause", "timeupdate"]) audio.addEventListener(type, paint);
+  for (const type of ["play", "playing", "pause", "timeupdate", "error"]) audio.addEventListener(type, paint);
   audio.addEventListener("ended", () => {
     audio.currentTime = 0;
     paint();
