@@ -25,8 +25,9 @@ from .writer import writer
 log = logging.getLogger(__name__)
 
 _USER = "heartlink_user_id"
-# Sockets already told off for an unknown event: one warning per connection, not per packet.
-_warned_unknown = set()
+# Unknown events are logged a few lines a minute per address: per connection, an address that
+# opened new connections could still fill the log.
+_unknown_log = logs.LogBudget()
 
 
 def _internal_error():
@@ -101,7 +102,6 @@ def on_connect(auth=None):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """The socket is gone; presence goes offline later, after the grace period."""
-    _warned_unknown.discard(request.sid)
     presence.socket_disconnected(request.sid)
 
 
@@ -256,10 +256,10 @@ def call_signal(user_id, payload):
 
 @socketio.on("*")
 def on_unknown_event(event, *_args):
-    """An event this server does not know: answered, never fatal, logged once per connection."""
-    if request.sid not in _warned_unknown:
-        _warned_unknown.add(request.sid)
-        log.warning("unknown socket event %r from sid %s (further ones not logged)", str(event)[:64], request.sid)
+    """An event this server does not know: answered, never fatal, logged a few times a minute per address."""
+    address = request.remote_addr or "-"
+    if _unknown_log.allows(address):
+        log.warning("unknown socket event %r from %s (sid %s)", str(event)[:64], address, request.sid)
     return {"ok": False, "error": BadRequest(_("Unknown event.")).to_wire()}
 
 

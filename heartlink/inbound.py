@@ -64,6 +64,10 @@ def _is_binary(data):
     return not isinstance(data, str) or data[:1] in ("5", "6")
 
 
+def _address(sio, eio_sid):
+    return sio.environ.get(eio_sid, {}).get("REMOTE_ADDR", "-")
+
+
 def install(sio, rate, burst):
     """Put the budget in front of a python-socketio server's packet handling."""
     budget = PacketBudget(rate, burst)
@@ -71,8 +75,8 @@ def install(sio, rate, burst):
     on_message, on_disconnect = eio.handlers["message"], eio.handlers["disconnect"]
     # Connections closed for flooding, and when: what they had in flight still arrives.
     closed = {}
-    sent_binary = set()  # connections already logged for it: one line each
-    malformed_log = logs.LogBudget()
+    # Binary and malformed packets: each a few log lines a minute per address.
+    binary_log, malformed_log = logs.LogBudget(), logs.LogBudget()
     _cap_websocket_messages(sio.async_mode, int(eio.max_http_buffer_size))
 
     def budgeted_message(eio_sid, data):
@@ -80,15 +84,14 @@ def install(sio, rate, burst):
             return None
         verdict = budget.take(eio_sid)
         if verdict == "ok" and _is_binary(data):
-            if eio_sid not in sent_binary:
-                sent_binary.add(eio_sid)
+            if binary_log.allows(_address(sio, eio_sid)):
                 log.warning("connection %s sent a binary packet; refused (no event takes binary)", eio_sid)
             return None
         if verdict == "ok":
             try:
                 return on_message(eio_sid, data)
             except _UNREADABLE as error:  # event handlers answer their own errors; this is the packet itself
-                address = sio.environ.get(eio_sid, {}).get("REMOTE_ADDR", "-")
+                address = _address(sio, eio_sid)
                 if malformed_log.allows(address):
                     log.warning("malformed packet from %s (connection %s): %s; dropped",
                                 address, eio_sid, type(error).__name__)
@@ -104,7 +107,6 @@ def install(sio, rate, burst):
 
     def forgetting_disconnect(eio_sid, *args):
         budget.forget(eio_sid)
-        sent_binary.discard(eio_sid)
         return on_disconnect(eio_sid, *args)
 
     eio.on("message", budgeted_message)

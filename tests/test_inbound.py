@@ -52,3 +52,18 @@ def test_a_flood_of_unknown_events_is_cut_off_while_others_chat(live_server, lin
     print(f"\npacket flood: {frames} frames sent before the server closed the connection")
     for client in (a, b):
         client.disconnect()
+
+
+def test_unknown_events_from_many_connections_of_one_address_log_a_few_lines(live_server):
+    """An unknown event was logged once per connection: an address that kept opening new ones
+    could still fill the log. Now it is a few lines a minute per address."""
+    live_server.make_user("mallory")
+    token = live_server.token("mallory")
+    for _ in range(8):
+        connection = raw_socket(live_server, token)
+        connection.send('421["no:such:event",{}]')
+        while not (answer := connection.recv()).startswith("431"):
+            pass
+        assert '"ok":false' in answer.replace(" ", ""), answer
+        connection.close()
+    assert live_server.log_path.read_text().count("unknown socket event") == 3
