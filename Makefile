@@ -37,6 +37,7 @@ test-fast: setup
 # ruff (pyflakes, pycodestyle, bugbear, import order, pyupgrade) and eslint's recommended rules.
 lint: deps lint-js
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 lock: deps
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \

@@ -33,7 +33,7 @@ if __name__ == "__main__":
     _monkey_patch()
 
 from heartlink import SettingMissing, create_app  # noqa: E402
-from heartlink.server import serve  # noqa: E402
+from heartlink.worker.server import serve  # noqa: E402
 
 try:
     app = create_app()

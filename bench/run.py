@@ -45,11 +45,11 @@ HOST = "127.0.0.1"
 LIFTED_LIMITS = {f"HEARTLINK_RATE_{scope}": "1000000/1" for scope in (
     "MESSAGES", "EVENTS", "TYPING", "TOKEN", "LOGIN_ACCOUNT", "LOGIN_ADDRESS", "MATCH", "SIGNALS", "UPLOADS",
     "PROFILE")}
-# The per-connection packet bucket (heartlink/inbound.py) drops what a fast sender sends past it.
+# The per-connection packet bucket (heartlink/worker/inbound.py) drops what a fast sender sends past it.
 LIFTED_LIMITS.update(HEARTLINK_PACKET_RATE="1000000", HEARTLINK_PACKET_BURST="1000000")
-# Every connection of the benchmark comes from 127.0.0.1 (heartlink/guard.py caps them per address).
+# Every connection of the benchmark comes from 127.0.0.1 (heartlink/worker/guard.py caps them per address).
 LIFTED_LIMITS.update(HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="1000000", HEARTLINK_HANDSHAKE_RATE="1000000/1")
-# A benchmark person writes in minutes what a person writes in days (heartlink/limits.py budgets).
+# A benchmark person writes in minutes what a person writes in days (heartlink/worker/limits.py budgets).
 LIFTED_LIMITS.update(HEARTLINK_BUDGET_MESSAGE_TEXT="1000000000/86400")
 STORM_SIZE = 20
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -12,10 +12,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
-from . import bodies, codec, database, events, inbound, ordering, sessions  # noqa: F401  (events: register before any init_app; see create_app)
+from .entry import events  # noqa: F401  (its handlers register before any init_app; see create_app)
 from .errors import DomainError, Unauthorized, code_for_status
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
-from .socket_context import App
+from .live import codec, ordering
+from .worker import bodies, database, inbound, socket_sessions
+from .worker.socket_context import App
 
 log = logging.getLogger(__name__)
 # Known and documented (docs/operations.md): eventlet is in bugfix mode; gevent is the alternative.
@@ -97,13 +99,13 @@ def create_app(config_class=Config):
     app.add_url_rule("/socket.io/", "socketio_websocket", lambda: ("", 404), websocket=True)
     _guard_connections(app)
 
-    from . import limits
-    from .api import bp as api_bp
-    from .auth import bp as auth_bp
-    from .cli import register_cli
-    from .health import bp as health_bp
-    from .pages import bp as pages_bp
-    from .profile import bp as profile_bp
+    from .entry.api import bp as api_bp
+    from .entry.auth import bp as auth_bp
+    from .entry.cli import register_cli
+    from .entry.health import bp as health_bp
+    from .entry.me import bp as profile_bp
+    from .entry.pages import bp as pages_bp
+    from .worker import limits
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
@@ -116,7 +118,7 @@ def create_app(config_class=Config):
     return app
 
 
-class _SessionInterface(sessions.SessionInterface):
+class _SessionInterface(socket_sessions.SessionInterface):
     """Session cookies are Secure whenever the request came over https (directly, or as
     the proxies PROXY_COUNT trusts say), not only when a setting forces it."""
 
@@ -137,8 +139,8 @@ def _create_private_sqlite_file(uri):
 
 def _guard_connections(app):
     """Outermost WSGI layers, Socket.IO included: the real client address first (ProxyFix,
-    when proxies are configured), then the connections-per-address cap (heartlink/guard.py)."""
-    from .guard import ConnectionGuard, HandshakeBudget, HandshakeReaper
+    when proxies are configured), then the connections-per-address cap (heartlink/worker/guard.py)."""
+    from .worker.guard import ConnectionGuard, HandshakeBudget, HandshakeReaper
 
     reaper = HandshakeReaper(socketio, app.config["HANDSHAKE_TIMEOUT"])
     app.extensions["heartlink_handshake_reaper"] = reaper
@@ -168,7 +170,7 @@ def _wants_json():
 
 
 def _register_http_hooks(app):
-    from .auth import bearer_token
+    from .entry.auth import bearer_token
 
     warned_about_proxy = []
 

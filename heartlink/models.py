@@ -37,7 +37,7 @@ class User(UserMixin, db.Model):
     # The profile picture: a new id for every upload, so its URL changes with it.
     avatar_id = db.Column(db.String(36))
     avatar_mime = db.Column(db.String(100))
-    # Privacy, reciprocal (heartlink/privacy.py): hide yours and you lose theirs.
+    # Privacy, reciprocal (heartlink/domain/privacy.py): hide yours and you lose theirs.
     read_receipts = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     show_presence = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     # "en" or "zh" overrides Accept-Language; None follows the browser.
@@ -53,7 +53,7 @@ class User(UserMixin, db.Model):
     def to_dict(self, viewer_id=None):
         """The person as `viewer_id` sees them (presence as privacy allows); without a
         viewer, as anyone may: presence hidden if they hide it."""
-        from .privacy import presence_seen_by
+        from .domain.privacy import presence_seen_by
 
         online, last_seen = presence_seen_by(viewer_id, self)
         return {
@@ -275,7 +275,7 @@ class Connection(db.Model):
     connected_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
 
-class Worker(db.Model):
+class WorkerBeat(db.Model):
     """A server process's heartbeat: sockets of a worker that stopped beating are gone."""
 
     __tablename__ = "workers"

@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 
 from config import BASE_DIR
-from heartlink import accounts, create_app
+from heartlink import create_app
+from heartlink.domain import accounts
 from heartlink.extensions import db, socketio
 
 from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients, link_test_clients, match

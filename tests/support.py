@@ -19,7 +19,8 @@ import socketio as socketio_client
 import websocket
 
 from config import BASE_DIR, TestConfig, _database_url
-from heartlink import accounts, create_app, matching
+from heartlink import create_app
+from heartlink.domain import accounts, matching
 from heartlink.extensions import db
 
 PASSWORD = "correct-horse-battery"

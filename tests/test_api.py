@@ -4,8 +4,9 @@ import uuid
 
 import pytest
 
-from heartlink import codec, matching, messages
+from heartlink.domain import matching, messages
 from heartlink.extensions import db
+from heartlink.live import codec
 from heartlink.models import User
 
 from support import PASSWORD

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from heartlink import attachments
+from heartlink.domain import attachments
 from heartlink.extensions import db, socketio
 from heartlink.models import Attachment, utcnow
 

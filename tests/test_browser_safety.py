@@ -213,7 +213,7 @@ def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page)
         alice_id = live_server.make_user("alice", "Alice")
         bob_id = live_server.make_user("bob", "Bob <b>Builder</b>")
         with live_server._app.app_context():  # one may block only someone one has shared a link with
-            from heartlink import links, matching
+            from heartlink.domain import links, matching
 
             matching.start(alice_id)
             links.leave(matching.start(bob_id)[1].id, bob_id)

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from heartlink import accounts, links, matching, messages, presence, rooms, schemas
+from heartlink.domain import accounts, links, matching, messages, presence, rooms
+from heartlink.entry import schemas
 from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from heartlink.extensions import db
-from heartlink.models import Block, Connection, MatchTicket, Message, Room, User, Worker, utcnow
+from heartlink.models import Block, Connection, MatchTicket, Message, Room, User, WorkerBeat, utcnow
 
 from support import match
 
@@ -330,4 +331,4 @@ def test_the_sockets_of_a_worker_that_stopped_beating_are_forgotten(ctx):
     assert db.session.query(Connection).count() == 1  # w1 beat 20 s ago: still alive
     presence.worker_beat("w2", stale_after=30, now=later + timedelta(seconds=20))
     assert db.session.query(Connection).count() == 0
-    assert {w.id for w in db.session.query(Worker)} == {"w2"}
+    assert {w.id for w in db.session.query(WorkerBeat)} == {"w2"}

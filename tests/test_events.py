@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from heartlink import messages as messages_domain
+from heartlink.domain import messages as messages_domain
 from heartlink.extensions import db, socketio
 from heartlink.models import Message
 
@@ -166,7 +166,7 @@ def test_only_the_database_being_away_counts_as_unavailable():
     from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from heartlink.database import unreachable
+    from heartlink.worker.database import unreachable
 
     def wrapped(kind, orig, invalidated=False):
         return kind("SELECT 1", {}, orig, connection_invalidated=invalidated)

@@ -4,9 +4,10 @@ import uuid
 
 import pytest
 
-from heartlink import accounts, links, messages, realtime, writer
+from heartlink.domain import accounts, links, messages
 from heartlink.errors import Conflict, NotFound
 from heartlink.extensions import db
+from heartlink.live import announce, writer
 from heartlink.models import Message
 
 from support import PASSWORD, match
@@ -103,7 +104,7 @@ def test_a_message_that_fails_to_go_out_keeps_no_other_from_going_out(ctx, monke
             raise RuntimeError("the queue met trouble")
         broadcast.append(message["seq"])
 
-    monkeypatch.setattr(realtime, "message_new", message_new)
+    monkeypatch.setattr(announce, "message_new", message_new)
     writer.Writer(ctx)._store([(draft, None, None) for draft in drafts])
     assert broadcast == [2, 3]
     assert [d.outcome().message["seq"] for d in drafts] == [1, 2, 3]  # stored, so acked
@@ -111,7 +112,7 @@ def test_a_message_that_fails_to_go_out_keeps_no_other_from_going_out(ctx, monke
 
 
 def test_the_send_paths_statements_bind_positionally_in_each_drivers_style():
-    from heartlink.database import _for_driver
+    from heartlink.worker.database import _for_driver
 
     sql = "UPDATE t SET n = n + :count WHERE id = :id AND note LIKE '5%' AND kind::text = :kind AND id = :id"
     assert _for_driver(sql, "qmark") == (

@@ -4,7 +4,7 @@ import uuid
 
 import websocket
 
-from heartlink.inbound import PacketBudget
+from heartlink.worker.inbound import PacketBudget
 
 from support import raw_socket
 

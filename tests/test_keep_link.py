@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from heartlink import links, matching, messages, rooms, safety
+from heartlink.domain import links, matching, messages, rooms, safety
 from heartlink.errors import Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import MatchTicket, Room, User
@@ -236,7 +236,7 @@ def test_a_block_after_a_kept_link_ended_removes_both_keeps(app, sock):
 
 def _race_reopen_against_matching(app, rounds=6):
     """Alice reopens her kept link with Bob while Bob is being matched with Carol, at once."""
-    from heartlink import accounts
+    from heartlink.domain import accounts
 
     from support import PASSWORD
 

@@ -1,11 +1,11 @@
 """Messages of one room reach every socket in seq order, with no gap below the highest
-seq a socket holds: the rule in heartlink/ordering.py, and the same seen end to end."""
+seq a socket holds: the rule in heartlink/live/ordering.py, and the same seen end to end."""
 import uuid
 
 import pytest
 
-from heartlink import accounts, matching, messages
-from heartlink.ordering import RoomOrder
+from heartlink.domain import accounts, matching, messages
+from heartlink.live.ordering import RoomOrder
 
 from support import PASSWORD, burst_from_both_sides, received_seqs
 

@@ -6,8 +6,9 @@ import uuid
 import pytest
 from PIL import Image
 
-from heartlink import privacy, realtime
+from heartlink.domain import privacy
 from heartlink.extensions import db, socketio
+from heartlink.live import announce
 from heartlink.models import User
 
 import media_samples as samples
@@ -292,8 +293,8 @@ def test_hiding_presence_hides_it_both_ways_for_socket_clients(app, pair):
 
     # Presence events stop both ways.
     with app.app_context():
-        realtime.presence(alice.id)
-        realtime.presence(bob.id)
+        announce.presence(alice.id)
+        announce.presence(bob.id)
     assert _events(bob.sock, "presence") == [] and _events(alice.sock, "presence") == []
 
 

@@ -7,10 +7,11 @@ import requests
 import socketio as socketio_client
 from limits.storage import memory as limits_storage_memory
 
-from heartlink import create_app, limits
+from heartlink import create_app
 from heartlink.errors import RateLimited
 from heartlink.extensions import db
 from heartlink.models import Attachment, Block, Call, Connection, Message, Reaction, Report, Room, RoomMember
+from heartlink.worker import limits
 
 import media_samples as samples
 from support import PASSWORD, AuthActions, EventClient, browser_session, eventually

@@ -16,7 +16,8 @@ import socketio as socketio_client
 
 import config as config_module
 from config import BASE_DIR
-from heartlink import accounts, create_app
+from heartlink import create_app
+from heartlink.domain import accounts
 from heartlink.extensions import db, socketio
 
 from support import PASSWORD, AuthActions, EventClient, assert_kept_up, browser_session, config_for

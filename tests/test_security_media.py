@@ -16,7 +16,8 @@ from PIL import Image
 from urllib3 import encode_multipart_formdata
 
 from config import BASE_DIR
-from heartlink import media, offload
+from heartlink.lib import media
+from heartlink.worker import offload
 
 import media_samples as samples
 from support import LiveServer, assert_kept_up, server_memory, upload
@@ -148,7 +149,7 @@ _MEASURE = """
 import io, json, resource, sys
 from PIL import Image
 from urllib3 import encode_multipart_formdata
-from heartlink import media
+from heartlink.lib import media
 data = open(sys.argv[1], "rb").read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 result = media.clean_image(data, 40_000_000, 4096)

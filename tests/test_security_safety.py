@@ -7,8 +7,10 @@ import uuid
 
 import pytest
 
-from heartlink import media, presence, realtime
+from heartlink.domain import presence
 from heartlink.extensions import db
+from heartlink.lib import media
+from heartlink.live import announce
 from heartlink.models import Attachment, Block, Connection, Report
 
 from support import PASSWORD, AuthActions, link_test_clients, upload
@@ -63,7 +65,7 @@ def test_presence_goes_only_to_an_active_partner_with_no_block(app, sock, make_u
     alice.get_received()
     with app.app_context():
         assert presence.audience(ids["bob"]) == []
-        realtime.presence(ids["bob"])  # bob comes or goes: his old partner hears nothing
+        announce.presence(ids["bob"])  # bob comes or goes: his old partner hears nothing
     assert [e for e in alice.get_received() if e["name"] == "presence"] == []
 
 
@@ -72,7 +74,7 @@ def test_a_blocked_person_no_longer_sees_the_blockers_presence(app, sock, client
     client.post(f"/api/users/{ids['bob']}/block", headers=_bearer(client, "alice"))
     bob.get_received()
     with app.app_context():
-        realtime.presence(ids["alice"])
+        announce.presence(ids["alice"])
     assert [e for e in bob.get_received() if e["name"] == "presence"] == []
     rooms = client.get("/api/rooms", headers=_bearer(client, "bob")).get_json()["rooms"]
     alice_there = next(m for m in rooms[0]["members"] if m["id"] == ids["alice"])
@@ -230,7 +232,8 @@ def test_the_sockets_per_person_cap_holds_for_connects_at_once_on_postgresql(pos
     """Count-then-insert under READ COMMITTED let 100 connects at once across two workers leave
     20 sockets against a cap of 10; the count and the insert are now one person's at a time."""
     from config import TestConfig, _database_url
-    from heartlink import accounts, create_app
+    from heartlink import create_app
+    from heartlink.domain import accounts
     from heartlink.errors import RateLimited
 
     app = create_app(type("PostgresConfig", (TestConfig,), {

@@ -1,0 +1,111 @@
+"""A person's profile: display name, picture, privacy and language settings.
+
+The picture goes through the same checks as a picture sent in a chat (sniffed from
+its bytes, pixel limit, re-encoded without EXIF or comments), is cut to a square,
+and is kept under HEARTLINK_UPLOAD_DIR/avatars, outside static/.
+"""
+import io
+import logging
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps
+
+from ..errors import BadRequest, NotFound, TooLarge
+from ..extensions import db
+from ..lib import media
+from ..models import User
+from ..worker import offload
+from ..worker.database import write_transaction
+from . import accounts, privacy
+from .attachments import _write
+
+log = logging.getLogger(__name__)
+
+AVATAR_SIZE = 512
+LANGUAGES = ("en", "zh")
+
+
+def update(user_id, changes):
+    """Apply {display_name, read_receipts, show_presence, language} (any of them).
+    Returns (user, names of the fields that changed)."""
+    user = db.session.get(User, user_id)
+    values = dict(changes)
+    if "display_name" in values:
+        values["display_name"] = accounts.validate_display_name(values["display_name"], user.username)
+    if values.get("language") not in (None, *LANGUAGES):
+        raise BadRequest(_l("Invalid field: %(field)s", field="language"), field="language")
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    if changed:
+        with write_transaction():
+            for name in changed:
+                setattr(user, name, values[name])
+        log.info("user %s changed %s", user_id, ", ".join(changed))
+    return user, changed
+
+
+def _path(avatar_id):
+    return Path(current_app.config["UPLOAD_DIR"]) / "avatars" / avatar_id
+
+
+def _square(data, max_pixels):
+    """A checked, re-encoded picture cut to a centred square of at most AVATAR_SIZE px,
+    then checked and re-encoded once more, so nothing of the upload's metadata survives."""
+    clean, mime, _width, _height, _thumb, _thumb_mime = media.clean_image(data, max_pixels)
+    with Image.open(io.BytesIO(clean)) as image:
+        side = min(image.width, image.height, AVATAR_SIZE)
+        square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        square.save(out, format=image.format)
+    final, mime, *_rest = media.clean_image(out.getvalue(), max_pixels)
+    return final, mime
+
+
+def set_avatar(user_id, stream):
+    """Check and store a new profile picture; the old one is removed. Returns the user."""
+    limit = current_app.config["IMAGE_MAX_BYTES"]
+    data = offload.run(stream.read, limit + 1)  # a spooled file on disk: read off the event loop
+    if not data:
+        raise BadRequest(_l("The file is empty."), field="file")
+    if len(data) > limit:
+        raise TooLarge(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), limit=limit)
+    try:
+        clean, mime = offload.decode(_square, data, current_app.config["IMAGE_MAX_PIXELS"])
+    except media.TooManyPixels:
+        raise TooLarge(_l("The picture has too many pixels.")) from None
+    except media.MediaError:
+        raise BadRequest(_l("That file is not a picture."), field="file") from None
+    avatar_id = str(uuid.uuid4())
+    _write(_path(avatar_id), clean)
+    user = db.session.get(User, user_id)
+    old = user.avatar_id
+    with write_transaction():
+        user.avatar_id, user.avatar_mime = avatar_id, mime
+    if old:
+        _path(old).unlink(missing_ok=True)
+    log.info("user %s has a new profile picture (%d bytes)", user_id, len(clean))
+    return user
+
+
+def remove_avatar(user_id):
+    user = db.session.get(User, user_id)
+    old = user.avatar_id
+    if old:
+        with write_transaction():
+            user.avatar_id = user.avatar_mime = None
+        _path(old).unlink(missing_ok=True)
+    return user
+
+
+def avatar_for(viewer_id, owner_id):
+    """(mime, path) of `owner_id`'s picture, if `viewer_id` may see it; else NotFound,
+    so that nobody can tell a hidden picture from a missing one."""
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.avatar_id or not privacy.profile_visible_to(viewer_id, owner_id):
+        raise NotFound(_l("Not found."))
+    path = _path(owner.avatar_id)
+    if not path.exists():
+        raise NotFound(_l("Not found."))
+    return owner.avatar_mime, path

@@ -1,0 +1,149 @@
+"""Safety: blocking people and reporting them to moderators.
+
+Only people one has shared a link with can be blocked (anyone else is "no such
+person", so ids cannot be walked to list accounts), and answers about blocks carry
+no presence. A report copies a bounded snapshot, and each person may file only
+REPORTS_PER_DAY of them.
+"""
+import json
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from ..errors import BadRequest, NotFound, RateLimited
+from ..extensions import db
+from ..lib.text import visible
+from ..models import Block, Message, Report, Room, RoomMember, User, iso, utcnow
+from ..worker.database import write_transaction
+from . import links
+from .rooms import room_for_member
+
+log = logging.getLogger(__name__)
+
+MAX_REASON = 1000
+# Each quoted message's text is cut to this many characters in a report's copy.
+SNAPSHOT_TEXT = 2000
+
+
+def block(user_id, target_id):
+    """Block a person: any link with them ends at once and they are never matched again.
+
+    Returns the links.Ended of the link that ended, or None."""
+    if target_id == user_id:
+        raise BadRequest(_l("You cannot block yourself."))
+    _known_person(user_id, target_id)
+    with write_transaction() as session:
+        if session.get(Block, (user_id, target_id)) is None:
+            session.add(Block(blocker_id=user_id, blocked_id=target_id))
+    shared = db.session.execute(
+        select(Room.id)
+        .join(RoomMember, RoomMember.room_id == Room.id)
+        .where(Room.status == "active", RoomMember.user_id == target_id,
+               Room.id.in_(select(RoomMember.room_id).where(RoomMember.user_id == user_id)))
+    ).scalar()
+    log.info("user %s blocked %s", user_id, target_id)
+    return links.end(shared, user_id, "blocked") if shared else None
+
+
+def _known_person(user_id, target_id):
+    """NotFound unless the two have shared a link: the same answer for an id nobody has,
+    so ids cannot be walked to list the accounts."""
+    mine = select(RoomMember.room_id).where(RoomMember.user_id == user_id)
+    shared = db.session.execute(
+        select(RoomMember.room_id).where(RoomMember.user_id == target_id, RoomMember.room_id.in_(mine)).limit(1)
+    ).scalar()
+    if shared is None:
+        raise NotFound(_l("No such person."))
+
+
+def unblock(user_id, target_id):
+    _known_person(user_id, target_id)
+    with write_transaction() as session:
+        session.execute(delete(Block).where(Block.blocker_id == user_id, Block.blocked_id == target_id))
+
+
+def blocked_by(user_id):
+    """The people this person blocked, newest first: who they are, never their presence."""
+    rows = db.session.execute(
+        select(User, Block.created_at).join(Block, Block.blocked_id == User.id)
+        .where(Block.blocker_id == user_id).order_by(Block.created_at.desc())
+    ).all()
+    return [{"id": user.id, "username": user.username, "display_name": user.display_name,
+             "blocked_at": iso(created)} for user, created in rows]
+
+
+def blocked_either_way(user_id, other_ids):
+    """The ids among other_ids that user_id blocked or that blocked user_id."""
+    if not other_ids:
+        return set()
+    rows = db.session.execute(
+        select(Block.blocker_id, Block.blocked_id).where(
+            ((Block.blocker_id == user_id) & Block.blocked_id.in_(other_ids))
+            | ((Block.blocked_id == user_id) & Block.blocker_id.in_(other_ids)))
+    ).all()
+    return {blocked if blocker == user_id else blocker for blocker, blocked in rows}
+
+
+def report(user_id, room_id, reason, message_id=None):
+    """Record a report about the partner in a link, with a copy of what it is about:
+    the reported message, or the link's latest messages."""
+    config = current_app.config
+    room = room_for_member(room_id, user_id)
+    reason = visible(reason, keep_newlines=True).strip() if isinstance(reason, str) else ""
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise BadRequest(_l("Say in a few words what happened (at most 1000 characters)."), field="reason")
+    filed_today = db.session.execute(
+        select(func.count()).select_from(Report)
+        .where(Report.reporter_id == user_id, Report.created_at > utcnow() - timedelta(days=1))
+    ).scalar()
+    if filed_today >= config["REPORTS_PER_DAY"]:
+        raise RateLimited(_l("You have sent many reports today; moderators will look at them."),
+                          retry_after=3600)
+    query = select(Message).where(Message.room_id == room.id)
+    if message_id is not None:
+        query = query.where(Message.id == message_id)
+    quoted = db.session.execute(
+        query.order_by(Message.seq.desc()).limit(config["REPORT_SNAPSHOT_MESSAGES"])).scalars().all()
+    if message_id is not None and not quoted:
+        raise NotFound(_l("No such message in this heart link."))
+    partner = next(uid for uid in room.member_ids() if uid != user_id)
+    snapshot = {
+        "room": {"id": room.id, "status": room.status, "created_at": iso(room.created_at)},
+        "members": [{"id": member.user.id, "username": member.user.username,
+                     "display_name": member.user.display_name} for member in room.members],
+        "messages": _bounded_copy(quoted, config["REPORT_SNAPSHOT_BYTES"]),
+    }
+    with write_transaction() as session:
+        filed = Report(reporter_id=user_id, reported_id=partner, room_id=room.id, message_id=message_id,
+                       reason=reason, snapshot=snapshot)
+        session.add(filed)
+    log.warning("report %s: user %s reported %s in link %s", filed.id, user_id, partner, room.id)
+    return filed
+
+
+def _bounded_copy(newest_first, budget):
+    """The quoted messages, oldest first, each text cut to SNAPSHOT_TEXT characters, as
+    many of the newest as fit in `budget` bytes of JSON (the newest always, cut to fit)."""
+    kept, used = [], 0
+    for message in newest_first:
+        text = message.text if not message.deleted else None
+        entry = {"id": message.id, "seq": message.seq, "sender_id": message.sender_id, "kind": message.kind,
+                 "text": text[:SNAPSHOT_TEXT] if text else text, "created_at": iso(message.created_at),
+                 "edited_at": iso(message.edited_at), "deleted": message.deleted,
+                 "attachment_id": message.attachment_id}
+        size = len(json.dumps(entry).encode())  # as stored: non-ASCII as \u escapes
+        if used + size > budget:
+            if not kept:
+                entry["text"] = (entry["text"] or "")[: max(0, budget // 12)]
+                kept.append(entry)
+            break
+        kept.append(entry)
+        used += size
+    return list(reversed(kept))
+
+
+def reports(limit=100):
+    return db.session.execute(select(Report).order_by(Report.created_at.desc()).limit(limit)).scalars().all()

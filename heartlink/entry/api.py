@@ -1,0 +1,109 @@
+"""Blueprint: JSON endpoints. Errors become `{"error": {"code", "message"}}` in heartlink/__init__.py."""
+from flask import Blueprint, current_app, jsonify, request, send_file
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..domain import attachments, links, rooms, safety
+from ..errors import BadRequest
+from ..live import announce
+from ..worker import limits
+from . import schemas
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/rooms")
+@login_required
+def my_rooms():
+    """My links, newest activity first, with the last message and unread count."""
+    return jsonify({"rooms": rooms.rooms_of(current_user.id)})
+
+
+@bp.get("/rooms/<room_id>/messages")
+@login_required
+def room_history(room_id):
+    """An older page of one of my rooms: ?before_seq=&limit= (at most 100)."""
+    query = schemas.parse(schemas.HistoryQuery, request.args.to_dict())
+    return jsonify(rooms.history(room_id, current_user.id, query.before_seq, query.limit))
+
+
+@bp.post("/users/<int:user_id>/block")
+@login_required
+def block(user_id):
+    """Block a person you shared a link with (anyone else: 404): a link with them ends at
+    once; they are never matched again and no longer see your presence."""
+    limits.check("BLOCKS", current_user.id)
+    ended = safety.block(current_user.id, user_id)
+    if ended is not None:
+        announce.link_ended(ended)
+    for room in links.drop_keeps(current_user.id, user_id):  # a block ends keeping a link, too
+        announce.room_updated(room)  # no longer keepable, for both
+    return jsonify({"blocked": safety.blocked_by(current_user.id)})
+
+
+@bp.delete("/users/<int:user_id>/block")
+@login_required
+def unblock(user_id):
+    limits.check("BLOCKS", current_user.id)
+    safety.unblock(current_user.id, user_id)
+    for room in links.shared_links(current_user.id, user_id):  # keepable again, unless blocked the other way
+        announce.room_updated(room)
+    return jsonify({"blocked": safety.blocked_by(current_user.id)})
+
+
+@bp.get("/blocks")
+@login_required
+def blocks():
+    return jsonify({"blocked": safety.blocked_by(current_user.id)})
+
+
+@bp.post("/reports")
+@login_required
+def report():
+    """Report the partner of a link to moderators: {room_id, reason, message_id?}."""
+    limits.check("REPORTS", current_user.id)
+    body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
+    filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
+    return jsonify({"id": filed.id}), 201
+
+
+@bp.get("/rtc-config")
+@login_required
+def rtc_config():
+    """STUN/TURN servers for the browser's RTCPeerConnection (HEARTLINK_ICE_SERVERS)."""
+    return jsonify({"iceServers": current_app.config["ICE_SERVERS"]})
+
+
+@bp.post("/rooms/<room_id>/attachments")
+@login_required
+def upload_attachment(room_id):
+    """Upload a picture, voice note or file (multipart: file, kind) for a message to come."""
+    limits.check("UPLOADS", current_user.id)
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest(_l("Choose a file to send."), field="file")
+    attachment = attachments.upload(room_id, current_user.id, request.form.get("kind"), upload.filename,
+                                    upload.stream)
+    return jsonify(attachment.to_dict()), 201
+
+
+@bp.get("/attachments/<attachment_id>")
+@login_required
+def attachment(attachment_id):
+    return _serve(*attachments.for_member(attachment_id, current_user.id))
+
+
+@bp.get("/attachments/<attachment_id>/thumb")
+@login_required
+def attachment_thumb(attachment_id):
+    found, path = attachments.for_member(attachment_id, current_user.id, thumb=True)
+    return _serve(found, path, mime=found.thumb_mime)
+
+
+def _serve(found, path, mime=None):
+    response = send_file(path, mimetype=mime or found.mime, as_attachment=found.kind == "file",
+                         download_name=found.filename, conditional=True, max_age=0)
+    # Private to the two members: no shared caches; and never run as a page.
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

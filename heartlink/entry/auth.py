@@ -1,0 +1,215 @@
+"""Blueprint: register, login, logout pages, and the API token for non-browser clients."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..domain import accounts, presence
+from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
+from ..extensions import login_manager
+from ..lib.text import visible
+from ..worker import limits, sockets
+from . import pages
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Regexp(accounts.USERNAME_RE, message=_l("A username is 3 to 32 letters, digits, _ or -."))])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=accounts.MAX_DISPLAY_NAME)])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD,
+                               message=_l("A password has at least 8 characters."))])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD,
+                               message=_l("A password has at least 8 characters."))])
+
+
+def _sign_in(user):
+    """A fresh session for every sign-in (nothing carried over from before it), with an
+    id that names the sockets this sign-in opens."""
+    session.clear()
+    login_user(user)
+    session["login_id"] = accounts.new_login_id()
+
+
+def _safe_next(target):
+    """Only a local path may be a redirect target after login.
+
+    Judged on what a browser will make of it: browsers drop tabs and newlines anywhere
+    in a URL and read a backslash as a slash, so "/\t/evil.com" and "/\\evil.com" are
+    both "//evil.com", another site."""
+    if isinstance(target, str):
+        normal = "".join(char for char in target if char not in "\t\n\r").replace("\\", "/")
+        parts = urlsplit(normal)
+        if (normal.startswith("/") and not normal.startswith("//") and not parts.scheme and not parts.netloc
+                and visible(normal) == normal):
+            return normal
+    return url_for("pages.lobby")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            limits.check("LOGIN_ADDRESS", request.remote_addr)
+            user = accounts.create_user(form.username.data, form.password.data, form.display_name.data)
+        except DomainError as error:
+            form.username.errors.append(str(error.message))
+        else:
+            _sign_in(user)
+            return redirect(url_for("pages.lobby"))
+    _say_if_stale(form)
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            limits.check("LOGIN_ADDRESS", request.remote_addr)
+            user = accounts.sign_in(form.username.data, form.password.data, request.remote_addr)
+        except RateLimited as error:
+            flash(str(error.message), "error")
+            return render_template("auth/login.html", form=form), 429
+        if user is not None:
+            _sign_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_l("Wrong username or password."), "error")
+    _say_if_stale(form)
+    return render_template("auth/login.html", form=form)
+
+
+def _say_if_stale(form):
+    """A sign-in or sign-up form sent with a CSRF token that is not the session's (missing, or
+    the page was opened again in another tab meanwhile) is refused by showing the form again,
+    with a fresh token and a word on what happened (as a wrong password is), not an error page."""
+    if form.is_submitted() and form.csrf_token.errors:
+        flash(_l("This page had expired; please send it again."), "error")
+
+
+# Each path is its own endpoint, so url_for("auth.logout") is the page's /logout (which answers
+# with the sign-in page) and never the JSON one: one function behind two routes builds either.
+@bp.route("/logout", methods=["POST"])
+@bp.route("/api/logout", methods=["POST"], endpoint="api_logout")
+@login_required
+def logout():
+    """Sign out; the sockets this sign-in opened close at once (each keeps its own
+    copy of the session, so clearing the cookie alone would not reach them)."""
+    login_id = g.get("signed_in_by_token") or session.get("login_id") or ""
+    accounts.revoke_sign_in(current_user.id, login_id)
+    return _signed_out(presence.sockets_of(current_user.id, login_id))
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@bp.route("/api/logout/everywhere", methods=["POST"], endpoint="api_logout_everywhere")
+@login_required
+def logout_everywhere():
+    """Sign out every session and token of this person, on every device; all their sockets close."""
+    user_id = current_user.id
+    limits.check("ACCOUNT", user_id)
+    accounts.sign_out_everywhere(user_id)
+    return _signed_out(presence.sockets_of(user_id))
+
+
+def _signed_out(sids):
+    """End this request's sign-in, close the given sockets wherever they are, and answer."""
+    logout_user()
+    session.clear()
+    sockets.disconnect_sockets(sids)
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"signed_out": True})
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/settings/password", methods=["POST"])
+@login_required
+def change_password():
+    """A new password ends every other session, token and socket of this person."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        username, address = current_user.username, request.remote_addr
+        try:
+            limits.check("ACCOUNT", current_user.id)
+            accounts.check_not_locked(username, address)
+            user = accounts.change_password(current_user.id, form.current_password.data, form.new_password.data)
+        except DomainError as error:
+            if isinstance(error, Unauthorized):
+                accounts.record_failure(username, address)
+            flash(str(error.message), "error")
+            if isinstance(error, RateLimited):
+                return pages.render_app(settings_open=True, password_form=form), 429
+        else:
+            sockets.disconnect_sockets(presence.sockets_of(user.id))
+            _sign_in(user)
+            flash(_l("Your password was changed; other devices are signed out."), "info")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+    return redirect(url_for("pages.settings"))
+
+
+@bp.route("/api/token", methods=["POST"])
+def api_token():
+    """A signed, expiring bearer token for clients that do not keep a cookie."""
+    limits.check("LOGIN_ADDRESS", request.remote_addr)  # before the body is read
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest(_l("Send a JSON object with a username and a password."))
+    user = accounts.sign_in(body.get("username"), body.get("password"), request.remote_addr)
+    if user is None:
+        raise Unauthorized(_l("Wrong username or password."))
+    return jsonify(accounts.issue_token(user))
+
+
+def bearer_token(req):
+    """The token of an `Authorization: Bearer` header, or None."""
+    header = req.headers.get("Authorization", "")
+    return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+
+
+@login_manager.request_loader
+def _user_from_bearer(req):
+    token = bearer_token(req)
+    user = accounts.user_for_token(token) if token else None
+    if user is not None:
+        # Authenticated by this token and nothing else: the one case CSRF may be skipped.
+        g.signed_in_by_token = accounts.sign_in_of_token(token)
+    return user
+
+
+@login_manager.user_loader
+def _load_user(session_id):
+    if bearer_token(request) is not None:
+        return None  # a request that names a token is judged by the token alone, never the cookie
+    return accounts.user_for_session(session_id, session.get("login_id"))
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    if request.path.startswith("/api/"):
+        raise Unauthorized()
+    # Back to a page after signing in, never to a form's action (a GET of /logout is a 405).
+    return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
+
+
+@bp.app_context_processor
+def _whoami():
+    return {"me": current_user if current_user.is_authenticated else None}

@@ -1,0 +1,68 @@
+"""Blueprint: the signed-in person's profile, privacy settings and picture (under /api)."""
+from flask import Blueprint, jsonify, request, send_file
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..domain import profiles
+from ..errors import BadRequest
+from ..live import announce
+from ..worker import limits
+from . import schemas
+
+bp = Blueprint("profile", __name__)
+
+
+def _me(user):
+    return {"user": user.to_dict(user.id), "settings": user.settings()}
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return jsonify(_me(current_user))
+
+
+@bp.patch("/me")
+@login_required
+def change_me():
+    """Change any of display_name, read_receipts, show_presence, language; people who share a
+    link with me get `user:updated`."""
+    limits.check("PROFILE", current_user.id)
+    body = schemas.parse(schemas.ProfileChange, request.get_json(silent=True))
+    user, changed = profiles.update(current_user.id, body.changes())
+    if set(changed) - {"language"}:
+        announce.user_updated(user.id, privacy_changed="show_presence" in changed)
+    return jsonify(_me(user))
+
+
+@bp.post("/me/avatar")
+@login_required
+def upload_avatar():
+    """A new profile picture (multipart `file`), checked as a picture sent in a chat."""
+    limits.check("UPLOADS", current_user.id)
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest(_l("Choose a file to send."), field="file")
+    user = profiles.set_avatar(current_user.id, upload.stream)
+    announce.user_updated(user.id)
+    return jsonify({"user": user.to_dict(user.id)})
+
+
+@bp.delete("/me/avatar")
+@login_required
+def delete_avatar():
+    user = profiles.remove_avatar(current_user.id)
+    announce.user_updated(user.id)
+    return jsonify({"user": user.to_dict(user.id)})
+
+
+@bp.get("/users/<int:user_id>/avatar")
+@login_required
+def avatar(user_id):
+    """A person's picture, for themself and the people who share a link with them; 404 otherwise."""
+    mime, path = profiles.avatar_for(current_user.id, user_id)
+    response = send_file(path, mimetype=mime, conditional=True, max_age=0)
+    # The URL changes with every new picture, so this browser (no shared cache) may keep it an hour.
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

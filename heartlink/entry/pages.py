@@ -1,0 +1,89 @@
+"""Blueprint: the HTML pages. Renders, nothing more.
+
+The lobby, the chat and Settings are one page (templates/app.html): `/rooms/<id>` is
+the same page opened on that room, `/settings` the same page with the Settings panel
+open. Whether the person may see the room is decided when the page joins it over
+Socket.IO (`room:join`), in one place, rooms.py.
+"""
+from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
+from flask_babel import get_locale
+from flask_login import login_required
+
+from config import BASE_DIR
+
+from ..domain import messages
+
+bp = Blueprint("pages", __name__)
+
+# Front-end libraries installed from npm (package.json + lock), served by the app itself.
+_VENDOR = {
+    "socket.io.esm.min.js": BASE_DIR / "node_modules/socket.io-client/dist",
+    "socket.io.esm.min.js.map": BASE_DIR / "node_modules/socket.io-client/dist",
+    # The emoji picker and its data (never its default CDN): static/js/views/emoji.js.
+    **{name: BASE_DIR / "node_modules" for name in (
+        "emoji-picker-element/picker.js", "emoji-picker-element/picker.js.map",
+        "emoji-picker-element/database.js", "emoji-picker-element/database.js.map",
+        "emoji-picker-element/i18n/zh_CN.js",
+        "emoji-picker-element-data/en/emojibase/data.json",
+        "emoji-picker-element-data/zh/emojibase/data.json",
+        # The colour emoji font of the page's font stack (static/css/emoji-font.css).
+        "twemoji-colr-font/twemoji.woff2",
+    )},
+}
+
+
+def render_app(room_id=None, settings_open=False, password_form=None):
+    """The one page: the lobby, a room, or either with the Settings panel open over the list."""
+    from .auth import PasswordForm
+
+    return render_template("app.html", room_id=room_id, settings_open=settings_open,
+                           password_form=password_form or PasswordForm())
+
+
+@bp.get("/")
+@login_required
+def lobby():
+    return render_app()
+
+
+@bp.get("/rooms/<room_id>")
+@login_required
+def room(room_id):
+    return render_app(room_id)
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    """The lobby with Settings open: bookmarks and the password form's redirect land here."""
+    return render_app(settings_open=True)
+
+
+@bp.app_context_processor
+def _page_language():
+    """The <html lang> of every page, as a BCP 47 tag (zh_Hans -> zh-Hans), and the server's
+    limits the page must know (one home each: the page reads them from data- attributes)."""
+    return {
+        "html_lang": str(get_locale() or "en").replace("_", "-"),
+        "page_limits": {
+            "text_max": messages.MAX_TEXT,
+            "history_page_size": current_app.config["MESSAGE_PAGE_SIZE"],
+        },
+        "me_api": _me_api(),
+    }
+
+
+def _me_api():
+    """GET/PATCH /api/me, wherever it is served (the profile blueprint, or api before it)."""
+    for endpoint in ("profile.me", "api.me"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return "/api/me"
+
+
+@bp.get("/vendor/<path:filename>")
+def vendor(filename):
+    folder = _VENDOR.get(filename)
+    if folder is None:
+        abort(404)
+    return send_from_directory(folder, filename, max_age=3600)

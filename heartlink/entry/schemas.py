@@ -1,0 +1,136 @@
+"""The one place where what arrives over the wire is checked: types, lengths, uuid shapes.
+
+Anything off becomes BadRequest before a handler's domain call runs.
+"""
+from typing import Annotated, Literal
+
+from flask_babel import lazy_gettext as _l
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from ..domain import attachments, messages, rooms, safety
+from ..errors import BadRequest
+from ..lib.emoji import is_one_emoji
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+Uuid = Annotated[str, StringConstraints(pattern=_UUID, to_lower=True)]
+MatchCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{4,12}$", to_upper=True)]
+Seq = Annotated[int, Field(ge=0, le=2**31 - 1)]
+MessageRef = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+def _one_emoji(value):
+    if not is_one_emoji(value):
+        raise ValueError("not one emoji")
+    return value
+
+
+# A reaction: exactly one emoji (heartlink/lib/emoji.py), never punctuation or invisible characters.
+Emoji = Annotated[str, StringConstraints(min_length=1, max_length=16), AfterValidator(_one_emoji)]
+
+
+class Payload(BaseModel):
+    # Strict: "5" is not 5 and true is not 1; unknown keys are ignored for forward compatibility.
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class Empty(Payload):
+    pass
+
+
+class MatchStart(Payload):
+    code: MatchCode | None = None
+
+
+class RoomRef(Payload):
+    room_id: Uuid
+
+
+class RoomJoin(RoomRef):
+    since_seq: Seq | None = None
+
+
+class Mark(RoomRef):
+    up_to_seq: Seq
+
+
+class Typing(RoomRef):
+    typing: bool
+
+
+class MessageSend(RoomRef):
+    client_id: Uuid
+    kind: Literal[("text", *attachments.KINDS)] = "text"  # "call" lines are written by the server
+    text: Annotated[str, StringConstraints(max_length=messages.MAX_TYPED_TEXT)] | None = None
+    attachment_id: Uuid | None = None
+    reply_to: MessageRef | None = None
+
+
+class MessageRefPayload(RoomRef):
+    message_id: MessageRef
+
+
+class MessageEdit(MessageRefPayload):
+    text: Annotated[str, StringConstraints(max_length=messages.MAX_TYPED_TEXT)]
+
+
+class MessageReact(MessageRefPayload):
+    emoji: Emoji
+
+
+class CallInvite(RoomRef):
+    media: Literal["video", "audio"] = "video"
+
+
+class CallRef(Payload):
+    call_id: Uuid
+
+
+class CallSignal(CallRef):
+    # An SDP offer/answer or an ICE candidate; its size is bounded by the socket payload cap.
+    data: dict
+
+
+class ReportBody(RoomRef):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=safety.MAX_REASON)]
+    message_id: MessageRef | None = None
+
+
+class HistoryQuery(Payload):
+    # Query strings arrive as text, so this one schema converts.
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+    before_seq: Seq | None = None
+    limit: Annotated[int, Field(ge=1, le=rooms.MAX_PAGE)] | None = None  # None: MESSAGE_PAGE_SIZE
+
+
+def parse(schema, payload):
+    """Validate one event's payload (a JSON object) into `schema`, or raise BadRequest."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise BadRequest(_l("The payload must be a JSON object."))
+    try:
+        return schema.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise BadRequest(_l("Invalid field: %(field)s", field=field), field=field) from None
+
+
+# --- profile and "keep this link" -----------------------------------------------------------
+
+class LinkKeep(RoomRef):
+    keep: bool
+
+
+class ProfileChange(Payload):
+    """PATCH /api/me: any of these; a field left out is left as it is (language null = the browser's)."""
+    display_name: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    read_receipts: bool | None = None
+    show_presence: bool | None = None
+    language: Literal["en", "zh"] | None = None
+
+    def changes(self):
+        """Only the fields the client sent; null is a value for language and display_name only."""
+        return {name: getattr(self, name) for name in self.model_fields_set
+                if getattr(self, name) is not None or name in ("language", "display_name")}

@@ -1,0 +1,141 @@
+"""The one broadcaster: turns what happened into emits to the right people.
+
+Every socket joins a private room per user on connect, so an emit to that room
+reaches all of a person's tabs and devices, on any worker (through the message
+queue when one is configured). Called only after the domain has committed.
+"""
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..domain import privacy
+from ..domain.presence import as_seen_by, audience
+from ..domain.rooms import room_view
+from ..extensions import db, socketio
+from ..models import User
+
+log = logging.getLogger(__name__)
+
+
+def user_room(user_id):
+    return f"user:{user_id}"
+
+
+def _emit(event, data, user_ids, skip_sid=None):
+    for user_id in set(user_ids):
+        socketio.emit(event, data, to=user_room(user_id), skip_sid=skip_sid)
+
+
+def match_found(room):
+    for user_id in room.member_ids():
+        _emit("match:found", {"room": room_view(room, user_id)}, [user_id])
+
+
+def room_opened(room):
+    """A socket of this worker opened a room: from here on, this worker delivers the
+    room's messages in seq order after the ones the socket was given (heartlink.ordering)."""
+    current_app.extensions["heartlink_order"].seen(room["id"], room["last_seq"])
+
+
+def match_timeout(user_id):
+    _emit("match:timeout", {}, [user_id])
+
+
+def match_cancelled(user_id, skip_sid=None):
+    """The person's other tabs stop showing the waiting state."""
+    _emit("match:cancelled", {}, [user_id], skip_sid=skip_sid)
+
+
+def message_new(member_ids, message, skip_sid=None):
+    """To every socket of both members (one packet, encoded once); the sending socket
+    already has it in its ack. `message` is the message as on the wire."""
+    socketio.emit("message:new", {"message": message}, to=[user_room(uid) for uid in member_ids],
+                  skip_sid=skip_sid)
+
+
+def message_updated(room, message):
+    """An edit, a deletion or a reaction: both members replace their copy."""
+    _emit("message:updated", {"message": message.to_dict()}, room.member_ids())
+
+
+def receipt(room, receipt_payload):
+    for user_id in room.member_ids():  # read marks are reciprocal: privacy.read_marks_seen
+        _emit("receipt", privacy.receipt_for(user_id, receipt_payload), [user_id])
+
+
+def typing(room, user_id, is_typing):
+    """Only the partner hears that someone is typing."""
+    partners = [uid for uid in room.member_ids() if uid != user_id]
+    _emit("typing", {"room_id": room.id, "user_id": user_id, "typing": is_typing}, partners)
+
+
+def link_ended(ended):
+    """A link ended (left, blocked, idle): its call first, then `room:ended` to both."""
+    if ended.call:
+        call_finished(*ended.call)
+    if ended.ended_now:
+        room = ended.room
+        _emit("room:ended", {"room_id": room.id, "by": room.ended_by, "reason": room.end_reason},
+              room.member_ids())
+
+
+def call_state(call, device_ringing=False):
+    """`device_ringing` (on a ringing call only): a device of the person called shows it."""
+    state = call.to_dict()
+    if call.state == "ringing":
+        state["device_ringing"] = device_ringing
+    _emit("call:state", state, call.member_ids())
+
+
+def call_incoming(call, caller):
+    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": caller.to_dict(call.callee_id),
+                            "media": call.media}, [call.callee_id])
+
+
+def call_finished(call, record):
+    """A call's final state, and its line in the history when one was written."""
+    call_state(call)
+    if record is not None:
+        message_new(call.member_ids(), record.to_dict())
+
+
+def call_signal(call, from_user_id, target_sid, data):
+    """WebRTC offer/answer/ICE to the other member's call tab (all its tabs while ringing)."""
+    payload = {"call_id": call.id, "from": from_user_id, "data": data}
+    if target_sid:
+        socketio.emit("call:signal", payload, to=target_sid)
+    else:
+        _emit("call:signal", payload, [call.callee_id])
+
+
+def presence(user_id):
+    """Tell the people who share an active link with this person (no block either way)
+    that they came or went."""
+    user = db.session.get(User, user_id)
+    db.session.refresh(user)
+    partners = privacy.presence_audience(user, audience(user_id))
+    payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
+    _emit("presence", payload, partners)
+
+
+# --- profile, privacy and "keep this link" ---------------------------------------------------
+
+def room_updated(room):
+    """A link changed (kept, unkept, reopened): both members get it as each sees it."""
+    for user_id in room.member_ids():
+        _emit("room:updated", {"room": room_view(room, user_id)}, [user_id])
+
+
+def user_updated(user_id, privacy_changed=False):
+    """A person changed their profile: everyone who shares a link with them, and their own
+    tabs, get `user:updated` as each may see it. When their presence setting changed, what
+    they see of others changed too (it is reciprocal), so they get each partner again."""
+    user = db.session.get(User, user_id)
+    partners = privacy.profile_audience(user_id)
+    linked = set(audience(user_id))  # former partners hear of the name, never the presence
+    for viewer_id in [user_id, *partners]:
+        _emit("user:updated", {"user": as_seen_by(user, viewer_id, viewer_id in linked)}, [viewer_id])
+    if privacy_changed:
+        for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
+            _emit("user:updated", {"user": as_seen_by(partner, user_id, partner.id in linked)}, [user_id])
