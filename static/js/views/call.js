@@ -7,7 +7,7 @@
 // (the partner's video frames decoded so far, from getStats).
 import { t } from "../i18n.js";
 import { playTone } from "../sounds.js";
-import { formatDuration } from "./call-line.js";
+import { formatDuration } from "./call_line.js";
 import { displayName, paintAvatar, show } from "./dom.js";
 
 export function mountCalls(root, store, session) {

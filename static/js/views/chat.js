@@ -5,7 +5,7 @@ import { dayKey, formatDay, formatLastSeen, formatTime, locale, t } from "../i18
 import { loadDraft, saveDraft } from "../drafts.js";
 import { confirmDialog } from "./confirm.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
-import { callLine } from "./call-line.js";
+import { callLine } from "./call_line.js";
 import { contentSignature, renderAround, renderContent, snippet } from "./message_content.js";
 
 const NEAR_BOTTOM_PX = 120;
@@ -229,7 +229,7 @@ export function mountChat(root, store, actions, { textMax }) {
     const known = bubbles.get(key);
     if (known && known.signature === signature) return known.element;
 
-    if (message.kind === "call" && message.call) { // a finished call: views/call-line.js
+    if (message.kind === "call" && message.call) { // a finished call: views/call_line.js
       const element = callLine(message, me);
       bubbles.set(key, { element, signature });
       return element;
