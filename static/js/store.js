@@ -1,16 +1,17 @@
 // The page's state, and the only code that changes it. Views read it and subscribe;
 // dispatcher.js turns the server's events, and app.js the person's actions, into the calls below.
-// No DOM here: it runs under `node --test` (tests/js/store.test.mjs).
+// No DOM here: it runs under `node --test` (tests/js/store.test.mjs); app.js tells it whether the page is seen.
 //
 // Messages of a room live in a Chat: `messages` holds what the server stored (by seq, no
 // gaps or repeats), `outbox` holds this tab's sends that have no ack yet, by client_id.
 // A reconnect layer needs only `lastSeq(roomId)` (to rejoin with since_seq) and
 // `outboxEntries()` (to resend with the same client_id); the server drops duplicates.
 
-const isVisibleDefault = () => globalThis.document?.visibilityState === "visible";
-
-/** `isVisible()`: whether the page is on screen (a message to an open, visible room is not unread). */
-export function createStore(me, { isVisible = isVisibleDefault } = {}) {
+/**
+ * `isVisible()`: whether the page is on screen (a message to an open, visible room is not unread);
+ * without one, as under node, never.
+ */
+export function createStore(me, { isVisible = () => false } = {}) {
   const state = {
     me,
     connection: "connecting", // connecting | online | offline
@@ -205,7 +206,7 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
       else state.typing.delete(roomId);
       changed("typing", { roomId });
     },
-    /** A typist not refreshed for a while (views/typing.js keeps the clock). */
+    /** A typist not refreshed for a while (live/typing.js keeps the clock). */
     typingExpired(roomId, at) {
       const typist = state.typing.get(roomId);
       if (!typist || typist.at !== at) return;
@@ -311,7 +312,7 @@ export function createStore(me, { isVisible = isVisibleDefault } = {}) {
       changed("chat", { roomId: entry.room_id, waiting: seconds });
     },
 
-    // --- receipts and the outbox kept across reloads (static/js/live.js) ---------------
+    // --- receipts and the outbox kept across reloads (live/receipts.js, live/outbox.js) ---------------
     /** A member's marks moved (`receipt` event or a mark's ack); they never move back. */
     receipt({ room_id: roomId, user_id: userId, delivered_seq: deliveredSeq, read_seq: readSeq }) {
       const marks = chat(roomId).receipts;

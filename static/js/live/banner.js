@@ -3,13 +3,13 @@
 import { t } from "../i18n.js";
 import { h, show } from "../views/dom.js";
 
-export function mountBanner(banner, store, socket) {
+export function mountBanner(banner, store, actions) {
   let everOnline = false;
   let bannerState = null;
   const bannerText = h("span", { class: "connection__text", "data-testid": "connection-text" });
   const bannerQueue = h("span", { class: "connection__queue", "data-testid": "connection-queue" });
   const retryNow = h("button", { type: "button", class: "connection__retry", "data-testid": "connection-retry", text: t("reconnect_now") });
-  retryNow.addEventListener("click", () => socket.reconnectNow());
+  retryNow.addEventListener("click", () => actions.reconnectNow());
   banner.replaceChildren(bannerText, bannerQueue, retryNow);
 
   function renderBanner() {

@@ -7,7 +7,7 @@
 const SEEN_RATIO = 0.5; // this much of a bubble in view (or SEEN_PX of it) counts as seen
 const SEEN_PX = 48;
 
-export function mountReceipts(root, store, socket) {
+export function mountReceipts(root, store, actions) {
   const me = store.state.me;
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
   const asked = { "message:delivered": new Map(), "message:read": new Map() }; // event -> room -> seq
@@ -16,11 +16,10 @@ export function mountReceipts(root, store, socket) {
     const sent = asked[event];
     const own = store.state.chats.get(roomId)?.receipts[me.id];
     const known = Math.max(sent.get(roomId) || 0, (event === "message:read" ? own?.read_seq : own?.delivered_seq) || 0);
-    if (!upTo || upTo <= known || !socket.connected) return;
+    if (!upTo || upTo <= known || !actions.connected) return;
     sent.set(roomId, upTo);
     try {
-      const ack = await socket.request(event, { room_id: roomId, up_to_seq: upTo });
-      if (ack.receipt) store.receipt(ack.receipt);
+      await actions.markReceipt(event, roomId, upTo);
     } catch {
       if (sent.get(roomId) === upTo) sent.delete(roomId); // asked again on the next change or connect
     }

@@ -9,20 +9,16 @@ const TYPING_REFRESH_MS = 2500;
 const TYPING_IDLE_MS = 3000;
 const TYPING_EXPIRES_MS = 6000;
 
-export function mountTyping(root, store, socket) {
+export function mountTyping(root, store, actions) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
   const input = $("composer-input");
   let typingIn = null; // room id the last `typing: true` went to
   let lastTrueAt = 0;
   let idleTimer = null;
 
-  function sendTyping(roomId, typing) {
-    if (socket.connected) socket.request("typing", { room_id: roomId, typing }).catch(() => {});
-  }
-
   function stopTyping() {
     clearTimeout(idleTimer);
-    if (typingIn) sendTyping(typingIn, false);
+    if (typingIn) actions.sendTyping(typingIn, false);
     typingIn = null;
     lastTrueAt = 0;
   }
@@ -37,7 +33,7 @@ export function mountTyping(root, store, socket) {
     if (typingIn !== roomId || Date.now() - lastTrueAt >= TYPING_REFRESH_MS) {
       typingIn = roomId;
       lastTrueAt = Date.now();
-      sendTyping(roomId, true);
+      actions.sendTyping(roomId, true);
     }
     clearTimeout(idleTimer);
     idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);

@@ -7,7 +7,7 @@
 // (the partner's video frames decoded so far, from getStats).
 import { t } from "../i18n.js";
 import { playTone } from "../sounds.js";
-import { formatDuration } from "./call-line.js";
+import { formatDuration } from "./call_line.js";
 import { displayName, paintAvatar, show } from "./dom.js";
 
 export function mountCalls(root, store, session) {
@@ -63,38 +63,41 @@ export function mountCalls(root, store, session) {
     }
     const phase = call?.phase || "idle";
     setTone(phase === "incoming" ? "ring" : phase === "ringing" ? "ringback" : null);
-    incoming.hidden = phase !== "incoming";
-    if (phase === "incoming") {
-      paintAvatar($("call-incoming-avatar"), call.partner);
-      $("call-incoming-name").textContent = displayName(call.partner, t("someone"));
-      $("call-incoming-kind").textContent = call.media === "video" ? t("call_incoming_video") : t("call_incoming_audio");
-    }
+    renderIncoming(call, phase);
     clearInterval(ticking);
     ticking = null;
-    if (!call || phase === "incoming") {
-      view.hidden = true;
-      view.dataset.phase = "idle";
-      errorBox.hidden = true;
-      remoteVideo.srcObject = null;
-      localVideo.srcObject = null;
-      if (phase === "incoming" && shownPhase !== "incoming") $("call-accept").focus();
-      shownPhase = phase;
-      return;
-    }
+    if (!call || phase === "incoming") hideView(phase);
+    else renderView(call, phase);
+    shownPhase = phase;
+  }
+
+  /** The overlay of a call ringing here: who calls, and how. */
+  function renderIncoming(call, phase) {
+    incoming.hidden = phase !== "incoming";
+    if (phase !== "incoming") return;
+    paintAvatar($("call-incoming-avatar"), call.partner);
+    $("call-incoming-name").textContent = displayName(call.partner, t("someone"));
+    $("call-incoming-kind").textContent = call.media === "video" ? t("call_incoming_video") : t("call_incoming_audio");
+  }
+
+  /** No call in the view (none, or one ringing here): it is hidden and lets go of the streams. */
+  function hideView(phase) {
+    view.hidden = true;
+    view.dataset.phase = "idle";
+    errorBox.hidden = true;
+    remoteVideo.srcObject = null;
+    localVideo.srcObject = null;
+    if (phase === "incoming" && shownPhase !== "incoming") $("call-accept").focus();
+  }
+
+  function renderView(call, phase) {
     view.hidden = false;
     view.dataset.phase = phase;
     view.dataset.media = call.media;
     view.dataset.role = call.role;
     view.dataset.connectionState = call.connectionState;
     view.dataset.framesDecoded = String(call.framesDecoded || 0);
-    if (localVideo.srcObject !== call.local) localVideo.srcObject = call.local;
-    if (remoteVideo.srcObject !== call.remote) {
-      remoteVideo.srcObject = call.remote;
-      if (call.remote) remoteVideo.play().catch(() => {}); // autoplay covers it; a refused play() is not an error
-    }
-    const hasVideo = Boolean(call.local?.getVideoTracks().length);
-    view.dataset.localVideo = hasVideo && !call.cameraOff ? "on" : "off";
-    view.dataset.partnerVideo = call.media === "video" && call.partnerVideo && phase === "active" ? "on" : "off";
+    const hasVideo = renderStreams(call, phase);
     paintAvatar($("call-avatar"), call.partner);
     $("call-name").textContent = displayName(call.partner, t("someone"));
     statusLine.textContent = phase === "error" ? "" : statusText(call.status, call);
@@ -105,6 +108,25 @@ export function mountCalls(root, store, session) {
     } else if (phase === "starting") {
       durationLine.textContent = formatDuration(0);
     }
+    renderControls(call, phase, hasVideo);
+    renderError(call, phase);
+  }
+
+  /** The two videos: mine and the partner's streams, and whether each shows a picture. Returns whether I send video. */
+  function renderStreams(call, phase) {
+    if (localVideo.srcObject !== call.local) localVideo.srcObject = call.local;
+    if (remoteVideo.srcObject !== call.remote) {
+      remoteVideo.srcObject = call.remote;
+      if (call.remote) remoteVideo.play().catch(() => {}); // autoplay covers it; a refused play() is not an error
+    }
+    const hasVideo = Boolean(call.local?.getVideoTracks().length);
+    view.dataset.localVideo = hasVideo && !call.cameraOff ? "on" : "off";
+    view.dataset.partnerVideo = call.media === "video" && call.partnerVideo && phase === "active" ? "on" : "off";
+    return hasVideo;
+  }
+
+  /** Mute, camera and hang up, while the call lasts. */
+  function renderControls(call, phase, hasVideo) {
     const live = !["ended", "error"].includes(phase);
     show(muteButton, live);
     show(cameraButton, live && hasVideo);
@@ -115,12 +137,13 @@ export function mountCalls(root, store, session) {
     cameraButton.setAttribute("aria-pressed", String(call.cameraOff));
     cameraButton.title = call.cameraOff ? t("call_camera_on") : t("call_camera_off");
     cameraButton.setAttribute("aria-label", cameraButton.title);
+  }
+
+  function renderError(call, phase) {
     errorBox.hidden = phase !== "error";
-    if (phase === "error") {
-      $("call-error-text").textContent = call.error?.key ? t(call.error.key) : call.error?.text || t("call_failed");
-      if (shownPhase !== "error") $("call-close").focus();
-    }
-    shownPhase = phase;
+    if (phase !== "error") return;
+    $("call-error-text").textContent = call.error?.key ? t(call.error.key) : call.error?.text || t("call_failed");
+    if (shownPhase !== "error") $("call-close").focus();
   }
 
   buttons.addEventListener("click", (event) => {

@@ -5,8 +5,8 @@ import { dayKey, formatDay, formatLastSeen, formatTime, locale, t } from "../i18
 import { loadDraft, saveDraft } from "../drafts.js";
 import { confirmDialog } from "./confirm.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
-import { callLine } from "./call-line.js";
-import { contentSignature, renderAround, renderContent, snippet } from "./message_content.js";
+import { callLine } from "./call_line.js";
+import { createMessageContent, snippet } from "./message_content.js";
 
 const NEAR_BOTTOM_PX = 120;
 const PINNED_PX = 48; // this close to the bottom, the chat follows the newest message
@@ -34,6 +34,7 @@ export function mountChat(root, store, actions, { textMax }) {
   const jumpButton = $("jump-new");
   const announcer = $("announcer");
   const bubbles = new Map(); // key -> {element, signature}
+  const content = createMessageContent(store); // what is inside a bubble, and under it
   const me = store.state.me;
   let shownRoomId = null;
   let wantFocus = false;
@@ -225,11 +226,11 @@ export function mountChat(root, store, actions, { textMax }) {
     const mine = message.sender_id === me.id;
     const key = message.client_id || `seq:${message.seq}`;
     const receipt = mine ? store.receiptOf(message, state) : null; // pending | sent | delivered | read
-    const signature = [state, receipt, message.text, message.deleted, message.edited_at, message.error, contentSignature(message)].join("|");
+    const signature = [state, receipt, message.text, message.deleted, message.edited_at, message.error, content.contentSignature(message)].join("|");
     const known = bubbles.get(key);
     if (known && known.signature === signature) return known.element;
 
-    if (message.kind === "call" && message.call) { // a finished call: views/call-line.js
+    if (message.kind === "call" && message.call) { // a finished call: views/call_line.js
       const element = callLine(message, me);
       bubbles.set(key, { element, signature });
       return element;
@@ -251,11 +252,11 @@ export function mountChat(root, store, actions, { textMax }) {
     },
     h("div", { class: "message__body" },
       h("div", { class: `bubble${message.deleted ? " bubble--deleted" : ""}` },
-        renderContent(message), // text, links, emoji, picture, voice note, file, reply quote: message_content.js
+        content.renderContent(message), // text, links, emoji, picture, voice note, file, reply quote: message_content.js
         h("span", { class: "bubble__meta" },
           h("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
           status)),
-      renderAround(message, state)), // reactions and the message's actions
+      content.renderAround(message, state)), // reactions and the message's actions
     state === "failed" ? h("p", { class: "message__failure" },
       h("span", { text: message.error || t("failed") }),
       message.retryable ? h("button", { type: "button", class: "link-button", "data-retry": message.client_id, "data-testid": "retry", text: t("retry") }) : null)
@@ -364,39 +365,30 @@ export function mountChat(root, store, actions, { textMax }) {
     announcer.textContent = t("announce_message", { name, text: snippet(message) || t("attachment") });
   }
 
-  function render(detail = {}) {
-    const roomId = store.state.roomId;
-    if (!roomId) return;
-    const chat = store.chat(roomId);
-    const room = store.room(roomId);
-    const switched = shownRoomId !== roomId;
-    if (switched) {
-      bubbles.clear();
-      shownRoomId = roomId;
-      input.value = loadDraft(me.id, roomId);
-      fitInput();
-      showCount();
-      showError(null);
-      clearNewBelow();
-      divider = null;
-      wantFocus = true;
-    }
-    if (chat.unreadAtOpen) {
-      divider = { count: chat.unreadAtOpen };
-      chat.unreadAtOpen = 0;
-    }
-    notePinned(); // before anything is drawn: a scroll up whose event is still to come counts
-    const heightBefore = scroller.scrollHeight;
-    const topBefore = scroller.scrollTop;
-    const live = detail.live && detail.message?.room_id === roomId;
+  /** Another room is on screen: its draft in the box, no error, no "new" count or divider, focus to come. */
+  function showRoom(roomId) {
+    bubbles.clear();
+    shownRoomId = roomId;
+    input.value = loadDraft(me.id, roomId);
+    fitInput();
+    showCount();
+    showError(null);
+    clearNewBelow();
+    divider = null;
+    wantFocus = true;
+  }
 
+  /** The room's state on the chat element (for the CSS and the tests), and the header. */
+  function renderRoomState(room, chat) {
     root.dataset.roomStatus = room?.status || "";
     root.dataset.endReason = room?.end_reason || "";
     root.dataset.chatStatus = chat.status;
     root.dataset.kept = room?.kept ? "both" : room && keptByMe(room) ? "me" : "";
     if (room) renderHeader(room);
-    const count = renderMessages(chat);
+  }
 
+  /** Around the history: "link ended", End, Keep and Reopen, "Load older", the start-of-link intro. */
+  function renderLinkState(room, chat, count) {
     const isEnded = room?.status === "ended";
     const ready = chat.status === "ready";
     show(ended, isEnded);
@@ -414,8 +406,12 @@ export function mountChat(root, store, actions, { textMax }) {
     olderButton.textContent = chat.loadingOlder ? t("loading") : t("load_older");
     show(intro, ready && !chat.hasMore && count === 0 && !isEnded);
     if (room) intro.textContent = t("start_of_link", { name: displayName(store.partnerOf(room), t("someone")) });
+  }
 
-    const disabled = !ready || isEnded;
+  /** The composer is usable once the room is ready, while the link lasts; its error line. Returns whether usable. */
+  function renderComposerState(room, chat, { switched, waiting }) {
+    const isEnded = room?.status === "ended";
+    const disabled = chat.status !== "ready" || isEnded;
     composer.dataset.disabled = String(disabled);
     show(composer, !isEnded); // an ended link offers "Find a new heart link" instead
     input.disabled = disabled;
@@ -423,29 +419,60 @@ export function mountChat(root, store, actions, { textMax }) {
     if (chat.status === "error") showError(chat.error);
     else if (switched) showError(null);
     // Over the message rate: the sends wait in the outbox and go by themselves (live/outbox.js).
-    if (detail.waiting) showError(t("sending_paced", { seconds: detail.waiting }), "paced");
+    if (waiting) showError(t("sending_paced", { seconds: waiting }), "paced");
     else if (errorLine.dataset.kind === "paced" && ![...chat.outbox.values()].some((entry) => entry.waiting)) showError(null);
+    return !disabled;
+  }
 
-    if (detail.older) {
-      scroller.scrollTop = scroller.scrollHeight - heightBefore + topBefore;
+  /**
+   * Where the history stands once drawn: older messages above keep what was on screen in place; a
+   * room just opened shows its unread divider, else its newest message, which a pinned view (or my
+   * own send) follows; a partner's message arriving while scrolled up counts as new below.
+   * `before`: the scroller's {height, top} before drawing.
+   */
+  function restoreScroll(chat, { switched, older, pending, incoming }, before) {
+    if (older) {
+      scroller.scrollTop = scroller.scrollHeight - before.height + before.top;
     } else if (switched && divider && list.querySelector('[data-testid="unread-divider"]')) {
       list.querySelector('[data-testid="unread-divider"]').scrollIntoView({ block: "start" });
       lastTop = scroller.scrollTop;
       pinned = distanceFromBottom() <= PINNED_PX;
-    } else if (switched || detail.pending || pinned) {
+    } else if (switched || pending || pinned) {
       pinned = true;
       toBottom();
-    } else if (live && detail.incoming) {
+    } else if (incoming) {
       newBelow += 1;
       if (!divider) divider = { count: newBelow };
       else if (divider.count < newBelow) divider = { count: newBelow };
       renderMessages(chat); // with the divider
     }
+  }
+
+  function render(detail = {}) {
+    const roomId = store.state.roomId;
+    if (!roomId) return;
+    const chat = store.chat(roomId);
+    const room = store.room(roomId);
+    const switched = shownRoomId !== roomId;
+    if (switched) showRoom(roomId);
+    if (chat.unreadAtOpen) {
+      divider = { count: chat.unreadAtOpen };
+      chat.unreadAtOpen = 0;
+    }
+    notePinned(); // before anything is drawn: a scroll up whose event is still to come counts
+    const before = { height: scroller.scrollHeight, top: scroller.scrollTop };
+    const incoming = Boolean(detail.live && detail.message?.room_id === roomId && detail.incoming);
+
+    renderRoomState(room, chat);
+    const count = renderMessages(chat);
+    renderLinkState(room, chat, count);
+    const usable = renderComposerState(room, chat, { switched, waiting: detail.waiting });
+    restoreScroll(chat, { switched, older: detail.older, pending: detail.pending, incoming }, before);
     showJump();
-    if (live && detail.incoming) announce(detail.message);
-    if (wantFocus && ready) {
+    if (incoming) announce(detail.message);
+    if (wantFocus && chat.status === "ready") {
       wantFocus = false;
-      if (!disabled && window.matchMedia("(pointer: fine)").matches) input.focus();
+      if (usable && window.matchMedia("(pointer: fine)").matches) input.focus();
     }
   }
 

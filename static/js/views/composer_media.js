@@ -1,7 +1,6 @@
 // The composer's rich side: the emoji button, pictures and files (button, drag and drop, paste)
 // uploaded with a progress bar, voice notes recorded in the browser, and the reply / edit banner.
-// chat.js keeps the text box and its send; app.js asks composeIntent() what a send means.
-import { csrfToken } from "../csrf.js";
+// chat.js keeps the text box and its send; actions.js asks composeIntent() what a send means.
 import { humanSize, t } from "../i18n.js";
 import { h, icon, show } from "./dom.js";
 import { closeEmojiPicker, openEmojiPicker } from "./emoji.js";
@@ -10,22 +9,10 @@ import { RecordingError, canRecord, formatMs, startRecording } from "./voice.js"
 
 const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 
-// What the next send from the text box means, per room: a reply to a message, or an edit of one.
-const intents = new Map(); // room id -> {replyTo: message|null, editing: message|null}
-
-/** What a send from the text box means now ({replyTo, editing}); it is used up. */
-export function composeIntent(roomId) {
-  const intent = intents.get(roomId) || { replyTo: null, editing: null };
-  intents.delete(roomId);
-  document.dispatchEvent(new CustomEvent("heartlink:compose-intent", { detail: { roomId } }));
-  return intent;
-}
-
-/** Whether the text box is editing a message in this room now (then no draft is saved). */
-export function isEditing(roomId) {
-  return Boolean(intents.get(roomId)?.editing);
-}
-
+/**
+ * Wires the composer's tools; returns what the rest of the page asks of it: composeIntent(roomId),
+ * isEditing(roomId), showError(text), startReply(message), startEdit(message).
+ */
 export function mountComposerMedia(chat, store, actions) {
   const config = document.getElementById("media-config").dataset;
   const $ = (id) => chat.querySelector(`[data-testid="${id}"]`);
@@ -36,7 +23,8 @@ export function mountComposerMedia(chat, store, actions) {
     image: Number(config.imageMaxBytes), voice: Number(config.voiceMaxBytes), file: Number(config.fileMaxBytes),
   };
   const voiceMaxMs = Number(config.voiceMaxMs);
-  const attachmentsUrl = (roomId) => config.attachmentsApi.replace("ROOM_ID", encodeURIComponent(roomId));
+  // What the next send from the text box means, per room: a reply to a message, or an edit of one.
+  const intents = new Map(); // room id -> {replyTo: message|null, editing: message|null}
 
   // --- the pieces, added around chat.js's text box ------------------------------------------------
   const emojiButton = iconButton("composer-emoji", t("emoji"), "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16zm3.5-9a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm-7 0a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3zm3.5 6.5a5.5 5.5 0 0 0 5.1-3.5H6.9a5.5 5.5 0 0 0 5.1 3.5z");
@@ -139,7 +127,6 @@ export function mountComposerMedia(chat, store, actions) {
       contextClose.click();
     }
   });
-  document.addEventListener("heartlink:compose-intent", paintIntent);
 
   function setInput(text) {
     input.value = text;
@@ -204,67 +191,77 @@ export function mountComposerMedia(chat, store, actions) {
     const id = roomId();
     if (!id || disabled()) return;
     showError(null);
-    if (file.size > limits[kind]) {
-      showError(t("too_large", { name: file.name, size: humanSize(limits[kind]) }));
+    const refused = refusal(file, kind);
+    if (refused) {
+      showError(refused);
       return;
     }
-    if (!file.size) {
-      showError(t("empty_file", { name: file.name }));
-      return;
-    }
-    const intent = intents.get(id);
-    const replyTo = intent?.replyTo?.id || null;
-    if (intent?.replyTo) setIntent({});
+    const replyTo = takeReply(id);
+    const cancelled = new AbortController();
+    const row = uploadRow(file, kind, () => cancelled.abort());
+    actions.uploadAttachment(id, file, kind, row.progress, cancelled.signal).then((attachment) => {
+      if (!attachment.id) {
+        row.failed(t("upload_failed"));
+        return;
+      }
+      row.remove();
+      actions.sendAttachment(id, attachment, replyTo);
+    }, (error) => {
+      if (error.code === "aborted") row.remove();
+      else row.failed(uploadError(error, file));
+    });
+  }
 
+  /** Why a file cannot go, known before uploading it: too large for its kind, or empty. */
+  function refusal(file, kind) {
+    if (file.size > limits[kind]) return t("too_large", { name: file.name, size: humanSize(limits[kind]) });
+    if (!file.size) return t("empty_file", { name: file.name });
+    return null;
+  }
+
+  /** The id of the message the reply banner is on, if any; a file sent now answers it, and the banner goes. */
+  function takeReply(id) {
+    const intent = intents.get(id);
+    if (intent?.replyTo) setIntent({});
+    return intent?.replyTo?.id || null;
+  }
+
+  /** An upload's line over the composer: its name, progress and Cancel; once failed, why, and Dismiss. */
+  function uploadRow(file, kind, cancelUpload) {
     const bar = h("progress", { class: "upload__progress", max: "100", value: "0", "data-testid": "upload-progress" });
     const cancel = h("button", { type: "button", class: "link-button upload__cancel", "data-testid": "upload-cancel", text: t("cancel") });
     const status = h("span", { class: "upload__status", "data-testid": "upload-status", text: t("uploading") });
     const item = h("li", { class: "upload", "data-testid": "upload", "data-kind": kind },
       h("span", { class: "upload__name", text: kind === "voice" ? t("voice_note") : file.name }), status, bar, cancel);
     uploads.append(item);
-
-    const request = new XMLHttpRequest();
-    const form = new FormData();
-    form.append("kind", kind);
-    form.append("file", file, file.name);
-    request.open("POST", attachmentsUrl(id));
-    request.setRequestHeader("X-CSRFToken", csrfToken());
-    request.setRequestHeader("Accept", "application/json");
-    request.responseType = "json";
-    request.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) bar.value = Math.round((event.loaded / event.total) * 100);
-    });
-    request.addEventListener("load", () => {
-      if (request.status === 201 && request.response?.id) {
-        item.remove();
-        actions.sendAttachment(id, request.response, replyTo);
-        return;
-      }
-      failed(uploadError(request.status, request.response?.error, file));
-    });
-    request.addEventListener("error", () => failed(t("upload_failed")));
-    request.addEventListener("abort", () => item.remove());
     cancel.addEventListener("click", () => {
       if (item.dataset.state === "failed") item.remove();
-      else request.abort();
+      else cancelUpload();
     });
-    request.send(form);
-
-    function failed(text) {
-      item.dataset.state = "failed";
-      bar.remove();
-      status.textContent = text;
-      status.setAttribute("role", "alert");
-      status.dataset.testid = "upload-error";
-      cancel.textContent = t("dismiss");
-    }
+    return {
+      progress(percent) {
+        bar.value = percent;
+      },
+      remove() {
+        item.remove();
+      },
+      failed(text) {
+        item.dataset.state = "failed";
+        bar.remove();
+        status.textContent = text;
+        status.setAttribute("role", "alert");
+        status.dataset.testid = "upload-error";
+        cancel.textContent = t("dismiss");
+      },
+    };
   }
 
   /** The server says why (in the person's language); a few cases have words of our own. */
-  function uploadError(status, error, file) {
-    if (status === 413 && !error?.message) return t("too_large", { name: file.name, size: humanSize(limits.file) });
-    if (status === 0) return t("upload_failed");
-    return error?.message || t("upload_failed");
+  function uploadError(error, file) {
+    const { status, explained } = error.details;
+    if (status === 413 && !explained) return t("too_large", { name: file.name, size: humanSize(limits.file) });
+    if (status === 0 || !explained) return t("upload_failed");
+    return error.message;
   }
 
   // --- voice notes -----------------------------------------------------------------------------------------
@@ -323,6 +320,17 @@ export function mountComposerMedia(chat, store, actions) {
   }
 
   return {
+    /** What a send from the text box means now ({replyTo, editing}); it is used up. */
+    composeIntent(id) {
+      const intent = intents.get(id) || { replyTo: null, editing: null };
+      intents.delete(id);
+      paintIntent();
+      return intent;
+    },
+    /** Whether the text box is editing a message in this room now (then no draft is saved). */
+    isEditing(id) {
+      return Boolean(intents.get(id)?.editing);
+    },
     showError,
     startReply(message) {
       setIntent({ replyTo: message, editing: null });

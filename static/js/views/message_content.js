@@ -1,7 +1,7 @@
 // What is inside a chat bubble (text, big emoji, a picture, a voice note, a file or video clip,
 // the quoted message it replies to, "edited", the tombstone) and what hangs under it (reactions,
 // the hover / long-press actions: react, reply, edit, delete). chat.js draws the bubble itself,
-// its time and ticks, and calls renderContent() / renderAround() / contentSignature() from here.
+// its time and ticks, and draws with the object createMessageContent(store) gives it.
 import { humanSize, t } from "../i18n.js";
 import { confirmDialog } from "./confirm.js";
 import { h, icon } from "./dom.js";
@@ -14,15 +14,17 @@ const THUMB_BOX = 280; // the largest side of a picture in the chat, CSS pixels
 const LONG_PRESS_MS = 450;
 const VIDEO_MIME = /^video\/(mp4|webm)$/;
 
-let store = null;
-let actions = null;
-let composer = null; // {startReply(message), startEdit(message)} from composer_media.js
-
-/** Wire the actions under bubbles (delegated on the message list). */
-export function mountMessageContent(list, theStore, theActions, theComposer) {
-  store = theStore;
-  actions = theActions;
-  composer = theComposer;
+/**
+ * Wire the actions under bubbles (delegated on the message list). `composer`: composer_media.js's
+ * {startReply(message), startEdit(message)}.
+ */
+export function mountMessageContent(list, store, actions, composer) {
+  /** The open room's stored message a bubble shows. */
+  function messageOf(item) {
+    if (!item || !store.state.roomId || !item.dataset.seq) return null;
+    const seq = Number(item.dataset.seq);
+    return store.chat(store.state.roomId).messages.find((message) => message.seq === seq) || null;
+  }
 
   list.addEventListener("click", (event) => {
     const target = event.target.closest("[data-reply-seq], [data-image], [data-action], [data-react]");
@@ -120,16 +122,6 @@ export function closeActions(list) {
   closeEmojiPicker();
 }
 
-function messageOf(item) {
-  if (!item || !store?.state.roomId || !item.dataset.seq) return null;
-  const seq = Number(item.dataset.seq);
-  return store.chat(store.state.roomId).messages.find((message) => message.seq === seq) || null;
-}
-
-function findById(roomId, id) {
-  return store?.chat(roomId).messages.find((message) => message.id === id) || null;
-}
-
 function scrollToSeq(list, seq) {
   const target = list.querySelector(`[data-testid="message"][data-seq="${CSS.escape(String(seq))}"]`);
   if (!target) return;
@@ -139,39 +131,70 @@ function scrollToSeq(list, seq) {
   target.classList.add("message--flash");
 }
 
-// --- what makes a bubble change ---------------------------------------------------------------
-/** Everything renderContent/renderAround draw from, so a cached bubble is redrawn when it changes. */
-export function contentSignature(message) {
-  const quoted = message.reply_to && findById(message.room_id, message.reply_to);
-  const room = store?.room(message.room_id);
-  return JSON.stringify([
-    message.id, message.kind, message.attachment?.id, message.reactions, message.reply_to,
-    quoted ? [quoted.text, quoted.deleted, quoted.attachment?.id] : null, room?.status,
-  ]);
-}
+/**
+ * What chat.js draws a bubble's content with, reading the quoted message, the partner and the room
+ * from `store`: {contentSignature(message), renderContent(message), renderAround(message, state)}.
+ */
+export function createMessageContent(store) {
+  const findById = (roomId, id) => store.chat(roomId).messages.find((message) => message.id === id) || null;
 
-// --- inside the bubble ------------------------------------------------------------------------------
-/** The nodes inside .bubble, before chat.js's time and ticks. */
-export function renderContent(message) {
-  if (message.deleted) {
-    return [h("p", { class: "bubble__text", "data-testid": "message-text", text: t("deleted") })];
+  function partnerName(roomId) {
+    const partner = store.partnerOf(store.room(roomId));
+    return partner?.display_name || partner?.username || t("someone");
   }
-  const nodes = [];
-  if (message.reply_to) nodes.push(replyQuote(message));
-  const attachment = message.attachment;
-  if (attachment) nodes.push(renderAttachment(attachment, message.kind));
-  if (message.text) {
-    const count = message.kind === "text" ? emojiOnlyCount(message.text) : 0;
-    nodes.push(h("p", {
-      class: `bubble__text${count ? " bubble__text--emoji" : ""}${attachment ? " bubble__caption" : ""}`,
-      "data-testid": "message-text",
-      ...(count && { "data-emoji-only": String(count) }),
-    }, count ? message.text : linkify(message.text)));
-  } else if (!attachment) {
-    nodes.push(h("p", { class: "bubble__text", "data-testid": "message-text", text: message.kind === "call" ? t("call") : t("attachment") }));
+
+  function replyQuote(message) {
+    const quoted = findById(message.room_id, message.reply_to);
+    const me = store.state.me;
+    const author = !quoted ? "" : quoted.sender_id === me.id ? t("you") : partnerName(message.room_id);
+    return h("button", {
+      type: "button",
+      class: `reply-quote${quoted && quoted.sender_id === me.id ? " reply-quote--mine" : ""}`,
+      "data-testid": "reply-quote",
+      ...(quoted && { "data-reply-seq": String(quoted.seq) }),
+      title: t("go_to_replied"), // a description: the name is what it shows (WCAG 2.5.3)
+    },
+    h("span", { class: "reply-quote__author", text: author || t("original_message") }),
+    h("span", { class: "reply-quote__text", text: quoted ? snippet(quoted) : t("original_unavailable") }));
   }
-  if (message.edited_at) nodes.push(h("span", { class: "bubble__edited", "data-testid": "message-edited", text: t("edited") }));
-  return nodes;
+
+  return {
+    /** Everything renderContent/renderAround draw from, so a cached bubble is redrawn when it changes. */
+    contentSignature(message) {
+      const quoted = message.reply_to && findById(message.room_id, message.reply_to);
+      const room = store.room(message.room_id);
+      return JSON.stringify([
+        message.id, message.kind, message.attachment?.id, message.reactions, message.reply_to,
+        quoted ? [quoted.text, quoted.deleted, quoted.attachment?.id] : null, room?.status,
+      ]);
+    },
+    /** The nodes inside .bubble, before chat.js's time and ticks. */
+    renderContent(message) {
+      if (message.deleted) {
+        return [h("p", { class: "bubble__text", "data-testid": "message-text", text: t("deleted") })];
+      }
+      const nodes = [];
+      if (message.reply_to) nodes.push(replyQuote(message));
+      const attachment = message.attachment;
+      if (attachment) nodes.push(renderAttachment(attachment, message.kind));
+      if (message.text) {
+        const count = message.kind === "text" ? emojiOnlyCount(message.text) : 0;
+        nodes.push(h("p", {
+          class: `bubble__text${count ? " bubble__text--emoji" : ""}${attachment ? " bubble__caption" : ""}`,
+          "data-testid": "message-text",
+          ...(count && { "data-emoji-only": String(count) }),
+        }, count ? message.text : linkify(message.text)));
+      } else if (!attachment) {
+        nodes.push(h("p", { class: "bubble__text", "data-testid": "message-text", text: message.kind === "call" ? t("call") : t("attachment") }));
+      }
+      if (message.edited_at) nodes.push(h("span", { class: "bubble__edited", "data-testid": "message-edited", text: t("edited") }));
+      return nodes;
+    },
+    /** Reactions with counts, and the actions a stored message offers (hover / long press). */
+    renderAround(message, state) {
+      return renderAround(message, state, store.state.me, store.room(message.room_id));
+    },
+  };
 }
 
 // Links in text: http(s) only, built as elements holding text nodes (never HTML from the message).
@@ -202,26 +225,6 @@ export function linkify(text) {
   }
   if (last < text.length) nodes.push(text.slice(last));
   return nodes;
-}
-
-function replyQuote(message) {
-  const quoted = findById(message.room_id, message.reply_to);
-  const me = store?.state.me;
-  const author = !quoted ? "" : quoted.sender_id === me?.id ? t("you") : partnerName(message.room_id);
-  return h("button", {
-    type: "button",
-    class: `reply-quote${quoted && quoted.sender_id === me?.id ? " reply-quote--mine" : ""}`,
-    "data-testid": "reply-quote",
-    ...(quoted && { "data-reply-seq": String(quoted.seq) }),
-    title: t("go_to_replied"), // a description: the name is what it shows (WCAG 2.5.3)
-  },
-  h("span", { class: "reply-quote__author", text: author || t("original_message") }),
-  h("span", { class: "reply-quote__text", text: quoted ? snippet(quoted) : t("original_unavailable") }));
-}
-
-function partnerName(roomId) {
-  const partner = store?.partnerOf(store.room(roomId));
-  return partner?.display_name || partner?.username || t("someone");
 }
 
 /** One line about a message: its text, or what it carries ("📷 Photo"). */
@@ -293,12 +296,9 @@ function extension(filename) {
 }
 
 // --- under the bubble ---------------------------------------------------------------------------------
-/** Reactions with counts, and the actions a stored message offers (hover / long press). */
-export function renderAround(message, state) {
-  const me = store?.state.me;
+function renderAround(message, state, me, room) {
   const nodes = [];
   const reactions = Object.entries(message.reactions || {}).filter(([, users]) => users.length);
-  const room = store?.room(message.room_id);
   const canAct = state === "sent" && message.id && !message.deleted && room?.status === "active"
     && message.kind !== "system" && message.kind !== "call";
   if (reactions.length && !message.deleted) {

@@ -3,7 +3,7 @@
 import { loadDraft } from "../drafts.js";
 import { formatStamp, t } from "../i18n.js";
 import { avatar, displayName, h, show } from "./dom.js";
-import { callSummaryText } from "./call-line.js";
+import { callSummaryText } from "./call_line.js";
 import { snippet } from "./message_content.js";
 
 function preview(room, me) {

@@ -1,14 +1,11 @@
 // Safety in the chat: the room menu (⋮) to report or block the partner, a message's context
-// menu to report that message, and their dialogs (templates/_safety.html, _safety_menu.html).
-import { deleteJSON, getJSON, postJSON } from "../api.js";
+// menu to report that message, and their dialogs (templates/partials/safety.html, safety_menu.html).
 import { t } from "../i18n.js";
 import { displayName, show } from "./dom.js";
 
-export function mountSafety(app, store) {
+export function mountSafety(app, store, actions) {
   const root = document.getElementById("safety");
-  const config = root.dataset;
   const $ = (scope, id) => scope.querySelector(`[data-testid="${id}"]`);
-  const blockUrl = (userId) => config.blockApi.replace("USER_ID", encodeURIComponent(userId));
 
   const menuButton = $(app, "room-menu");
   const menu = $(app, "room-menu-list");
@@ -173,7 +170,7 @@ export function mountSafety(app, store) {
     if (reporting.messageId !== null && aboutBox.checked) body.message_id = reporting.messageId;
     reportSubmit.disabled = true;
     try {
-      await postJSON(config.reportsApi, body);
+      await actions.report(body);
     } catch (error) {
       showLine(reportError, error.message);
       reportSubmit.disabled = false;
@@ -211,7 +208,7 @@ export function mountSafety(app, store) {
     if (!person) return;
     blockConfirm.disabled = true;
     try {
-      remember((await postJSON(blockUrl(person.id))).blocked);
+      remember((await actions.block(person.id)).blocked);
     } catch (error) {
       showLine(blockError, error.message);
       blockConfirm.disabled = false;
@@ -225,7 +222,7 @@ export function mountSafety(app, store) {
 
   async function unblock(person) {
     try {
-      remember((await deleteJSON(blockUrl(person.id))).blocked);
+      remember((await actions.unblock(person.id)).blocked);
     } catch {
       return; // the item stays "Unblock"; Settings lists blocked people too
     }
@@ -258,7 +255,7 @@ export function mountSafety(app, store) {
   store.subscribe((topic) => {
     if (topic === "route" || topic === "rooms" || topic === "chat") render();
   });
-  getJSON(config.blocksApi).then(({ blocked: people }) => {
+  actions.blockedPeople().then(({ blocked: people }) => {
     remember(people);
     render();
   }, () => {});

@@ -2,22 +2,19 @@
 // it presence, calls and messages, stays up while it is open: profile (name, picture), privacy (read
 // receipts, online and last seen), language, theme, notifications and sounds, the people I blocked,
 // and the password form (which posts, and comes back to /settings).
-// Server side: GET/PATCH /api/me, POST/DELETE /api/me/avatar, GET /api/blocks, DELETE a block.
+// Server side (through actions.js): GET/PATCH /api/me, POST/DELETE /api/me/avatar, GET /api/blocks, DELETE a block.
 // Theme, notifications and sounds are this browser's (localStorage, static/js/prefs.js).
 // app.js routes: it shows the panel for /settings or a history entry that opened it; Back and Escape close it.
-import { deleteJSON, getJSON, patchJSON, postForm } from "../api.js";
 import { formatDay, humanSize, t } from "../i18n.js";
 import { pref, setPref } from "../prefs.js";
 import { avatar, displayName, h, paintAvatar, show } from "./dom.js";
 
 /** Wires the panel; returns show(open) for the router, and calls onClose when the person closes it. */
-export function mountSettings(panel, { onClose }) {
+export function mountSettings(panel, actions, { onClose }) {
   const $ = (id) => panel.querySelector(`[data-testid="${id}"]`);
 
   // --- profile and privacy (the server's) ----------------------------------------------------------
   const profile = $("profile-section");
-  const meApi = profile.dataset.meApi;
-  const avatarApi = profile.dataset.avatarApi;
   const imageMax = Number(profile.dataset.imageMaxBytes);
   const nameInput = $("display-name");
   const language = $("setting-language");
@@ -53,7 +50,7 @@ export function mountSettings(panel, { onClose }) {
     }
     nameInput.setAttribute("aria-invalid", "false");
     try {
-      showProfile(await patchJSON(meApi, { display_name: name }));
+      showProfile(await actions.updateProfile({ display_name: name }));
       status("profile-status", t("settings_saved"));
     } catch (error) {
       status("profile-status", error.message, "error");
@@ -68,10 +65,8 @@ export function mountSettings(panel, { onClose }) {
       status("profile-status", t("settings_photo_too_large", { size: humanSize(imageMax) }), "error");
       return;
     }
-    const form = new FormData();
-    form.append("file", file, file.name);
     try {
-      const { user } = await postForm(avatarApi, form);
+      const { user } = await actions.uploadAvatar(file);
       showProfile({ user });
       status("profile-status", t("settings_saved"));
     } catch (error) {
@@ -81,7 +76,7 @@ export function mountSettings(panel, { onClose }) {
 
   $("avatar-remove").addEventListener("click", async () => {
     try {
-      showProfile(await deleteJSON(avatarApi));
+      showProfile(await actions.removeAvatar());
       status("profile-status", t("settings_saved"));
       $("avatar-input").focus();
     } catch (error) {
@@ -93,7 +88,7 @@ export function mountSettings(panel, { onClose }) {
     box.disabled = true; // until the server said what they are
     box.addEventListener("change", async () => {
       try {
-        showProfile(await patchJSON(meApi, { [box.dataset.setting]: box.checked }));
+        showProfile(await actions.updateProfile({ [box.dataset.setting]: box.checked }));
         status("privacy-status", t("settings_saved"));
       } catch (error) {
         box.checked = !box.checked;
@@ -105,7 +100,7 @@ export function mountSettings(panel, { onClose }) {
   language.disabled = true;
   language.addEventListener("change", async () => {
     try {
-      await patchJSON(meApi, { language: language.value || null });
+      await actions.updateProfile({ language: language.value || null });
       window.location.reload(); // the page comes back in the chosen language
     } catch (error) {
       status("privacy-status", error.message, "error");
@@ -113,7 +108,7 @@ export function mountSettings(panel, { onClose }) {
   });
 
   function loadProfile() {
-    getJSON(meApi).then(showProfile, () => status("profile-status", t("settings_profile_failed"), "error"));
+    actions.profile().then(showProfile, () => status("profile-status", t("settings_profile_failed"), "error"));
   }
 
   // --- theme, notifications, sounds (this browser's) ---------------------------------------------
@@ -147,9 +142,7 @@ export function mountSettings(panel, { onClose }) {
   notificationsLine();
 
   // --- the people I blocked ----------------------------------------------------------------------
-  const section = $("blocked-section");
   const list = $("blocked-list");
-  const unblockUrl = (userId) => section.dataset.blockApi.replace("USER_ID", encodeURIComponent(userId));
 
   function render(people) {
     show($("blocked-loading"), false);
@@ -179,7 +172,7 @@ export function mountSettings(panel, { onClose }) {
     button.disabled = true;
     showError(null);
     try {
-      render((await deleteJSON(unblockUrl(button.dataset.unblock))).blocked);
+      render((await actions.unblock(button.dataset.unblock)).blocked);
     } catch (error) {
       button.disabled = false;
       showError(error.message);
@@ -187,7 +180,7 @@ export function mountSettings(panel, { onClose }) {
   });
 
   function loadBlocked() {
-    getJSON(section.dataset.blocksApi).then(({ blocked }) => render(blocked), () => {
+    actions.blockedPeople().then(({ blocked }) => render(blocked), () => {
       show($("blocked-loading"), false);
       showError(t("settings_load_failed"));
     });

@@ -1,0 +1,253 @@
+// The one way out: every request the page makes to the server leaves from here, as dispatcher.js
+// is the one way in. Socket requests go through socket.js's request(), HTTP through api.js; views
+// and the live modules call these actions and never import either. What an answer changes goes
+// into the store (or back to the caller, for the dialogs and Settings that show it themselves).
+import { deleteJSON, getJSON, patchJSON, postJSON, upload } from "./api.js";
+import { t } from "./i18n.js";
+import { createSender } from "./live/outbox.js";
+
+/**
+ * socket            socket.js's connection: request(event, payload), reconnectNow(), connected
+ * store             store.js's
+ * urls              the server's URLs, from #app's data- attributes: lobby, room(roomId), rooms,
+ *                   history(roomId), attachments(roomId), reports, blocks, block(userId), me, avatar, rtcConfig
+ * historyPageSize   the server's HISTORY_PAGE_SIZE
+ * page              the page's side: navigate(url) (app.js's router), and composer() (composer_media.js's,
+ *                   mounted after the actions: what a send means, its error line, editing)
+ */
+export function createActions({ socket, store, urls, historyPageSize, page }) {
+  // Sends go one at a time per room, in order; rate-limited ones wait and go again (live/outbox.js).
+  const sender = createSender({ request: (event, payload) => socket.request(event, payload), store });
+  const catchingUp = new Set(); // rooms with a catch-up in flight: a second one would fetch the same
+
+  function deliver(entry) {
+    sender.send(entry);
+  }
+
+  /** An edit, deletion or reaction: the ack's message replaces the stored one (as message:updated does). */
+  async function changeMessage(event, payload) {
+    try {
+      store.updated((await socket.request(event, payload)).message);
+    } catch (error) {
+      page.composer().showError(error.message);
+    }
+  }
+
+  const actions = {
+    roomUrl: urls.room,
+
+    /** Whether requests can go now (the socket is up). */
+    get connected() {
+      return socket.connected;
+    },
+    reconnectNow() {
+      socket.reconnectNow();
+    },
+
+    openRoom(roomId) {
+      page.navigate(roomId ? urls.room(roomId) : urls.lobby);
+    },
+
+    // --- finding a link, ending it -----------------------------------------------------------
+    async findLink(code = store.state.match.code) {
+      store.matchStarting(code);
+      try {
+        const ack = await socket.request("match:start", code ? { code } : {});
+        if (ack.state === "matched") store.matched(ack.room);
+        else store.matchWaiting(ack.code, ack.expires_at);
+      } catch (error) {
+        if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, code);
+        else store.matchIdle({ text: error.message, kind: "error" });
+      }
+    },
+
+    async cancelFind() {
+      try {
+        await socket.request("match:cancel");
+        store.matchIdle();
+      } catch (error) {
+        store.matchIdle({ text: error.message, kind: "error" });
+      }
+    },
+
+    async endAndFindAgain(roomId) {
+      try {
+        const ack = await socket.request("room:leave", { room_id: roomId });
+        store.upsertRoom(ack.room);
+      } catch (error) {
+        store.matchIdle({ text: error.message, kind: "error" });
+        return;
+      }
+      await actions.findLink();
+    },
+
+    async endLink(roomId) {
+      try {
+        const ack = await socket.request("room:leave", { room_id: roomId });
+        store.upsertRoom(ack.room);
+      } catch (error) {
+        store.joinFailed(roomId, error);
+      }
+    },
+
+    // --- the room: joining, catching up, the list of links -----------------------------------
+    async join(roomId) {
+      let sinceSeq = store.chat(roomId).status === "ready" ? store.lastSeq(roomId) : null;
+      if (sinceSeq === null) store.joining(roomId);
+      else if (catchingUp.has(roomId)) return;
+      catchingUp.add(roomId);
+      try {
+        // A catch-up comes in pages of at most 200: ask again from the new position until none remain.
+        for (;;) {
+          const ack = await socket.request("room:join", sinceSeq === null ? { room_id: roomId } : { room_id: roomId, since_seq: sinceSeq });
+          store.joined(roomId, ack, sinceSeq); // live/receipts.js marks delivered / read what is on screen
+          const reached = store.lastSeq(roomId);
+          if (sinceSeq === null || !ack.has_more || reached <= sinceSeq) break;
+          sinceSeq = reached;
+        }
+      } catch (error) {
+        if (error.code !== "offline") store.joinFailed(roomId, error); // offline: joined on connect
+      } finally {
+        catchingUp.delete(roomId);
+      }
+    },
+
+    /** After a reconnect: catch up the open room from its last seq, send what was never acked. */
+    catchUp() {
+      if (store.state.roomId) actions.join(store.state.roomId);
+      actions.refreshRooms();
+      for (const entry of store.outboxEntries()) {
+        if (entry.state === "pending" || entry.retryable) deliver(entry);
+      }
+    },
+
+    async refreshRooms() {
+      try {
+        store.setRooms((await getJSON(urls.rooms)).rooms);
+      } catch {
+        // The list stays as it was; the next reconnect or match refreshes it.
+      }
+    },
+
+    async loadOlder(roomId) {
+      const chat = store.chat(roomId);
+      if (chat.loadingOlder || !chat.hasMore) return;
+      store.olderLoading(roomId, true);
+      const params = new URLSearchParams({ limit: String(historyPageSize) });
+      if (chat.messages.length) params.set("before_seq", String(chat.messages[0].seq));
+      try {
+        store.olderLoaded(roomId, await getJSON(`${urls.history(roomId)}?${params}`));
+      } catch (error) {
+        store.olderLoading(roomId, false);
+        store.joinFailed(roomId, error);
+      }
+    },
+
+    // --- messages: text, attachments, reactions, edit, delete (views/message_content.js) -----
+    send(roomId, text) {
+      const { replyTo, editing } = page.composer().composeIntent(roomId);
+      if (editing) actions.editMessage(editing, text);
+      else deliver(store.queueSend(roomId, text, replyTo ? { reply_to: replyTo.id } : {}));
+    },
+    sendAttachment(roomId, attachment, replyTo = null) {
+      deliver(store.queueSend(roomId, null, {
+        kind: attachment.kind, attachment_id: attachment.id, attachment, ...(replyTo && { reply_to: replyTo }),
+      }));
+    },
+    /** Upload a file to a room (resolves with the stored attachment); it is sent with sendAttachment(). */
+    uploadAttachment(roomId, file, kind, onProgress, signal) {
+      const form = new FormData();
+      form.append("kind", kind);
+      form.append("file", file, file.name);
+      return upload(urls.attachments(roomId), form, onProgress, signal);
+    },
+    retry(roomId, clientId) {
+      const entry = store.chat(roomId).outbox.get(clientId);
+      if (entry) deliver(entry);
+    },
+    react(message, emoji) {
+      changeMessage("message:react", { room_id: message.room_id, message_id: message.id, emoji });
+    },
+    editMessage(message, text) {
+      changeMessage("message:edit", { room_id: message.room_id, message_id: message.id, text });
+    },
+    deleteMessage(message) {
+      changeMessage("message:delete", { room_id: message.room_id, message_id: message.id });
+    },
+    isEditing(roomId) {
+      return page.composer().isEditing(roomId);
+    },
+    startEdit(message) {
+      page.composer().startEdit(message);
+    },
+
+    // --- receipts and typing (live/receipts.js, live/typing.js) ------------------------------
+    /** `message:delivered` or `message:read` up to a seq; the ack's receipt goes into the store. */
+    async markReceipt(event, roomId, upTo) {
+      const ack = await socket.request(event, { room_id: roomId, up_to_seq: upTo });
+      if (ack.receipt) store.receipt(ack.receipt);
+    },
+    sendTyping(roomId, typing) {
+      if (socket.connected) socket.request("typing", { room_id: roomId, typing }).catch(() => {});
+    },
+
+    // --- "Keep this link" and reopening a kept one -------------------------------------------
+    async keepLink(roomId, keep) {
+      try {
+        store.upsertRoom((await socket.request("link:keep", { room_id: roomId, keep })).room);
+      } catch (error) {
+        page.composer().showError(error.message);
+      }
+    },
+    async reopenLink(roomId) {
+      try {
+        store.upsertRoom((await socket.request("link:reopen", { room_id: roomId })).room);
+        actions.join(roomId);
+      } catch (error) {
+        page.composer().showError(error.message || t("reopen_failed"));
+      }
+    },
+
+    // --- calls: call_session.js asks; its state machine decides what ----------------------------
+    /** One of the call session's requests (call:start, call:accept, call:signal …). */
+    callRequest(event, payload) {
+      return socket.request(event, payload);
+    },
+    /** The ICE servers for a call; without an answer, none (a direct connection may still work). */
+    rtcConfig() {
+      return getJSON(urls.rtcConfig).catch(() => ({ iceServers: [] }));
+    },
+
+    // --- safety: report, block, unblock (views/safety.js, Settings) -------------------------------
+    report(body) {
+      return postJSON(urls.reports, body);
+    },
+    /** The people I blocked now: {blocked: [person]}, as block() and unblock() answer too. */
+    blockedPeople() {
+      return getJSON(urls.blocks);
+    },
+    block(userId) {
+      return postJSON(urls.block(userId));
+    },
+    unblock(userId) {
+      return deleteJSON(urls.block(userId));
+    },
+
+    // --- my profile and privacy (views/settings.js) -------------------------------------------------
+    profile() {
+      return getJSON(urls.me);
+    },
+    updateProfile(fields) {
+      return patchJSON(urls.me, fields);
+    },
+    uploadAvatar(file) {
+      const form = new FormData();
+      form.append("file", file, file.name);
+      return upload(urls.avatar, form);
+    },
+    removeAvatar() {
+      return deleteJSON(urls.avatar);
+    },
+  };
+  return actions;
+}
