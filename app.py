@@ -8,6 +8,7 @@ import sys
 import warnings
 
 # Known and documented in docs/operations.md; HEARTLINK_ASYNC_MODE=gevent is the alternative.
+# Set here as well as in heartlink/__init__.py: eventlet is imported (to patch) before heartlink may be.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 

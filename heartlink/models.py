@@ -343,11 +343,6 @@ class Report(db.Model):
     snapshot = db.Column(db.JSON, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
 
-    def to_dict(self):
-        return {"id": self.id, "reporter_id": self.reporter_id, "reported_id": self.reported_id,
-                "room_id": self.room_id, "message_id": self.message_id, "reason": self.reason,
-                "snapshot": self.snapshot, "created_at": iso(self.created_at)}
-
 
 class RevokedSignIn(db.Model):
     """A sign-in (one login: its cookie, and any token it issued) that was signed out.

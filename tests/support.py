@@ -20,7 +20,7 @@ import websocket
 
 from config import BASE_DIR, TestConfig, _database_url
 from heartlink import create_app
-from heartlink.domain import accounts, matching
+from heartlink.domain import accounts, matching, messages
 from heartlink.extensions import db
 
 PASSWORD = "correct-horse-battery"
@@ -230,6 +230,14 @@ def upload(client, room_id, data, kind, filename="upload.bin"):
     return client.post(f"/api/rooms/{room_id}/attachments", headers={"X-CSRFToken": token},
                        data={"kind": kind, "file": (io.BytesIO(data), filename)},
                        content_type="multipart/form-data")
+
+
+def store_message(room_id, sender_id, client_id, kind="text", text=None, reply_to=None, attachment_id=None):
+    """Store one message as the writer would (inside an app context): its Sent outcome. A
+    client_id already stored gives the stored message with duplicate=True."""
+    one = messages.draft(room_id, sender_id, client_id, kind, text, reply_to, attachment_id)
+    messages.store([one])
+    return one.outcome()
 
 
 def server_memory(server, field="VmRSS"):

@@ -4,12 +4,12 @@ import uuid
 
 import pytest
 
-from heartlink.domain import matching, messages
+from heartlink.domain import matching
 from heartlink.extensions import db
 from heartlink.live import codec
 from heartlink.models import User
 
-from support import PASSWORD
+from support import PASSWORD, store_message
 
 
 def test_register_signs_in_and_rejects_a_taken_name(client, auth):
@@ -71,7 +71,7 @@ def test_rooms_and_history_are_for_members_only(app, client, make_user):
         matching.start(alice)
         _state, room = matching.start(bob)
         for index in range(5):
-            messages.send(room.id, alice, str(uuid.uuid4()), "text", f"m{index}")
+            store_message(room.id, alice, str(uuid.uuid4()), "text", f"m{index}")
 
     def bearer(name):
         token = client.post("/api/token", json={"username": name, "password": PASSWORD}).get_json()["token"]

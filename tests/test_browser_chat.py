@@ -62,7 +62,7 @@ def _send_upload(server, client, token, room_id, kind, name, data, mime):
     return say(client, room_id, kind=kind, attachment_id=upload_as(server, token, room_id, kind, name, data, mime))
 
 
-# --- item: the chat follows the newest message while media load -----------------------------------
+# --- the chat follows the newest message while media load -----------------------------------
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(server, open_page, viewport):
     me, partner = fresh_names("pin")
@@ -114,7 +114,7 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
         watched.assert_clean()
 
 
-# --- item: "Keep this link" between two people ----------------------------------------------------
+# --- "Keep this link" between two people ----------------------------------------------------
 def _two_people(server, open_page, viewport, prefix):
     me, partner = fresh_names(prefix)
     server.make_user(me, "Alice Liddell")
@@ -179,7 +179,7 @@ def test_after_a_block_keeping_is_offered_to_neither(server, open_page):
             tab.assert_clean()
 
 
-# --- item: hidden presence shows nothing ----------------------------------------------------------
+# --- hidden presence shows nothing ----------------------------------------------------------
 def test_hidden_presence_shows_nothing_rather_than_offline(server, open_page):
     me, partner = fresh_names("pr")
     with server_log_on_failure(server):
@@ -215,7 +215,7 @@ def test_hidden_presence_shows_nothing_rather_than_offline(server, open_page):
         watched.assert_clean()
 
 
-# --- item: a message over the length limit --------------------------------------------------------
+# --- a message over the length limit --------------------------------------------------------
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_pasted_text_over_the_limit_is_counted_and_refused_never_cut(server, open_page, viewport):
     me, partner = fresh_names("ln")

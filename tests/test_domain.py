@@ -11,7 +11,7 @@ from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import Block, Connection, MatchTicket, Message, Room, User, WorkerBeat, utcnow
 
-from support import match
+from support import match, store_message
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def _users(*names):
 
 
 def _send(room_id, sender, text="hi"):
-    return messages.send(room_id, sender, str(uuid.uuid4()), "text", text)
+    return store_message(room_id, sender, str(uuid.uuid4()), "text", text)
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -202,8 +202,8 @@ def test_a_resent_client_id_returns_the_stored_message_and_stores_nothing(ctx):
     alice, bob = _users("alice", "bob")
     room = match(alice, bob)
     client_id = str(uuid.uuid4())
-    first = messages.send(room.id, alice, client_id, "text", "once")
-    again = messages.send(room.id, alice, client_id, "text", "once")
+    first = store_message(room.id, alice, client_id, "text", "once")
+    again = store_message(room.id, alice, client_id, "text", "once")
     assert (first.duplicate, again.duplicate) == (False, True)
     assert again.message["id"] == first.message["id"]
     assert db.session.query(Message).count() == 1

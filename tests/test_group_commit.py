@@ -10,7 +10,7 @@ from heartlink.extensions import db
 from heartlink.live import announce, writer
 from heartlink.models import Message
 
-from support import PASSWORD, match
+from support import PASSWORD, match, store_message
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_a_batch_over_two_rooms_gives_each_room_gapless_seqs_in_arrival_order(ct
 
 def test_a_client_id_twice_in_a_batch_or_already_stored_is_stored_once(ctx):
     alice, bob, room_id = _linked("alice", "bob")
-    earlier = messages.send(room_id, alice, client_id := str(uuid.uuid4()), "text", "earlier")
+    earlier = store_message(room_id, alice, client_id := str(uuid.uuid4()), "text", "earlier")
     again = _draft(room_id, alice, "earlier", client_id)
     twin_id = str(uuid.uuid4())
     twins = [_draft(room_id, bob, "twin", twin_id), _draft(room_id, bob, "twin", twin_id)]

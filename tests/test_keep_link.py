@@ -4,12 +4,12 @@ import uuid
 
 import pytest
 
-from heartlink.domain import links, matching, messages, rooms, safety
+from heartlink.domain import links, matching, rooms, safety
 from heartlink.errors import Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import MatchTicket, Room, User
 
-from support import AuthActions, link_test_clients, match
+from support import AuthActions, link_test_clients, match, store_message
 
 
 def _events(client, name):
@@ -63,7 +63,7 @@ def test_an_ended_link_not_kept_by_both_stays_read_only(people):
     with pytest.raises(Conflict):
         links.reopen(room_id, people["alice"])
     with pytest.raises(Conflict):
-        messages.send(room_id, people["alice"], str(uuid.uuid4()), text="still there?")
+        store_message(room_id, people["alice"], str(uuid.uuid4()), text="still there?")
     # It may still be kept after it ended; then either can reopen it.
     links.keep(room_id, people["bob"], True)
     assert links.reopen(room_id, people["bob"]).room.active
@@ -73,7 +73,7 @@ def test_reopening_keeps_the_id_history_and_seq(people):
     alice, bob = people["alice"], people["bob"]
     room_id = match(alice, bob).id
     for text in ("one", "two"):
-        messages.send(room_id, alice, str(uuid.uuid4()), text=text)
+        store_message(room_id, alice, str(uuid.uuid4()), text=text)
     links.keep(room_id, alice, True)
     links.keep(room_id, bob, True)
     links.leave(room_id, bob)
@@ -83,7 +83,7 @@ def test_reopening_keeps_the_id_history_and_seq(people):
     assert reopened.ended_at is None and reopened.end_reason is None and reopened.kept
     assert {u.active_room_id for u in db.session.query(User).filter(User.id.in_([alice, bob]))} == {room_id}
     assert [m["text"] for m in rooms.join(room_id, bob)["messages"]] == ["one", "two"]
-    assert messages.send(room_id, bob, str(uuid.uuid4()), text="three").message["seq"] == 3
+    assert store_message(room_id, bob, str(uuid.uuid4()), text="three").message["seq"] == 3
     # Reopening it again while it is open changes nothing.
     assert links.reopen(room_id, bob).room.last_seq == 3
 

@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 
-from heartlink.domain import accounts, matching, messages
+from heartlink.domain import accounts, matching
 from heartlink.live.ordering import RoomOrder
 
-from support import PASSWORD, burst_from_both_sides, received_seqs
+from support import PASSWORD, burst_from_both_sides, received_seqs, store_message
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def _room_with(count):
     alice, bob = (accounts.create_user(name, PASSWORD).id for name in ("alice", "bob"))
     matching.start(alice)
     _state, room = matching.start(bob)
-    stored = [messages.send(room.id, alice, str(uuid.uuid4()), "text", f"m{n}").message for n in range(count)]
+    stored = [store_message(room.id, alice, str(uuid.uuid4()), "text", f"m{n}").message for n in range(count)]
     return room.id, stored
 
 

@@ -109,17 +109,6 @@ def draft(room_id, sender_id, client_id, kind="text", text=None, reply_to=None, 
     return Draft(room_id, member_ids, sender_id, client_id, kind, _body(kind, text), reply_to, attachment_id)
 
 
-def send(room_id, sender_id, client_id, kind="text", text=None, reply_to=None, attachment_id=None):
-    """Store one message. Returns Sent(member_ids, message, duplicate).
-
-    A retry with a client_id already stored returns the stored message with
-    duplicate=True and stores nothing new, so a resend after a reconnect is safe.
-    """
-    one = draft(room_id, sender_id, client_id, kind, text, reply_to, attachment_id)
-    store([one])
-    return one.outcome()
-
-
 def store(drafts, now=None):
     """Store drafts together (group commit) and settle each with `sent` or `error`.
 

@@ -75,18 +75,6 @@ def blocked_by(user_id):
              "blocked_at": iso(created)} for user, created in rows]
 
 
-def blocked_either_way(user_id, other_ids):
-    """The ids among other_ids that user_id blocked or that blocked user_id."""
-    if not other_ids:
-        return set()
-    rows = db.session.execute(
-        select(Block.blocker_id, Block.blocked_id).where(
-            ((Block.blocker_id == user_id) & Block.blocked_id.in_(other_ids))
-            | ((Block.blocked_id == user_id) & Block.blocker_id.in_(other_ids)))
-    ).all()
-    return {blocked if blocker == user_id else blocker for blocker, blocked in rows}
-
-
 def report(user_id, room_id, reason, message_id=None):
     """Record a report about the partner in a link, with a copy of what it is about:
     the reported message, or the link's latest messages."""

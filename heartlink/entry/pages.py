@@ -69,16 +69,8 @@ def _page_language():
             "text_max": messages.MAX_TEXT,
             "history_page_size": current_app.config["MESSAGE_PAGE_SIZE"],
         },
-        "me_api": _me_api(),
+        "me_api": url_for("profile.me"),
     }
-
-
-def _me_api():
-    """GET/PATCH /api/me, wherever it is served (the profile blueprint, or api before it)."""
-    for endpoint in ("profile.me", "api.me"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return "/api/me"
 
 
 @bp.get("/vendor/<path:filename>")

@@ -68,9 +68,6 @@ class ConnectionGuard:
         self._warned = set()
         self._handshakes = handshakes
 
-    def open_from(self, address):
-        return self._open.get(address, 0)
-
     def __call__(self, environ, start_response):
         if self._on_first_request is not None:
             starter, self._on_first_request = self._on_first_request, None
