@@ -17,7 +17,6 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.orm import aliased
 
 from ..errors import RateLimited
 from ..extensions import db
@@ -58,10 +57,8 @@ def socket_disconnected(sid):
 def audience(user_id):
     """The people who may hear this person come and go: partners in an active link, or
     in a link both kept, unless either has blocked the other."""
-    other = aliased(RoomMember)
-    unkept = select(other.room_id).where(other.room_id == Room.id, other.kept.is_(False)).correlate(Room)
     active_rooms = (select(RoomMember.room_id).join(Room, Room.id == RoomMember.room_id)
-                    .where(RoomMember.user_id == user_id, (Room.status == "active") | ~exists(unkept)))
+                    .where(RoomMember.user_id == user_id, privacy.open_to_both()))
     return db.session.execute(
         select(RoomMember.user_id).where(RoomMember.room_id.in_(active_rooms), RoomMember.user_id != user_id,
                                          RoomMember.user_id.not_in(privacy.blocked_either_way(user_id)))

@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, jsonify, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..domain import attachments, links, rooms, safety
+from ..domain import attachments, rooms, safety
 from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
@@ -33,11 +33,7 @@ def block(user_id):
     """Block a person you shared a link with (anyone else: 404): a link with them ends at
     once; they are never matched again and no longer see your presence."""
     limits.check("BLOCKS", current_user.id)
-    ended = safety.block(current_user.id, user_id)
-    if ended is not None:
-        announce.link_ended(ended)
-    for room in links.drop_keeps(current_user.id, user_id):  # a block ends keeping a link, too
-        announce.room_updated(room)  # no longer keepable, for both
+    announce.blocked(safety.block(current_user.id, user_id))
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 
@@ -45,9 +41,7 @@ def block(user_id):
 @login_required
 def unblock(user_id):
     limits.check("BLOCKS", current_user.id)
-    safety.unblock(current_user.id, user_id)
-    for room in links.shared_links(current_user.id, user_id):  # keepable again, unless blocked the other way
-        announce.room_updated(room)
+    announce.rooms_updated(safety.unblock(current_user.id, user_id))
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 

@@ -121,6 +121,18 @@ def presence(user_id):
 
 # --- profile, privacy and "keep this link" ---------------------------------------------------
 
+def blocked(outcome):
+    """A block (safety.Blocked): the link it ended, and every link the two share, now not keepable."""
+    if outcome.ended is not None:
+        link_ended(outcome.ended)
+    rooms_updated(outcome.shared)
+
+
+def rooms_updated(rooms):
+    for room in rooms:
+        room_updated(room)
+
+
 def room_updated(room):
     """A link changed (kept, unkept, reopened): both members get it as each sees it."""
     for user_id in room.member_ids():
