@@ -1,5 +1,5 @@
 """Blueprint: JSON endpoints. Errors become `{"error": {"code", "message"}}` in heartlink/__init__.py."""
-from flask import Blueprint, current_app, jsonify, request, send_file
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -8,6 +8,7 @@ from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
 from . import schemas
+from .http import private_file
 
 bp = Blueprint("api", __name__)
 
@@ -95,9 +96,5 @@ def attachment_thumb(attachment_id):
 
 
 def _serve(found, path, mime=None):
-    response = send_file(path, mimetype=mime or found.mime, as_attachment=found.kind == "file",
-                         download_name=found.filename, conditional=True, max_age=0)
-    # Private to the two members: no shared caches; and never run as a page.
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    # A file is offered as a download; pictures, voice notes and clips show inline.
+    return private_file(path, mime or found.mime, download_name=found.filename, as_attachment=found.kind == "file")

@@ -25,6 +25,8 @@ import threading
 import socketio
 from sqlalchemy import select
 
+from config import redis_queue
+
 log = logging.getLogger(__name__)
 
 _EVENT = "message:new"
@@ -139,6 +141,6 @@ def client_manager(app, order):
     queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
     if not queue:
         return OrderedManager(order)
-    if queue.startswith(("redis://", "rediss://")):
+    if redis_queue(app.config):
         return OrderedRedisManager(order, queue, app.config["SOCKETIO_CHANNEL"])
     raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL")

@@ -24,6 +24,8 @@ import socket
 import sys
 import time
 
+from config import redis_queue
+
 from ..domain import presence
 from ..extensions import socketio
 from . import logs, sockets, sweeper, tuning
@@ -99,7 +101,7 @@ class Worker:
 
     def start_background(self):
         self.sweeper = sweeper.start(self.app)
-        if (self.config["SOCKETIO_MESSAGE_QUEUE"] or "").startswith(("redis://", "rediss://")):
+        if redis_queue(self.config):
             socketio.start_background_task(self._watch_queue)
 
     def _watch_queue(self):
