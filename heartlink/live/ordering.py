@@ -120,7 +120,8 @@ class OrderedManager(socketio.Manager):
 
 class OrderedRedisManager(socketio.RedisManager):
     """Several workers on a Redis message queue: the rule applies where each worker
-    hands the queue's events to its own sockets (its own emits included)."""
+    hands the queue's events to its own sockets (its own emits included), python-socketio's
+    private _handle_emit (heartlink/worker/borrowed.py lists it)."""
 
     def __init__(self, order, url, channel):
         super().__init__(url, channel=channel)
