@@ -13,6 +13,7 @@ hidden (`hide_in_ended`), and a profile change heard by a former partner carries
 """
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -63,6 +64,21 @@ def audience(user_id):
         select(RoomMember.user_id).where(RoomMember.room_id.in_(active_rooms), RoomMember.user_id != user_id,
                                          RoomMember.user_id.not_in(privacy.blocked_either_way(user_id)))
     ).scalars().all()
+
+
+class News(NamedTuple):
+    """That someone came or went: the `presence` payload, and who may hear it."""
+    payload: dict
+    audience: list
+
+
+def news(user_id):
+    """This person's presence as it is now, for the people who share an active (or kept) link
+    with them, with no block either way, and who neither hide their presence nor have it hidden."""
+    user = db.session.get(User, user_id)
+    db.session.refresh(user)
+    payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
+    return News(payload, privacy.presence_audience(user, audience(user_id)))
 
 
 def as_seen_by(person, viewer_id, in_audience):

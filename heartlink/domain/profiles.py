@@ -12,13 +12,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
+from sqlalchemy import select
 
 from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..lib import media
 from ..models import User
 from ..worker.database import write_transaction
-from . import accounts, intake, privacy
+from . import accounts, intake, presence, privacy
 
 log = logging.getLogger(__name__)
 
@@ -97,3 +98,20 @@ def avatar_for(viewer_id, owner_id):
     if not path.exists():
         raise NotFound(_l("Not found."))
     return owner.avatar_mime, path
+
+
+def updates(user_id, privacy_changed=False):
+    """The `user:updated` each viewer gets after this person changed their profile, as
+    [(viewer id, the person as that viewer sees them)]: everyone who shares a link with them,
+    and their own tabs. Former partners hear of the name, never the presence. When their
+    presence setting changed, what they see of others changed too (it is reciprocal), so they
+    get each partner again."""
+    user = db.session.get(User, user_id)
+    partners = privacy.profile_audience(user_id)
+    linked = set(presence.audience(user_id))
+    found = [(viewer_id, presence.as_seen_by(user, viewer_id, viewer_id in linked))
+             for viewer_id in [user_id, *partners]]
+    if privacy_changed:
+        for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
+            found.append((user_id, presence.as_seen_by(partner, user_id, partner.id in linked)))
+    return found

@@ -32,7 +32,7 @@ def change_me():
     body = schemas.parse(schemas.ProfileChange, request.get_json(silent=True))
     user, changed = profiles.update(current_user.id, body.changes())
     if set(changed) - {"language"}:
-        announce.user_updated(user.id, privacy_changed="show_presence" in changed)
+        announce.user_updated(profiles.updates(user.id, privacy_changed="show_presence" in changed))
     return jsonify(_me(user))
 
 
@@ -45,7 +45,7 @@ def upload_avatar():
     if upload is None:
         raise BadRequest(_l("Choose a file to send."), field="file")
     user = profiles.set_avatar(current_user.id, upload.stream)
-    announce.user_updated(user.id)
+    announce.user_updated(profiles.updates(user.id))
     return jsonify({"user": user.to_dict(user.id)})
 
 
@@ -53,7 +53,7 @@ def upload_avatar():
 @login_required
 def delete_avatar():
     user = profiles.remove_avatar(current_user.id)
-    announce.user_updated(user.id)
+    announce.user_updated(profiles.updates(user.id))
     return jsonify({"user": user.to_dict(user.id)})
 
 

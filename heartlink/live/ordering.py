@@ -145,3 +145,9 @@ def client_manager(app, order):
     if redis_queue(app.config):
         return OrderedRedisManager(order, queue, app.config["SOCKETIO_CHANNEL"])
     raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL")
+
+
+def room_opened(app, room):
+    """A socket of this worker opened a room (room:join's answer): from here on, this worker
+    delivers the room's messages in seq order after the ones the socket was given."""
+    app.extensions["heartlink_order"].seen(room["id"], room["last_seq"])
