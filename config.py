@@ -40,6 +40,10 @@ def _rate(name, default):
     return int(count), float(seconds)
 
 
+# The languages a person may choose (their code in the API) and the translation each uses.
+LANGUAGES = {"en": "en", "zh": "zh_Hans"}
+
+
 def redis_queue(config):
     """The Redis URL of the message queue when there is one (the only kind Heart Link runs with:
     the ordering of a room's messages across workers rides on it), else None."""
@@ -209,7 +213,7 @@ class Config:
 
     MESSAGE_PAGE_SIZE = 50
     BABEL_DEFAULT_LOCALE = "en"
-    LANGUAGES = {"en": "en", "zh": "zh_Hans"}
+    LANGUAGES = LANGUAGES
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Connections per worker on a server database (PostgreSQL): at most POOL_SIZE kept open
     # plus POOL_OVERFLOW more under load. Workers x (size + overflow) must stay below the

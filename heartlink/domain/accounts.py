@@ -69,7 +69,7 @@ def validate_username(username):
 
 def validate_password(password):
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise BadRequest(_l("A password has at least 8 characters."))
+        raise BadRequest(_l("A password has at least %(count)s characters.", count=MIN_PASSWORD))
     return password
 
 

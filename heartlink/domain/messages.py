@@ -80,11 +80,11 @@ class _Row(NamedTuple):
 
 
 def clean_text(text):
-    """Text is 1–4000 characters after trimming; it is stored as typed."""
+    """Text is 1 to MAX_TEXT characters after trimming; it is stored as typed."""
     if not isinstance(text, str) or not text.strip():
         raise BadRequest(_l("A message needs some text."))
     if len(text.strip()) > MAX_TEXT:
-        raise BadRequest(_l("A message has at most 4000 characters."))
+        raise BadRequest(_l("A message has at most %(count)s characters.", count=MAX_TEXT))
     return text
 
 

@@ -14,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from sqlalchemy import select
 
+from config import LANGUAGES
+
 from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..lib import media
@@ -24,7 +26,6 @@ from . import accounts, intake, presence, privacy
 log = logging.getLogger(__name__)
 
 AVATAR_SIZE = 512
-LANGUAGES = ("en", "zh")
 
 
 def update(user_id, changes):
@@ -34,7 +35,7 @@ def update(user_id, changes):
     values = dict(changes)
     if "display_name" in values:
         values["display_name"] = accounts.validate_display_name(values["display_name"], user.username)
-    if values.get("language") not in (None, *LANGUAGES):
+    if values.get("language") not in (None, *LANGUAGES):  # config's: one list of languages
         raise BadRequest(_l("Invalid field: %(field)s", field="language"), field="language")
     changed = [name for name, value in values.items() if getattr(user, name) != value]
     if changed:

@@ -88,7 +88,8 @@ def report(user_id, room_id, reason, message_id=None):
     room = room_for_member(room_id, user_id)
     reason = visible(reason, keep_newlines=True).strip() if isinstance(reason, str) else ""
     if not 1 <= len(reason) <= MAX_REASON:
-        raise BadRequest(_l("Say in a few words what happened (at most 1000 characters)."), field="reason")
+        raise BadRequest(_l("Say in a few words what happened (at most %(count)s characters).", count=MAX_REASON),
+                         field="reason")
     filed_today = db.session.execute(
         select(func.count()).select_from(Report)
         .where(Report.reporter_id == user_id, Report.created_at > utcnow() - timedelta(days=1))

@@ -19,6 +19,8 @@ from .http import wants_json
 bp = Blueprint("auth", __name__)
 
 
+_PASSWORD_LENGTH = _l("A password has at least %(count)s characters.", count=accounts.MIN_PASSWORD)
+
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
@@ -29,15 +31,13 @@ class RegisterForm(FlaskForm):
         DataRequired(), Regexp(accounts.USERNAME_RE, message=_l("A username is 3 to 32 letters, digits, _ or -."))])
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=accounts.MAX_DISPLAY_NAME)])
     password = PasswordField(_l("Password"), validators=[
-        DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD,
-                               message=_l("A password has at least 8 characters."))])
+        DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD, message=_PASSWORD_LENGTH)])
 
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[
-        DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD,
-                               message=_l("A password has at least 8 characters."))])
+        DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD, message=_PASSWORD_LENGTH)])
 
 
 def _sign_in(user):

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from config import LANGUAGES
+
 from ..domain import attachments, messages, rooms, safety
 from ..errors import BadRequest
 from ..lib.emoji import is_one_emoji
@@ -128,7 +130,7 @@ class ProfileChange(Payload):
     display_name: Annotated[str, StringConstraints(max_length=1000)] | None = None
     read_receipts: bool | None = None
     show_presence: bool | None = None
-    language: Literal["en", "zh"] | None = None
+    language: Literal[tuple(LANGUAGES)] | None = None
 
     def changes(self):
         """Only the fields the client sent; null is a value for language and display_name only."""
