@@ -195,17 +195,17 @@ def test_a_burst_across_a_window_boundary_is_refused(app, monkeypatch):
     app.config["RATE_MESSAGES"] = (30, 10)
     with app.app_context():
         for _ in range(30):
-            limits.check("MESSAGES", "alice")
+            limits.check("RATE_MESSAGES", "alice")
         clock["now"] += 0.2  # 1_000_010.1: a fixed window would have started afresh
         with pytest.raises(RateLimited) as refused:
-            limits.check("MESSAGES", "alice")
+            limits.check("RATE_MESSAGES", "alice")
         assert refused.value.details["retry_after"] == 10  # the first of the 30 leaves the window in 9.8 s
-        limits.check("MESSAGES", "bob")  # per person
+        limits.check("RATE_MESSAGES", "bob")  # per person
         clock["now"] += 9.85  # 1_000_019.95: the 30 are more than 10 s old
         for _ in range(30):
-            limits.check("MESSAGES", "alice")
+            limits.check("RATE_MESSAGES", "alice")
         with pytest.raises(RateLimited):
-            limits.check("MESSAGES", "alice")
+            limits.check("RATE_MESSAGES", "alice")
 
 
 def test_wrong_passwords_back_off_for_that_username_and_address_only(app, client, auth, make_user):
@@ -331,9 +331,9 @@ def test_rate_limits_count_in_the_worker_while_redis_is_unreachable(app, caplog)
     limits.init_app(app)
     with app.app_context():
         for _ in range(3):
-            limits.check("MESSAGES", "alice")
+            limits.check("RATE_MESSAGES", "alice")
         with pytest.raises(RateLimited):
-            limits.check("MESSAGES", "alice")
+            limits.check("RATE_MESSAGES", "alice")
     assert caplog.text.count("rate-limit counters unreachable") == 1
 
 
@@ -367,11 +367,11 @@ def test_budgets_count_in_the_worker_while_redis_is_unreachable(app):
     app.config["BUDGET_MESSAGE_TEXT"] = (100, 60)
     limits.init_app(app)
     with app.app_context():
-        limits.spend("MESSAGE_TEXT", "alice", 60)
-        limits.spend("MESSAGE_TEXT", "alice", 40)
+        limits.spend("BUDGET_MESSAGE_TEXT", "alice", 60)
+        limits.spend("BUDGET_MESSAGE_TEXT", "alice", 40)
         with pytest.raises(RateLimited):
-            limits.spend("MESSAGE_TEXT", "alice", 1)
-        limits.spend("MESSAGE_TEXT", "bob", 100)
+            limits.spend("BUDGET_MESSAGE_TEXT", "alice", 1)
+        limits.spend("BUDGET_MESSAGE_TEXT", "bob", 100)
 
 
 def test_a_budget_is_one_for_every_worker_through_redis(app, redis_url):
@@ -380,7 +380,7 @@ def test_a_budget_is_one_for_every_worker_through_redis(app, redis_url):
     app.config["BUDGET_MESSAGE_TEXT"] = (100, 60)
     with app.app_context():
         limits.init_app(app)  # one worker
-        limits.spend("MESSAGE_TEXT", "alice", 70)
+        limits.spend("BUDGET_MESSAGE_TEXT", "alice", 70)
         limits.init_app(app)  # another, with counters of its own in memory but the same Redis
         with pytest.raises(RateLimited):
-            limits.spend("MESSAGE_TEXT", "alice", 40)
+            limits.spend("BUDGET_MESSAGE_TEXT", "alice", 40)

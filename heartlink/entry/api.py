@@ -33,7 +33,7 @@ def room_history(room_id):
 def block(user_id):
     """Block a person you shared a link with (anyone else: 404): a link with them ends at
     once; they are never matched again and no longer see your presence."""
-    limits.check("BLOCKS", current_user.id)
+    limits.check("RATE_BLOCKS", current_user.id)
     announce.blocked(safety.block(current_user.id, user_id))
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
@@ -41,7 +41,7 @@ def block(user_id):
 @bp.delete("/users/<int:user_id>/block")
 @login_required
 def unblock(user_id):
-    limits.check("BLOCKS", current_user.id)
+    limits.check("RATE_BLOCKS", current_user.id)
     announce.rooms_updated(safety.unblock(current_user.id, user_id))
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
@@ -56,7 +56,7 @@ def blocks():
 @login_required
 def report():
     """Report the partner of a link to moderators: {room_id, reason, message_id?}."""
-    limits.check("REPORTS", current_user.id)
+    limits.check("RATE_REPORTS", current_user.id)
     body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
     return jsonify({"id": filed.id}), 201
@@ -73,7 +73,7 @@ def rtc_config():
 @login_required
 def upload_attachment(room_id):
     """Upload a picture, voice note or file (multipart: file, kind) for a message to come."""
-    limits.check("UPLOADS", current_user.id)
+    limits.check("RATE_UPLOADS", current_user.id)
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest(_l("Choose a file to send."), field="file")

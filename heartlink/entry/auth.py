@@ -68,7 +68,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            limits.check("LOGIN_ADDRESS", request.remote_addr)
+            limits.check("RATE_LOGIN_ADDRESS", request.remote_addr)
             user = accounts.create_user(form.username.data, form.password.data, form.display_name.data)
         except DomainError as error:
             form.username.errors.append(str(error.message))
@@ -84,7 +84,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            limits.check("LOGIN_ADDRESS", request.remote_addr)
+            limits.check("RATE_LOGIN_ADDRESS", request.remote_addr)
             user = accounts.sign_in(form.username.data, form.password.data, request.remote_addr)
         except RateLimited as error:
             flash(str(error.message), "error")
@@ -124,7 +124,7 @@ def logout():
 def logout_everywhere():
     """Sign out every session and token of this person, on every device; all their sockets close."""
     user_id = current_user.id
-    limits.check("ACCOUNT", user_id)
+    limits.check("RATE_ACCOUNT", user_id)
     accounts.sign_out_everywhere(user_id)
     return _signed_out(presence.sockets_of(user_id))
 
@@ -147,7 +147,7 @@ def change_password():
     if form.validate_on_submit():
         username, address = current_user.username, request.remote_addr
         try:
-            limits.check("ACCOUNT", current_user.id)
+            limits.check("RATE_ACCOUNT", current_user.id)
             accounts.check_not_locked(username, address)
             user = accounts.change_password(current_user.id, form.current_password.data, form.new_password.data)
         except DomainError as error:
@@ -170,7 +170,7 @@ def change_password():
 @bp.route("/api/token", methods=["POST"])
 def api_token():
     """A signed, expiring bearer token for clients that do not keep a cookie."""
-    limits.check("LOGIN_ADDRESS", request.remote_addr)  # before the body is read
+    limits.check("RATE_LOGIN_ADDRESS", request.remote_addr)  # before the body is read
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise BadRequest(_l("Send a JSON object with a username and a password."))

@@ -40,8 +40,8 @@ def _internal_error():
 def _answer(event, schema, limit=None):
     """Register a handler that receives (user_id, payload) and returns the ack's fields.
 
-    Every event counts against the person's RATE_EVENTS, and against `limit`'s
-    scope too when given, before its payload is even read.
+    Every event counts against the person's RATE_EVENTS, and against `limit` (another RATE_…
+    setting) too when given, before its payload is even read.
     """
 
     def register(handler):
@@ -59,7 +59,7 @@ def _answer(event, schema, limit=None):
             try:
                 if user_id is None:
                     raise Unauthorized()
-                limits.check("EVENTS", user_id)
+                limits.check("RATE_EVENTS", user_id)
                 if limit:
                     limits.check(limit, user_id)
                 result = handler(user_id, schemas.parse(schema, payload))
@@ -108,7 +108,7 @@ def on_disconnect(reason=None):
     presence.socket_disconnected(request.sid)
 
 
-@_answer("match:start", schemas.MatchStart, limit="MATCH")
+@_answer("match:start", schemas.MatchStart, limit="RATE_MATCH")
 def match_start(user_id, payload):
     """The person asks for a heart link; both people get `match:found` when paired."""
     state, result = matching.start(user_id, payload.code)
@@ -142,10 +142,10 @@ def room_leave(user_id, payload):
     return {"room": rooms.room_view(ended.room, user_id)}
 
 
-@_answer("message:send", schemas.MessageSend, limit="MESSAGES")
+@_answer("message:send", schemas.MessageSend, limit="RATE_MESSAGES")
 def message_send(user_id, payload):
     """A member sends; once stored, both members' other sockets get `message:new` (a duplicate is not re-sent)."""
-    limits.spend("MESSAGE_TEXT", user_id, len(payload.text or ""))
+    limits.spend("BUDGET_MESSAGE_TEXT", user_id, len(payload.text or ""))
     draft = messages.draft(payload.room_id, user_id, payload.client_id, payload.kind,
                            payload.text, payload.reply_to, payload.attachment_id)
     sent = writer().send(draft, skip_sid=request.sid)
@@ -155,7 +155,7 @@ def message_send(user_id, payload):
 @_answer("message:edit", schemas.MessageEdit)
 def message_edit(user_id, payload):
     """A member edits their own message; both members get `message:updated`."""
-    limits.spend("MESSAGE_TEXT", user_id, len(payload.text))
+    limits.spend("BUDGET_MESSAGE_TEXT", user_id, len(payload.text))
     return _updated(*messages.edit(payload.room_id, user_id, payload.message_id, payload.text))
 
 
@@ -197,7 +197,7 @@ def message_read(user_id, payload):
     return _mark(user_id, payload, read=True)
 
 
-@_answer("typing", schemas.Typing, limit="TYPING")
+@_answer("typing", schemas.Typing, limit="RATE_TYPING")
 def typing(user_id, payload):
     """A member starts or stops typing; only the partner gets `typing`."""
     announce.typing(rooms.active_room_for_member(payload.room_id, user_id), user_id, payload.typing)
@@ -249,7 +249,7 @@ def call_hangup(user_id, payload):
     return {}
 
 
-@_answer("call:signal", schemas.CallSignal, limit="SIGNALS")
+@_answer("call:signal", schemas.CallSignal, limit="RATE_SIGNALS")
 def call_signal(user_id, payload):
     """WebRTC signalling, relayed to the other member's call tab only."""
     call, target_sid = calls.relay_target(payload.call_id, user_id, request.sid)

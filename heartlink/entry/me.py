@@ -28,7 +28,7 @@ def me():
 def change_me():
     """Change any of display_name, read_receipts, show_presence, language; people who share a
     link with me get `user:updated`."""
-    limits.check("PROFILE", current_user.id)
+    limits.check("RATE_PROFILE", current_user.id)
     body = schemas.parse(schemas.ProfileChange, request.get_json(silent=True))
     user, changed = profiles.update(current_user.id, body.changes())
     if set(changed) - {"language"}:
@@ -40,7 +40,7 @@ def change_me():
 @login_required
 def upload_avatar():
     """A new profile picture (multipart `file`), checked as a picture sent in a chat."""
-    limits.check("UPLOADS", current_user.id)
+    limits.check("RATE_UPLOADS", current_user.id)
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest(_l("Choose a file to send."), field="file")

@@ -164,10 +164,13 @@ def init_app(app):
     app.extensions["heartlink_budgets"] = _SharedOrLocal(budgets, _LocalFixedWindow())
 
 
-def check(scope, who):
-    """Count one hit for `who` in `scope`; over the limit raises RateLimited with a retry hint
-    (whole seconds until the oldest hit in the window leaves it). A refused hit is not counted."""
-    item = _item(*current_app.config[f"RATE_{scope}"])
+def check(setting, who):
+    """Count one hit for `who` against the rate limit `setting` (a RATE_… setting's name, so a
+    search for the setting finds every place it is applied); over the limit raises RateLimited
+    with a retry hint (whole seconds until the oldest hit in the window leaves it). A refused hit
+    is not counted."""
+    scope = setting
+    item = _item(*current_app.config[setting])
     limiter, warned = current_app.extensions["heartlink_limits"]
     who = str(who)
     if limiter.hit(item, scope, who):
@@ -180,12 +183,13 @@ def check(scope, who):
                       retry_after=retry_after)
 
 
-def spend(scope, who, amount):
-    """Take `amount` from `who`'s budget in `scope` (BUDGET_<SCOPE>); past it raises
+def spend(setting, who, amount):
+    """Take `amount` from `who`'s budget `setting` (a BUDGET_… setting's name); past it raises
     RateLimited with the time until the budget's window ends."""
     if amount <= 0:
         return
-    item = _item(*current_app.config[f"BUDGET_{scope}"])
+    scope = setting
+    item = _item(*current_app.config[setting])
     budgets = current_app.extensions["heartlink_budgets"]
     _, warned = current_app.extensions["heartlink_limits"]
     who = str(who)
