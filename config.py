@@ -40,6 +40,13 @@ def _rate(name, default):
     return int(count), float(seconds)
 
 
+def redis_queue(config):
+    """The Redis URL of the message queue when there is one (the only kind Heart Link runs with:
+    the ordering of a room's messages across workers rides on it), else None."""
+    url = config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    return url if url.startswith(("redis://", "rediss://")) else None
+
+
 def development_secret():
     """A per-machine random key for development runs, kept in the instance folder.
 

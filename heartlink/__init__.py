@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import BASE_DIR, Config
 
 from .entry import events  # noqa: F401  (its handlers register before any init_app; see create_app)
+from .entry.http import wants_json
 from .errors import DomainError, Unauthorized, code_for_status
 from .extensions import babel, csrf, db, login_manager, migrate, socketio
 from .live import codec, ordering
@@ -165,10 +166,6 @@ def _locale(app):
     return app.config["LANGUAGES"].get(best, app.config["BABEL_DEFAULT_LOCALE"])
 
 
-def _wants_json():
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
 def _register_http_hooks(app):
     from .entry.auth import bearer_token
 
@@ -217,13 +214,13 @@ def _register_http_hooks(app):
     @app.errorhandler(DomainError)
     def _domain_error(error):
         db.session.rollback()
-        if _wants_json():
+        if wants_json():
             return jsonify({"error": error.to_wire()}), error.status
         return render_template("error.html", message=str(error.message), status=error.status), error.status
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
-        if _wants_json():
+        if wants_json():
             code = code_for_status(error.code)
             return jsonify({"error": {"code": code, "message": error.description}}), error.code
         return render_template("error.html", message=error.description, status=error.code), error.code
@@ -232,7 +229,7 @@ def _register_http_hooks(app):
     def _internal_error(error):
         db.session.rollback()
         unexpected = database.failure(error, log, "request %s %s failed", request.method, request.path)
-        if _wants_json():
+        if wants_json():
             return jsonify({"error": unexpected.to_wire()}), unexpected.status
         page = render_template("error.html", message=str(unexpected.message), status=unexpected.status)
         return page, unexpected.status

@@ -25,7 +25,8 @@ socketio = SocketIO()
 
 class _HeaderFirstCSRF(CSRFProtect):
     """The token from the X-CSRFToken header when it is there, before the form: looking in the
-    form parses the whole body (25 MB of upload) before the route's sign-in and limits."""
+    form parses the whole body (25 MB of upload) before the route's sign-in and limits.
+    _get_csrf_token is Flask-WTF's private method (heartlink/worker/borrowed.py lists it)."""
 
     def _get_csrf_token(self):
         for header in current_app.config["WTF_CSRF_HEADERS"]:

@@ -19,6 +19,7 @@ from ..lib.text import chosen_name
 from ..models import Attachment, Message, utcnow
 from ..worker import offload
 from ..worker.database import serialise, write_transaction
+from . import intake
 from .rooms import active_room_for_member, room_for_member
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ def sanitise_filename(name):
 def _limit(kind):
     return current_app.config[{"image": "IMAGE_MAX_BYTES", "voice": "VOICE_MAX_BYTES",
                                "file": "FILE_MAX_BYTES"}[kind]]
+
+
+def _minutes(ms):
+    return f"{ms / 60000:g}"
 
 
 def _path(attachment_id, thumb=False):
@@ -75,13 +80,7 @@ def upload(room_id, user_id, kind, filename, stream):
         raise BadRequest(_l("kind must be image, voice or file."), field="kind")
     room = active_room_for_member(room_id, user_id)
     limit = _limit(kind)
-    offload.release_database()
-    with offload.gate("uploads", current_app.config["UPLOADS_AT_ONCE"]):  # each holds its file in memory
-        data = offload.run(stream.read, limit + 1)  # a spooled file on disk: read off the event loop
-        if not data:
-            raise BadRequest(_l("The file is empty."), field="file")
-        if len(data) > limit:
-            raise TooLarge(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), limit=limit)
+    with intake.received(stream, limit) as data:
         attachment = Attachment(id=str(uuid.uuid4()), room_id=room.id, uploader_id=user_id, kind=kind,
                                 filename=sanitise_filename(filename), mime="application/octet-stream",
                                 size=len(data))
@@ -104,40 +103,26 @@ def _check_and_store(attachment, data):
     kind = attachment.kind
     thumb = None
     if kind == "image":
-        try:
-            data, attachment.mime, attachment.width, attachment.height, thumb, attachment.thumb_mime = offload.decode(
-                media.clean_image, data, config["IMAGE_MAX_PIXELS"], config["IMAGE_MAX_SIDE"])
-        except media.TooManyPixels:
-            raise TooLarge(_l("The picture has too many pixels.")) from None
-        except media.MediaError:
-            raise BadRequest(_l("That file is not a picture."), field="file") from None
+        data, attachment.mime, attachment.width, attachment.height, thumb, attachment.thumb_mime = intake.picture(
+            media.clean_image, data, config["IMAGE_MAX_PIXELS"], config["IMAGE_MAX_SIDE"])
     elif kind == "voice":
         try:
             attachment.mime, attachment.duration_ms = offload.decode(media.probe_audio, data)
         except media.MediaError:
             raise BadRequest(_l("That file is not a voice recording."), field="file") from None
-        if attachment.duration_ms > current_app.config["VOICE_MAX_MS"]:
-            raise TooLarge(_l("A voice note is at most 5 minutes long."))
+        if attachment.duration_ms > config["VOICE_MAX_MS"]:
+            raise TooLarge(_l("A voice note is at most %(minutes)s minutes long.",
+                              minutes=_minutes(config["VOICE_MAX_MS"])))
     else:
         mime, attachment.width, attachment.height = offload.decode(media.probe_video, data)
         attachment.mime = mime or "application/octet-stream"
     attachment.size = len(data)
 
-    # Writing 25 MB stalled every chat of the worker for tens of ms when done on the loop.
-    offload.run(_write, _path(attachment.id), data)
+    intake.store(_path(attachment.id), data)
     if thumb is not None:
-        offload.run(_write, _path(attachment.id, thumb=True), thumb)
+        intake.store(_path(attachment.id, thumb=True), thumb)
     with write_transaction() as session:
         session.merge(attachment)
-
-
-def _write(path, data):
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".part")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(data)
-    temporary.replace(path)
 
 
 def for_member(attachment_id, user_id, thumb=False):

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 
 from ..errors import Conflict, Forbidden
 from ..extensions import db
@@ -67,24 +67,20 @@ def keep(room_id, user_id, keep_it):
     return room
 
 
-def _shared(first_id, second_id):
-    return (select(RoomMember.room_id).where(RoomMember.user_id.in_([first_id, second_id]))
-            .group_by(RoomMember.room_id).having(func.count() == 2))
-
-
 def drop_keeps(first_id, second_id):
     """A block ends keeping: both members' keeps go from every link the two share.
     Returns every link the two share (each is no longer keepable), as it is now."""
     with write_transaction() as session:
         session.execute(
-            update(RoomMember).where(RoomMember.room_id.in_(_shared(first_id, second_id)), RoomMember.kept.is_(True))
+            update(RoomMember)
+            .where(RoomMember.room_id.in_(privacy.shared_rooms(first_id, second_id)), RoomMember.kept.is_(True))
             .values(kept=False))
     return shared_links(first_id, second_id)
 
 
 def shared_links(first_id, second_id):
     """Every link the two people share, fresh from the database."""
-    room_ids = db.session.execute(_shared(first_id, second_id)).scalars().all()
+    room_ids = db.session.execute(privacy.shared_rooms(first_id, second_id)).scalars().all()
     found = [db.session.get(Room, room_id) for room_id in sorted(room_ids)]
     for room in found:
         db.session.refresh(room)

@@ -19,13 +19,14 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import delete, select, update
 
 from ..errors import Conflict
 from ..extensions import db
-from ..models import Block, MatchTicket, Room, RoomMember, User, utcnow
+from ..models import MatchTicket, Room, RoomMember, User, utcnow
 from ..worker import offload
 from ..worker.database import serialise, write_transaction
+from . import privacy
 from .rooms import room_view
 
 log = logging.getLogger(__name__)
@@ -88,14 +89,11 @@ def _pair_or_wait(session, user_id, code):
 def _candidates(session, user_id, code, now):
     """Who this person may be paired with, first come first served; the partner of
     their last link goes last, so they are paired again only if nobody else waits."""
-    blocked = exists().where(or_(
-        and_(Block.blocker_id == user_id, Block.blocked_id == MatchTicket.user_id),
-        and_(Block.blocker_id == MatchTicket.user_id, Block.blocked_id == user_id),
-    ))
     same_code = MatchTicket.code == code if code else MatchTicket.code.is_(None)
     waiting = session.execute(
         select(MatchTicket.user_id)
-        .where(same_code, MatchTicket.user_id != user_id, MatchTicket.expires_at > now, ~blocked)
+        .where(same_code, MatchTicket.user_id != user_id, MatchTicket.expires_at > now,
+               MatchTicket.user_id.not_in(privacy.blocked_either_way(user_id)))
         .order_by(MatchTicket.created_at)
         .limit(_CANDIDATES)
     ).scalars().all()

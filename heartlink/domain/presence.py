@@ -13,11 +13,11 @@ hidden (`hide_in_ended`), and a profile change heard by a former partner carries
 """
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
-from sqlalchemy.orm import aliased
 
 from ..errors import RateLimited
 from ..extensions import db
@@ -58,14 +58,27 @@ def socket_disconnected(sid):
 def audience(user_id):
     """The people who may hear this person come and go: partners in an active link, or
     in a link both kept, unless either has blocked the other."""
-    other = aliased(RoomMember)
-    unkept = select(other.room_id).where(other.room_id == Room.id, other.kept.is_(False)).correlate(Room)
     active_rooms = (select(RoomMember.room_id).join(Room, Room.id == RoomMember.room_id)
-                    .where(RoomMember.user_id == user_id, (Room.status == "active") | ~exists(unkept)))
+                    .where(RoomMember.user_id == user_id, privacy.open_to_both()))
     return db.session.execute(
         select(RoomMember.user_id).where(RoomMember.room_id.in_(active_rooms), RoomMember.user_id != user_id,
                                          RoomMember.user_id.not_in(privacy.blocked_either_way(user_id)))
     ).scalars().all()
+
+
+class News(NamedTuple):
+    """That someone came or went: the `presence` payload, and who may hear it."""
+    payload: dict
+    audience: list
+
+
+def news(user_id):
+    """This person's presence as it is now, for the people who share an active (or kept) link
+    with them, with no block either way, and who neither hide their presence nor have it hidden."""
+    user = db.session.get(User, user_id)
+    db.session.refresh(user)
+    payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
+    return News(payload, privacy.presence_audience(user, audience(user_id)))
 
 
 def as_seen_by(person, viewer_id, in_audience):

@@ -6,6 +6,7 @@ A profile (the picture) is seen only by people who share a link with its owner,
 active or kept, with no block either way.
 """
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Block, Room, RoomMember, User
@@ -66,6 +67,17 @@ def receipts_for(viewer_id, receipts):
             for key, mark in receipts.items()}
 
 
+# --- the relations every visibility rule is built from ----------------------------------------
+# Query pieces (usable as subqueries and conditions), so "blocked either way", "in a link
+# together" and "open to both" are each written once: presence, profiles, matching, blocks and
+# keeping all use these.
+
+def blocked_either_way(user_id):
+    """A query of the ids of everyone `user_id` has blocked or is blocked by."""
+    return select(Block.blocked_id).where(Block.blocker_id == user_id).union(
+        select(Block.blocker_id).where(Block.blocked_id == user_id))
+
+
 def blocked_between(first_id, second_id):
     """A block either way."""
     return db.session.execute(select(exists().where(or_(
@@ -74,16 +86,26 @@ def blocked_between(first_id, second_id):
     )))).scalar()
 
 
-def blocked_either_way(user_id):
-    """A query of the ids of everyone `user_id` has blocked or is blocked by (usable as a subquery)."""
-    return select(Block.blocked_id).where(Block.blocker_id == user_id).union(
-        select(Block.blocker_id).where(Block.blocked_id == user_id))
-
-
 def blocked_with(user_id):
     """The ids of everyone `user_id` has blocked or is blocked by."""
     return set(db.session.execute(blocked_either_way(user_id)).scalars())
 
+
+def shared_rooms(first_id, second_id):
+    """A query of the ids of the links the two people are both in, active or ended."""
+    return (select(RoomMember.room_id).where(RoomMember.user_id.in_([first_id, second_id]))
+            .group_by(RoomMember.room_id).having(func.count() == 2))
+
+
+def open_to_both():
+    """A condition on Room: the link is active, or both its members kept it (models.Room.kept
+    says the same of one loaded room)."""
+    other = aliased(RoomMember)
+    unkept = select(other.room_id).where(other.room_id == Room.id, other.kept.is_(False)).correlate(Room)
+    return or_(Room.status == "active", ~exists(unkept))
+
+
+# --- who sees whom -------------------------------------------------------------------------
 
 def profile_visible_to(viewer_id, owner_id):
     """Whether `viewer_id` may see `owner_id`'s picture: the owner themself, or someone who
@@ -92,18 +114,8 @@ def profile_visible_to(viewer_id, owner_id):
         return True
     if viewer_id is None or blocked_between(viewer_id, owner_id):
         return False
-    shared = (
-        select(RoomMember.room_id)
-        .where(RoomMember.user_id.in_([viewer_id, owner_id]))
-        .group_by(RoomMember.room_id)
-        .having(func.count() == 2)
-    )
-    kept = (
-        select(RoomMember.room_id)
-        .where(RoomMember.room_id == Room.id, RoomMember.kept.is_(False))
-    )
     return db.session.execute(select(exists().where(
-        Room.id.in_(shared), or_(Room.status == "active", ~exists(kept))
+        Room.id.in_(shared_rooms(viewer_id, owner_id)), open_to_both()
     ))).scalar()
 
 
@@ -111,11 +123,8 @@ def profile_audience(user_id):
     """Who hears that this person changed their profile (`user:updated`): everyone who
     shares a link with them, active or ended, except across a block either way."""
     mine = select(RoomMember.room_id).where(RoomMember.user_id == user_id)
-    blocked = exists().where(or_(
-        and_(Block.blocker_id == user_id, Block.blocked_id == RoomMember.user_id),
-        and_(Block.blocker_id == RoomMember.user_id, Block.blocked_id == user_id),
-    ))
     return db.session.execute(
         select(RoomMember.user_id).distinct()
-        .where(RoomMember.room_id.in_(mine), RoomMember.user_id != user_id, ~blocked)
+        .where(RoomMember.room_id.in_(mine), RoomMember.user_id != user_id,
+               RoomMember.user_id.not_in(blocked_either_way(user_id)))
     ).scalars().all()

@@ -12,15 +12,14 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
+from sqlalchemy import select
 
-from ..errors import BadRequest, NotFound, TooLarge
+from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..lib import media
 from ..models import User
-from ..worker import offload
 from ..worker.database import write_transaction
-from . import accounts, privacy
-from .attachments import _write
+from . import accounts, intake, presence, privacy
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +64,10 @@ def _square(data, max_pixels):
 
 def set_avatar(user_id, stream):
     """Check and store a new profile picture; the old one is removed. Returns the user."""
-    limit = current_app.config["IMAGE_MAX_BYTES"]
-    data = offload.run(stream.read, limit + 1)  # a spooled file on disk: read off the event loop
-    if not data:
-        raise BadRequest(_l("The file is empty."), field="file")
-    if len(data) > limit:
-        raise TooLarge(_l("The file is larger than %(mb)s MB.", mb=limit // (1024 * 1024)), limit=limit)
-    try:
-        clean, mime = offload.decode(_square, data, current_app.config["IMAGE_MAX_PIXELS"])
-    except media.TooManyPixels:
-        raise TooLarge(_l("The picture has too many pixels.")) from None
-    except media.MediaError:
-        raise BadRequest(_l("That file is not a picture."), field="file") from None
-    avatar_id = str(uuid.uuid4())
-    _write(_path(avatar_id), clean)
+    with intake.received(stream, current_app.config["IMAGE_MAX_BYTES"]) as data:
+        clean, mime = intake.picture(_square, data, current_app.config["IMAGE_MAX_PIXELS"])
+        avatar_id = str(uuid.uuid4())
+        intake.store(_path(avatar_id), clean)
     user = db.session.get(User, user_id)
     old = user.avatar_id
     with write_transaction():
@@ -109,3 +98,20 @@ def avatar_for(viewer_id, owner_id):
     if not path.exists():
         raise NotFound(_l("Not found."))
     return owner.avatar_mime, path
+
+
+def updates(user_id, privacy_changed=False):
+    """The `user:updated` each viewer gets after this person changed their profile, as
+    [(viewer id, the person as that viewer sees them)]: everyone who shares a link with them,
+    and their own tabs. Former partners hear of the name, never the presence. When their
+    presence setting changed, what they see of others changed too (it is reciprocal), so they
+    get each partner again."""
+    user = db.session.get(User, user_id)
+    partners = privacy.profile_audience(user_id)
+    linked = set(presence.audience(user_id))
+    found = [(viewer_id, presence.as_seen_by(user, viewer_id, viewer_id in linked))
+             for viewer_id in [user_id, *partners]]
+    if privacy_changed:
+        for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
+            found.append((user_id, presence.as_seen_by(partner, user_id, partner.id in linked)))
+    return found

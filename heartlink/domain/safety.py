@@ -8,17 +8,18 @@ REPORTS_PER_DAY of them.
 import json
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 
 from ..errors import BadRequest, NotFound, RateLimited
 from ..extensions import db
 from ..lib.text import visible
 from ..models import Block, Message, Report, Room, RoomMember, User, iso, utcnow
 from ..worker.database import write_transaction
-from . import links
+from . import links, privacy
 from .rooms import room_for_member
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,16 @@ MAX_REASON = 1000
 SNAPSHOT_TEXT = 2000
 
 
-def block(user_id, target_id):
-    """Block a person: any link with them ends at once and they are never matched again.
+class Blocked(NamedTuple):
+    """What a block changed: the link it ended (a links.Ended, or None), and every link the two
+    share, none of them keepable any more (announce.blocked tells both)."""
+    ended: links.Ended | None
+    shared: list
 
-    Returns the links.Ended of the link that ended, or None."""
+
+def block(user_id, target_id):
+    """Block a person: any link with them ends at once, keeping ends for every link the two
+    share, and they are never matched again. Returns Blocked."""
     if target_id == user_id:
         raise BadRequest(_l("You cannot block yourself."))
     _known_person(user_id, target_id)
@@ -45,24 +52,23 @@ def block(user_id, target_id):
                Room.id.in_(select(RoomMember.room_id).where(RoomMember.user_id == user_id)))
     ).scalar()
     log.info("user %s blocked %s", user_id, target_id)
-    return links.end(shared, user_id, "blocked") if shared else None
+    ended = links.end(shared, user_id, "blocked") if shared else None
+    return Blocked(ended, links.drop_keeps(user_id, target_id))
 
 
 def _known_person(user_id, target_id):
     """NotFound unless the two have shared a link: the same answer for an id nobody has,
     so ids cannot be walked to list the accounts."""
-    mine = select(RoomMember.room_id).where(RoomMember.user_id == user_id)
-    shared = db.session.execute(
-        select(RoomMember.room_id).where(RoomMember.user_id == target_id, RoomMember.room_id.in_(mine)).limit(1)
-    ).scalar()
-    if shared is None:
+    if not db.session.execute(select(exists().where(Room.id.in_(privacy.shared_rooms(user_id, target_id))))).scalar():
         raise NotFound(_l("No such person."))
 
 
 def unblock(user_id, target_id):
+    """Lift a block. Returns every link the two share: keepable again, unless blocked the other way."""
     _known_person(user_id, target_id)
     with write_transaction() as session:
         session.execute(delete(Block).where(Block.blocker_id == user_id, Block.blocked_id == target_id))
+    return links.shared_links(user_id, target_id)
 
 
 def blocked_by(user_id):

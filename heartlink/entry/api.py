@@ -1,13 +1,14 @@
 """Blueprint: JSON endpoints. Errors become `{"error": {"code", "message"}}` in heartlink/__init__.py."""
-from flask import Blueprint, current_app, jsonify, request, send_file
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..domain import attachments, links, rooms, safety
+from ..domain import attachments, rooms, safety
 from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
 from . import schemas
+from .http import private_file
 
 bp = Blueprint("api", __name__)
 
@@ -33,11 +34,7 @@ def block(user_id):
     """Block a person you shared a link with (anyone else: 404): a link with them ends at
     once; they are never matched again and no longer see your presence."""
     limits.check("BLOCKS", current_user.id)
-    ended = safety.block(current_user.id, user_id)
-    if ended is not None:
-        announce.link_ended(ended)
-    for room in links.drop_keeps(current_user.id, user_id):  # a block ends keeping a link, too
-        announce.room_updated(room)  # no longer keepable, for both
+    announce.blocked(safety.block(current_user.id, user_id))
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 
@@ -45,9 +42,7 @@ def block(user_id):
 @login_required
 def unblock(user_id):
     limits.check("BLOCKS", current_user.id)
-    safety.unblock(current_user.id, user_id)
-    for room in links.shared_links(current_user.id, user_id):  # keepable again, unless blocked the other way
-        announce.room_updated(room)
+    announce.rooms_updated(safety.unblock(current_user.id, user_id))
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 
@@ -101,9 +96,5 @@ def attachment_thumb(attachment_id):
 
 
 def _serve(found, path, mime=None):
-    response = send_file(path, mimetype=mime or found.mime, as_attachment=found.kind == "file",
-                         download_name=found.filename, conditional=True, max_age=0)
-    # Private to the two members: no shared caches; and never run as a page.
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    # A file is offered as a download; pictures, voice notes and clips show inline.
+    return private_file(path, mime or found.mime, download_name=found.filename, as_attachment=found.kind == "file")

@@ -14,6 +14,7 @@ from ..extensions import login_manager
 from ..lib.text import visible
 from ..worker import limits, sockets
 from . import pages
+from .http import wants_json
 
 bp = Blueprint("auth", __name__)
 
@@ -133,7 +134,7 @@ def _signed_out(sids):
     logout_user()
     session.clear()
     sockets.disconnect_sockets(sids)
-    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return jsonify({"signed_out": True})
     return redirect(url_for("auth.login"))
 

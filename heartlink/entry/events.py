@@ -19,7 +19,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from ..domain import accounts, calls, links, matching, messages, presence, rooms
 from ..errors import BadRequest, DomainError, Unauthorized
 from ..extensions import db, socketio
-from ..live import announce
+from ..live import announce, ordering
 from ..live.writer import writer
 from ..models import User
 from ..worker import database, limits, logs
@@ -99,7 +99,7 @@ def on_connect(auth=None):
     session[_USER] = user.id
     join_room(announce.user_room(user.id))
     if came_online:
-        announce.presence(user.id)
+        announce.presence(presence.news(user.id))
 
 
 @socketio.on("disconnect")
@@ -130,7 +130,7 @@ def match_cancel(user_id, _payload):
 def room_join(user_id, payload):
     """A member opens a room, or catches up after a reconnect with since_seq."""
     joined = rooms.join(payload.room_id, user_id, payload.since_seq)
-    announce.room_opened(joined["room"])
+    ordering.room_opened(current_app, joined["room"])
     return joined
 
 

@@ -5,6 +5,8 @@ import logging
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from config import redis_queue
+
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ def _queue():
     url = current_app.config["SOCKETIO_MESSAGE_QUEUE"]
     if not url:
         return "none"  # one worker, no queue: nothing to reach
-    if not url.startswith(("redis://", "rediss://", "unix://")):
+    if not redis_queue(current_app.config):
         return "unchecked"
     try:
         _queue_client(current_app._get_current_object()).ping()

@@ -1,5 +1,5 @@
 """Blueprint: the signed-in person's profile, privacy settings and picture (under /api)."""
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -8,6 +8,7 @@ from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
 from . import schemas
+from .http import private_file
 
 bp = Blueprint("profile", __name__)
 
@@ -31,7 +32,7 @@ def change_me():
     body = schemas.parse(schemas.ProfileChange, request.get_json(silent=True))
     user, changed = profiles.update(current_user.id, body.changes())
     if set(changed) - {"language"}:
-        announce.user_updated(user.id, privacy_changed="show_presence" in changed)
+        announce.user_updated(profiles.updates(user.id, privacy_changed="show_presence" in changed))
     return jsonify(_me(user))
 
 
@@ -44,7 +45,7 @@ def upload_avatar():
     if upload is None:
         raise BadRequest(_l("Choose a file to send."), field="file")
     user = profiles.set_avatar(current_user.id, upload.stream)
-    announce.user_updated(user.id)
+    announce.user_updated(profiles.updates(user.id))
     return jsonify({"user": user.to_dict(user.id)})
 
 
@@ -52,7 +53,7 @@ def upload_avatar():
 @login_required
 def delete_avatar():
     user = profiles.remove_avatar(current_user.id)
-    announce.user_updated(user.id)
+    announce.user_updated(profiles.updates(user.id))
     return jsonify({"user": user.to_dict(user.id)})
 
 
@@ -61,8 +62,4 @@ def delete_avatar():
 def avatar(user_id):
     """A person's picture, for themself and the people who share a link with them; 404 otherwise."""
     mime, path = profiles.avatar_for(current_user.id, user_id)
-    response = send_file(path, mimetype=mime, conditional=True, max_age=0)
-    # The URL changes with every new picture, so this browser (no shared cache) may keep it an hour.
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return private_file(path, mime)  # the URL changes with every new picture

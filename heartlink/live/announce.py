@@ -6,14 +6,9 @@ queue when one is configured). Called only after the domain has committed.
 """
 import logging
 
-from flask import current_app
-from sqlalchemy import select
-
 from ..domain import privacy
-from ..domain.presence import as_seen_by, audience
 from ..domain.rooms import room_view
-from ..extensions import db, socketio
-from ..models import User
+from ..extensions import socketio
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +25,6 @@ def _emit(event, data, user_ids, skip_sid=None):
 def match_found(room):
     for user_id in room.member_ids():
         _emit("match:found", {"room": room_view(room, user_id)}, [user_id])
-
-
-def room_opened(room):
-    """A socket of this worker opened a room: from here on, this worker delivers the
-    room's messages in seq order after the ones the socket was given (heartlink.ordering)."""
-    current_app.extensions["heartlink_order"].seen(room["id"], room["last_seq"])
 
 
 def match_timeout(user_id):
@@ -109,17 +98,24 @@ def call_signal(call, from_user_id, target_sid, data):
         _emit("call:signal", payload, [call.callee_id])
 
 
-def presence(user_id):
-    """Tell the people who share an active link with this person (no block either way)
-    that they came or went."""
-    user = db.session.get(User, user_id)
-    db.session.refresh(user)
-    partners = privacy.presence_audience(user, audience(user_id))
-    payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
-    _emit("presence", payload, partners)
+def presence(news):
+    """Someone came or went (presence.news): told to those who may hear it."""
+    _emit("presence", news.payload, news.audience)
 
 
 # --- profile, privacy and "keep this link" ---------------------------------------------------
+
+def blocked(outcome):
+    """A block (safety.Blocked): the link it ended, and every link the two share, now not keepable."""
+    if outcome.ended is not None:
+        link_ended(outcome.ended)
+    rooms_updated(outcome.shared)
+
+
+def rooms_updated(rooms):
+    for room in rooms:
+        room_updated(room)
+
 
 def room_updated(room):
     """A link changed (kept, unkept, reopened): both members get it as each sees it."""
@@ -127,15 +123,7 @@ def room_updated(room):
         _emit("room:updated", {"room": room_view(room, user_id)}, [user_id])
 
 
-def user_updated(user_id, privacy_changed=False):
-    """A person changed their profile: everyone who shares a link with them, and their own
-    tabs, get `user:updated` as each may see it. When their presence setting changed, what
-    they see of others changed too (it is reciprocal), so they get each partner again."""
-    user = db.session.get(User, user_id)
-    partners = privacy.profile_audience(user_id)
-    linked = set(audience(user_id))  # former partners hear of the name, never the presence
-    for viewer_id in [user_id, *partners]:
-        _emit("user:updated", {"user": as_seen_by(user, viewer_id, viewer_id in linked)}, [viewer_id])
-    if privacy_changed:
-        for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
-            _emit("user:updated", {"user": as_seen_by(partner, user_id, partner.id in linked)}, [user_id])
+def user_updated(updates):
+    """A person changed their profile: each `user:updated` of profiles.updates, to its viewer."""
+    for viewer_id, user in updates:
+        _emit("user:updated", {"user": user}, [viewer_id])

@@ -25,6 +25,8 @@ import threading
 import socketio
 from sqlalchemy import select
 
+from config import redis_queue
+
 log = logging.getLogger(__name__)
 
 _EVENT = "message:new"
@@ -118,7 +120,8 @@ class OrderedManager(socketio.Manager):
 
 class OrderedRedisManager(socketio.RedisManager):
     """Several workers on a Redis message queue: the rule applies where each worker
-    hands the queue's events to its own sockets (its own emits included)."""
+    hands the queue's events to its own sockets (its own emits included), python-socketio's
+    private _handle_emit (heartlink/worker/borrowed.py lists it)."""
 
     def __init__(self, order, url, channel):
         super().__init__(url, channel=channel)
@@ -139,6 +142,12 @@ def client_manager(app, order):
     queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
     if not queue:
         return OrderedManager(order)
-    if queue.startswith(("redis://", "rediss://")):
+    if redis_queue(app.config):
         return OrderedRedisManager(order, queue, app.config["SOCKETIO_CHANNEL"])
     raise RuntimeError("SOCKETIO_MESSAGE_QUEUE must be a redis:// URL")
+
+
+def room_opened(app, room):
+    """A socket of this worker opened a room (room:join's answer): from here on, this worker
+    delivers the room's messages in seq order after the ones the socket was given."""
+    app.extensions["heartlink_order"].seen(room["id"], room["last_seq"])

@@ -16,7 +16,7 @@ from flask import current_app
 from ..domain import messages
 from ..errors import DomainError
 from ..extensions import socketio
-from ..worker import database, offload
+from ..worker import borrowed, database, offload
 from . import announce
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class Writer:
 
     def send(self, draft, skip_sid=None):
         """Store a checked send and broadcast it; returns its messages.Sent (or raises)."""
-        server = socketio.server.eio
+        server = borrowed.engineio_server(socketio.server)
         if server.async_mode == "threading":
             self.store_batch([(draft, skip_sid, None)])
             return draft.outcome()
@@ -50,7 +50,7 @@ class Writer:
         return draft.outcome()
 
     def _run(self):
-        empty = socketio.server.eio.get_queue_empty_exception()
+        empty = borrowed.engineio_server(socketio.server).get_queue_empty_exception()
         while True:
             batch = [self._queue.get()]
             # Let the handlers that are ready run first: their sends join this batch.

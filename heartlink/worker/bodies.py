@@ -15,14 +15,15 @@ import tempfile
 
 import flask
 
-from . import offload
+from . import borrowed, offload
 
 SPOOL_CHUNK = 256 * 1024
 
 
 class Request(flask.Request):
+    # Each method here overrides a private one of werkzeug's (heartlink/worker/borrowed.py lists them).
     def _load_form_data(self):
-        if "form" not in self.__dict__ and self.mimetype == "multipart/form-data":
+        if not borrowed.form_parsed(self) and self.mimetype == "multipart/form-data":
             # A body may take minutes to come: the pooled database connection of the request's
             # read transaction (its sign-in) goes back first, or sixteen uploads held every one.
             offload.release_database()

@@ -12,7 +12,7 @@ earlier (heartlink/worker/server.py).
 `HandshakeReaper` closes Engine.IO sessions that have not completed a Socket.IO
 CONNECT within HANDSHAKE_TIMEOUT seconds (a refused connect leaves one open
 otherwise, uncounted and holding memory), as a lost transport, so that a client that
-meant to connect tries again (heartlink.sockets.close_for_reconnect). It is started
+meant to connect tries again (sockets.close_for_reconnect). It is started
 by the first request the guard sees, so nothing runs in processes that never serve.
 """
 import json
@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 
-from . import sockets
+from . import borrowed, sockets
 
 log = logging.getLogger(__name__)
 
@@ -164,14 +164,16 @@ class HandshakeReaper:
         """One pass; returns the Engine.IO sids closed."""
         now = time.monotonic() if now is None else now
         server = self._socketio.server
-        sessions = list(server.eio.sockets)
+        open_sockets = borrowed.engineio_sockets(server)
+        sessions = list(open_sockets)
         self._first_seen = {eio_sid: self._first_seen.get(eio_sid, now) for eio_sid in sessions}
         closed = []
         for eio_sid in sessions:
             if now - self._first_seen[eio_sid] < self._timeout:
                 continue
-            eio_socket = server.eio.sockets.get(eio_sid)
-            if eio_socket is None or eio_socket.closed or server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+            eio_socket = open_sockets.get(eio_sid)
+            if (eio_socket is None or borrowed.socket_closed(eio_socket)
+                    or borrowed.has_socketio_connection(server, eio_sid)):
                 continue
             log.info("closing Engine.IO session %s: no Socket.IO connection after %.0f s", eio_sid, self._timeout)
             closed.append(eio_sid)

@@ -23,7 +23,7 @@ server's 'message' and 'disconnect' handlers are wrapped.
 import logging
 import time
 
-from . import logs, sockets
+from . import borrowed, logs, sockets
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +65,19 @@ def _is_binary(data):
 
 
 def _address(sio, eio_sid):
-    return sio.environ.get(eio_sid, {}).get("REMOTE_ADDR", "-")
+    return borrowed.handshake_environ(sio, eio_sid).get("REMOTE_ADDR", "-")
 
 
 def install(sio, rate, burst):
     """Put the budget in front of a python-socketio server's packet handling."""
     budget = PacketBudget(rate, burst)
-    eio = sio.eio
-    on_message, on_disconnect = eio.handlers["message"], eio.handlers["disconnect"]
+    eio = borrowed.engineio_server(sio)
+    on_message, on_disconnect = borrowed.engineio_handler(sio, "message"), borrowed.engineio_handler(sio, "disconnect")
     # Connections closed for flooding, and when: what they had in flight still arrives.
     closed = {}
     # Binary and malformed packets: each a few log lines a minute per address.
     binary_log, malformed_log = logs.LogBudget(), logs.LogBudget()
-    _cap_websocket_messages(sio.async_mode, int(eio.max_http_buffer_size))
+    _cap_websocket_messages(eio.async_mode, borrowed.socket_payload_limit(sio))
 
     def budgeted_message(eio_sid, data):
         if eio_sid in closed:
@@ -119,60 +119,6 @@ def _cap_websocket_messages(async_mode, limit):
     limit. Without this, a text frame with FIN=0 followed by endless continuation frames grew
     one message without bound (1.2 GB in 5.5 s); past the limit the connection now fails."""
     if async_mode == "eventlet":
-        _cap_eventlet_messages()
+        borrowed.cap_eventlet_messages()
     elif async_mode == "gevent":
-        _cap_gevent_messages(limit)
-
-
-def _cap_eventlet_messages():
-    # eventlet is given the limit as max_frame_length (by Engine.IO) and checks each frame
-    # against it; a message is held to it too, and fails with 1009 as a frame too long does.
-    from eventlet import websocket
-
-    message_class = websocket.RFC6455WebSocket.Message
-    if getattr(message_class, "capped", False):
-        return
-
-    class CappedMessage(message_class):
-        capped = True
-
-        def push(self, data, final=False):
-            self.size = getattr(self, "size", 0) + len(data)
-            if self.size > self.max_frame_length:
-                raise websocket.FailedConnectionError(
-                    1009, f"Incoming message is above the length limit of {self.max_frame_length} bytes.")
-            super().push(data, final)
-
-    websocket.RFC6455WebSocket.Message = CappedMessage
-
-
-def _cap_gevent_messages(limit):
-    # gevent-websocket reads whatever length a frame announces. Every payload is read through
-    # raw_read(length), so counting there stops a frame before its bytes are read; the count
-    # starts again with each message. Past the limit the read fails and the socket is closed.
-    from geventwebsocket import handler, websocket
-
-    if getattr(handler.WebSocket, "capped", False):
-        return
-
-    class CappedWebSocket(websocket.WebSocket):
-        capped = True
-
-        def __init__(self, environ, stream, handler_):
-            super().__init__(environ, stream, handler_)
-            self.message_size = 0
-            read = self.raw_read
-
-            def counted_read(length):
-                self.message_size += length
-                if self.message_size > limit:
-                    raise websocket.WebSocketError(f"incoming message is above the length limit of {limit} bytes")
-                return read(length)
-
-            self.raw_read = counted_read
-
-        def read_message(self):
-            self.message_size = 0
-            return super().read_message()
-
-    handler.WebSocket = CappedWebSocket
+        borrowed.cap_gevent_messages(limit)

@@ -27,6 +27,8 @@ from limits import RateLimitItemPerSecond
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
+from config import redis_queue
+
 from ..errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -152,9 +154,9 @@ class _SharedOrLocal:
 
 
 def init_app(app):
-    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    queue = redis_queue(app.config)
     rates = budgets = None
-    if queue.startswith("redis"):
+    if queue:
         storage = RedisStorage(queue, key_prefix=f"{app.config['SOCKETIO_CHANNEL']}:rate", socket_timeout=1,
                                socket_connect_timeout=1)
         rates, budgets = MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage)

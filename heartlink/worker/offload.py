@@ -20,6 +20,8 @@ from contextlib import contextmanager
 
 from flask import current_app
 
+from . import borrowed
+
 log = logging.getLogger(__name__)
 
 _gates = {}
@@ -30,7 +32,7 @@ def _mode():
     try:
         from ..extensions import socketio
 
-        return socketio.server.eio.async_mode
+        return borrowed.engineio_server(socketio.server).async_mode
     except AttributeError:  # Socket.IO not initialised (a bare app in a script)
         return current_app.config.get("ASYNC_MODE", "threading")
 

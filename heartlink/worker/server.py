@@ -24,9 +24,11 @@ import socket
 import sys
 import time
 
+from config import redis_queue
+
 from ..domain import presence
 from ..extensions import socketio
-from . import logs, sockets, sweeper, tuning
+from . import borrowed, logs, sockets, sweeper, tuning
 
 log = logging.getLogger(__name__)
 
@@ -83,23 +85,23 @@ class Worker:
         self._count_handlers()
 
     def _count_handlers(self):
-        # python-socketio runs each event in its own task through this method (and sends
-        # the ack from it); counting here is how a stop knows what is still running.
-        server = socketio.server
-        handle = server._handle_event_internal
+        # python-socketio runs each event in its own task through one method (and sends
+        # the ack from it); counting there is how a stop knows what is still running.
+        def counting(handle):
+            def counted(*args):
+                self.running_handlers += 1
+                try:
+                    return handle(*args)
+                finally:
+                    self.running_handlers -= 1
 
-        def counted(*args):
-            self.running_handlers += 1
-            try:
-                return handle(*args)
-            finally:
-                self.running_handlers -= 1
+            return counted
 
-        server._handle_event_internal = counted
+        borrowed.wrap_event_handling(socketio.server, counting)
 
     def start_background(self):
         self.sweeper = sweeper.start(self.app)
-        if (self.config["SOCKETIO_MESSAGE_QUEUE"] or "").startswith(("redis://", "rediss://")):
+        if redis_queue(self.config):
             socketio.start_background_task(self._watch_queue)
 
     def _watch_queue(self):
@@ -118,7 +120,7 @@ class Worker:
                 client.ping()
             except Exception as error:  # noqa: BLE001 - any failure means unreachable
                 if down_since is None:
-                    down_since, lost_subscription = time.monotonic(), getattr(manager, "pubsub", None)
+                    down_since, lost_subscription = time.monotonic(), borrowed.queue_subscription(manager)
                     log.error("message queue unreachable; events to other workers are not delivered "
                               "until it returns", extra={"error": str(error)})
                 continue
@@ -136,15 +138,15 @@ class Worker:
 
     @staticmethod
     def _resubscribed(manager, lost):
-        pubsub = getattr(manager, "pubsub", None)
-        if pubsub is None:
+        subscription = borrowed.queue_subscription(manager)
+        if subscription is None:
             return True  # a manager that does not say: assume it listens again
-        return pubsub is not lost and bool(getattr(pubsub, "subscribed", True))
+        return subscription is not lost and borrowed.subscribed(subscription)
 
     def _close_sockets(self):
         """Close every socket of this worker so that its client comes back (here or, through
         the balancer, on another worker) and catches up."""
-        return sockets.close_for_reconnect(list(socketio.server.eio.sockets))
+        return sockets.close_for_reconnect(list(borrowed.engineio_sockets(socketio.server)))
 
     def _wait(self, until, condition):
         while time.monotonic() < until and not condition():
@@ -161,9 +163,9 @@ class Worker:
         signal.alarm(max(1, math.ceil(timeout)) + 1)
         started = time.monotonic()
         deadline = started + timeout
-        eio = socketio.server.eio
+        open_sockets = borrowed.engineio_sockets(socketio.server)
         log.info("stopping: %d sockets, %d handlers running (at most %.0f s)",
-                 len(eio.sockets), self.running_handlers, timeout)
+                 len(open_sockets), self.running_handlers, timeout)
         self._close_listener()
         # Handlers already running finish and ack; half the time is theirs.
         if not self._wait(started + timeout / 2, lambda: self.running_handlers == 0):
@@ -172,7 +174,7 @@ class Worker:
         # Let what was queued (acks) go out to the clients still reading, and the disconnect
         # handlers finish.
         self._wait(min(deadline, time.monotonic() + 2),
-                   lambda: self.running_handlers == 0 and not any(s.queue.qsize() for s in eio.sockets.values()))
+                   lambda: self.running_handlers == 0 and not any(map(borrowed.queued_packets, open_sockets.values())))
         if self.sweeper is not None:
             getattr(self.sweeper, "g", self.sweeper).kill()
         try:
@@ -186,7 +188,7 @@ class Worker:
 
     def serve(self):
         host, port = self.config["HOST"], self.config["PORT"]
-        mode = socketio.server.eio.async_mode
+        mode = borrowed.engineio_server(socketio.server).async_mode
         tuning.tune(mode)
         if mode == "eventlet":
             self._serve_eventlet(host, port)
@@ -198,7 +200,7 @@ class Worker:
     def _announce(self, host, port):
         """Said once the port is bound, so "serving" in the log means it."""
         log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port,
-                 socketio.server.eio.async_mode, self.config["WORKER_ID"])
+                 borrowed.engineio_server(socketio.server).async_mode, self.config["WORKER_ID"])
 
     def _serve_eventlet(self, host, port):
         import eventlet
@@ -304,6 +306,8 @@ def _eventlet_protocol(open_by_address, head_timeout):
     import eventlet
     from eventlet import wsgi
 
+    # __init__(conn_state, server) is eventlet's own, undocumented (listed in borrowed.py); the
+    # other methods are http.server's.
     class Protocol(wsgi.HttpProtocol):
         def __init__(self, conn_state, server):
             address = _address(conn_state[0])
@@ -339,6 +343,8 @@ def _gevent_handler(socket_timeout, open_by_address, head_timeout):
     import gevent
     from geventwebsocket.handler import WebSocketHandler
 
+    # upgrade_websocket is gevent-websocket's own, undocumented (listed in borrowed.py); the other
+    # methods are gevent.pywsgi's.
     class Handler(WebSocketHandler):
         def handle(self):
             address = _address(self.client_address)
@@ -378,21 +384,11 @@ def _gevent_handler(socket_timeout, open_by_address, head_timeout):
             # gevent-websocket upgrades before the app runs, so Engine.IO's refusal of a
             # foreign origin would reach the client as a socket closed without a word. Such
             # a request is not upgraded: the app answers it over HTTP (400), as under eventlet.
-            if _foreign_origin(self.environ):
+            if borrowed.foreign_origin(socketio.server, self.environ):
                 return None
             return super().upgrade_websocket()
 
     return Handler
-
-
-def _foreign_origin(environ):
-    """Engine.IO's own origin rule (the same origin, or HEARTLINK_ALLOWED_ORIGINS)."""
-    origin = environ.get("HTTP_ORIGIN")
-    eio = socketio.server.eio
-    if not origin or eio.cors_allowed_origins == []:
-        return False
-    allowed = eio._cors_allowed_origins(environ)  # noqa: SLF001 - the rule itself, not a copy
-    return allowed is not None and origin not in allowed
 
 
 def serve(app, argv=None):

@@ -11,6 +11,8 @@ HTTP requests are untouched: each has an environ of its own.
 """
 from flask import Flask
 
+from . import borrowed
+
 _SOCKET_PATH = "/socket.io/"
 _ADAPTER = "heartlink.url_adapter"
 
@@ -23,10 +25,10 @@ class _MatchedOnce:
         self._matched = None
 
     def match(self, *args, **kwargs):
-        if args or kwargs != {"return_rule": True}:
+        if args or kwargs != borrowed.URL_MATCH_ARGUMENTS:  # not the request context's own match
             return self._adapter.match(*args, **kwargs)
         if self._matched is None:
-            self._matched = self._adapter.match(return_rule=True)
+            self._matched = self._adapter.match(**borrowed.URL_MATCH_ARGUMENTS)
         return self._matched
 
     def __getattr__(self, name):

@@ -4,12 +4,12 @@ Flask-SocketIO pushes a request context for each event, and Flask opens the sess
 from the cookie each time, verifying its signature with a serializer built anew (which
 itself test-encodes an empty dict). A socket's events never read that copy: Flask-SocketIO
 gives each socket its own session, made at connect and kept in the socket's environ
-under "saved_session". So: the serializer is built once per secret, and a request
+(borrowed.SOCKET_SESSION_KEY). So: the serializer is built once per secret, and a request
 context for a socket that already has its own session opens an empty one.
 """
 from flask.sessions import SecureCookieSessionInterface
 
-_SOCKET_SESSION = "saved_session"  # where Flask-SocketIO keeps a socket's session
+from . import borrowed
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -24,6 +24,6 @@ class SessionInterface(SecureCookieSessionInterface):
         return serializer
 
     def open_session(self, app, request):
-        if _SOCKET_SESSION in request.environ:
+        if borrowed.SOCKET_SESSION_KEY in request.environ:
             return self.session_class()
         return super().open_session(app, request)

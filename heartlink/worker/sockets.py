@@ -4,6 +4,7 @@ themselves (the queue returned, a socket stalled, a handshake never finished, th
 import logging
 
 from ..extensions import socketio
+from . import borrowed
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +31,15 @@ def close_for_reconnect(eio_sids):
     error"). Nothing here waits on the client: what is already queued still goes out if
     the client reads it, and the session is forgotten either way (closes meant to be
     final go through disconnect_sockets)."""
-    eio = socketio.server.eio
+    open_sockets = borrowed.engineio_sockets(socketio.server)
     closed = 0
     for eio_sid in eio_sids:
-        eio_socket = eio.sockets.get(eio_sid)
-        if eio_socket is None or eio_socket.closed or eio_socket.closing:
+        eio_socket = open_sockets.get(eio_sid)
+        if eio_socket is None or borrowed.socket_closing(eio_socket):
             continue
         closed += 1
         try:
-            eio_socket.close(wait=False, abort=True, reason=eio.reason.SERVER_DISCONNECT)
+            borrowed.close_for_reconnect(socketio.server, eio_socket)
         except Exception:  # noqa: BLE001 - one socket that fails to close must not keep the others open
             log.exception("closing socket %s failed", eio_sid)
     return closed
@@ -48,12 +49,6 @@ def close_for_reconnect(eio_sids):
 _WEIGHED_FROM = 8
 
 
-def _queued_size(eio_socket):
-    """Characters of the packets waiting in a socket's queue (a snapshot; it may move on)."""
-    return sum(len(packet.data) for packet in list(eio_socket.queue.queue)
-               if isinstance(packet.data, (str, bytes)))
-
-
 def close_stalled_sockets(max_queued, max_queued_size):
     """Close this worker's sockets that stopped reading (their unsent packets pile up
     without bound otherwise); their clients reconnect and catch up when they read
@@ -61,11 +56,11 @@ def close_stalled_sockets(max_queued, max_queued_size):
     characters: 500 catch-up answers of 256 Ki characters each would be 128 MB.
     Returns how many were closed."""
     stalled = {}
-    for eio_sid, eio_socket in list(socketio.server.eio.sockets.items()):
-        queued = eio_socket.queue.qsize()
-        if eio_socket.closed or queued < _WEIGHED_FROM:
+    for eio_sid, eio_socket in list(borrowed.engineio_sockets(socketio.server).items()):
+        queued = borrowed.queued_packets(eio_socket)
+        if borrowed.socket_closed(eio_socket) or queued < _WEIGHED_FROM:
             continue
-        size = _queued_size(eio_socket)
+        size = borrowed.queued_characters(eio_socket)
         if queued > max_queued or size > max_queued_size:
             stalled[eio_sid] = (queued, size)
     for eio_sid, (queued, size) in stalled.items():

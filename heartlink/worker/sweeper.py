@@ -47,4 +47,4 @@ def sweep(beat=True):
     for finished in calls.expire_ringing() + calls.end_abandoned():
         announce.call_finished(*finished)
     for user_id in presence.went_offline(config["PRESENCE_GRACE"]):
-        announce.presence(user_id)
+        announce.presence(presence.news(user_id))

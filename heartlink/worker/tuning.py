@@ -2,6 +2,8 @@
 import ctypes
 import gc
 
+from . import borrowed
+
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 
 
@@ -18,18 +20,14 @@ def _unmask(data, mask, length=None, offset=0):
 
 
 def fast_websocket_unmask():
-    import eventlet.websocket
-
-    eventlet.websocket.RFC6455WebSocket._apply_mask = staticmethod(_unmask)
+    borrowed.replace_eventlet_unmask(_unmask)
 
 
 def no_websocket_compression():
     """Chat packets are a few hundred bytes: deflating each costs more CPU than the bytes
     it saves, and every compressing connection holds zlib state of a few hundred KB.
     (socket.io's own Node server leaves permessage-deflate off by default too.)"""
-    import eventlet.websocket
-
-    eventlet.websocket.WebSocketWSGI._negotiate_permessage_deflate = lambda self, extensions: None
+    borrowed.refuse_eventlet_compression()
 
 
 def settle_garbage_collector():

@@ -121,9 +121,9 @@ def test_a_block_ends_a_kept_link_and_removes_both_keeps(people):
     room_id = match(alice, bob).id
     links.keep(room_id, alice, True)
     links.keep(room_id, bob, True)
-    ended = safety.block(alice, bob)
-    assert ended.ended_now and ended.room.status == "ended"
-    changed = links.drop_keeps(alice, bob)
+    blocked = safety.block(alice, bob)
+    assert blocked.ended.ended_now and blocked.ended.room.status == "ended"
+    changed = blocked.shared
     assert [room.id for room in changed] == [room_id] and changed[0].kept_by() == []
     for who in (alice, bob):
         with pytest.raises(Forbidden):
@@ -301,8 +301,7 @@ def test_keep_and_reopen_on_postgresql(postgres_url, tmp_path):
             room_id = match(alice, bob).id
             links.keep(room_id, alice, True)
             links.keep(room_id, bob, True)
-            safety.block(bob, alice)
-            unkept = links.drop_keeps(bob, alice)  # this link and the kept ones of the race
+            unkept = safety.block(bob, alice).shared  # this link and the kept ones of the race
             assert room_id in [room.id for room in unkept] and all(not room.kept_by() for room in unkept)
             with pytest.raises(Forbidden):
                 links.reopen(room_id, alice)

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from PIL import Image
 
-from heartlink.domain import privacy
+from heartlink.domain import presence, privacy
 from heartlink.extensions import db, socketio
 from heartlink.live import announce
 from heartlink.models import User
@@ -286,8 +286,8 @@ def test_hiding_presence_hides_it_both_ways_for_socket_clients(app, pair):
 
     # Presence events stop both ways.
     with app.app_context():
-        announce.presence(alice.id)
-        announce.presence(bob.id)
+        announce.presence(presence.news(alice.id))
+        announce.presence(presence.news(bob.id))
     assert received(bob.sock, "presence") == [] and received(alice.sock, "presence") == []
 
 

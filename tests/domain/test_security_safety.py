@@ -59,7 +59,7 @@ def test_presence_goes_only_to_an_active_partner_with_no_block(app, sock, make_u
     alice.get_received()
     with app.app_context():
         assert presence.audience(ids["bob"]) == []
-        announce.presence(ids["bob"])  # bob comes or goes: his old partner hears nothing
+        announce.presence(presence.news(ids["bob"]))  # bob comes or goes: his old partner hears nothing
     assert received(alice, "presence") == []
 
 
@@ -68,7 +68,7 @@ def test_a_blocked_person_no_longer_sees_the_blockers_presence(app, sock, client
     client.post(f"/api/users/{ids['bob']}/block", headers=bearer_headers(client, "alice"))
     bob.get_received()
     with app.app_context():
-        announce.presence(ids["alice"])
+        announce.presence(presence.news(ids["alice"]))
     assert received(bob, "presence") == []
     rooms = client.get("/api/rooms", headers=bearer_headers(client, "bob")).get_json()["rooms"]
     alice_there = next(m for m in rooms[0]["members"] if m["id"] == ids["alice"])

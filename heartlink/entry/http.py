@@ -1,0 +1,17 @@
+"""What every HTTP way in shares: whether an answer should be JSON, and how a private file is sent."""
+from flask import request, send_file
+
+
+def wants_json():
+    """The JSON API (/api/…), or a client that asks for JSON, gets errors and answers as JSON."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def private_file(path, mime, download_name=None, as_attachment=False):
+    """A file only some people may read (an attachment, a picture): no shared cache keeps it
+    (this browser may, an hour: a new file gets a new URL), and it never runs as a page."""
+    response = send_file(path, mimetype=mime, as_attachment=as_attachment, download_name=download_name,
+                         conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
