@@ -25,9 +25,9 @@ def _list(name):
     return [item.strip() for item in value.split(",") if item.strip()] or None
 
 
-def _database_url(url):
-    """PostgreSQL through psycopg2, which eventlet greens (SQLAlchemy 2.1 would pick psycopg 3,
-    whose C wait loop blocks the whole server)."""
+def sqlalchemy_url(url):
+    """The SQLAlchemy URL for a DATABASE_URL: PostgreSQL through psycopg2, which eventlet greens
+    (SQLAlchemy 2.1 would pick psycopg 3, whose C wait loop blocks the whole server)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix):]
@@ -51,7 +51,7 @@ def redis_queue(config):
     return url if url.startswith(("redis://", "rediss://")) else None
 
 
-def _development_secret():
+def development_secret():
     """A per-machine random key for development runs, kept in the instance folder.
 
     Production has no default: create_app refuses to start without SECRET_KEY.
@@ -69,9 +69,9 @@ def _development_secret():
 class Config:
     ENV_NAME = os.environ.get("HEARTLINK_ENV", "production")
     SECRET_KEY = os.environ.get("SECRET_KEY") or (
-        _development_secret() if ENV_NAME == "development" else None
+        development_secret() if ENV_NAME == "development" else None
     )
-    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get(
+    SQLALCHEMY_DATABASE_URI = sqlalchemy_url(os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'heartlink.db'}"
     ))
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None

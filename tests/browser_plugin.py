@@ -158,6 +158,12 @@ def bubble(page, text):
     return page.get_by_test_id("message").filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
 
 
+def type_and_send(page, text):
+    """Type `text` into the composer and press its send button, as a person does."""
+    page.get_by_test_id("composer-input").fill(text)
+    page.get_by_test_id("composer-send").click()
+
+
 def link_with_socket_partner(server, watched, me, partner, partner_name="Nina 🌸"):
     """`me` ("Alice Liddell") signs in in the browser; `partner` is a Socket.IO client; they
     match. Returns (page, partner client, partner token, room id), the page in the new room."""
@@ -189,3 +195,8 @@ def upload_as(server, token, room_id, kind, name, data, mime):
                              data={"kind": kind}, files={"file": (name, data, mime)}, timeout=10)
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+def say_with_upload(server, client, token, room_id, kind, name, data, mime):
+    """A Socket.IO client's message:send carrying a file it uploads first; returns the stored message."""
+    return say(client, room_id, kind=kind, attachment_id=upload_as(server, token, room_id, kind, name, data, mime))

@@ -100,6 +100,13 @@ def app(db_path, tmp_path):
 
 
 @pytest.fixture
+def in_app(app):
+    """The app, with its context pushed for the test's domain calls."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

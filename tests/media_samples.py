@@ -46,7 +46,8 @@ def decompression_bomb():
 
 # --- voice notes ----------------------------------------------------------------------------
 
-def _ebml(element_id, payload, unknown_size=False):
+def ebml(element_id, payload, unknown_size=False):
+    """One EBML (Matroska, webm) element: its id, an 8-byte size (or "unknown"), the payload."""
     size = b"\x01\xff\xff\xff\xff\xff\xff\xff" if unknown_size else b"\x01" + len(payload).to_bytes(7, "big")
     return element_id + size + payload
 
@@ -54,22 +55,23 @@ def _ebml(element_id, payload, unknown_size=False):
 def webm_opus(duration_ms=2500, frame_ms=20, codec=b"A_OPUS", video_size=None):
     """A MediaRecorder-style webm: no Duration in Info, Segment and Cluster of unknown size.
     `video_size` (w, h) adds the track's Video element with PixelWidth / PixelHeight."""
-    header = _ebml(b"\x1a\x45\xdf\xa3", _ebml(b"\x42\x86", b"\x01") + _ebml(b"\x42\x82", b"webm"))
-    info = _ebml(b"\x15\x49\xa9\x66", _ebml(b"\x2a\xd7\xb1", (1_000_000).to_bytes(3, "big")))
+    header = ebml(b"\x1a\x45\xdf\xa3", ebml(b"\x42\x86", b"\x01") + ebml(b"\x42\x82", b"webm"))
+    info = ebml(b"\x15\x49\xa9\x66", ebml(b"\x2a\xd7\xb1", (1_000_000).to_bytes(3, "big")))
     video = b""
     if video_size:
         width, height = (side.to_bytes(2, "big") for side in video_size)
-        video = _ebml(b"\xe0", _ebml(b"\xb0", width) + _ebml(b"\xba", height))
-    tracks = _ebml(b"\x16\x54\xae\x6b", _ebml(b"\xae", _ebml(b"\xd7", b"\x01") + _ebml(b"\x86", codec) + video))
+        video = ebml(b"\xe0", ebml(b"\xb0", width) + ebml(b"\xba", height))
+    tracks = ebml(b"\x16\x54\xae\x6b", ebml(b"\xae", ebml(b"\xd7", b"\x01") + ebml(b"\x86", codec) + video))
     blocks = b"".join(
-        _ebml(b"\xa3", b"\x81" + struct.pack(">h", t) + b"\x80" + b"\xfc\xff\xfe")
+        ebml(b"\xa3", b"\x81" + struct.pack(">h", t) + b"\x80" + b"\xfc\xff\xfe")
         for t in range(0, duration_ms - frame_ms + 1, frame_ms)
     )
-    cluster = _ebml(b"\x1f\x43\xb6\x75", _ebml(b"\xe7", b"\x00") + blocks, unknown_size=True)
-    return header + _ebml(b"\x18\x53\x80\x67", info + tracks + cluster, unknown_size=True)
+    cluster = ebml(b"\x1f\x43\xb6\x75", ebml(b"\xe7", b"\x00") + blocks, unknown_size=True)
+    return header + ebml(b"\x18\x53\x80\x67", info + tracks + cluster, unknown_size=True)
 
 
-def _ogg_page(packet, granule, sequence, header_type=0):
+def ogg_page(packet, granule, sequence, header_type=0):
+    """One Ogg page holding one packet, with its lacing values (checksum left 0)."""
     segments, rest = [], len(packet)
     while rest >= 255:
         segments.append(255)
@@ -82,11 +84,11 @@ def _ogg_page(packet, granule, sequence, header_type=0):
 def ogg_opus(duration_ms=3000, pre_skip=312):
     head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", pre_skip, 48000, 0, 0)
     tags = b"OpusTags" + struct.pack("<I", 4) + b"test" + struct.pack("<I", 0)
-    pages = [_ogg_page(head, 0, 0, header_type=2), _ogg_page(tags, 0, 1)]
+    pages = [ogg_page(head, 0, 0, header_type=2), ogg_page(tags, 0, 1)]
     samples, sequence = pre_skip, 2
     while samples < pre_skip + duration_ms * 48:
         samples = min(samples + 48 * 1000, pre_skip + duration_ms * 48)
-        pages.append(_ogg_page(b"\xfc\xff\xfe" * 10, samples, sequence))
+        pages.append(ogg_page(b"\xfc\xff\xfe" * 10, samples, sequence))
         sequence += 1
     return b"".join(pages)
 

@@ -13,12 +13,13 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 
 import requests
 import socketio as socketio_client
 import websocket
 
-from config import BASE_DIR, TestConfig, _database_url
+from config import BASE_DIR, TestConfig, sqlalchemy_url
 from heartlink import create_app
 from heartlink.domain import accounts, matching, messages
 from heartlink.extensions import db
@@ -29,6 +30,23 @@ STARTUP_DEADLINE = 120  # seconds
 
 def config_for(path, **extra):
     return type("PerTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **extra})
+
+
+def config_for_url(database_url, **extra):
+    """TestConfig over a database URL as DATABASE_URL gives it (postgresql:// too)."""
+    return type("UrlConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(database_url), **extra})
+
+
+@contextmanager
+def app_over(database_url, **extra):
+    """An app over a database URL whose schema is migrated; its pool is closed after."""
+    app = create_app(config_for_url(database_url, **extra))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 class AuthActions:
@@ -83,8 +101,8 @@ class LiveServer:
             "HEARTLINK_DB_POOL_OVERFLOW": "6",
             **{key: str(value) for key, value in settings.items()},
         }
-        self._app = create_app(type("LiveConfig", (TestConfig,), {
-            "SQLALCHEMY_DATABASE_URI": _database_url(self.database_url)}))
+        # The server's database, for a test to read what the server stored (and make people).
+        self.app = create_app(config_for_url(self.database_url))
         self.process = None
         self.start()
 
@@ -108,14 +126,14 @@ class LiveServer:
         deadline = time.monotonic() + STARTUP_DEADLINE
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self._logged_since(logged_before)
+                output = self.logged_since(logged_before)
                 if "Address already in use" in output:
                     return False
                 raise RuntimeError(f"server exited: {output[-2000:]}")
             try:
                 # Serving, and bound by this process: another one may hold the port.
                 serving = requests.get(self.url + "/login", timeout=5).status_code == 200
-                if serving and "Heart Link serving on" in self._logged_since(logged_before):
+                if serving and "Heart Link serving on" in self.logged_since(logged_before):
                     return True
             except requests.RequestException:
                 pass
@@ -123,10 +141,18 @@ class LiveServer:
         self.kill()  # not left running behind the failure
         raise RuntimeError(f"server did not start in {STARTUP_DEADLINE} s: {self.log_path.read_text()[-2000:]}")
 
-    def _logged_since(self, offset):
+    def logged_since(self, offset):
+        """What the server logged after `offset` bytes of its log."""
         with open(self.log_path, "rb") as log:
             log.seek(offset)
             return log.read().decode(errors="replace")
+
+    def health(self):
+        """The status code /healthz answers, or None when the server does not answer."""
+        try:
+            return requests.get(self.url + "/healthz", timeout=3).status_code
+        except requests.RequestException:
+            return None
 
     def kill(self):
         self.process.kill()
@@ -141,12 +167,12 @@ class LiveServer:
                 self.kill()
 
     def make_user(self, username, display_name=None):
-        with self._app.app_context():
+        with self.app.app_context():
             return accounts.create_user(username, PASSWORD, display_name).id
 
     def link(self, first_id, second_id):
         """Two people paired through the match queue, without sockets; returns their room's id."""
-        with self._app.app_context():
+        with self.app.app_context():
             return match(first_id, second_id).id
 
     def token(self, username, password=PASSWORD):
@@ -162,7 +188,7 @@ class LiveServer:
 
     def close(self):
         self.stop()
-        with self._app.app_context():
+        with self.app.app_context():
             db.engine.dispose()
 
 
@@ -183,6 +209,11 @@ class EventClient(socketio_client.Client):
 
     def ask(self, event, payload=None, timeout=10):
         return self.call(event, payload if payload is not None else {}, timeout=timeout)
+
+    def send_text(self, room_id, text, client_id=None, timeout=10):
+        """message:send of a text; its ack, whatever it says."""
+        return self.ask("message:send", {"room_id": room_id, "client_id": client_id or str(uuid.uuid4()),
+                                         "text": text}, timeout=timeout)
 
     def timed_ask(self, event, payload=None, timeout=10):
         """(sent, acked, ack) on this machine's monotonic clock: the server acted between the two."""
@@ -216,11 +247,13 @@ class EventClient(socketio_client.Client):
                 found.append(data)
 
 
-def eventually(condition, timeout=5, interval=0.05):
-    """Poll a condition nothing announces (a row the server writes), with a deadline."""
+def eventually(condition, timeout=5, what="condition", interval=0.05):
+    """Poll a condition nothing announces (a row the server writes), with a deadline;
+    `what` names the condition in the failure."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
         time.sleep(interval)
 
 
@@ -232,12 +265,43 @@ def upload(client, room_id, data, kind, filename="upload.bin"):
                        content_type="multipart/form-data")
 
 
+def received_by_event(client):
+    """What a Flask-SocketIO test client has received since it was last asked: {event: [data, ...]}."""
+    found = {}
+    for event in client.get_received():
+        found.setdefault(event["name"], []).append(event["args"][0] if event["args"] else None)
+    return found
+
+
+def received(client, event):
+    """The data of each `event` a Flask-SocketIO test client has received since it was last
+    asked. Asking empties the client's list: the other events received are gone with it."""
+    return received_by_event(client).get(event, [])
+
+
+def send_text(client, room_id, text="hello", client_id=None):
+    """message:send of a text from a Flask-SocketIO test client; its ack, whatever it says."""
+    return client.emit("message:send", {"room_id": room_id, "client_id": client_id or str(uuid.uuid4()),
+                                        "kind": "text", "text": text}, callback=True)
+
+
+def bearer_headers(client, username, password=PASSWORD):
+    """Headers that sign a request in with an API token, got through an HTTP test client."""
+    token = client.post("/api/token", json={"username": username, "password": password}).get_json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def store_message(room_id, sender_id, client_id, kind="text", text=None, reply_to=None, attachment_id=None):
     """Store one message as the writer would (inside an app context): its Sent outcome. A
     client_id already stored gives the stored message with duplicate=True."""
     one = messages.draft(room_id, sender_id, client_id, kind, text, reply_to, attachment_id)
     messages.store([one])
     return one.outcome()
+
+
+def store_text(room_id, sender_id, text="hi"):
+    """One text message stored as the writer would (inside an app context): its Sent outcome."""
+    return store_message(room_id, sender_id, str(uuid.uuid4()), "text", text)
 
 
 def server_memory(server, field="VmRSS"):

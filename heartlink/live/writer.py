@@ -34,7 +34,7 @@ class Writer:
         """Store a checked send and broadcast it; returns its messages.Sent (or raises)."""
         server = borrowed.engineio_server(socketio.server)
         if server.async_mode == "threading":
-            self._store([(draft, skip_sid, None)])
+            self.store_batch([(draft, skip_sid, None)])
             return draft.outcome()
         if self._queue is None:
             self._queue = server.create_queue()
@@ -61,9 +61,11 @@ class Writer:
                 except empty:
                     break
             with self._app.app_context():
-                self._store(batch)
+                self.store_batch(batch)
 
-    def _store(self, batch):
+    def store_batch(self, batch):
+        """Store a batch of sends, [(draft, skip_sid, settled event or None)], broadcast the
+        new messages and settle every send."""
         drafts = [draft for draft, _skip, _settled in batch]
         try:
             new = set(map(id, messages.store(drafts)))

@@ -5,7 +5,7 @@ gevent-websocket have no public way to do a few things Heart Link needs (count r
 close a session without waiting on its client, weigh what a socket has not read, refuse a foreign
 origin before a websocket upgrade ...). Every read of their private state, and every patch of their
 classes, goes through a name defined here, which says why it is needed and what public API would
-replace it. tests/test_borrowed.py checks each one still has the shape used, so an upgrade that
+replace it. tests/worker/test_borrowed.py checks each one still has the shape used, so an upgrade that
 changes one fails that test, not production.
 
 Where Heart Link subclasses a library class and overrides a private method, the subclass stays beside

@@ -111,7 +111,7 @@ _POSITIONAL_MARKER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 @lru_cache(maxsize=4096)
-def _for_driver(sql, paramstyle):
+def for_driver(sql, paramstyle):
     """`sql` written with :name parameters, with positional ones in the driver's style
     instead, and the names in the order they bind. Positional, because sqlite3 looks each
     name up among all of the statement's: binding a batch's insert of a few thousand named
@@ -138,7 +138,7 @@ def fetch_all(session, sql, params, datetimes=()):
     if datetimes:
         to_param = _datetime_param(dialect)
         params = {**params, **{name: to_param(params[name]) for name in datetimes}}
-    statement, names = _for_driver(sql, dialect.paramstyle)
+    statement, names = for_driver(sql, dialect.paramstyle)
     raw = connection.connection
     cursor = raw.cursor()
     try:

@@ -11,19 +11,10 @@ nothing. The people here are written as a client author would from docs/protocol
 # ruff: noqa: F811 - `cluster` is test_faults' fixture (two workers on PostgreSQL and Redis), imported
 import uuid
 
-import requests
-
 from support import ClientProcess, EventClient, eventually
 from test_faults import REDIS_PORT, assert_stored_once, cluster  # noqa: F401
 
 PAIRS = 10  # each a python-socketio person and a socket.io-client person, on different workers
-
-
-def _healthy(server):
-    try:
-        return requests.get(server.url + "/healthz", timeout=3).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def _everyone(processes):
@@ -78,7 +69,7 @@ def test_after_a_redis_outage_every_client_comes_back_by_itself_and_misses_nothi
         python.wait(holds, 30, "each has the partner's messages before the outage")
 
         redis.cut()
-        eventually(lambda: not _healthy(w1) and not _healthy(w2), timeout=15)
+        eventually(lambda: w1.health() != 200 and w2.health() != 200, timeout=15)
         # Each worker's own watch noticed it too (what makes it close its sockets when Redis returns).
         eventually(lambda: all("message queue unreachable" in w.log_path.read_text() for w in (w1, w2)), timeout=15)
         _send_round(processes, "during")  # stored and acked; the partner on the other worker misses the push

@@ -116,7 +116,7 @@ def test_malformed_packets_cost_one_short_log_line_not_a_traceback_each(open_ser
     signed_in.close()
     anonymous.close()
 
-    logged = open_server._logged_since(logged_before)
+    logged = open_server.logged_since(logged_before)
     assert "Traceback" not in logged, logged[-3000:]
     malformed_lines = [line for line in logged.splitlines() if "malformed" in line]
     assert 1 <= len(malformed_lines) <= 5, logged[-3000:]

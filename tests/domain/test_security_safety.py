@@ -13,20 +13,14 @@ from heartlink.lib import media
 from heartlink.live import announce
 from heartlink.models import Attachment, Block, Connection, Report
 
-from support import PASSWORD, AuthActions, link_test_clients, upload
-
-
-def _bearer(client, name):
-    token = client.post("/api/token", json={"username": name, "password": PASSWORD}).get_json()["token"]
-    return {"Authorization": f"Bearer {token}"}
-
+from support import PASSWORD, AuthActions, app_over, bearer_headers, link_test_clients, received, upload
 
 # --- enumeration ------------------------------------------------------------------------------
 
 def test_block_and_unblock_cannot_list_accounts_or_show_presence(app, sock, client, make_user):
     alice, bob, room_id, ids = link_test_clients(sock)
     stranger = make_user("carol")
-    headers = _bearer(client, "alice")
+    headers = bearer_headers(client, "alice")
     # Someone never linked with answers exactly like an id nobody has.
     for target in (stranger, 999_999):
         for method in (client.post, client.delete):
@@ -44,7 +38,7 @@ def test_block_and_unblock_cannot_list_accounts_or_show_presence(app, sock, clie
 
 def test_blocks_are_rate_limited(app, sock, client):
     _a, _b, _room, ids = link_test_clients(sock)
-    headers = _bearer(client, "alice")
+    headers = bearer_headers(client, "alice")
     limit = app.config["RATE_BLOCKS"][0]
     codes = [client.post(f"/api/users/{ids['bob']}/block", headers=headers).status_code for _ in range(limit + 1)]
     assert codes[:limit] == [200] * limit and codes[limit] == 429
@@ -66,27 +60,27 @@ def test_presence_goes_only_to_an_active_partner_with_no_block(app, sock, make_u
     with app.app_context():
         assert presence.audience(ids["bob"]) == []
         announce.presence(presence.news(ids["bob"]))  # bob comes or goes: his old partner hears nothing
-    assert [e for e in alice.get_received() if e["name"] == "presence"] == []
+    assert received(alice, "presence") == []
 
 
 def test_a_blocked_person_no_longer_sees_the_blockers_presence(app, sock, client):
     alice, bob, room_id, ids = link_test_clients(sock)
-    client.post(f"/api/users/{ids['bob']}/block", headers=_bearer(client, "alice"))
+    client.post(f"/api/users/{ids['bob']}/block", headers=bearer_headers(client, "alice"))
     bob.get_received()
     with app.app_context():
         announce.presence(presence.news(ids["alice"]))
-    assert [e for e in bob.get_received() if e["name"] == "presence"] == []
-    rooms = client.get("/api/rooms", headers=_bearer(client, "bob")).get_json()["rooms"]
+    assert received(bob, "presence") == []
+    rooms = client.get("/api/rooms", headers=bearer_headers(client, "bob")).get_json()["rooms"]
     alice_there = next(m for m in rooms[0]["members"] if m["id"] == ids["alice"])
     assert alice_there["online"] is False and alice_there["last_seen"] is None
 
 
 def test_ended_links_show_no_presence_in_the_room_list_or_room_view(app, sock, client):
     alice, bob, room_id, ids = link_test_clients(sock)
-    live = client.get("/api/rooms", headers=_bearer(client, "alice")).get_json()["rooms"][0]
+    live = client.get("/api/rooms", headers=bearer_headers(client, "alice")).get_json()["rooms"][0]
     assert next(m for m in live["members"] if m["id"] == ids["bob"])["online"] is True
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
-    ended = client.get("/api/rooms", headers=_bearer(client, "alice")).get_json()["rooms"][0]
+    ended = client.get("/api/rooms", headers=bearer_headers(client, "alice")).get_json()["rooms"][0]
     bob_there = next(m for m in ended["members"] if m["id"] == ids["bob"])
     me = next(m for m in ended["members"] if m["id"] == ids["alice"])
     assert bob_there["online"] is False and bob_there["last_seen"] is None and me["online"] is True
@@ -106,7 +100,7 @@ def test_reports_are_rate_limited_bounded_and_budgeted(app, sock, client):
     for _ in range(30):
         assert bob.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": padding},
                         callback=True)["ok"]
-    headers = _bearer(client, "alice")
+    headers = bearer_headers(client, "alice")
     limit = app.config["RATE_REPORTS"][0]
     codes = [client.post("/api/reports", headers=headers, json={"room_id": room_id, "reason": "spam"}).status_code
              for _ in range(limit + 1)]
@@ -130,7 +124,7 @@ def test_report_text_loses_control_and_bidi_characters_and_the_cli_prints_it_esc
     bob.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()),
                               "text": "hi\x1b[2J\x1b[31m\nFORGED report #999\u202e"}, callback=True)
     reason = "rude\x1b]0;owned\x07\u202eevil\u200b\x85 words\nsecond line"
-    assert client.post("/api/reports", headers=_bearer(client, "alice"),
+    assert client.post("/api/reports", headers=bearer_headers(client, "alice"),
                        json={"room_id": room_id, "reason": reason}).status_code == 201
     with app.app_context():
         stored = db.session.query(Report).one().reason
@@ -231,15 +225,10 @@ def test_uploads_at_once_cannot_each_find_the_budget_unspent(app, sock, monkeypa
 def test_the_sockets_per_person_cap_holds_for_connects_at_once_on_postgresql(postgres_url, tmp_path):
     """Count-then-insert under READ COMMITTED let 100 connects at once across two workers leave
     20 sockets against a cap of 10; the count and the insert are now one person's at a time."""
-    from config import TestConfig, _database_url
-    from heartlink import create_app
     from heartlink.domain import accounts
     from heartlink.errors import RateLimited
 
-    app = create_app(type("PostgresConfig", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": _database_url(postgres_url), "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "MAX_SOCKETS_PER_USER": 10}))
-    try:
+    with app_over(postgres_url, UPLOAD_DIR=str(tmp_path / "uploads"), MAX_SOCKETS_PER_USER=10) as app:
         with app.app_context():
             user_id = accounts.create_user("alice", PASSWORD).id
         start = threading.Barrier(40, timeout=30)
@@ -264,7 +253,3 @@ def test_the_sockets_per_person_cap_holds_for_connects_at_once_on_postgresql(pos
         assert sorted(outcomes) == ["connected"] * 10 + ["refused"] * 30
         with app.app_context():
             assert db.session.query(Connection).filter_by(user_id=user_id).count() == 10
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()

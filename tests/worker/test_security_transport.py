@@ -206,6 +206,6 @@ def test_junk_request_lines_cannot_fill_the_log(serve):
             sock.sendall(b"EVIL " + b"A" * 8000 + b"\r\n\r\n")
             sock.recv(100)
     assert _healthz_from("127.0.0.8", server.port).startswith(b"HTTP/1.1 200")
-    logged = server._logged_since(logged_before)
+    logged = server.logged_since(logged_before)
     assert len(logged) < 5_000, f"{len(logged)} bytes of log for 200 junk requests"
     assert "AAAAAAAAAA" * 30 not in logged

@@ -1,5 +1,6 @@
 """Sends stored together (messages.store, as the writer batches them): each draft is
 settled on its own merits, seqs stay gapless per room, and nothing is stored twice."""
+import re
 import uuid
 
 import pytest
@@ -9,14 +10,9 @@ from heartlink.errors import Conflict, NotFound
 from heartlink.extensions import db
 from heartlink.live import announce, writer
 from heartlink.models import Message
+from heartlink.worker.database import for_driver
 
 from support import PASSWORD, match, store_message
-
-
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield app
 
 
 def _linked(first, second):
@@ -29,7 +25,7 @@ def _draft(room_id, sender, text="hi", client_id=None, reply_to=None):
     return messages.draft(room_id, sender, client_id or str(uuid.uuid4()), "text", text, reply_to)
 
 
-def test_a_batch_over_two_rooms_gives_each_room_gapless_seqs_in_arrival_order(ctx):
+def test_a_batch_over_two_rooms_gives_each_room_gapless_seqs_in_arrival_order(in_app):
     alice, bob, one = _linked("alice", "bob")
     carol, dave, two = _linked("carol", "dave")
     drafts = [_draft(one, alice, "a1"), _draft(two, carol, "c1"), _draft(one, bob, "b1"), _draft(two, dave, "d1"),
@@ -45,7 +41,7 @@ def test_a_batch_over_two_rooms_gives_each_room_gapless_seqs_in_arrival_order(ct
     assert first.to_dict() == drafts[0].sent.message
 
 
-def test_a_client_id_twice_in_a_batch_or_already_stored_is_stored_once(ctx):
+def test_a_client_id_twice_in_a_batch_or_already_stored_is_stored_once(in_app):
     alice, bob, room_id = _linked("alice", "bob")
     earlier = store_message(room_id, alice, client_id := str(uuid.uuid4()), "text", "earlier")
     again = _draft(room_id, alice, "earlier", client_id)
@@ -60,7 +56,7 @@ def test_a_client_id_twice_in_a_batch_or_already_stored_is_stored_once(ctx):
     assert sorted(seq for (seq,) in db.session.query(Message.seq)) == [1, 2, 3]
 
 
-def test_one_bad_draft_does_not_spoil_the_others(ctx):
+def test_one_bad_draft_does_not_spoil_the_others(in_app):
     alice, bob, open_room = _linked("alice", "bob")
     carol, dave, ended_room = _linked("carol", "dave")
     to_ended = _draft(ended_room, carol, "too late")
@@ -76,25 +72,27 @@ def test_one_bad_draft_does_not_spoil_the_others(ctx):
     assert db.session.query(Message).count() == 1
 
 
-def test_a_batch_that_fails_as_a_whole_is_stored_draft_by_draft(ctx, monkeypatch):
+def test_a_batch_that_fails_as_a_whole_is_stored_draft_by_draft(in_app, monkeypatch):
     alice, bob, room_id = _linked("alice", "bob")
     drafts = [_draft(room_id, alice, "one"), _draft(room_id, bob, "two")]
-    real = messages._insert
+    real = messages.fetch_all
     calls = []
 
-    def fails_for_a_batch(session, batch, now):
-        calls.append(len(batch))
-        if len(batch) > 1:
-            raise RuntimeError("the batch met trouble")
-        return real(session, batch, now)
+    def fails_for_a_batch(session, sql, params, **kwargs):
+        if sql.startswith("INSERT INTO messages"):
+            rows = sum(1 for name in params if re.fullmatch(r"r\d+", name))  # :r<n> is row n's room_id
+            calls.append(rows)
+            if rows > 1:
+                raise RuntimeError("the batch met trouble")
+        return real(session, sql, params, **kwargs)
 
-    monkeypatch.setattr(messages, "_insert", fails_for_a_batch)
+    monkeypatch.setattr(messages, "fetch_all", fails_for_a_batch)
     messages.store(drafts)
     assert calls == [2, 1, 1]
     assert [d.outcome().message["seq"] for d in drafts] == [1, 2]
 
 
-def test_a_message_that_fails_to_go_out_keeps_no_other_from_going_out(ctx, monkeypatch, caplog):
+def test_a_message_that_fails_to_go_out_keeps_no_other_from_going_out(in_app, monkeypatch, caplog):
     alice, bob, room_id = _linked("alice", "bob")
     drafts = [_draft(room_id, alice, "one"), _draft(room_id, bob, "two"), _draft(room_id, alice, "three")]
     broadcast = []
@@ -105,21 +103,19 @@ def test_a_message_that_fails_to_go_out_keeps_no_other_from_going_out(ctx, monke
         broadcast.append(message["seq"])
 
     monkeypatch.setattr(announce, "message_new", message_new)
-    writer.Writer(ctx)._store([(draft, None, None) for draft in drafts])
+    writer.Writer(in_app).store_batch([(draft, None, None) for draft in drafts])
     assert broadcast == [2, 3]
     assert [d.outcome().message["seq"] for d in drafts] == [1, 2, 3]  # stored, so acked
     assert "broadcasting message 1 of room" in caplog.text
 
 
 def test_the_send_paths_statements_bind_positionally_in_each_drivers_style():
-    from heartlink.worker.database import _for_driver
-
     sql = "UPDATE t SET n = n + :count WHERE id = :id AND note LIKE '5%' AND kind::text = :kind AND id = :id"
-    assert _for_driver(sql, "qmark") == (
+    assert for_driver(sql, "qmark") == (
         "UPDATE t SET n = n + ? WHERE id = ? AND note LIKE '5%' AND kind::text = ? AND id = ?",
         ("count", "id", "kind", "id"))
-    assert _for_driver(sql, "pyformat") == (
+    assert for_driver(sql, "pyformat") == (
         "UPDATE t SET n = n + %s WHERE id = %s AND note LIKE '5%%' AND kind::text = %s AND id = %s",
         ("count", "id", "kind", "id"))
     with pytest.raises(ValueError):
-        _for_driver(sql, "numeric")
+        for_driver(sql, "numeric")

@@ -14,15 +14,10 @@ def busy_server(serve):
     return serve(HEARTLINK_RATE_MESSAGES="1000/10", HEARTLINK_RATE_EVENTS="2000/10")
 
 
-def _send(client, room_id, text, client_id=None, timeout=10):
-    return client.ask("message:send", {"room_id": room_id, "client_id": client_id or str(uuid.uuid4()),
-                                       "text": text}, timeout=timeout)
-
-
 def test_receipts_reach_the_sender_and_only_move_forward(linked):
     a, b, room_id = linked()
     for index in range(3):
-        _send(a, room_id, f"m{index}")
+        a.send_text(room_id, f"m{index}")
     bob_id = b.ask("room:join", {"room_id": room_id})["room"]["members"]
     bob_id = next(m["id"] for m in bob_id if m["username"] == "bob")
 
@@ -52,7 +47,7 @@ def test_typing_reaches_only_the_partner(live_server, linked):
     a.ask("typing", {"room_id": room_id, "typing": False})
     assert b.wait_for("typing")["typing"] is False
     # A marker message proves the other sockets have processed everything sent before it.
-    _send(b, room_id, "marker")
+    b.send_text(room_id, "marker")
     a_other_tab.wait_for("message:new")
     assert a_other_tab.drain("typing") == [] and a.drain("typing") == [] and eve.drain("typing") == []
     for client in (a, a_other_tab, b, eve):
@@ -81,10 +76,10 @@ def test_presence_goes_offline_after_the_grace_period_and_a_reload_does_not_flic
 
 def test_a_client_that_was_away_gets_exactly_the_missed_messages_in_order(busy_server, linked):
     a, b, room_id = linked(busy_server)
-    _send(a, room_id, "before")
+    a.send_text(room_id, "before")
     last_seq = b.wait_for("message:new")["message"]["seq"]
     b.disconnect()
-    sent = [_send(a, room_id, f"missed {index}")["message"] for index in range(20)]
+    sent = [a.send_text(room_id, f"missed {index}")["message"] for index in range(20)]
     b = busy_server.connect("bob")
     caught_up = b.ask("room:join", {"room_id": room_id, "since_seq": last_seq})
     assert [m["id"] for m in caught_up["messages"]] == [m["id"] for m in sent]
@@ -98,10 +93,10 @@ def test_resending_twenty_messages_whose_acks_were_lost_creates_no_duplicates(bu
     a, b, room_id = linked(busy_server)
     outbox = [(str(uuid.uuid4()), f"message {index}") for index in range(20)]
     for client_id, text in outbox:
-        _send(a, room_id, text, client_id)  # stored; pretend the acks never arrived
+        a.send_text(room_id, text, client_id)  # stored; pretend the acks never arrived
     a.disconnect()
     a = busy_server.connect("alice")
-    resent = [_send(a, room_id, text, client_id) for client_id, text in outbox]
+    resent = [a.send_text(room_id, text, client_id) for client_id, text in outbox]
     assert all(ack["duplicate"] for ack in resent)
     history = b.ask("room:join", {"room_id": room_id, "since_seq": 0})["messages"]
     assert [m["client_id"] for m in history] == [client_id for client_id, _ in outbox]
@@ -126,7 +121,7 @@ def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server,
                 unacked.append((client_id, text))
                 continue
             try:
-                ack = _send(a, room_id, text, client_id, timeout=2)
+                ack = a.send_text(room_id, text, client_id, timeout=2)
                 acked.append(ack["message"])
                 if len(acked) == 20:
                     twenty_acked.set()
@@ -144,7 +139,7 @@ def test_a_server_killed_mid_conversation_keeps_every_acked_message(busy_server,
 
     busy_server.start()
     a, b = busy_server.connect("alice"), busy_server.connect("bob")
-    resent = [_send(a, room_id, text, client_id) for client_id, text in unacked]
+    resent = [a.send_text(room_id, text, client_id) for client_id, text in unacked]
     assert all(ack["ok"] for ack in resent)
     history = b.ask("room:join", {"room_id": room_id, "since_seq": 0})["messages"]
     by_client = {m["client_id"]: m for m in history}

@@ -12,8 +12,7 @@ import requests
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from browser_plugin import bubble as _bubble
-from browser_plugin import link_pages, server_log_on_failure
+from browser_plugin import bubble, link_pages, server_log_on_failure
 
 # What Chromium logs while its network is cut: failed socket.io polls and websocket handshakes.
 _OFFLINE_NOISE = re.compile(
@@ -89,7 +88,7 @@ def _live_signals(server, open_page):
     bob.get_by_test_id("new-link").click()
     expect(bob.get_by_test_id("lobby")).to_be_visible()
     alice.get_by_test_id("composer-input").press("Enter")
-    first = _bubble(alice, "Hello Bob")
+    first = bubble(alice, "Hello Bob")
     expect(first).to_have_attribute("data-receipt", "delivered")
     assert typing_frames == ["true", "false"]  # sending ends typing
     expect(bob.get_by_test_id("unread")).to_have_text("1")
@@ -98,7 +97,7 @@ def _live_signals(server, open_page):
 
     # Bob opens the room with the message on screen: Alice sees it read.
     bob.get_by_test_id("room-item").click()
-    expect(_bubble(bob, "Hello Bob")).to_be_visible()
+    expect(bubble(bob, "Hello Bob")).to_be_visible()
     expect(bob.get_by_test_id("partner-typing")).to_be_hidden()
     expect(bob.get_by_test_id("partner-presence")).to_have_text("online")
     expect(first).to_have_attribute("data-receipt", "read")
@@ -115,7 +114,7 @@ def _live_signals(server, open_page):
         expect(alice.get_by_test_id("partner-presence")).to_contain_text("last seen")
         bob.get_by_test_id("composer-input").fill(offline_text)
         bob.get_by_test_id("composer-input").press("Enter")
-        pending = _bubble(bob, offline_text)
+        pending = bubble(bob, offline_text)
         expect(pending).to_have_attribute("data-state", "pending")
         expect(pending).to_have_attribute("data-receipt", "pending")
         expect(bob.get_by_test_id("connection-queue")).to_have_text("Waiting to send: 1")
@@ -125,10 +124,10 @@ def _live_signals(server, open_page):
         assert pending.get_attribute("data-client-id") == client_id
     # The network is back: the page reconnects, catches up and resends with the same client_id.
     expect(bob.get_by_test_id("connection")).to_be_hidden()
-    delivered = _bubble(bob, offline_text)
+    delivered = bubble(bob, offline_text)
     expect(delivered).to_have_attribute("data-state", "sent")
     expect(delivered).to_have_attribute("data-receipt", "read")  # Alice's room is open on screen
-    expect(_bubble(alice, offline_text)).to_have_count(1)
+    expect(bubble(alice, offline_text)).to_have_count(1)
     expect(alice.get_by_test_id("partner-presence")).to_have_text("online")
     assert _outbox_saved(bob) == []
 
@@ -139,7 +138,7 @@ def _live_signals(server, open_page):
         expect(bob.get_by_test_id("connection")).to_have_attribute("data-state", "offline")
         bob.get_by_test_id("composer-input").fill(reload_text)
         bob.get_by_test_id("composer-input").press("Enter")
-        expect(_bubble(bob, reload_text)).to_have_attribute("data-state", "pending")
+        expect(bubble(bob, reload_text)).to_have_attribute("data-state", "pending")
         saved = _outbox_saved(bob)
         assert [entry["text"] for entry in saved] == [reload_text]
         # As if an earlier page had closed after the server stored its message but before the ack:
@@ -152,22 +151,22 @@ def _live_signals(server, open_page):
         with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):
             bob.reload()
     bob.goto(room_url)
-    restored = _bubble(bob, reload_text)
+    restored = bubble(bob, reload_text)
     expect(restored).to_have_attribute("data-client-id", saved[0]["client_id"])
     expect(restored).to_have_attribute("data-state", "sent")
-    expect(_bubble(alice, reload_text)).to_have_count(1)
+    expect(bubble(alice, reload_text)).to_have_count(1)
     expect(restored).to_have_attribute("data-receipt", "read")
     assert _outbox_saved(bob) == []
 
     # Exactly once, on both screens and in the server's history.
     texts = ["Hello Bob", offline_text, reload_text]
-    expect(_bubble(bob, offline_text)).to_have_attribute("data-receipt", "read")
+    expect(bubble(bob, offline_text)).to_have_attribute("data-receipt", "read")
     history = _server_history(server, "alice", room_id)
     counts = {
         "sent": len(texts),
         "stored": {text: sum(message["text"] == text for message in history) for text in texts},
-        "on_alice_page": {text: _bubble(alice, text).count() for text in texts},
-        "on_bob_page": {text: _bubble(bob, text).count() for text in texts},
+        "on_alice_page": {text: bubble(alice, text).count() for text in texts},
+        "on_bob_page": {text: bubble(bob, text).count() for text in texts},
     }
     assert [message["text"] for message in history] == texts
     assert next(m for m in history if m["text"] == offline_text)["client_id"] == client_id

@@ -22,8 +22,8 @@ from heartlink.worker import offload
 import media_samples as samples
 from support import LiveServer, assert_kept_up, server_memory, upload
 
-EBML_HEADER = samples._ebml(b"\x1a\x45\xdf\xa3",
-                            samples._ebml(b"\x42\x86", b"\x01") + samples._ebml(b"\x42\x82", b"webm"))
+EBML_HEADER = samples.ebml(b"\x1a\x45\xdf\xa3",
+                            samples.ebml(b"\x42\x86", b"\x01") + samples.ebml(b"\x42\x82", b"webm"))
 
 
 def _ebml_flood(size):
@@ -53,7 +53,7 @@ def test_a_flood_of_tiny_mp4_boxes_and_ogg_pages_is_bounded():
     with pytest.raises(media.MediaError, match="too many"):
         media.probe_audio(boxes)
     head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
-    pages = samples._ogg_page(head, 0, 0) + samples._ogg_page(b"", 0, 1) * (media.MAX_ELEMENTS + 10)
+    pages = samples.ogg_page(head, 0, 0) + samples.ogg_page(b"", 0, 1) * (media.MAX_ELEMENTS + 10)
     with pytest.raises(media.MediaError, match="too many"):
         media.probe_audio(pages)
 

@@ -9,16 +9,16 @@ from heartlink.errors import Conflict, Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import MatchTicket, Room, User
 
-from support import AuthActions, link_test_clients, match, store_message
-
-
-def _events(client, name):
-    return [e["args"][0] for e in client.get_received() if e["name"] == name]
-
-
-def _send(client, room_id, text="hello"):
-    return client.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": text},
-                       callback=True)
+from support import (
+    AuthActions,
+    app_over,
+    link_test_clients,
+    match,
+    received,
+    received_by_event,
+    send_text,
+    store_message,
+)
 
 
 @pytest.fixture
@@ -146,10 +146,10 @@ def test_link_keep_tells_both_members(sock):
     alice.get_received(), bob.get_received()
     ack = alice.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)
     assert ack["ok"] and ack["room"]["kept"] is False and len(ack["room"]["kept_by"]) == 1
-    assert [u["room"]["kept_by"] for u in _events(bob, "room:updated")] == [ack["room"]["kept_by"]]
+    assert [u["room"]["kept_by"] for u in received(bob, "room:updated")] == [ack["room"]["kept_by"]]
     room = bob.emit("link:keep", {"room_id": room_id, "keep": True}, callback=True)["room"]
     assert room["kept"] is True
-    assert [u["room"]["kept"] for u in _events(alice, "room:updated")] == [False, True]
+    assert [u["room"]["kept"] for u in received(alice, "room:updated")] == [False, True]
 
 
 @pytest.mark.parametrize("payload", [None, {}, {"room_id": "nope", "keep": True},
@@ -168,21 +168,21 @@ def test_a_stranger_cannot_keep_or_reopen_over_socket_io(sock):
     for event, payload in (("link:keep", {"room_id": room_id, "keep": True}), ("link:reopen", {"room_id": room_id})):
         ack = eve.emit(event, payload, callback=True)
         assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
-    assert not [e for e in eve.get_received() if e["name"] == "room:updated"]
+    assert not received(eve, "room:updated")
 
 
 def test_reopen_over_socket_io_continues_the_seq_and_blocks_new_matching(sock):
     alice, bob, room_id, _ids = link_test_clients(sock)
-    assert _send(alice, room_id, "before")["message"]["seq"] == 1
+    assert send_text(alice, room_id, "before")["message"]["seq"] == 1
     _keep_both(alice, bob, room_id)
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
     alice.get_received(), bob.get_received()
 
     ack = bob.emit("link:reopen", {"room_id": room_id}, callback=True)
     assert ack["ok"] and ack["room"]["id"] == room_id and ack["room"]["status"] == "active"
-    assert [u["room"]["status"] for u in _events(alice, "room:updated")] == ["active"]
-    assert [u["room"]["status"] for u in _events(bob, "room:updated")] == ["active"]
-    assert _send(alice, room_id, "after")["message"]["seq"] == 2
+    assert [u["room"]["status"] for u in received(alice, "room:updated")] == ["active"]
+    assert [u["room"]["status"] for u in received(bob, "room:updated")] == ["active"]
+    assert send_text(alice, room_id, "after")["message"]["seq"] == 2
     joined = bob.emit("room:join", {"room_id": room_id}, callback=True)
     assert [m["text"] for m in joined["messages"]] == ["before", "after"]
     again = alice.emit("match:start", {}, callback=True)
@@ -195,7 +195,7 @@ def test_reopening_a_link_not_kept_is_a_conflict(sock):
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
     ack = alice.emit("link:reopen", {"room_id": room_id}, callback=True)
     assert ack["ok"] is False and ack["error"]["code"] == "conflict"
-    assert _send(alice, room_id)["error"]["code"] == "conflict"
+    assert send_text(alice, room_id)["error"]["code"] == "conflict"
 
 
 def test_a_block_ends_a_kept_link_for_socket_clients(app, sock):
@@ -208,9 +208,9 @@ def test_a_block_ends_a_kept_link_for_socket_clients(app, sock):
     AuthActions(http).login("alice")
     blocked = http.post(f"/api/users/{bob_id}/block", headers={"X-CSRFToken": AuthActions(http).csrf_token()})
     assert blocked.status_code == 200
-    received = bob.get_received()
-    assert [e["args"][0]["reason"] for e in received if e["name"] == "room:ended"] == ["blocked"]
-    updated = [e["args"][0]["room"] for e in received if e["name"] == "room:updated"]
+    to_bob = received_by_event(bob)
+    assert [ended["reason"] for ended in to_bob.get("room:ended", [])] == ["blocked"]
+    updated = [update["room"] for update in to_bob.get("room:updated", [])]
     assert updated and updated[-1]["kept_by"] == [] and updated[-1]["status"] == "ended"
     ack = bob.emit("link:reopen", {"room_id": room_id}, callback=True)
     assert ack["ok"] is False and ack["error"]["code"] == "forbidden"
@@ -293,12 +293,7 @@ def test_reopen_and_matching_never_put_anyone_in_two_rooms(app):
 
 
 def test_keep_and_reopen_on_postgresql(postgres_url, tmp_path):
-    from config import TestConfig, _database_url
-    from heartlink import create_app
-
-    app = create_app(type("PostgresConfig", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": _database_url(postgres_url), "UPLOAD_DIR": str(tmp_path / "uploads")}))
-    try:
+    with app_over(postgres_url, UPLOAD_DIR=str(tmp_path / "uploads")) as app:
         assert len(_race_reopen_against_matching(app)) == 6
         with app.app_context():
             alice, bob = (db.session.query(User.id).filter(User.username.like(f"{name}%")).scalar()
@@ -310,7 +305,3 @@ def test_keep_and_reopen_on_postgresql(postgres_url, tmp_path):
             assert room_id in [room.id for room in unkept] and all(not room.kept_by() for room in unkept)
             with pytest.raises(Forbidden):
                 links.reopen(room_id, alice)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()

@@ -12,11 +12,7 @@ from heartlink.live import announce
 from heartlink.models import User
 
 import media_samples as samples
-from support import AuthActions
-
-
-def _events(client, name):
-    return [e["args"][0] for e in client.get_received() if e["name"] == name]
+from support import AuthActions, received, send_text
 
 
 class Person:
@@ -123,9 +119,9 @@ def test_patch_me_needs_the_csrf_token(person):
 def test_a_new_name_reaches_the_partner_as_user_updated(pair):
     alice, bob, _room_id = pair
     alice.patch({"display_name": "Alice ❤"})
-    updates = _events(bob.sock, "user:updated")
+    updates = received(bob.sock, "user:updated")
     assert [u["user"]["display_name"] for u in updates] == ["Alice ❤"]
-    assert [u["user"]["display_name"] for u in _events(alice.sock, "user:updated")] == ["Alice ❤"]
+    assert [u["user"]["display_name"] for u in received(alice.sock, "user:updated")] == ["Alice ❤"]
 
 
 def test_the_chosen_language_overrides_accept_language(person):
@@ -146,7 +142,7 @@ def test_a_profile_picture_is_cleaned_squared_and_shown_to_the_partner(pair):
     assert uploaded.status_code == 200
     url = uploaded.get_json()["user"]["avatar_url"]
     assert url.startswith(f"/api/users/{alice.id}/avatar")
-    assert [u["user"]["avatar_url"] for u in _events(bob.sock, "user:updated")] == [url]
+    assert [u["user"]["avatar_url"] for u in received(bob.sock, "user:updated")] == [url]
     for viewer in (alice, bob):
         served = viewer.http.get(url)
         assert served.status_code == 200 and served.mimetype == "image/jpeg"
@@ -206,29 +202,25 @@ def test_a_new_picture_replaces_the_old_and_delete_removes_it(pair):
 
 # --- reciprocal read receipts --------------------------------------------------------------
 
-def _send(person_, room_id, text):
-    return person_.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": text})
-
-
 def test_hiding_read_receipts_hides_them_both_ways(pair):
     alice, bob, room_id = pair
     alice.patch({"read_receipts": False})
-    _send(alice, room_id, "from alice")
-    _send(bob, room_id, "from bob")
+    send_text(alice.sock, room_id, "from alice")
+    send_text(bob.sock, room_id, "from bob")
     alice.sock.get_received(), bob.sock.get_received()
 
     # Alice reads Bob's message: Bob does not see it read (delivered stays); Alice sees her own mark.
     own = alice.ask("message:read", {"room_id": room_id, "up_to_seq": 2})
     assert own["receipt"]["read_seq"] == 2
-    to_bob = _events(bob.sock, "receipt")
+    to_bob = received(bob.sock, "receipt")
     assert to_bob == [{"room_id": room_id, "user_id": alice.id, "delivered_seq": 2, "read_seq": None}]
-    assert _events(alice.sock, "receipt")[0]["read_seq"] == 2
+    assert received(alice.sock, "receipt")[0]["read_seq"] == 2
 
     # Bob reads Alice's message: Alice, who hides hers, does not see his either; Bob sees his own.
     bob.ask("message:read", {"room_id": room_id, "up_to_seq": 2})
-    to_alice = _events(alice.sock, "receipt")
+    to_alice = received(alice.sock, "receipt")
     assert to_alice == [{"room_id": room_id, "user_id": bob.id, "delivered_seq": 2, "read_seq": None}]
-    assert _events(bob.sock, "receipt")[0]["read_seq"] == 2
+    assert received(bob.sock, "receipt")[0]["read_seq"] == 2
 
     # The same through room:join.
     alice_view = alice.ask("room:join", {"room_id": room_id})["receipts"]
@@ -281,8 +273,9 @@ def test_hiding_presence_hides_it_both_ways_for_socket_clients(app, pair):
     assert member(bob.ask("room:join", {"room_id": room_id}), alice.id)["online"] is True
     alice.patch({"show_presence": False})
     # The partner is told at once, and Alice is told that she no longer sees him.
-    assert [(u["user"]["online"], u["user"]["last_seen"]) for u in _events(bob.sock, "user:updated")] == [(False, None)]
-    about_bob = [u["user"] for u in _events(alice.sock, "user:updated") if u["user"]["id"] == bob.id]
+    to_bob = received(bob.sock, "user:updated")
+    assert [(u["user"]["online"], u["user"]["last_seen"]) for u in to_bob] == [(False, None)]
+    about_bob = [u["user"] for u in received(alice.sock, "user:updated") if u["user"]["id"] == bob.id]
     assert [(u["online"], u["last_seen"]) for u in about_bob] == [(False, None)]
     for viewer, other in ((bob, alice), (alice, bob)):
         seen = member(viewer.ask("room:join", {"room_id": room_id}), other.id)
@@ -295,7 +288,7 @@ def test_hiding_presence_hides_it_both_ways_for_socket_clients(app, pair):
     with app.app_context():
         announce.presence(presence.news(alice.id))
         announce.presence(presence.news(bob.id))
-    assert _events(bob.sock, "presence") == [] and _events(alice.sock, "presence") == []
+    assert received(bob.sock, "presence") == [] and received(alice.sock, "presence") == []
 
 
 def test_a_former_partner_hears_of_profile_changes_but_never_sees_presence(pair):
@@ -307,17 +300,17 @@ def test_a_former_partner_hears_of_profile_changes_but_never_sees_presence(pair)
     alice.sock.get_received(), bob.sock.get_received()
 
     bob.patch({"display_name": "Bobby"})
-    about_bob = _events(alice.sock, "user:updated")
+    about_bob = received(alice.sock, "user:updated")
     assert [(u["user"]["display_name"], u["user"]["online"], u["user"]["last_seen"]) for u in about_bob] == [
         ("Bobby", False, None)]
     # Bob's own tabs still see Bob as he is.
-    assert [u["user"]["online"] for u in _events(bob.sock, "user:updated")] == [True]
+    assert [u["user"]["online"] for u in received(bob.sock, "user:updated")] == [True]
 
     alice.patch({"show_presence": False})
     alice.patch({"show_presence": True})
-    seen = [u["user"] for u in _events(alice.sock, "user:updated") if u["user"]["id"] == bob.id]
+    seen = [u["user"] for u in received(alice.sock, "user:updated") if u["user"]["id"] == bob.id]
     assert len(seen) == 2 and all((u["online"], u["last_seen"]) == (False, None) for u in seen)
-    about_alice = _events(bob.sock, "user:updated")
+    about_alice = received(bob.sock, "user:updated")
     assert about_alice and all((u["user"]["online"], u["user"]["last_seen"]) == (False, None) for u in about_alice)
 
 
@@ -326,7 +319,7 @@ def test_an_incoming_call_shows_the_caller_as_privacy_allows(pair):
     alice.patch({"show_presence": False})
     bob.sock.get_received()
     assert alice.ask("call:invite", {"room_id": room_id, "media": "audio"})["ok"]
-    incoming = _events(bob.sock, "call:incoming")
+    incoming = received(bob.sock, "call:incoming")
     assert incoming and incoming[0]["from"]["online"] is False and incoming[0]["from"]["last_seen"] is None
 
 
@@ -336,7 +329,7 @@ def test_a_blocked_person_gets_no_profile_updates(pair):
                            headers={"X-CSRFToken": alice.auth.csrf_token()}).status_code == 200
     bob.sock.get_received()
     alice.patch({"display_name": "New me"})
-    assert _events(bob.sock, "user:updated") == []
+    assert received(bob.sock, "user:updated") == []
 
 
 def test_profile_changes_are_rate_limited(app, person):

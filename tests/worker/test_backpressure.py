@@ -26,7 +26,7 @@ def _sloth(server, name):
 
 
 def _open_sockets(server, user_id):
-    with server._app.app_context():
+    with server.app.app_context():
         return db.session.query(Connection).filter_by(user_id=user_id).count()
 
 

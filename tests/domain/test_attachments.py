@@ -153,10 +153,10 @@ def test_a_stranger_gets_403_on_every_attachment_url_and_404_for_no_such_id(link
 
 
 def test_uploads_live_outside_static(linked_http, app):
-    room_id, clients, _ = linked_http
+    room_id, clients, ids = linked_http
     body = upload(clients["alice"], room_id, b"hello", "file").get_json()
     with app.app_context():
-        stored = attachments._path(body["id"])
+        _attachment, stored = attachments.for_member(body["id"], ids["alice"])
         assert stored.exists() and app.static_folder not in str(stored.resolve())
 
 
@@ -179,9 +179,12 @@ def test_a_message_carries_its_attachment_once_and_only_its_uploader_may_send_it
 
 
 def test_cleanup_removes_uploads_no_message_refers_to(linked_http, app, runner):
-    room_id, clients, _ = linked_http
+    room_id, clients, ids = linked_http
     kept = upload(clients["alice"], room_id, samples.png(), "image").get_json()
     orphan = upload(clients["alice"], room_id, b"never sent", "file").get_json()
+    with app.app_context():
+        kept_file = attachments.for_member(kept["id"], ids["alice"])[1]
+        orphan_file = attachments.for_member(orphan["id"], ids["alice"])[1]
     alice = socketio.test_client(app, flask_test_client=clients["alice"])
     alice.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "image",
                                 "attachment_id": kept["id"]}, callback=True)
@@ -189,4 +192,4 @@ def test_cleanup_removes_uploads_no_message_refers_to(linked_http, app, runner):
         assert attachments.remove_orphans() == 0  # still inside the grace period
         assert attachments.remove_orphans(utcnow() + timedelta(hours=2)) == 1
         assert db.session.get(Attachment, orphan["id"]) is None
-        assert not attachments._path(orphan["id"]).exists() and attachments._path(kept["id"]).exists()
+        assert not orphan_file.exists() and kept_file.exists()

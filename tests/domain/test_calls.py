@@ -4,9 +4,7 @@ import uuid
 
 import pytest
 
-
-def _received(client, name):
-    return [e["args"][0] for e in client.get_received() if e["name"] == name]
+from support import received, received_by_event
 
 
 @pytest.fixture
@@ -33,13 +31,13 @@ def _call_lines(client, room_id):
 def test_invite_accept_hangup_leaves_the_duration_in_the_history(call_link):
     alice, bob, room_id = call_link
     call_id = _invite(alice, room_id)
-    incoming = _received(bob, "call:incoming")
+    incoming = received(bob, "call:incoming")
     assert incoming[0]["call_id"] == call_id and incoming[0]["from"]["username"] == "alice"
     assert incoming[0]["media"] == "video"
     assert bob.emit("call:accept", {"call_id": call_id}, callback=True) == {"ok": True}
-    assert [s["state"] for s in _received(alice, "call:state")] == ["ringing", "accepted"]
+    assert [s["state"] for s in received(alice, "call:state")] == ["ringing", "accepted"]
     assert alice.emit("call:hangup", {"call_id": call_id}, callback=True) == {"ok": True}
-    ended = [s for s in _received(bob, "call:state") if s["state"] == "ended"]
+    ended = [s for s in received(bob, "call:state") if s["state"] == "ended"]
     assert len(ended) == 1 and ended[0]["duration_ms"] >= 0 and ended[0]["by"] is not None
     assert _call_lines(bob, room_id) == [{"call_id": call_id, "media": "video", "outcome": "ended",
                                           "duration_ms": ended[0]["duration_ms"]}]
@@ -52,14 +50,14 @@ def test_the_caller_hears_when_a_device_of_the_callee_rings(call_link, sock):
     eve = sock("eve")
     call_id = _invite(alice, room_id)
     for client in (alice, bob):
-        assert [(s["state"], s["device_ringing"]) for s in _received(client, "call:state")] == [("ringing", False)]
+        assert [(s["state"], s["device_ringing"]) for s in received(client, "call:state")] == [("ringing", False)]
     assert alice.emit("call:ringing", {"call_id": call_id}, callback=True)["error"]["code"] == "forbidden"
     assert eve.emit("call:ringing", {"call_id": call_id}, callback=True)["error"]["code"] == "forbidden"
     assert bob.emit("call:ringing", {"call_id": "nope"}, callback=True)["error"]["code"] == "bad_request"
-    assert _received(alice, "call:state") == []  # refusals change nothing
+    assert received(alice, "call:state") == []  # refusals change nothing
     assert bob.emit("call:ringing", {"call_id": call_id}, callback=True) == {"ok": True}
     for client in (alice, bob):
-        assert [(s["state"], s["device_ringing"]) for s in _received(client, "call:state")] == [("ringing", True)]
+        assert [(s["state"], s["device_ringing"]) for s in received(client, "call:state")] == [("ringing", True)]
     assert bob.emit("call:accept", {"call_id": call_id}, callback=True) == {"ok": True}
     assert bob.emit("call:ringing", {"call_id": call_id}, callback=True)["error"]["code"] == "conflict"
 
@@ -69,7 +67,7 @@ def test_invite_decline(call_link):
     call_id = _invite(alice, room_id, "audio")
     assert alice.emit("call:decline", {"call_id": call_id}, callback=True)["error"]["code"] == "forbidden"
     assert bob.emit("call:decline", {"call_id": call_id}, callback=True) == {"ok": True}
-    assert [s["state"] for s in _received(alice, "call:state")] == ["ringing", "declined"]
+    assert [s["state"] for s in received(alice, "call:state")] == ["ringing", "declined"]
     assert _call_lines(alice, room_id)[0]["outcome"] == "declined"
     # The room is free for the next call.
     _invite(alice, room_id)
@@ -97,14 +95,14 @@ def test_signals_go_to_the_other_member_only_and_only_while_the_call_lives(call_
     call_id = _invite(alice, room_id)
     offer = {"type": "offer", "sdp": "v=0 ..."}
     assert alice.emit("call:signal", {"call_id": call_id, "data": offer}, callback=True) == {"ok": True}
-    assert [s["data"] for s in _received(bob, "call:signal")] == [offer]
+    assert [s["data"] for s in received(bob, "call:signal")] == [offer]
     refused = eve.emit("call:signal", {"call_id": call_id, "data": offer}, callback=True)
     assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
-    assert _received(bob, "call:signal") == [] and _received(alice, "call:signal") == []
+    assert received(bob, "call:signal") == [] and received(alice, "call:signal") == []
     bob.emit("call:accept", {"call_id": call_id}, callback=True)
     answer = {"type": "answer", "sdp": "v=0 ..."}
     bob.emit("call:signal", {"call_id": call_id, "data": answer}, callback=True)
-    assert [s["data"] for s in _received(alice, "call:signal")] == [answer]
+    assert [s["data"] for s in received(alice, "call:signal")] == [answer]
     bob.emit("call:hangup", {"call_id": call_id}, callback=True)
     late = alice.emit("call:signal", {"call_id": call_id, "data": {"candidate": "x"}}, callback=True)
     assert late["error"]["code"] == "conflict"
@@ -119,10 +117,10 @@ def test_leaving_the_link_ends_its_call(call_link):
     call_id = _invite(alice, room_id)
     bob.emit("call:accept", {"call_id": call_id}, callback=True)
     bob.emit("room:leave", {"room_id": room_id}, callback=True)
-    received = alice.get_received()
-    states = [e["args"][0]["state"] for e in received if e["name"] == "call:state"]
+    to_alice = received_by_event(alice)
+    states = [state["state"] for state in to_alice.get("call:state", [])]
     assert states[-1] == "ended"
-    assert [e["args"][0]["reason"] for e in received if e["name"] == "room:ended"] == ["left"]
+    assert [ended["reason"] for ended in to_alice.get("room:ended", [])] == ["left"]
     assert _call_lines(alice, room_id)[0]["outcome"] == "ended"
 
 

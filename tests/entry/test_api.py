@@ -9,7 +9,7 @@ from heartlink.extensions import db
 from heartlink.live import codec
 from heartlink.models import User
 
-from support import PASSWORD, store_message
+from support import PASSWORD, bearer_headers, store_message
 
 
 def test_register_signs_in_and_rejects_a_taken_name(client, auth):
@@ -73,20 +73,17 @@ def test_rooms_and_history_are_for_members_only(app, client, make_user):
         for index in range(5):
             store_message(room.id, alice, str(uuid.uuid4()), "text", f"m{index}")
 
-    def bearer(name):
-        token = client.post("/api/token", json={"username": name, "password": PASSWORD}).get_json()["token"]
-        return {"Authorization": f"Bearer {token}"}
-
-    listed = client.get("/api/rooms", headers=bearer("bob")).get_json()["rooms"]
+    listed = client.get("/api/rooms", headers=bearer_headers(client, "bob")).get_json()["rooms"]
     assert [r["id"] for r in listed] == [room.id] and listed[0]["unread"] == 5
-    page = client.get(f"/api/rooms/{room.id}/messages?before_seq=4&limit=2", headers=bearer("bob")).get_json()
+    page = client.get(f"/api/rooms/{room.id}/messages?before_seq=4&limit=2",
+                      headers=bearer_headers(client, "bob")).get_json()
     assert [m["seq"] for m in page["messages"]] == [2, 3] and page["has_more"] is True
-    stranger = client.get(f"/api/rooms/{room.id}/messages", headers=bearer("eve"))
+    stranger = client.get(f"/api/rooms/{room.id}/messages", headers=bearer_headers(client, "eve"))
     assert stranger.status_code == 403 and stranger.get_json()["error"]["code"] == "forbidden"
-    assert client.get("/api/rooms", headers=bearer("eve")).get_json()["rooms"] == []
-    missing = client.get(f"/api/rooms/{uuid.uuid4()}/messages", headers=bearer("eve"))
+    assert client.get("/api/rooms", headers=bearer_headers(client, "eve")).get_json()["rooms"] == []
+    missing = client.get(f"/api/rooms/{uuid.uuid4()}/messages", headers=bearer_headers(client, "eve"))
     assert missing.status_code == 404
-    bad = client.get(f"/api/rooms/{room.id}/messages?limit=abc", headers=bearer("bob"))
+    bad = client.get(f"/api/rooms/{room.id}/messages?limit=abc", headers=bearer_headers(client, "bob"))
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request"
     assert client.get("/api/rooms").status_code == 401
 

@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 from heartlink.extensions import db
 from heartlink.models import Report
 
-from browser_plugin import bubble as _bubble
-from browser_plugin import link_pages, server_log_on_failure, sign_in
+from browser_plugin import bubble, link_pages, server_log_on_failure, sign_in, type_and_send
 
 PAYLOADS = [
     '<img src=x onerror="window.__xss=1">',
@@ -29,11 +28,6 @@ def matched(server, open_page, first, second):
     """Two people signed in, who find each other from the lobby; returns their pages."""
     tabs = open_page(), open_page()
     return tabs, link_pages(server, tabs, (first, second))
-
-
-def _send(page, text):
-    page.get_by_test_id("composer-input").fill(text)
-    page.get_by_test_id("composer-send").click()
 
 
 def _csrf(page):
@@ -61,8 +55,8 @@ def test_html_in_messages_names_and_file_names_is_shown_as_text_and_runs_nothing
 
         # Hostile messages, typed into the composer.
         for payload in PAYLOADS:
-            _send(mallory, payload)
-            expect(_bubble(mallory, payload)).to_have_attribute("data-state", "sent")
+            type_and_send(mallory, payload)
+            expect(bubble(mallory, payload)).to_have_attribute("data-state", "sent")
         for page in (alice, mallory):
             expect(page.get_by_test_id("message")).to_have_count(len(PAYLOADS))
             texts = page.get_by_test_id("message-text")
@@ -156,8 +150,8 @@ def test_reporting_a_message_and_blocking_from_the_room_menu(live_server, open_p
         live_server.make_user("alice", "Alice")
         live_server.make_user("bob", "Bob")
         (alice_tab, bob_tab), (alice, bob) = matched(live_server, open_page, "alice", "bob")
-        _send(bob, "rude words")
-        rude = _bubble(alice, "rude words")
+        type_and_send(bob, "rude words")
+        rude = bubble(alice, "rude words")
         expect(rude).to_be_visible()
 
         # Report that message from its context menu.
@@ -173,7 +167,7 @@ def test_reporting_a_message_and_blocking_from_the_room_menu(live_server, open_p
         expect(dialog.get_by_test_id("report-confirmation")).to_have_text(re.compile("report was sent"))
         dialog.get_by_test_id("report-close").click()
         expect(dialog).to_be_hidden()
-        with live_server._app.app_context():
+        with live_server.app.app_context():
             report = db.session.query(Report).one()
             assert report.reason == "insults" and report.message_id is not None
             assert [m["text"] for m in report.snapshot["messages"]] == ["rude words"]
@@ -212,7 +206,7 @@ def test_settings_lists_blocked_people_and_unblocks_them(live_server, open_page)
     with server_log_on_failure(live_server):
         alice_id = live_server.make_user("alice", "Alice")
         bob_id = live_server.make_user("bob", "Bob <b>Builder</b>")
-        with live_server._app.app_context():  # one may block only someone one has shared a link with
+        with live_server.app.app_context():  # one may block only someone one has shared a link with
             from heartlink.domain import links, matching
 
             matching.start(alice_id)
@@ -252,17 +246,17 @@ def test_messages_past_the_rate_limit_wait_and_all_arrive_in_order_without_a_ret
         # At most 4 in any 4 s: ten written at once go past it. Nobody presses Retry.
         texts = [f"message {index}" for index in range(10)]
         for text in texts:
-            _send(alice, text)
+            type_and_send(alice, text)
         note = alice.get_by_test_id("chat-error")
         expect(note).to_have_text(re.compile(r"^You are sending fast: the next messages go out in \d+ s, in order\.$"))
         alice.screenshot(path="/tmp/heartlink-paced.png")
         for text in texts:
-            expect(_bubble(alice, text)).to_have_attribute("data-state", "sent", timeout=60_000)
+            expect(bubble(alice, text)).to_have_attribute("data-state", "sent", timeout=60_000)
         expect(note).to_be_hidden()
         expect(alice.get_by_test_id("retry")).to_have_count(0)
         theirs = bob.get_by_test_id("message").get_by_test_id("message-text")
         expect(theirs).to_have_text(texts)  # all of them, in the order written
-        seqs = [int(_bubble(alice, text).get_attribute("data-seq")) for text in texts]
+        seqs = [int(bubble(alice, text).get_attribute("data-seq")) for text in texts]
         assert seqs == sorted(seqs), seqs
         for tab in (alice_tab, bob_tab):
             tab.assert_clean()

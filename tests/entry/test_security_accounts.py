@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 
+import argon2
 import pytest
 import requests
 import socketio as socketio_client
@@ -19,24 +20,47 @@ from config import BASE_DIR
 from heartlink import create_app
 from heartlink.domain import accounts
 from heartlink.extensions import db, socketio
+from heartlink.worker import offload
 
 from support import PASSWORD, AuthActions, EventClient, assert_kept_up, browser_session, config_for
 
 # --- password guessing and timing --------------------------------------------------------------
 
+def _verified_hashes(monkeypatch):
+    """The hash each password verification checks against, in the order they run."""
+    verified = []
+    real = offload.password_work
+
+    def spy(work, *args):
+        if getattr(work, "__name__", "") == "verify":  # PasswordHasher.verify(hash, password)
+            verified.append(args[0])
+        return real(work, *args)
+
+    monkeypatch.setattr(offload, "password_work", spy)
+    return verified
+
+
+def _assert_is_the_dummy_hash(app, verified, found):
+    """`found` costs what a real account's hash costs (it is at the current argon2 settings)
+    and is the one every unknown name is checked against."""
+    cost = argon2.extract_parameters(found)
+    assert (cost.memory_cost, cost.time_cost, cost.parallelism) == (
+        app.config["ARGON2_MEMORY_KIB"], app.config["ARGON2_TIME_COST"], app.config["ARGON2_PARALLELISM"])
+    with app.app_context():
+        assert accounts.authenticate("nobody-else-either", "another-password") is None
+    assert verified[-1] == found
+
+
 def test_an_unknown_username_costs_a_full_verification(app, make_user, monkeypatch):
     """No early answer for names nobody has (the 8.6 ms vs 214 ms of the report): a
     verification runs against a dummy hash, through the thread pool like a real one."""
     make_user("alice")
-    verified = []
-    real = accounts._verify
-    monkeypatch.setattr(accounts, "_verify", lambda *args: verified.append(args[1]) or real(*args))
+    verified = _verified_hashes(monkeypatch)
     with app.app_context():
         assert accounts.authenticate("nobody-at-all", "some-password") is None
         assert accounts.authenticate("alice", "wrong-password") is None
-    assert len(verified) == 2 and verified[0].startswith("$argon2id$")
-    with app.app_context():
-        assert verified[0] == accounts._dummy_hash(accounts._hasher())
+    assert len(verified) == 2 and verified[0].startswith("$argon2id$") and verified[0] != verified[1]
+    _assert_is_the_dummy_hash(app, verified, verified[0])
 
 
 @pytest.mark.parametrize("password", ["", None, 12345, "x" * 257, "wrong-password"])
@@ -46,17 +70,15 @@ def test_every_refused_password_costs_one_verification_for_known_and_unknown_nam
     42-70 ms for an unknown one: the answer named the accounts. Every refusal now verifies once,
     against the account's own hash or the dummy one."""
     alice = make_user("alice")
-    verified = []
-    real = accounts._verify
-    monkeypatch.setattr(accounts, "_verify", lambda *args: verified.append(args[1]) or real(*args))
+    verified = _verified_hashes(monkeypatch)
     for username in ("alice", "nobody-at-all"):
         answer = client.post("/api/token", json={"username": username, "password": password})
         assert answer.status_code == 401
         assert answer.get_json()["error"]["code"] == "unauthorized"
     assert len(verified) == 2
     with app.app_context():
-        assert verified[0] == db.session.get(accounts.User, alice).password_hash
-        assert verified[1] == accounts._dummy_hash(accounts._hasher())
+        assert verified[0] == db.session.get(accounts.User, alice).password_hash != verified[1]
+    _assert_is_the_dummy_hash(app, verified, verified[1])
 
 
 def test_passwords_are_hashed_with_owasp_argon2id_defaults_and_rehashed_on_sign_in(app, make_user):
@@ -282,7 +304,7 @@ def test_a_new_sqlite_database_and_the_dev_secret_are_readable_by_their_owner_on
         db.engine.dispose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     monkeypatch.setattr(config_module, "INSTANCE_DIR", tmp_path / "instance")
-    secret = config_module._development_secret()
+    secret = config_module.development_secret()
     assert len(secret) == 64
     assert stat.S_IMODE((tmp_path / "instance" / "dev-secret-key").stat().st_mode) == 0o600
 

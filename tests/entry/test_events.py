@@ -7,14 +7,7 @@ from heartlink.domain import messages as messages_domain
 from heartlink.extensions import db, socketio
 from heartlink.models import Message
 
-
-def _event(client, name):
-    return [e["args"][0] for e in client.get_received() if e["name"] == name]
-
-
-def _send(client, room_id, text="hello", client_id=None):
-    return client.emit("message:send", {"room_id": room_id, "client_id": client_id or str(uuid.uuid4()),
-                                        "kind": "text", "text": text}, callback=True)
+from support import received, send_text
 
 
 def test_a_socket_without_a_session_or_token_is_refused(app):
@@ -29,7 +22,7 @@ def test_a_socket_with_a_forged_token_is_refused(app):
 
 def test_match_found_reaches_both_people(linked_sockets):
     alice, bob, room_id = linked_sockets
-    found = _event(alice, "match:found")
+    found = received(alice, "match:found")
     assert [f["room"]["id"] for f in found] == [room_id]
     assert {m["username"] for m in found[0]["room"]["members"]} == {"alice", "bob"}
 
@@ -52,11 +45,11 @@ def test_messages_reach_the_partner_with_seq_and_duplicates_are_stored_once(link
     alice, bob, room_id = linked_sockets
     bob.get_received()
     client_id = str(uuid.uuid4())
-    first = _send(alice, room_id, "hi", client_id)
-    again = _send(alice, room_id, "hi", client_id)
+    first = send_text(alice, room_id, "hi", client_id)
+    again = send_text(alice, room_id, "hi", client_id)
     assert first["ok"] and first["message"]["seq"] == 1 and first["duplicate"] is False
     assert again["ok"] and again["duplicate"] is True and again["message"]["id"] == first["message"]["id"]
-    assert [m["message"]["text"] for m in _event(bob, "message:new")] == ["hi"]
+    assert [m["message"]["text"] for m in received(bob, "message:new")] == ["hi"]
     with app.app_context():
         assert db.session.query(Message).count() == 1
 
@@ -89,11 +82,11 @@ def test_a_stranger_cannot_join_or_write_or_leave_a_room(sock, app, linked_socke
 
 def test_leaving_ends_the_link_for_both_and_sending_is_refused(linked_sockets):
     alice, bob, room_id = linked_sockets
-    alice_id = next(m["id"] for m in _event(alice, "match:found")[0]["room"]["members"] if m["username"] == "alice")
+    alice_id = next(m["id"] for m in received(alice, "match:found")[0]["room"]["members"] if m["username"] == "alice")
     bob.get_received()
     assert alice.emit("room:leave", {"room_id": room_id}, callback=True)["room"]["status"] == "ended"
-    assert _event(bob, "room:ended") == [{"room_id": room_id, "by": alice_id, "reason": "left"}]
-    ack = _send(bob, room_id)
+    assert received(bob, "room:ended") == [{"room_id": room_id, "by": alice_id, "reason": "left"}]
+    ack = send_text(bob, room_id)
     assert ack["ok"] is False and ack["error"]["code"] == "conflict"
 
 
@@ -104,7 +97,7 @@ def test_a_handler_failure_is_internal_logged_and_keeps_the_connection(linked_so
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(messages_domain, "draft", broken)
-    ack = _send(alice, room_id)
+    ack = send_text(alice, room_id)
     assert ack == {"ok": False, "error": {"code": "internal", "message": "Something went wrong."}}
     assert "message:send failed" in caplog.text and "disk on fire" in caplog.text
     assert alice.is_connected()
@@ -123,12 +116,12 @@ def test_a_send_while_the_database_is_away_is_answered_unavailable_and_can_go_ag
 
     monkeypatch.setattr(messages_domain, "store", refused)
     client_id = str(uuid.uuid4())
-    ack = _send(alice, room_id, client_id=client_id)
+    ack = send_text(alice, room_id, client_id=client_id)
     assert ack["ok"] is False and ack["error"]["code"] == "unavailable"
     assert "the database is unreachable" in caplog.text and "Traceback" not in caplog.text
     assert alice.is_connected()
     monkeypatch.setattr(messages_domain, "store", real_store)
-    again = _send(alice, room_id, client_id=client_id)
+    again = send_text(alice, room_id, client_id=client_id)
     assert again["ok"] is True and again["duplicate"] is False
 
 

@@ -22,21 +22,13 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from config import _database_url
+from config import sqlalchemy_url
 
-from support import EventClient, LiveServer
+from support import EventClient, LiveServer, eventually
 
 PG_PORT = 5432
 PG_TIMEOUTS = "?options=-c%20lock_timeout%3D5000%20-c%20idle_in_transaction_session_timeout%3D5000"
 REDIS_PORT = 6379
-
-
-def _wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.05)
 
 
 def _wait_until_or_not(condition, until):
@@ -278,7 +270,7 @@ def tally(label, sender, receiver, timeout=10, count_catch_up=False):
 
 
 def _stored(postgres_url, room_id):
-    engine = create_engine(_database_url(postgres_url))
+    engine = create_engine(sqlalchemy_url(postgres_url))
     try:
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT seq, client_id FROM messages WHERE room_id = :r ORDER BY seq"),
@@ -344,18 +336,11 @@ def _pair(first_server, second_server, first="alice", second="bob", code=None):
 
 
 def _wait_disconnected(person, timeout=10):
-    _wait_until(lambda: not person.client.connected, timeout, f"{person.name} notices the worker is gone")
-
-
-def _health(server):
-    try:
-        return requests.get(server.url + "/healthz", timeout=3).status_code
-    except requests.RequestException:
-        return None
+    eventually(lambda: not person.client.connected, timeout, f"{person.name} notices the worker is gone")
 
 
 def _worker_rows(database, worker_id):
-    engine = create_engine(_database_url(database))
+    engine = create_engine(sqlalchemy_url(database))
     try:
         with engine.connect() as conn:
             workers = conn.execute(text("SELECT count(*) FROM workers WHERE id = :w"), {"w": worker_id}).scalar()
@@ -373,7 +358,7 @@ def test_a_killed_workers_people_resend_on_the_other_and_nothing_acked_is_lost(c
     bob.send(5)
     alice.settle(), bob.settle()
     alice.send(30)  # a burst in flight ...
-    _wait_until(lambda: len(alice.acked) >= 15, 10, "part of the burst is acked")
+    eventually(lambda: len(alice.acked) >= 15, 10, "part of the burst is acked")
     w1.kill()       # ... when alice's worker dies without a word
     _wait_disconnected(alice)
     alice.reconnect(w2)
@@ -397,7 +382,7 @@ def test_a_stopped_worker_finishes_its_work_and_exits_in_time(cluster, async_mod
     alice.send(10)
     alice.settle()
     alice.send(30)
-    _wait_until(lambda: len(alice.acked) >= 15, 10, "part of the burst is acked")
+    eventually(lambda: len(alice.acked) >= 15, 10, "part of the burst is acked")
     stopping_at = time.monotonic()
     w1.process.send_signal(signal.SIGTERM)
     _wait_disconnected(alice)
@@ -432,8 +417,8 @@ def test_a_redis_outage_keeps_sends_acked_and_the_other_worker_catches_up(cluste
 
     redis_proxy.cut()
     cut_at = time.monotonic()
-    _wait_until(lambda: _health(w1) == 503, 10, "w1's health check reports the queue down")
-    assert _health(w2) == 200
+    eventually(lambda: w1.health() == 503, 10, "w1's health check reports the queue down")
+    assert w2.health() == 200
     alice.send(10, prefix="outage")
     bob.send(10, prefix="outage")
     carol.send(10, prefix="outage")
@@ -444,11 +429,11 @@ def test_a_redis_outage_keeps_sends_acked_and_the_other_worker_catches_up(cluste
     same_worker = tally("Redis down: alice -> bob (same worker)", alice, bob, timeout=1)
     time.sleep(max(0.0, outage_ends - time.monotonic()))
     redis_proxy.restore()
-    _wait_until(lambda: _health(w1) == 200, 15, "w1's health check sees the queue again")
+    eventually(lambda: w1.health() == 200, 15, "w1's health check sees the queue again")
     assert w1.process.poll() is None and w2.process.poll() is None  # nothing crashed
 
     # w1 closes its sockets once it hears the queue again; the pages reconnect and catch up.
-    _wait_until(lambda: not any(p.client.connected for p in (alice, bob, carol)), 70,
+    eventually(lambda: not any(p.client.connected for p in (alice, bob, carol)), 70,
                 "w1 closes its sockets after resubscribing")
     for person in (alice, bob, carol, dave):
         if person.client.connected:
@@ -491,14 +476,14 @@ def test_a_postgres_restart_under_load_loses_nothing_acked(cluster, postgres_url
     talker = threading.Thread(target=chat)
     talker.start()
     try:
-        _wait_until(lambda: len(alice.acked) >= 20, 10, "sends acked before the restart")
+        eventually(lambda: len(alice.acked) >= 20, 10, "sends acked before the restart")
         pg_proxy.cut()  # every connection dropped, new ones refused: a restart
-        _wait_until(lambda: _health(w1) == 503, 10, "w1's health check reports the database down")
+        eventually(lambda: w1.health() == 503, 10, "w1's health check reports the database down")
         time.sleep(3)   # the database stays down for 3 s
         pg_proxy.restore()
-        _wait_until(lambda: _health(w1) == 200, 15, "w1's pool reconnects")
+        eventually(lambda: w1.health() == 200, 15, "w1's pool reconnects")
         acked_at_restore = len(alice.acked)
-        _wait_until(lambda: len(alice.acked) >= acked_at_restore + 20, 15, "sends acked after the restart")
+        eventually(lambda: len(alice.acked) >= acked_at_restore + 20, 15, "sends acked after the restart")
     finally:
         stop.set()
         talker.join()

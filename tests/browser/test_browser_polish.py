@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_plugin import link_with_socket_partner, say, server_log_on_failure, upload_as
+from browser_plugin import link_with_socket_partner, say, say_with_upload, server_log_on_failure
 from support import fresh_names
 
 PHONE = {"width": 360, "height": 740}
@@ -24,10 +24,6 @@ def _linked(server, watched, tag, partner_name="Bob Builder"):
     return link_with_socket_partner(server, watched, me, partner, partner_name)
 
 
-def _send_file(server, client, token, room_id, name, data, mime):
-    return say(client, room_id, kind="file", attachment_id=upload_as(server, token, room_id, "file", name, data, mime))
-
-
 _SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)]
   .filter((element) => element.getClientRects().length && !element.closest("[hidden]"))
   .map((element) => ({ id: element.dataset.testid || element.className, box: element.getBoundingClientRect() }))
@@ -41,7 +37,7 @@ def test_touch_targets_on_a_phone_are_at_least_44_px(server, open_page):
     with server_log_on_failure(server):
         watched = open_page(viewport=PHONE, has_touch=True, is_mobile=True)
         page, other, token, room_id = _linked(server, watched, "tt")
-        _send_file(server, other, token, room_id, "notes.txt", b"x" * 1500, "text/plain")
+        say_with_upload(server, other, token, room_id, "file", "notes.txt", b"x" * 1500, "text/plain")
         expect(page.get_by_test_id("message-file")).to_be_visible()
         scope = ", ".join(f"{area} :is({_CONTROLS})" for area in (".chat__header", ".composer", ".messages"))
         small = page.evaluate(_SMALL_TARGETS, scope)
@@ -86,7 +82,8 @@ def test_a_www_address_is_a_link_to_https_and_the_list_says_video_for_a_clip(ser
         expect(links).to_have_attribute("href", "https://www.example.org/page?x=1")
         from media_samples import webm_opus
 
-        _send_file(server, other, token, room_id, "clip.webm", webm_opus(1000, codec=b"V_VP8"), "video/webm")
+        clip = webm_opus(1000, codec=b"V_VP8")
+        say_with_upload(server, other, token, room_id, "file", "clip.webm", clip, "video/webm")
         preview = page.get_by_test_id("rooms-list").get_by_test_id("room-item").locator(".room-link__preview")
         expect(preview).to_have_text("🎬 Video")
         other.disconnect()

@@ -6,7 +6,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_plugin import bubble, link_pages, link_with_socket_partner, say, server_log_on_failure, upload_as
+from browser_plugin import bubble, link_pages, link_with_socket_partner, say, say_with_upload, server_log_on_failure
 from media_samples import png
 from support import fresh_names
 
@@ -54,14 +54,6 @@ def _link_with_socket_partner(server, watched, me, partner):
     return link_with_socket_partner(server, watched, me, partner, partner_name="Nina")
 
 
-def _send(client, room_id, kind="text", **fields):
-    return say(client, room_id, kind=kind, **fields)
-
-
-def _send_upload(server, client, token, room_id, kind, name, data, mime):
-    return say(client, room_id, kind=kind, attachment_id=upload_as(server, token, room_id, kind, name, data, mime))
-
-
 # --- the chat follows the newest message while media load -----------------------------------
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(server, open_page, viewport):
@@ -73,11 +65,11 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
         page, other, token, room_id = _link_with_socket_partner(server, watched, me, partner)
         my_id = page.get_by_test_id("app").evaluate("(app) => JSON.parse(app.dataset.me).id")
 
-        _send(other, room_id, text="look at this")
+        say(other, room_id, text="look at this")
         for _ in range(2):
-            _send_upload(server, other, token, room_id, "file", "clip.webm", clip, "video/webm")
+            say_with_upload(server, other, token, room_id, "file", "clip.webm", clip, "video/webm")
         for size in ((640, 480), (480, 640)):
-            _send_upload(server, other, token, room_id, "image", "meadow.png", png(size), "image/png")
+            say_with_upload(server, other, token, room_id, "image", "meadow.png", png(size), "image/png")
         expect(page.get_by_test_id("message-video")).to_have_count(2)
         for video in page.get_by_test_id("message-video").element_handles():
             page.wait_for_function("(video) => video.readyState >= 1 && video.videoWidth === 320", arg=video)
@@ -86,7 +78,7 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
 
         last = None
         for index in range(6):
-            last = _send(other, room_id, text=f"and then {index}")
+            last = say(other, room_id, text=f"and then {index}")
         newest = bubble(page, "and then 5")
         expect(newest).to_be_in_viewport()
         expect(page.get_by_test_id("jump-new")).to_be_hidden()
@@ -103,10 +95,10 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
         page.screenshot(path=f"/tmp/heartlink-clip-{viewport['width']}.png")
         jump.click()
         for index in range(4):
-            _send(other, room_id, text=f"while jumping {index}")
+            say(other, room_id, text=f"while jumping {index}")
         expect(bubble(page, "while jumping 3")).to_be_in_viewport()
         expect(jump).to_be_hidden()
-        _send(other, room_id, text="after the jump")
+        say(other, room_id, text="after the jump")
         expect(bubble(page, "after the jump")).to_be_in_viewport()
         expect(jump).to_be_hidden()
         page.screenshot(path=f"/tmp/heartlink-pinned-{viewport['width']}.png")

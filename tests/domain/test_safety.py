@@ -14,7 +14,7 @@ from heartlink.models import Attachment, Block, Call, Connection, Message, React
 from heartlink.worker import limits
 
 import media_samples as samples
-from support import PASSWORD, AuthActions, EventClient, browser_session, eventually
+from support import PASSWORD, AuthActions, EventClient, bearer_headers, browser_session, eventually, received, send_text
 
 # --- who may touch what ----------------------------------------------------------------------
 
@@ -95,7 +95,7 @@ def test_only_the_author_may_edit_or_delete_and_reactions_toggle(sock):
     assert list(reacted["reactions"]) == ["❤️"]
     assert bob.emit("message:react", {**target, "emoji": "abc"}, callback=True)["error"]["code"] == "bad_request"
     assert bob.emit("message:react", {**target, "emoji": "❤️"}, callback=True)["message"]["reactions"] == {}
-    updates = [e["args"][0]["message"] for e in alice.get_received() if e["name"] == "message:updated"]
+    updates = [update["message"] for update in received(alice, "message:updated")]
     assert [u["text"] for u in updates][-1] == "hello" and len(updates) == 3
     gone = alice.emit("message:delete", target, callback=True)["message"]
     assert gone["deleted"] and gone["text"] is None
@@ -103,25 +103,20 @@ def test_only_the_author_may_edit_or_delete_and_reactions_toggle(sock):
 
 # --- block and report ------------------------------------------------------------------------
 
-def _bearer(client, name):
-    token = client.post("/api/token", json={"username": name, "password": PASSWORD}).get_json()["token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def test_blocking_ends_the_link_at_once_and_keeps_the_two_apart(app, sock, client):
     alice, bob = sock("alice"), sock("bob")
     alice.emit("match:start", {}, callback=True)
     room = bob.emit("match:start", {}, callback=True)["room"]
     bob_id = next(m["id"] for m in room["members"] if m["username"] == "bob")
     bob.get_received()
-    blocked = client.post(f"/api/users/{bob_id}/block", headers=_bearer(client, "alice"))
+    blocked = client.post(f"/api/users/{bob_id}/block", headers=bearer_headers(client, "alice"))
     assert blocked.status_code == 200 and [b["username"] for b in blocked.get_json()["blocked"]] == ["bob"]
-    ended = [e["args"][0] for e in bob.get_received() if e["name"] == "room:ended"]
+    ended = received(bob, "room:ended")
     assert ended and ended[0]["reason"] == "blocked"
     alice.emit("match:start", {}, callback=True)
     assert bob.emit("match:start", {}, callback=True)["state"] == "waiting"
-    assert client.post("/api/users/999/block", headers=_bearer(client, "alice")).status_code == 404
-    unblocked = client.delete(f"/api/users/{bob_id}/block", headers=_bearer(client, "alice"))
+    assert client.post("/api/users/999/block", headers=bearer_headers(client, "alice")).status_code == 404
+    unblocked = client.delete(f"/api/users/{bob_id}/block", headers=bearer_headers(client, "alice"))
     assert unblocked.get_json()["blocked"] == []
     with app.app_context():
         assert db.session.query(Block).count() == 0
@@ -133,10 +128,10 @@ def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runn
     room_id = bob.emit("match:start", {}, callback=True)["room"]["id"]
     rude = bob.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "rude words"},
                     callback=True)["message"]
-    filed = client.post("/api/reports", headers=_bearer(client, "alice"),
+    filed = client.post("/api/reports", headers=bearer_headers(client, "alice"),
                         json={"room_id": room_id, "reason": "insults", "message_id": rude["id"]})
     assert filed.status_code == 201
-    bad = client.post("/api/reports", headers=_bearer(client, "alice"), json={"room_id": room_id, "reason": ""})
+    bad = client.post("/api/reports", headers=bearer_headers(client, "alice"), json={"room_id": room_id, "reason": ""})
     assert bad.status_code == 400
     bob.emit("message:delete", {"room_id": room_id, "message_id": rude["id"]}, callback=True)
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
@@ -261,7 +256,7 @@ def test_changing_the_password_closes_every_socket_and_voids_old_tokens(live_ser
     assert device.closed.wait(5)
 
     def open_sockets():
-        with live_server._app.app_context():
+        with live_server.app.app_context():
             return db.session.query(Connection).filter_by(user_id=alice_id).count()
 
     eventually(lambda: open_sockets() == 0)  # forgotten, though its session no longer names anyone
@@ -337,27 +332,22 @@ def test_rate_limits_count_in_the_worker_while_redis_is_unreachable(app, caplog)
     assert caplog.text.count("rate-limit counters unreachable") == 1
 
 
-def _send_text(client, room_id, text):
-    return client.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "text",
-                                        "text": text}, callback=True)
-
-
 def test_what_a_person_stores_in_a_day_has_a_budget(app, linked_sockets):
     """Two accounts stored 8 MB in 30 s within the message rate (11.6 GB a day each). Text that a
     person stores (messages and edits) now comes out of a daily budget of characters; past it the
     ack says rate_limited with the time until the budget's day ends, and nothing is stored."""
     alice, bob, room_id = linked_sockets
     app.config["BUDGET_MESSAGE_TEXT"] = (10_000, 86_400)
-    assert _send_text(alice, room_id, "a" * 4_000)["ok"]
-    sent = _send_text(alice, room_id, "b" * 4_000)
+    assert send_text(alice, room_id, "a" * 4_000)["ok"]
+    sent = send_text(alice, room_id, "b" * 4_000)
     assert sent["ok"]
-    refused = _send_text(alice, room_id, "c" * 4_000)
+    refused = send_text(alice, room_id, "c" * 4_000)
     assert refused["ok"] is False and refused["error"]["code"] == "rate_limited"
     assert 86_000 < refused["error"]["retry_after"] <= 86_400
     edit = alice.emit("message:edit", {"room_id": room_id, "message_id": sent["message"]["id"], "text": "d" * 100},
                       callback=True)
     assert edit["error"]["code"] == "rate_limited"
-    assert _send_text(bob, room_id, "Bob has his own budget")["ok"]
+    assert send_text(bob, room_id, "Bob has his own budget")["ok"]
     with app.app_context():
         assert [m.text[:1] for m in db.session.query(Message).order_by(Message.seq)] == ["a", "b", "B"]
 

@@ -3,8 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from browser_plugin import bubble as _bubble
-from browser_plugin import server_log_on_failure, sign_in
+from browser_plugin import bubble, server_log_on_failure, sign_in, type_and_send
 from support import PASSWORD
 
 
@@ -36,21 +35,20 @@ def _find_each_other_and_chat(live_server, open_page):
         expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
         expect(page.get_by_test_id("chat-error")).to_be_hidden()
 
-    alice.get_by_test_id("composer-input").fill("Hello Bob <b>not bold</b>")
-    alice.get_by_test_id("composer-send").click()
-    sent = _bubble(alice, "Hello Bob <b>not bold</b>")
+    type_and_send(alice, "Hello Bob <b>not bold</b>")
+    sent = bubble(alice, "Hello Bob <b>not bold</b>")
     expect(sent).to_have_attribute("data-state", "sent")
     expect(sent).to_have_attribute("data-mine", "true")
     expect(sent).to_have_attribute("data-seq", "1")
-    received = _bubble(bob, "Hello Bob <b>not bold</b>")
+    received = bubble(bob, "Hello Bob <b>not bold</b>")
     expect(received).to_be_visible()
     expect(received).to_have_attribute("data-mine", "false")
     expect(bob.locator(".bubble b")).to_have_count(0)  # text stays text
 
     bob.get_by_test_id("composer-input").fill("Hi Alice!")
     bob.get_by_test_id("composer-input").press("Enter")
-    expect(_bubble(bob, "Hi Alice!")).to_have_attribute("data-state", "sent")
-    reply = _bubble(alice, "Hi Alice!")
+    expect(bubble(bob, "Hi Alice!")).to_have_attribute("data-state", "sent")
+    reply = bubble(alice, "Hi Alice!")
     expect(reply).to_have_attribute("data-seq", "2")
     expect(reply).to_have_attribute("data-mine", "false")
     expect(alice.get_by_test_id("message")).to_have_count(2)
@@ -98,10 +96,9 @@ def test_a_newcomer_signs_up_chats_signs_out_and_finds_the_link_again(live_serve
         room_url = carol.url
         carol.get_by_test_id("composer-input").fill("Hi, I am new here")
         carol.get_by_test_id("composer-input").press("Enter")
-        expect(_bubble(dave, "Hi, I am new here")).to_be_visible()
-        dave.get_by_test_id("composer-input").fill("Welcome!")
-        dave.get_by_test_id("composer-send").click()
-        expect(_bubble(carol, "Welcome!")).to_be_visible()
+        expect(bubble(dave, "Hi, I am new here")).to_be_visible()
+        type_and_send(dave, "Welcome!")
+        expect(bubble(carol, "Welcome!")).to_be_visible()
 
         # Sign out with the sidebar's button: the sign-in page, not the JSON answer of /api/logout.
         carol.get_by_test_id("logout").click()
@@ -119,8 +116,8 @@ def test_a_newcomer_signs_up_chats_signs_out_and_finds_the_link_again(live_serve
         link.click()
         expect(carol).to_have_url(room_url)
         expect(carol.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
-        expect(_bubble(carol, "Hi, I am new here")).to_have_attribute("data-mine", "true")
-        expect(_bubble(carol, "Welcome!")).to_have_attribute("data-mine", "false")
+        expect(bubble(carol, "Hi, I am new here")).to_have_attribute("data-mine", "true")
+        expect(bubble(carol, "Welcome!")).to_have_attribute("data-mine", "false")
         carol_tab.assert_clean()
         dave_tab.assert_clean()
 

@@ -107,7 +107,7 @@ def test_racing_match_requests_on_two_workers_never_double_book_anyone(workers):
         thread.join()
 
     def still_waiting(name):
-        with w1._app.app_context():
+        with w1.app.app_context():
             return db.session.query(MatchTicket).join(User, User.id == MatchTicket.user_id).filter(
                 User.username == name).count() == 1
 

@@ -49,7 +49,6 @@ def server(module_server):
     return module_server
 
 
-_names = fresh_names
 
 
 def _rich_history(server, page, other, token, room_id):
@@ -101,7 +100,7 @@ def _width(locator):
 
 # --- the phone layout -------------------------------------------------------------------------
 def test_phone_header_keeps_the_partner_and_one_screen_at_a_time(server, open_page):
-    me, partner = _names("ph")
+    me, partner = fresh_names("ph")
     with server_log_on_failure(server):
         watched = open_page(viewport=PHONE, has_touch=True, is_mobile=True)
         page, other, token, room_id = link_with_socket_partner(server, watched, me, partner)
@@ -160,7 +159,7 @@ def test_phone_header_keeps_the_partner_and_one_screen_at_a_time(server, open_pa
 
 # --- alerts ---------------------------------------------------------------------------------------
 def test_a_message_to_a_hidden_page_shows_a_notification_and_counts_in_the_title(server, open_page):
-    me, partner = _names("nt")
+    me, partner = fresh_names("nt")
     with server_log_on_failure(server):
         watched = open_page(permissions=["notifications"], init_scripts=[_RECORD_NOTIFICATIONS])
         page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner, "Bob Builder")
@@ -189,7 +188,7 @@ def test_a_message_to_a_hidden_page_shows_a_notification_and_counts_in_the_title
 
 # --- the dark theme ------------------------------------------------------------------------------
 def test_the_dark_theme_follows_the_system_and_the_choice_in_settings(server, open_page):
-    me, partner = _names("dk")
+    me, partner = fresh_names("dk")
     with server_log_on_failure(server):
         watched = open_page(color_scheme="dark", viewport=DESKTOP)
         page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
@@ -217,7 +216,7 @@ def test_the_dark_theme_follows_the_system_and_the_choice_in_settings(server, op
 
 # --- drafts, links, Up to edit -------------------------------------------------------------------
 def test_a_draft_survives_a_reload_links_are_safe_and_up_edits_the_last_message(server, open_page):
-    me, partner = _names("dr")
+    me, partner = fresh_names("dr")
     with server_log_on_failure(server):
         watched = open_page(viewport=DESKTOP)
         page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
@@ -253,7 +252,7 @@ def test_a_draft_survives_a_reload_links_are_safe_and_up_edits_the_last_message(
 
 
 def test_scrolled_up_a_new_message_shows_the_jump_button_and_the_unread_divider(server, open_page):
-    me, partner = _names("jp")
+    me, partner = fresh_names("jp")
     with server_log_on_failure(server):
         watched = open_page(viewport={"width": 1280, "height": 500})
         page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
@@ -284,7 +283,7 @@ def _tab_to(page, testid, backwards=False, limit=40):
 
 
 def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, open_page):
-    me, partner = _names("kb")
+    me, partner = fresh_names("kb")
     server.make_user(me, "Alice Liddell")
     server.make_user(partner, "Bob Builder")
     with server_log_on_failure(server):
@@ -391,7 +390,7 @@ def _untranslated(page):
 
 
 def test_the_chinese_pages_have_no_untranslated_string(server, open_page):
-    me, partner = _names("zh")
+    me, partner = fresh_names("zh")
     with server_log_on_failure(server):
         watched = open_page(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"}, viewport=DESKTOP)
         page = watched.page
@@ -418,7 +417,7 @@ def test_the_chinese_pages_have_no_untranslated_string(server, open_page):
 # --- axe-core -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_serious_or_critical_violation(server, open_page, scheme):
-    me, partner = _names("ax" + scheme[0])
+    me, partner = fresh_names("ax" + scheme[0])
     with server_log_on_failure(server):
         watched = open_page(color_scheme=scheme, viewport=DESKTOP)
         page = watched.page
