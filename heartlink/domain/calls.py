@@ -13,6 +13,7 @@ time (rooms.active_call_id, claimed the same way). Every finished call leaves a
 import logging
 import uuid
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -20,12 +21,19 @@ from sqlalchemy import and_, or_, select, update
 
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
-from ..models import Call, Connection, Room, utcnow
+from ..models import Call, Connection, Message, Room, utcnow
 from ..worker.database import write_transaction
 from .messages import append_in
 from .rooms import active_room_for_member
 
 log = logging.getLogger(__name__)
+
+
+class Finished(NamedTuple):
+    """A call that reached its final state, and its line in the history (None when the link had
+    ended, which takes no new messages)."""
+    call: Call
+    record: Message | None
 
 RELAYABLE = ("ringing", "accepted")
 
@@ -138,7 +146,7 @@ def _finish(call, state, by, from_states):
         summary = {"call_id": call.id, "media": call.media, "outcome": state, "duration_ms": call.duration_ms()}
         record = _record_if_possible(session, call, summary)
     log.info("call %s %s by %s", call.id, state, by)
-    return call, record
+    return Finished(call, record)
 
 
 def _record_if_possible(session, call, summary):

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class Ended(NamedTuple):
     room: Room
     ended_now: bool
-    call: tuple | None = None  # (call, history record) when a call was cut off
+    call: calls.Finished | None = None  # when a call was cut off
 
 
 def end(room_id, by_user_id, reason):

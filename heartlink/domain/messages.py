@@ -33,6 +33,12 @@ _messages = Message.__table__
 MAX_BATCH = 500  # drafts stored together at most (heartlink.writer takes no more)
 
 
+class Changed(NamedTuple):
+    """A stored message that changed (edited, deleted, reacted to), and its room."""
+    room: Room
+    message: Message
+
+
 class Sent(NamedTuple):
     member_ids: tuple
     message: dict  # as on the wire
@@ -343,7 +349,7 @@ def edit(room_id, user_id, message_id, text):
     with write_transaction():
         message.text = text
         message.edited_at = utcnow()
-    return room, message
+    return Changed(room, message)
 
 
 def delete(room_id, user_id, message_id):
@@ -359,7 +365,7 @@ def delete(room_id, user_id, message_id):
             session.delete(upload)
     if upload is not None:
         attachments.discard_files(upload.id)
-    return room, message
+    return Changed(room, message)
 
 
 def _check_emoji(emoji):
@@ -381,4 +387,4 @@ def react(room_id, user_id, message_id, emoji):
         else:
             mine.emoji = emoji
     db.session.refresh(message)
-    return room, message
+    return Changed(room, message)

@@ -156,24 +156,24 @@ def message_send(user_id, payload):
 def message_edit(user_id, payload):
     """A member edits their own message; both members get `message:updated`."""
     limits.spend("BUDGET_MESSAGE_TEXT", user_id, len(payload.text))
-    return _updated(*messages.edit(payload.room_id, user_id, payload.message_id, payload.text))
+    return _updated(messages.edit(payload.room_id, user_id, payload.message_id, payload.text))
 
 
 @_answer("message:delete", schemas.MessageRefPayload)
 def message_delete(user_id, payload):
     """A member deletes their own message (a tombstone stays); both get `message:updated`."""
-    return _updated(*messages.delete(payload.room_id, user_id, payload.message_id))
+    return _updated(messages.delete(payload.room_id, user_id, payload.message_id))
 
 
 @_answer("message:react", schemas.MessageReact)
 def message_react(user_id, payload):
     """A member toggles their reaction on a message; both members get `message:updated`."""
-    return _updated(*messages.react(payload.room_id, user_id, payload.message_id, payload.emoji))
+    return _updated(messages.react(payload.room_id, user_id, payload.message_id, payload.emoji))
 
 
-def _updated(room, message):
-    announce.message_updated(room, message)
-    return {"message": message.to_dict()}
+def _updated(changed):
+    announce.message_updated(changed.room, changed.message)
+    return {"message": changed.message.to_dict()}
 
 
 def _mark(user_id, payload, read):
@@ -231,21 +231,21 @@ def call_accept(user_id, payload):
 @_answer("call:decline", schemas.CallRef)
 def call_decline(user_id, payload):
     """The person called says no; both get `call:state` declined and the history line."""
-    announce.call_finished(*calls.decline(payload.call_id, user_id))
+    announce.call_finished(calls.decline(payload.call_id, user_id))
     return {}
 
 
 @_answer("call:cancel", schemas.CallRef)
 def call_cancel(user_id, payload):
     """The caller gives up before an answer; both get `call:state` cancelled."""
-    announce.call_finished(*calls.cancel(payload.call_id, user_id))
+    announce.call_finished(calls.cancel(payload.call_id, user_id))
     return {}
 
 
 @_answer("call:hangup", schemas.CallRef)
 def call_hangup(user_id, payload):
     """Either person ends the call; both get `call:state` ended and the call's duration."""
-    announce.call_finished(*calls.hang_up(payload.call_id, user_id))
+    announce.call_finished(calls.hang_up(payload.call_id, user_id))
     return {}
 
 

@@ -62,7 +62,7 @@ def typing(room, user_id, is_typing):
 def link_ended(ended):
     """A link ended (left, blocked, idle): its call first, then `room:ended` to both."""
     if ended.call:
-        call_finished(*ended.call)
+        call_finished(ended.call)
     if ended.ended_now:
         room = ended.room
         _emit("room:ended", {"room_id": room.id, "by": room.ended_by, "reason": room.end_reason},
@@ -82,11 +82,11 @@ def call_incoming(call, caller):
                             "media": call.media}, [call.callee_id])
 
 
-def call_finished(call, record):
-    """A call's final state, and its line in the history when one was written."""
-    call_state(call)
-    if record is not None:
-        message_new(call.member_ids(), record.to_dict())
+def call_finished(finished):
+    """A call's final state (calls.Finished), and its line in the history when one was written."""
+    call_state(finished.call)
+    if finished.record is not None:
+        message_new(finished.call.member_ids(), finished.record.to_dict())
 
 
 def call_signal(call, from_user_id, target_sid, data):

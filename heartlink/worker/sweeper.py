@@ -45,6 +45,6 @@ def sweep(beat=True):
         announce.match_timeout(user_id)
     sockets.close_stalled_sockets(config["MAX_QUEUED_PACKETS"], config["MAX_QUEUED_CHARS"])
     for finished in calls.expire_ringing() + calls.end_abandoned():
-        announce.call_finished(*finished)
+        announce.call_finished(finished)
     for user_id in presence.went_offline(config["PRESENCE_GRACE"]):
         announce.presence(presence.news(user_id))
