@@ -169,16 +169,15 @@ def check(setting, who):
     search for the setting finds every place it is applied); over the limit raises RateLimited
     with a retry hint (whole seconds until the oldest hit in the window leaves it). A refused hit
     is not counted."""
-    scope = setting
     item = _item(*current_app.config[setting])
     limiter, warned = current_app.extensions["heartlink_limits"]
     who = str(who)
-    if limiter.hit(item, scope, who):
+    if limiter.hit(item, setting, who):
         return
-    reset_at = limiter.get_window_stats(item, scope, who).reset_time
+    reset_at = limiter.get_window_stats(item, setting, who).reset_time
     retry_after = max(1, math.ceil(reset_at - time.time()))
-    if warned.first((scope, who), item.get_expiry()):
-        log.warning("rate limit %s reached by %s", scope, who)
+    if warned.first((setting, who), item.get_expiry()):
+        log.warning("rate limit %s reached by %s", setting, who)
     raise RateLimited(_l("Slow down a little; try again in %(seconds)s s.", seconds=retry_after),
                       retry_after=retry_after)
 
@@ -188,15 +187,14 @@ def spend(setting, who, amount):
     RateLimited with the time until the budget's window ends."""
     if amount <= 0:
         return
-    scope = setting
     item = _item(*current_app.config[setting])
     budgets = current_app.extensions["heartlink_budgets"]
     _, warned = current_app.extensions["heartlink_limits"]
     who = str(who)
-    if budgets.hit(item, f"budget-{scope}", who, cost=amount):
+    if budgets.hit(item, setting, who, cost=amount):
         return
-    retry_after = max(1, math.ceil(budgets.get_window_stats(item, f"budget-{scope}", who).reset_time - time.time()))
-    if warned.first(("budget", scope, who), item.get_expiry()):
-        log.warning("budget %s spent by %s", scope, who)
+    retry_after = max(1, math.ceil(budgets.get_window_stats(item, setting, who).reset_time - time.time()))
+    if warned.first((setting, who), item.get_expiry()):
+        log.warning("budget %s spent by %s", setting, who)
     raise RateLimited(_l("You have written a lot today; try again in %(hours)s h.",
                          hours=max(1, round(retry_after / 3600))), retry_after=retry_after)
