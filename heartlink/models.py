@@ -1,4 +1,4 @@
-"""The tables, and to_dict() for what goes on the wire."""
+"""The tables. What goes on the wire is shaped from them in heartlink/wire.py."""
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
@@ -50,21 +50,6 @@ class User(UserMixin, db.Model):
     def avatar_url(self):
         return f"/api/users/{self.id}/avatar?v={self.avatar_id[:8]}" if self.avatar_id else None
 
-    def to_dict(self, viewer_id=None):
-        """The person as `viewer_id` sees them (presence as privacy allows); without a
-        viewer, as anyone may: presence hidden if they hide it."""
-        from .domain.privacy import presence_seen_by
-
-        online, last_seen = presence_seen_by(viewer_id, self)
-        return {
-            "id": self.id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "avatar_url": self.avatar_url,
-            "online": online,
-            "last_seen": iso(last_seen),
-        }
-
     def settings(self):
         return {"read_receipts": self.read_receipts, "show_presence": self.show_presence,
                 "language": self.language}
@@ -103,21 +88,6 @@ class Room(db.Model):
         """Both members pressed "keep this link": it can be reopened after it ends."""
         return len(self.kept_by()) == len(self.members) > 0
 
-    def to_dict(self, unread=0, viewer_id=None):
-        return {
-            "id": self.id,
-            "status": self.status,
-            "members": [member.user.to_dict(viewer_id) for member in self.members],
-            "created_at": iso(self.created_at),
-            "ended_at": iso(self.ended_at),
-            "ended_by": self.ended_by,
-            "end_reason": self.end_reason,
-            "last_seq": self.last_seq,
-            "unread": unread,
-            "active_call_id": self.active_call_id,
-            "kept_by": self.kept_by(),
-            "kept": self.kept,
-        }
 
 
 class RoomMember(db.Model):
@@ -165,33 +135,6 @@ class Message(db.Model):
     reactions = db.relationship("Reaction", lazy="selectin", cascade="all, delete-orphan",
                                 order_by="Reaction.created_at")
 
-    def to_dict(self):
-        return message_wire(self, self.attachment.to_dict() if self.attachment else None, self.reactions)
-
-
-def message_wire(message, attachment=None, reactions=()):
-    """A message as it goes on the wire, from a Message or anything with its fields
-    (the writer's freshly stored rows); `attachment` is the attachment's wire dict."""
-    grouped = {}
-    for reaction in reactions:
-        grouped.setdefault(reaction.emoji, []).append(reaction.user_id)
-    deleted = message.deleted
-    return {
-        "id": message.id,
-        "room_id": message.room_id,
-        "seq": message.seq,
-        "client_id": message.client_id,
-        "sender_id": message.sender_id,
-        "kind": message.kind,
-        "text": None if deleted else message.text,
-        "attachment": None if deleted else attachment,
-        "reply_to": message.reply_to,
-        "reactions": grouped,
-        "call": message.call_summary,
-        "created_at": iso(message.created_at),
-        "edited_at": iso(message.edited_at),
-        "deleted": deleted,
-    }
 
 
 class Reaction(db.Model):
@@ -223,19 +166,6 @@ class Attachment(db.Model):
     thumb_mime = db.Column(db.String(100))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
 
-    def to_dict(self):
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "filename": self.filename,
-            "mime": self.mime,
-            "size": self.size,
-            "url": f"/api/attachments/{self.id}",
-            "thumb_url": f"/api/attachments/{self.id}/thumb" if self.thumb_mime else None,
-            "width": self.width,
-            "height": self.height,
-            "duration_ms": self.duration_ms,
-        }
 
 
 class MatchTicket(db.Model):
@@ -249,8 +179,6 @@ class MatchTicket(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     expires_at = db.Column(db.DateTime, nullable=False, index=True)
 
-    def to_dict(self):
-        return {"code": self.code, "expires_at": iso(self.expires_at)}
 
 
 class Block(db.Model):
@@ -312,20 +240,6 @@ class Call(db.Model):
             return int((self.ended_at - self.accepted_at).total_seconds() * 1000)
         return None
 
-    def to_dict(self):
-        return {
-            "call_id": self.id,
-            "room_id": self.room_id,
-            "state": self.state,
-            "media": self.media,
-            "caller_id": self.caller_id,
-            "callee_id": self.callee_id,
-            "by": self.ended_by,
-            "created_at": iso(self.created_at),
-            "accepted_at": iso(self.accepted_at),
-            "ended_at": iso(self.ended_at),
-            "duration_ms": self.duration_ms(),
-        }
 
 
 class Report(db.Model):

@@ -13,10 +13,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import wire
 from ..errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..lib.emoji import is_one_emoji
-from ..models import Message, Reaction, Room, RoomMember, message_wire, utcnow
+from ..models import Message, Reaction, Room, RoomMember, utcnow
 from ..worker import database
 from ..worker.database import fetch_all, write_transaction
 from . import attachments
@@ -69,7 +70,7 @@ class Draft:
 
 
 class _Row(NamedTuple):
-    """A message just inserted, with the fields message_wire reads."""
+    """A message just inserted, with the fields wire.message reads."""
 
     id: int
     room_id: str
@@ -170,7 +171,7 @@ def _store_together(drafts, now):
     for one in new:
         row = _Row(ids[one.room_id, one.seq], one.room_id, one.seq, one.client_id, one.sender_id, one.kind,
                    one.text, one.reply_to, now)
-        one.sent = Sent(one.member_ids, message_wire(row, one.attachment), False)
+        one.sent = Sent(one.member_ids, wire.message(row, one.attachment), False)
     _settle_repeats([one for one in firsts.values() if one.key in stored_before], stored_before)
     for one in repeats:
         first = firsts[one.key]
@@ -232,7 +233,7 @@ def _settle_repeats(drafts, stored):
         if message.room_id != one.room_id:
             one.error = Conflict(_l("That client_id was already used in another heart link."))
         else:
-            one.sent = Sent(one.member_ids, message.to_dict(), True)
+            one.sent = Sent(one.member_ids, wire.stored_message(message), True)
 
 
 def _check_replies(session, drafts):
@@ -251,8 +252,8 @@ def _claim_attachments(session, drafts):
     for one in drafts:
         if one.attachment_id is not None:
             try:
-                one.attachment = attachments.claim(session, one.room_id, one.sender_id, one.kind,
-                                                   one.attachment_id).to_dict()
+                one.attachment = wire.attachment(attachments.claim(session, one.room_id, one.sender_id, one.kind,
+                                                                   one.attachment_id))
             except DomainError as error:
                 one.error = error
     return [one for one in drafts if one.error is None]

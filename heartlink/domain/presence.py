@@ -8,8 +8,8 @@ rows are removed once it is stale (or at once when it starts again).
 Who may see a person's presence: only the people who share an active link with them
 right now (or a link both kept), with no block either way (`audience`; privacy.py adds
 the person's own "hide my presence"); in other ended links the partner's presence is
-hidden (`hide_in_ended`), and a profile change heard by a former partner carries none
-(`as_seen_by`).
+hidden (`wire.room`), and a profile change heard by a former partner carries none
+(`wire.person` with `in_audience`).
 """
 import logging
 from datetime import timedelta
@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select, update
 
+from .. import wire
 from ..errors import RateLimited
 from ..extensions import db
 from ..models import Connection, MatchTicket, Room, RoomMember, User, WorkerBeat, utcnow
@@ -77,29 +78,8 @@ def news(user_id):
     with them, with no block either way, and who neither hide their presence nor have it hidden."""
     user = db.session.get(User, user_id)
     db.session.refresh(user)
-    payload = {"user_id": user.id, "online": user.online, "last_seen": user.to_dict()["last_seen"]}
+    payload = {"user_id": user.id, "online": user.online, "last_seen": wire.person(user)["last_seen"]}
     return News(payload, privacy.presence_audience(user, audience(user_id)))
-
-
-def as_seen_by(person, viewer_id, in_audience):
-    """`person` (a User) as `viewer_id` sees them: their privacy settings apply (to_dict), and
-    presence is hidden outright unless the two are in each other's `audience` (the relation is
-    mutual), so a former partner learns nothing from a profile change."""
-    view = person.to_dict(viewer_id)
-    if viewer_id != person.id and not in_audience:
-        view.update(online=False, last_seen=None)
-    return view
-
-
-def hide_in_ended(room_dict, viewer_id):
-    """A room as `viewer_id` may see it: in an ended link (unless both kept it) the
-    partner's presence is not shown."""
-    if room_dict.get("status") != "active" and not room_dict.get("kept"):
-        room_dict["members"] = [
-            member if member["id"] == viewer_id else {**member, "online": False, "last_seen": None}
-            for member in room_dict["members"]
-        ]
-    return room_dict
 
 
 def sockets_of(user_id, login_id=None):

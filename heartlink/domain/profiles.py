@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from config import LANGUAGES
 
+from .. import wire
 from ..errors import BadRequest, NotFound
 from ..extensions import db
 from ..lib import media
@@ -110,9 +111,9 @@ def updates(user_id, privacy_changed=False):
     user = db.session.get(User, user_id)
     partners = privacy.profile_audience(user_id)
     linked = set(presence.audience(user_id))
-    found = [(viewer_id, presence.as_seen_by(user, viewer_id, viewer_id in linked))
+    found = [(viewer_id, wire.person(user, viewer_id, viewer_id in linked))
              for viewer_id in [user_id, *partners]]
     if privacy_changed:
         for partner in db.session.execute(select(User).where(User.id.in_(partners))).scalars():
-            found.append((user_id, presence.as_seen_by(partner, user_id, partner.id in linked)))
+            found.append((user_id, wire.person(partner, user_id, partner.id in linked)))
     return found

@@ -5,12 +5,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from .. import wire
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..models import Message, Room, RoomMember, User, utcnow
 from ..worker.database import write_transaction
 from . import privacy
-from .presence import hide_in_ended
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,7 @@ def room_view(room, user_id):
 
 
 def _as_seen(room, user_id, unread, blocked):
-    """`keepable`: "Keep this link" is offered, i.e. neither member has blocked the other."""
-    return {**hide_in_ended(room.to_dict(unread=unread, viewer_id=user_id), user_id), "keepable": not blocked}
+    return wire.room(room, user_id, unread, keepable=not blocked)
 
 
 def receipts(room):
@@ -96,7 +95,7 @@ def join(room_id, user_id, since_seq=None):
         messages, has_more = _within_budget(page, CATCH_UP_LIMIT)
     return {
         "room": room_view(room, user_id),
-        "messages": [message.to_dict() for message in messages],
+        "messages": [wire.stored_message(message) for message in messages],
         "has_more": has_more,
         "receipts": privacy.receipts_for(user_id, receipts(room)),
     }
@@ -124,7 +123,7 @@ def history(room_id, user_id, before_seq=None, limit=None):
         query = query.filter(Message.seq < before_seq)
     page = query.order_by(Message.seq.desc()).limit(limit + 1).all()
     taken, has_more = _within_budget(page, limit)
-    return {"messages": [message.to_dict() for message in reversed(taken)], "has_more": has_more}
+    return {"messages": [wire.stored_message(message) for message in reversed(taken)], "has_more": has_more}
 
 
 def rooms_of(user_id):
@@ -155,7 +154,7 @@ def rooms_of(user_id):
     blocked = privacy.blocked_with(user_id)
     return [
         {**_as_seen(room, user_id, unread.get(room.id, 0), any(uid in blocked for uid in room.member_ids())),
-         "last_message": last[room.id].to_dict() if room.id in last else None}
+         "last_message": wire.stored_message(last[room.id]) if room.id in last else None}
         for room in rooms
     ]
 

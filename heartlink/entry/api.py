@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from .. import wire
 from ..domain import attachments, rooms, safety
 from ..errors import BadRequest
 from ..live import announce
@@ -79,7 +80,7 @@ def upload_attachment(room_id):
         raise BadRequest(_l("Choose a file to send."), field="file")
     attachment = attachments.upload(room_id, current_user.id, request.form.get("kind"), upload.filename,
                                     upload.stream)
-    return jsonify(attachment.to_dict()), 201
+    return jsonify(wire.attachment(attachment)), 201
 
 
 @bp.get("/attachments/<attachment_id>")

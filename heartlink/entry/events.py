@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
+from .. import wire
 from ..domain import accounts, calls, links, matching, messages, presence, rooms
 from ..errors import BadRequest, DomainError, Unauthorized
 from ..extensions import db, socketio
@@ -115,7 +116,7 @@ def match_start(user_id, payload):
     if state == "matched":
         announce.match_found(result)
         return {"state": state, "room": rooms.room_view(result, user_id)}
-    return {"state": state, **result.to_dict()}
+    return {"state": state, **wire.ticket(result)}
 
 
 @_answer("match:cancel", schemas.Empty)
@@ -173,7 +174,7 @@ def message_react(user_id, payload):
 
 def _updated(changed):
     announce.message_updated(changed.room, changed.message)
-    return {"message": changed.message.to_dict()}
+    return {"message": wire.stored_message(changed.message)}
 
 
 def _mark(user_id, payload, read):

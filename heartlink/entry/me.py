@@ -3,6 +3,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from .. import wire
 from ..domain import profiles
 from ..errors import BadRequest
 from ..live import announce
@@ -14,7 +15,7 @@ bp = Blueprint("profile", __name__)
 
 
 def _me(user):
-    return {"user": user.to_dict(user.id), "settings": user.settings()}
+    return {"user": wire.person(user, user.id), "settings": user.settings()}
 
 
 @bp.get("/me")
@@ -46,7 +47,7 @@ def upload_avatar():
         raise BadRequest(_l("Choose a file to send."), field="file")
     user = profiles.set_avatar(current_user.id, upload.stream)
     announce.user_updated(profiles.updates(user.id))
-    return jsonify({"user": user.to_dict(user.id)})
+    return jsonify({"user": wire.person(user, user.id)})
 
 
 @bp.delete("/me/avatar")
@@ -54,7 +55,7 @@ def upload_avatar():
 def delete_avatar():
     user = profiles.remove_avatar(current_user.id)
     announce.user_updated(profiles.updates(user.id))
-    return jsonify({"user": user.to_dict(user.id)})
+    return jsonify({"user": wire.person(user, user.id)})
 
 
 @bp.get("/users/<int:user_id>/avatar")

@@ -7,10 +7,11 @@ Socket.IO (`room:join`), in one place, rooms.py.
 """
 from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
 from flask_babel import get_locale
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from config import BASE_DIR
 
+from .. import wire
 from ..domain import messages
 
 bp = Blueprint("pages", __name__)
@@ -37,7 +38,7 @@ def render_app(room_id=None, settings_open=False, password_form=None):
     from .auth import PasswordForm
 
     return render_template("app.html", room_id=room_id, settings_open=settings_open,
-                           password_form=password_form or PasswordForm())
+                           password_form=password_form or PasswordForm(), me_wire=wire.person(current_user))
 
 
 @bp.get("/")

@@ -6,6 +6,7 @@ queue when one is configured). Called only after the domain has committed.
 """
 import logging
 
+from .. import wire
 from ..domain import privacy
 from ..domain.rooms import room_view
 from ..extensions import socketio
@@ -45,7 +46,7 @@ def message_new(member_ids, message, skip_sid=None):
 
 def message_updated(room, message):
     """An edit, a deletion or a reaction: both members replace their copy."""
-    _emit("message:updated", {"message": message.to_dict()}, room.member_ids())
+    _emit("message:updated", {"message": wire.stored_message(message)}, room.member_ids())
 
 
 def receipt(room, receipt_payload):
@@ -71,14 +72,14 @@ def link_ended(ended):
 
 def call_state(call, device_ringing=False):
     """`device_ringing` (on a ringing call only): a device of the person called shows it."""
-    state = call.to_dict()
+    state = wire.call(call)
     if call.state == "ringing":
         state["device_ringing"] = device_ringing
     _emit("call:state", state, call.member_ids())
 
 
 def call_incoming(call, caller):
-    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": caller.to_dict(call.callee_id),
+    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": wire.person(caller, call.callee_id),
                             "media": call.media}, [call.callee_id])
 
 
@@ -86,7 +87,7 @@ def call_finished(finished):
     """A call's final state (calls.Finished), and its line in the history when one was written."""
     call_state(finished.call)
     if finished.record is not None:
-        message_new(finished.call.member_ids(), finished.record.to_dict())
+        message_new(finished.call.member_ids(), wire.stored_message(finished.record))
 
 
 def call_signal(call, from_user_id, target_sid, data):

@@ -84,6 +84,7 @@ class RoomOrder:
         self._delivered[room_id] = seq
 
     def _load(self, room_id, after_seq, before_seq):
+        from .. import wire
         from ..extensions import db
         from ..models import Message
 
@@ -92,7 +93,7 @@ class RoomOrder:
                 select(Message).where(Message.room_id == room_id, Message.seq > after_seq,
                                       Message.seq < before_seq).order_by(Message.seq)
             ).scalars().all()
-            return [message.to_dict() for message in found]
+            return [wire.stored_message(message) for message in found]
 
 
 def _note(order, event, data):

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from heartlink import wire
 from heartlink.domain import accounts, links, messages
 from heartlink.errors import Conflict, NotFound
 from heartlink.extensions import db
@@ -38,7 +39,7 @@ def test_a_batch_over_two_rooms_gives_each_room_gapless_seqs_in_arrival_order(in
     assert stored == {(one, 1): "a1", (one, 2): "b1", (one, 3): "a2", (two, 1): "c1", (two, 2): "d1"}
     # What the writer broadcasts is what a later read gives.
     first = db.session.get(Message, drafts[0].sent.message["id"])
-    assert first.to_dict() == drafts[0].sent.message
+    assert wire.stored_message(first) == drafts[0].sent.message
 
 
 def test_a_client_id_twice_in_a_batch_or_already_stored_is_stored_once(in_app):

@@ -1,0 +1,114 @@
+"""The protocol's objects (docs/protocol.md, "Objects") as one viewer sees them.
+
+Every dict that goes on the wire is shaped here, from a table row or anything with its
+fields. Who may see what is decided in domain/privacy.py and domain/presence.py; this
+module only applies those answers to the shape.
+"""
+from .domain.privacy import presence_seen_by
+from .models import iso
+
+
+def person(user, viewer_id=None, in_audience=True):
+    """A User as `viewer_id` sees them: presence as both people's privacy settings allow,
+    and none at all when the two are not in each other's presence audience (a former
+    partner hears a name change, never whether one is online). Without a viewer, as
+    anyone may see them: presence hidden if they hide it."""
+    online, last_seen = presence_seen_by(viewer_id, user)
+    if viewer_id != user.id and not in_audience:
+        online, last_seen = False, None
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "avatar_url": user.avatar_url,
+        "online": online,
+        "last_seen": iso(last_seen),
+    }
+
+
+def room(link, viewer_id, unread=0, keepable=True):
+    """A Room as one of its members sees it. In an ended link (unless both kept it) the
+    partner's presence is not shown. `keepable`: "Keep this link" is offered, i.e.
+    neither member has blocked the other."""
+    shows_presence = link.active or link.kept
+    return {
+        "id": link.id,
+        "status": link.status,
+        "members": [person(member.user, viewer_id, in_audience=shows_presence) for member in link.members],
+        "created_at": iso(link.created_at),
+        "ended_at": iso(link.ended_at),
+        "ended_by": link.ended_by,
+        "end_reason": link.end_reason,
+        "last_seq": link.last_seq,
+        "unread": unread,
+        "active_call_id": link.active_call_id,
+        "kept_by": link.kept_by(),
+        "kept": link.kept,
+        "keepable": keepable,
+    }
+
+
+def message(row, attachment_dict=None, reactions=()):
+    """A message from a Message or anything with its fields (the writer's freshly stored
+    rows); `attachment_dict` is the attachment as `attachment()` shapes it."""
+    grouped = {}
+    for reaction in reactions:
+        grouped.setdefault(reaction.emoji, []).append(reaction.user_id)
+    deleted = row.deleted
+    return {
+        "id": row.id,
+        "room_id": row.room_id,
+        "seq": row.seq,
+        "client_id": row.client_id,
+        "sender_id": row.sender_id,
+        "kind": row.kind,
+        "text": None if deleted else row.text,
+        "attachment": None if deleted else attachment_dict,
+        "reply_to": row.reply_to,
+        "reactions": grouped,
+        "call": row.call_summary,
+        "created_at": iso(row.created_at),
+        "edited_at": iso(row.edited_at),
+        "deleted": deleted,
+    }
+
+
+def stored_message(stored):
+    """A Message row with its attachment and reactions."""
+    return message(stored, attachment(stored.attachment) if stored.attachment else None, stored.reactions)
+
+
+def attachment(upload):
+    return {
+        "id": upload.id,
+        "kind": upload.kind,
+        "filename": upload.filename,
+        "mime": upload.mime,
+        "size": upload.size,
+        "url": f"/api/attachments/{upload.id}",
+        "thumb_url": f"/api/attachments/{upload.id}/thumb" if upload.thumb_mime else None,
+        "width": upload.width,
+        "height": upload.height,
+        "duration_ms": upload.duration_ms,
+    }
+
+
+def call(invitation):
+    return {
+        "call_id": invitation.id,
+        "room_id": invitation.room_id,
+        "state": invitation.state,
+        "media": invitation.media,
+        "caller_id": invitation.caller_id,
+        "callee_id": invitation.callee_id,
+        "by": invitation.ended_by,
+        "created_at": iso(invitation.created_at),
+        "accepted_at": iso(invitation.accepted_at),
+        "ended_at": iso(invitation.ended_at),
+        "duration_ms": invitation.duration_ms(),
+    }
+
+
+def ticket(waiting):
+    """A place in the match queue."""
+    return {"code": waiting.code, "expires_at": iso(waiting.expires_at)}
