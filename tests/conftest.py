@@ -28,14 +28,32 @@ _LIVE = {"live_server", "module_server", "serve", "linked", "workers", "cluster"
 _BROWSER = {"browser", "media_browser"}
 
 
+# Browser tests run in this many groups, whole modules each (their servers are per module): one
+# chain of them was the suite's critical path, and two Chromiums still leave a core for the rest.
+_BROWSER_GROUPS = 2
+
+
 def pytest_collection_modifyitems(items):
+    browser_modules = {}
     for item in items:
         used = set(item.fixturenames)
         if used & _BROWSER:
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))  # one Chromium at a time
+            browser_modules.setdefault(item.module.__name__, []).append(item)
         if used & (_LIVE | _BROWSER):
             item.add_marker(pytest.mark.live)
+    _share_out(browser_modules)
+
+
+def _share_out(modules):
+    """Each module's browser tests to the group with the fewest tests so far, largest modules first."""
+    groups = [[] for _ in range(_BROWSER_GROUPS)]
+    for name in sorted(modules, key=lambda name: (-len(modules[name]), name)):
+        smallest = min(groups, key=len)
+        smallest.extend(modules[name])
+    for number, group in enumerate(groups):
+        for item in group:
+            item.add_marker(pytest.mark.xdist_group(f"browser-{number}"))
 
 
 @pytest.hookimpl(hookwrapper=True)
