@@ -60,7 +60,7 @@ def report():
     limits.check("RATE_REPORTS", current_user.id)
     body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
-    return jsonify({"id": filed.id}), 201
+    return jsonify({"id": filed.report.id}), 201
 
 
 @bp.get("/rtc-config")
