@@ -310,11 +310,6 @@ class ModerationEntry(db.Model):
     report_ids = db.Column(db.JSON, nullable=False, default=list)
     until = db.Column(db.DateTime)
 
-    def to_dict(self):
-        return {"id": self.id, "created_at": iso(self.created_at), "actor": self.actor, "actor_id": self.actor_id,
-                "subject_id": self.subject_id, "action": self.action, "note": self.note,
-                "report_ids": list(self.report_ids or []), "until": iso(self.until)}
-
 
 class AppendOnly(Exception):
     """A write that would change or remove a row of the audit log."""
@@ -345,10 +340,6 @@ class AccountWarning(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     acknowledged_at = db.Column(db.DateTime)
 
-    def to_dict(self):
-        return {"id": self.id, "reason": self.reason, "created_at": iso(self.created_at),
-                "acknowledged_at": iso(self.acknowledged_at)}
-
 
 class Appeal(db.Model):
     """A suspended or banned person's appeal against the action that restricted them: one per action."""
@@ -363,11 +354,6 @@ class Appeal(db.Model):
     state = db.Column(db.String(10), nullable=False, default="open", server_default="open", index=True)
     decided_at = db.Column(db.DateTime)
     decided_by = db.Column(db.Integer, db.ForeignKey("users.id"))
-
-    def to_dict(self):
-        return {"id": self.id, "user_id": self.user_id, "action_id": self.action_id, "text": self.text,
-                "created_at": iso(self.created_at), "state": self.state, "decided_at": iso(self.decided_at),
-                "decided_by": self.decided_by}
 
 
 class RevokedSignIn(db.Model):

@@ -26,6 +26,7 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from .. import wire
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from ..extensions import db
 from ..lib.text import visible
@@ -477,7 +478,7 @@ def pending_warnings(user_id):
         select(AccountWarning).where(AccountWarning.user_id == user_id, AccountWarning.acknowledged_at.is_(None))
         .order_by(AccountWarning.id)
     ).scalars()
-    return [warning.to_dict() for warning in rows]
+    return [wire.warning(warning) for warning in rows]
 
 
 def acknowledge_warning(user_id, warning_id, now=None):
@@ -488,7 +489,7 @@ def acknowledge_warning(user_id, warning_id, now=None):
             raise NotFound(_l("No such warning."))
         if warning.acknowledged_at is None:
             warning.acknowledged_at = now or utcnow()
-    return warning.to_dict()
+    return wire.warning(warning)
 
 
 # --- appeals -----------------------------------------------------------------------------------
@@ -554,15 +555,6 @@ def decide_appeal(appeal_id, decision, note, actor, now=None):
 
 # --- what the console reads ----------------------------------------------------------------------
 
-def _person(user, now):
-    """A person as the console shows them: who, their standing in force, and since when they have an account."""
-    standing = standing_of(user, now)
-    return {"id": user.id, "username": user.username, "display_name": user.display_name, "standing": standing,
-            "until": iso(user.standing_until) if standing == "suspended" else None,
-            "reason": user.standing_reason if standing != "active" else None, "moderator": bool(user.moderator),
-            "created_at": iso(user.created_at)}
-
-
 def open_reports(page=1, limit=50, now=None):
     """A page of the open reports: reports about held people first, then oldest first. Two
     queries whatever the page (the reporter and the reported person come joined). Returns
@@ -584,7 +576,7 @@ def open_reports(page=1, limit=50, now=None):
     return {
         "reports": [{"id": filed.id, "created_at": iso(filed.created_at), "reason": filed.reason,
                      "room_id": filed.room_id, "message_id": filed.message_id, "snapshot": filed.snapshot,
-                     "reporter": _person(who, now), "reported": _person(about, now)}
+                     "reporter": wire.person_on_record(who, now), "reported": wire.person_on_record(about, now)}
                     for filed, who, about in rows],
         "total": total, "page": page, "has_more": page * limit < total,
     }
@@ -609,7 +601,7 @@ def person_record(user_id, now=None):
         select(AccountWarning).where(AccountWarning.user_id == user.id).order_by(AccountWarning.id.desc()).limit(50)
     ).scalars()
     return {
-        "person": _person(user, now),
+        "person": wire.person_on_record(user, now),
         "account_age_days": round((now - user.created_at).total_seconds() / 86400, 1),
         "links": db.session.execute(select(func.count()).select_from(RoomMember)
                                     .where(RoomMember.user_id == user.id)).scalar(),
@@ -617,14 +609,14 @@ def person_record(user_id, now=None):
                                            .where(Report.reported_id == user.id, Report.state == "open")).scalar(),
         "reporters_24h": reporters_since(now - timedelta(hours=24)),
         "reporters_30d": reporters_since(now - timedelta(days=30)),
-        "warnings": [warning.to_dict() for warning in warnings],
+        "warnings": [wire.warning(warning) for warning in warnings],
         "actions": audit_log(subject_id=user.id, limit=50),
     }
 
 
 def audit_log(subject_id=None, limit=50, before_id=None):
     """The audit log, newest first (about one person if given): `limit` rows (at most 500)
-    older than `before_id` when paging. Each row as ModerationEntry.to_dict, with
+    older than `before_id` when paging. Each row as wire.audit_entry shapes it, with
     `actor_username` and `subject_username`."""
     limit = max(1, min(int(limit), 500))
     actor, subject = aliased(User), aliased(User)
@@ -636,13 +628,13 @@ def audit_log(subject_id=None, limit=50, before_id=None):
     if before_id is not None:
         query = query.where(ModerationEntry.id < before_id)
     rows = db.session.execute(query.order_by(ModerationEntry.id.desc()).limit(limit)).all()
-    return [{**entry.to_dict(), "actor_username": actor_name, "subject_username": subject_name}
+    return [{**wire.audit_entry(entry), "actor_username": actor_name, "subject_username": subject_name}
             for entry, actor_name, subject_name in rows]
 
 
 def open_appeals(limit=100, now=None):
     """Open appeals, oldest first, each with the person and the audit row it answers:
-    [{...Appeal.to_dict, "person", "action"}]."""
+    [{...wire.appeal, "person", "action"}]."""
     now = now or utcnow()
     rows = db.session.execute(
         select(Appeal, User, ModerationEntry)
@@ -650,7 +642,7 @@ def open_appeals(limit=100, now=None):
         .join(ModerationEntry, ModerationEntry.id == Appeal.action_id)
         .where(Appeal.state == "open").order_by(Appeal.id).limit(max(1, min(int(limit), 500)))
     ).all()
-    return [{**found.to_dict(), "person": _person(user, now), "action": entry.to_dict()}
+    return [{**wire.appeal(found), "person": wire.person_on_record(user, now), "action": wire.audit_entry(entry)}
             for found, user, entry in rows]
 
 
