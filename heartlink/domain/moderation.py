@@ -164,8 +164,14 @@ def _naive_utc(moment):
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
+def _fresh(session, model, key):
+    """A row as the database has it now: the session keeps its objects across commits
+    (expire_on_commit is off), and a standing may have changed by a statement since."""
+    return session.get(model, key, populate_existing=True)
+
+
 def _subject(session, subject_id):
-    user = session.get(User, subject_id) if isinstance(subject_id, int) else None
+    user = _fresh(session, User, subject_id) if isinstance(subject_id, int) else None
     if user is None:
         raise NotFound(_l("No such person."))
     return user
@@ -177,7 +183,7 @@ def _check_actor(session, actor, subject_id, now):
         raise ValueError(f"not an actor: {actor!r}")
     if actor.kind != "moderator":
         return
-    deciding = session.get(User, actor.user_id) if isinstance(actor.user_id, int) else None
+    deciding = _fresh(session, User, actor.user_id) if isinstance(actor.user_id, int) else None
     if deciding is None or not deciding.moderator or standing_of(deciding, now) != "active":
         raise Forbidden(_l("Only moderators may do that."))
     if actor.user_id == subject_id:
@@ -196,10 +202,10 @@ def _audit(session, actor, subject_id, action, note, now, report_ids=(), until=N
 
 
 def _report_ids(report_ids):
-    ids = tuple(sorted(set(report_ids or ())))
-    if not all(isinstance(report_id, int) for report_id in ids):
+    ids = tuple(report_ids or ())
+    if not all(isinstance(report_id, int) and not isinstance(report_id, bool) for report_id in ids):
         raise BadRequest(_l("Report ids are numbers."), field="report_ids")
-    return ids
+    return tuple(sorted(set(ids)))
 
 
 def _decide_reports(session, report_ids, subject_id, state, now):
@@ -424,7 +430,7 @@ def hold_if_reported(reported_id, now=None):
     people count against them (counted_reports), unless they are not active. Audited with actor
     "auto" and the reports counted. Returns the Restriction, or None."""
     now = now or utcnow()
-    user = db.session.get(User, reported_id)
+    user = _fresh(db.session, User, reported_id)
     if user is None or standing_of(user, now) != "active":
         return None
     report_ids, reporters = counted_reports(reported_id, now)
@@ -464,7 +470,7 @@ def moderators():
 
 def require_moderator(user_id, now=None):
     """The moderator `user_id` (a User), or NotFound, as the console answers everyone else."""
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = _fresh(db.session, User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.moderator or standing_of(user, now) != "active":
         raise NotFound()
     return user
@@ -504,7 +510,7 @@ def appeal(username, password, text, address=None, now=None):
     user = accounts.sign_in(username, password, address)
     if user is None:
         raise Unauthorized(_l("Wrong username or password."))
-    if standing_of(user, now) not in SIGNED_OUT:
+    if standing_of(_fresh(db.session, User, user.id), now) not in SIGNED_OUT:
         raise Forbidden(_l("Only a suspended or banned account can appeal."))
     try:
         with write_transaction() as session:
@@ -534,7 +540,7 @@ def decide_appeal(appeal_id, decision, note, actor, now=None):
     note = _text(note, "note", MAX_NOTE)
     with write_transaction() as session:
         serialise(session, "heartlink-matching")
-        found = session.get(Appeal, appeal_id) if isinstance(appeal_id, int) else None
+        found = _fresh(session, Appeal, appeal_id) if isinstance(appeal_id, int) else None
         if found is None:
             raise NotFound(_l("No such appeal."))
         _check_actor(session, actor, found.user_id, now)
@@ -544,7 +550,7 @@ def decide_appeal(appeal_id, decision, note, actor, now=None):
         ).rowcount
         if not claimed:
             raise Conflict(_l("This appeal was decided already."))
-        user = session.get(User, found.user_id)
+        user = _fresh(session, User, found.user_id)
         previous = user.standing
         if decision == "restored":
             user.standing, user.standing_until, user.standing_reason = "active", None, None
@@ -587,7 +593,7 @@ def person_record(user_id, now=None):
     links, open reports, distinct reporters in 24 h and 30 days, and the latest 50 warnings
     and audit rows about them."""
     now = now or utcnow()
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = _fresh(db.session, User, user_id) if isinstance(user_id, int) else None
     if user is None:
         raise NotFound(_l("No such person."))
 

@@ -77,6 +77,19 @@ def test_a_suspension_is_over_once_its_time_passes_and_the_sweep_writes_it_back_
     assert (last.id, last.action, last.actor, last.actor_id) == (lifted[0].action_id, "suspension_ended", "auto", None)
 
 
+def test_a_decision_reads_the_standing_as_the_database_has_it_now(in_app):
+    (bob,) = _people("bob")
+    moderation.ban(bob, NOTE, CLI)
+    held_here = _user(bob)  # this session keeps its copy (as a request may) while another worker restores bob
+    with db.engine.begin() as elsewhere:
+        elsewhere.execute(update(User.__table__).where(User.__table__.c.id == bob)
+                          .values(standing="active", standing_reason=None))
+    assert held_here.standing == "banned"
+    with pytest.raises(Conflict):
+        moderation.restore(bob, "Nothing left to restore.", CLI)
+    assert [entry.action for entry in _entries(bob)] == ["ban"]
+
+
 def test_a_suspension_ends_in_the_future_within_ten_years(in_app):
     (bob,) = _people("bob")
     for until in (utcnow() - timedelta(minutes=1), utcnow() + timedelta(days=3651), "tomorrow", None):
@@ -274,6 +287,9 @@ def test_reports_about_one_person_are_decided_together_once(in_app):
         moderation.decide("warn", NOTE, by_moderator(mod), report_ids=about_bob, subject_id=dave)
     with pytest.raises(NotFound):
         moderation.dismiss([about_bob[0], 999], NOTE, by_moderator(mod))
+    for bad in (["1"], [True], [about_bob[0], "x"]):
+        with pytest.raises(BadRequest):
+            moderation.dismiss(bad, NOTE, by_moderator(mod))
     suspended = moderation.decide("suspend", NOTE, by_moderator(mod), subject_id=bob,
                                   until=utcnow() + timedelta(days=7))
     assert suspended.report_ids == tuple(about_bob) and suspended.standing == "suspended"
