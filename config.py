@@ -191,6 +191,14 @@ class Config:
     REPORTS_PER_DAY = _int("HEARTLINK_REPORTS_PER_DAY", 20)
     REPORT_SNAPSHOT_MESSAGES = _int("HEARTLINK_REPORT_SNAPSHOT_MESSAGES", 20)
     REPORT_SNAPSHOT_BYTES = _int("HEARTLINK_REPORT_SNAPSHOT_BYTES", 64 * 1024)
+    # Pictures a report quotes are copied (their thumbnails) as evidence, newest first, up to
+    # this many bytes a report.
+    REPORT_EVIDENCE_BYTES = _int("HEARTLINK_REPORT_EVIDENCE_BYTES", 4 * 1024 * 1024)
+    # A person reported by this many different people within 24 hours is held for review
+    # (heartlink/domain/moderation.py says which reports count).
+    HOLD_REPORTERS = _int("HEARTLINK_HOLD_REPORTERS", 3)
+    # Appeals sent per address (POST /api/appeals), before the password is checked.
+    RATE_APPEALS = _rate("HEARTLINK_RATE_APPEALS", "10/3600")
     MAX_SOCKETS_PER_USER = _int("HEARTLINK_MAX_SOCKETS_PER_USER", 10)
     # Connections (HTTP requests in flight, websockets) at once from one address.
     MAX_CONNECTIONS_PER_ADDRESS = _int("HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS", 200)

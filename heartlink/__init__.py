@@ -33,10 +33,10 @@ class SettingMissing(click.UsageError, RuntimeError):
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # The only writes anyone may make before signing in; every other one is refused unsigned-in
 # before its body is read (the CSRF check reads a form). These check CSRF themselves: the token
-# endpoint needs none (a browser never sends it credentials by itself), and the sign-in and
-# sign-up forms check theirs as forms, so that a token gone stale (another tab loaded the page
-# meanwhile) shows the form again, not an error.
-_SIGN_IN_WRITES = {"auth.api_token", "auth.login", "auth.register"}
+# and appeal endpoints need none (a browser never sends them credentials by itself: the password
+# is in the body), and the sign-in and sign-up forms check theirs as forms, so that a token gone
+# stale (another tab loaded the page meanwhile) shows the form again, not an error.
+_SIGN_IN_WRITES = {"auth.api_token", "auth.login", "auth.register", "api.appeal"}
 # The endpoints whose body is an upload (MAX_CONTENT_LENGTH); every other body is small.
 _UPLOADS = {"api.upload_attachment", "profile.upload_avatar"}
 _CSP = (

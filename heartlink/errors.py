@@ -32,6 +32,14 @@ class Forbidden(DomainError):
     default_message = _l("You are not allowed to do that.")
 
 
+class Restricted(DomainError):
+    """The account's standing forbids it (heartlink/domain/moderation.py): details carry
+    `standing` ("held", "suspended" or "banned"), `until` (ISO time, for a suspension) and
+    `reason` (what the person is told)."""
+    code, status = "restricted", 403
+    default_message = _l("Your account cannot do that right now.")
+
+
 class NotFound(DomainError):
     code, status = "not_found", 404
     default_message = _l("Not found.")
@@ -60,9 +68,11 @@ class Unavailable(DomainError):
 
 
 def _by_status(cls):
+    # The first class with a status names it: 403 is `forbidden`, never `restricted`.
     table = {cls.status: cls.code}
     for sub in cls.__subclasses__():
-        table.update(_by_status(sub))
+        for status, code in _by_status(sub).items():
+            table.setdefault(status, code)
     return table
 
 

@@ -2,6 +2,8 @@
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .extensions import db
 
@@ -17,6 +19,8 @@ def iso(moment):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # The sweeper's look for suspensions that ended (moderation.lift_expired).
+    __table_args__ = (db.Index("ix_users_standing_until", "standing", "standing_until"),)
 
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(32), nullable=False)
@@ -42,6 +46,13 @@ class User(UserMixin, db.Model):
     show_presence = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     # "en" or "zh" overrides Accept-Language; None follows the browser.
     language = db.Column(db.String(8))
+    # Trust and safety (heartlink/domain/moderation.py): "active", "held", "suspended" (until
+    # standing_until; it lifts itself when that passes) or "banned". standing_reason is what
+    # the person is told. Changed only by the moderation domain, always with an audit row.
+    standing = db.Column(db.String(10), nullable=False, default="active", server_default="active")
+    standing_until = db.Column(db.DateTime)
+    standing_reason = db.Column(db.String(1000))
+    moderator = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     def get_id(self):
         return f"{self.id}:{self.session_epoch}"
@@ -244,9 +255,12 @@ class Call(db.Model):
 
 class Report(db.Model):
     """A report for moderators, with a copy of the messages it is about: the copy
-    stays even if the link ends or the messages are deleted."""
+    stays even if the link ends or the messages are deleted. It is "open" until a
+    moderator decides it: "dismissed" or "actioned" (heartlink/domain/moderation.py)."""
 
     __tablename__ = "reports"
+    # The moderation queue: open reports, oldest first.
+    __table_args__ = (db.Index("ix_reports_state_created", "state", "created_at"),)
 
     id = db.Column(db.Integer, primary_key=True)
     reporter_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
@@ -256,6 +270,90 @@ class Report(db.Model):
     reason = db.Column(db.String(1000), nullable=False)
     snapshot = db.Column(db.JSON, nullable=False)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+    state = db.Column(db.String(10), nullable=False, default="open", server_default="open")
+    decided_at = db.Column(db.DateTime)
+
+
+class ReportEvidence(db.Model):
+    """A picture a report quotes, copied at report time (the thumbnail's bytes), so it
+    outlives the message's deletion, its upload's files and any retention cleanup. The
+    report's snapshot names it by its `item` number in the quoted message's `evidence_item`."""
+
+    __tablename__ = "report_evidence"
+
+    report_id = db.Column(db.Integer, db.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    item = db.Column(db.Integer, primary_key=True, autoincrement=False)  # 1, 2 ... within the report
+    message_id = db.Column(db.Integer, nullable=False)
+    attachment_id = db.Column(db.String(36))
+    mime = db.Column(db.String(100), nullable=False)
+    data = db.Column(db.LargeBinary, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class ModerationEntry(db.Model):
+    """One row of the audit log: a standing change, a moderator flag change or a report
+    decision, written in the same transaction as the change. Append-only: the ORM refuses
+    to update or delete a row (heartlink/domain/moderation.py), and so does the database
+    (triggers, in the migration that made the table)."""
+
+    __tablename__ = "moderation_log"
+    __table_args__ = (db.Index("ix_moderation_log_subject_id_id", "subject_id", "id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    # The moderator who decided (None for the CLI and for automatic decisions).
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    actor = db.Column(db.String(10), nullable=False)  # "moderator", "cli" or "auto"
+    subject_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    action = db.Column(db.String(20), nullable=False)
+    note = db.Column(db.String(1000), nullable=False)
+    report_ids = db.Column(db.JSON, nullable=False, default=list)
+    until = db.Column(db.DateTime)
+
+
+class AppendOnly(Exception):
+    """A write that would change or remove a row of the audit log."""
+
+
+@event.listens_for(ModerationEntry, "before_update")
+@event.listens_for(ModerationEntry, "before_delete")
+def _refuse_changing_an_entry(_mapper, _connection, entry):
+    raise AppendOnly(f"the audit log is append-only: entry {entry.id} cannot change")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(execute_state):
+    """update(ModerationEntry)/delete(ModerationEntry) through a session skip the mapper events above."""
+    if (execute_state.is_update or execute_state.is_delete) \
+            and getattr(getattr(execute_state.statement, "table", None), "name", None) == "moderation_log":
+        raise AppendOnly("the audit log is append-only")
+
+
+class AccountWarning(db.Model):
+    """A moderator's warning: shown to the person on their next page load until they acknowledge it."""
+
+    __tablename__ = "warnings"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    reason = db.Column(db.String(1000), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    acknowledged_at = db.Column(db.DateTime)
+
+
+class Appeal(db.Model):
+    """A suspended or banned person's appeal against the action that restricted them: one per action."""
+
+    __tablename__ = "appeals"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    action_id = db.Column(db.Integer, db.ForeignKey("moderation_log.id"), nullable=False, unique=True)
+    text = db.Column(db.String(2000), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    state = db.Column(db.String(10), nullable=False, default="open", server_default="open", index=True)
+    decided_at = db.Column(db.DateTime)
+    decided_by = db.Column(db.Integer, db.ForeignKey("users.id"))
 
 
 class RevokedSignIn(db.Model):

@@ -5,6 +5,7 @@ fields. Who may see what is decided in domain/privacy.py and domain/presence.py;
 module only applies those answers to the shape.
 """
 from .domain.privacy import presence_seen_by
+from .domain.standing import standing_of
 from .models import iso
 
 
@@ -112,3 +113,54 @@ def call(invitation):
 def ticket(waiting):
     """A place in the match queue."""
     return {"code": waiting.code, "expires_at": iso(waiting.expires_at)}
+
+
+# --- trust and safety: what moderators see (and a person of their own warnings) ---------------
+
+def person_on_record(user, now=None):
+    """A person as the moderation console shows them: who, their standing in force (with its end
+    and the reason they were told), whether they moderate, and since when they have an account."""
+    standing = standing_of(user, now)
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "standing": standing,
+        "until": iso(user.standing_until) if standing == "suspended" else None,
+        "reason": user.standing_reason if standing != "active" else None,
+        "moderator": bool(user.moderator),
+        "created_at": iso(user.created_at),
+    }
+
+
+def audit_entry(entry):
+    """A row of the audit log (moderation_log)."""
+    return {
+        "id": entry.id,
+        "created_at": iso(entry.created_at),
+        "actor": entry.actor,
+        "actor_id": entry.actor_id,
+        "subject_id": entry.subject_id,
+        "action": entry.action,
+        "note": entry.note,
+        "report_ids": list(entry.report_ids or []),
+        "until": iso(entry.until),
+    }
+
+
+def warning(given):
+    return {"id": given.id, "reason": given.reason, "created_at": iso(given.created_at),
+            "acknowledged_at": iso(given.acknowledged_at)}
+
+
+def appeal(sent):
+    return {
+        "id": sent.id,
+        "user_id": sent.user_id,
+        "action_id": sent.action_id,
+        "text": sent.text,
+        "created_at": iso(sent.created_at),
+        "state": sent.state,
+        "decided_at": iso(sent.decided_at),
+        "decided_by": sent.decided_by,
+    }

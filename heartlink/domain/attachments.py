@@ -138,6 +138,16 @@ def for_member(attachment_id, user_id, thumb=False):
     return attachment, path
 
 
+def read_thumbnail(attachment):
+    """The bytes of an attachment's thumbnail (off the event loop), or None if it has none."""
+    if not attachment.thumb_mime:
+        return None
+    try:
+        return offload.run(_path(attachment.id, thumb=True).read_bytes)
+    except FileNotFoundError:
+        return None
+
+
 def claim(session, room_id, sender_id, kind, attachment_id):
     """The attachment a new message will carry; it must be the sender's own upload in this room."""
     attachment = session.get(Attachment, attachment_id)

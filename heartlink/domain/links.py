@@ -13,7 +13,7 @@ from ..errors import Conflict, Forbidden
 from ..extensions import db
 from ..models import MatchTicket, Room, RoomMember, User, utcnow
 from ..worker.database import serialise, write_transaction
-from . import calls, privacy, rooms
+from . import calls, privacy, rooms, standing
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,10 @@ def reopen(room_id, user_id):
         session.refresh(room)
         for member in room.members:
             session.refresh(member)
+            session.refresh(member.user)
+            if standing.standing_of(member.user) in standing.SIGNED_OUT:
+                # A suspended or banned member's links stay ended; the partner learns nothing more.
+                raise Conflict(_l("This heart link cannot be opened again."))
         if room.active:
             return Reopened(room, [])
         if not room.kept:

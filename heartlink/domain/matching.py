@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models import MatchTicket, Room, RoomMember, User, utcnow
 from ..worker import offload
 from ..worker.database import serialise, write_transaction
-from . import privacy
+from . import privacy, standing
 from .rooms import room_view
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,8 @@ class _Raced(Exception):
 
 
 def start(user_id, code=None):
-    """Ask for a heart link. Returns ("matched", room) or ("waiting", ticket)."""
+    """Ask for a heart link. Returns ("matched", room) or ("waiting", ticket). Restricted
+    unless the person's standing is active (standing.ensure_may_match)."""
     offload.release_database()  # the wait at the gate holds no connection
     for _attempt in range(_ATTEMPTS):
         try:
@@ -54,7 +55,11 @@ def start(user_id, code=None):
 def _pair_or_wait(session, user_id, code):
     serialise(session, "heartlink-matching")
     now = utcnow()
-    active_room_id = session.execute(select(User.active_room_id).where(User.id == user_id)).scalar()
+    asking = session.execute(
+        select(User.active_room_id, User.standing, User.standing_until, User.standing_reason)
+        .where(User.id == user_id)).one()
+    standing.ensure_may_match(asking, now)  # held, suspended and banned people are not paired
+    active_room_id = asking.active_room_id
     if active_room_id:
         room = session.get(Room, active_room_id)
         raise Conflict(_l("You are already in a heart link."), room=room_view(room, user_id))

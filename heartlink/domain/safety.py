@@ -2,8 +2,9 @@
 
 Only people one has shared a link with can be blocked (anyone else is "no such
 person", so ids cannot be walked to list accounts), and answers about blocks carry
-no presence. A report copies a bounded snapshot, and each person may file only
-REPORTS_PER_DAY of them.
+no presence. A report copies a bounded snapshot, with the pictures it quotes (their
+thumbnails, in report_evidence), and each person may file only REPORTS_PER_DAY of
+them. A report may bring about an automatic hold (moderation.hold_if_reported).
 """
 import json
 import logging
@@ -17,9 +18,9 @@ from sqlalchemy import delete, exists, func, select
 from ..errors import BadRequest, NotFound, RateLimited
 from ..extensions import db
 from ..lib.text import visible
-from ..models import Block, Message, Report, Room, RoomMember, User, iso, utcnow
+from ..models import Block, Message, Report, ReportEvidence, Room, RoomMember, User, iso, utcnow
 from ..worker.database import write_transaction
-from . import links, privacy
+from . import attachments, links, moderation, privacy
 from .rooms import room_for_member
 
 log = logging.getLogger(__name__)
@@ -81,10 +82,19 @@ def blocked_by(user_id):
              "blocked_at": iso(created)} for user, created in rows]
 
 
-def report(user_id, room_id, reason, message_id=None):
+class Filed(NamedTuple):
+    """A report filed: the Report, and the automatic hold it brought about (a
+    moderation.Restriction), or None."""
+    report: Report
+    held: moderation.Restriction | None
+
+
+def report(user_id, room_id, reason, message_id=None, now=None):
     """Record a report about the partner in a link, with a copy of what it is about:
-    the reported message, or the link's latest messages."""
+    the reported message, or the link's latest messages, and the pictures among them.
+    Returns Filed."""
     config = current_app.config
+    now = now or utcnow()
     room = room_for_member(room_id, user_id)
     reason = visible(reason, keep_newlines=True).strip() if isinstance(reason, str) else ""
     if not 1 <= len(reason) <= MAX_REASON:
@@ -92,7 +102,7 @@ def report(user_id, room_id, reason, message_id=None):
                          field="reason")
     filed_today = db.session.execute(
         select(func.count()).select_from(Report)
-        .where(Report.reporter_id == user_id, Report.created_at > utcnow() - timedelta(days=1))
+        .where(Report.reporter_id == user_id, Report.created_at > now - timedelta(days=1))
     ).scalar()
     if filed_today >= config["REPORTS_PER_DAY"]:
         raise RateLimited(_l("You have sent many reports today; moderators will look at them."),
@@ -105,18 +115,45 @@ def report(user_id, room_id, reason, message_id=None):
     if message_id is not None and not quoted:
         raise NotFound(_l("No such message in this heart link."))
     partner = next(uid for uid in room.member_ids() if uid != user_id)
+    copied = _bounded_copy(quoted, config["REPORT_SNAPSHOT_BYTES"])
+    pictures = _pictures(quoted, copied, config["REPORT_EVIDENCE_BYTES"])
     snapshot = {
         "room": {"id": room.id, "status": room.status, "created_at": iso(room.created_at)},
         "members": [{"id": member.user.id, "username": member.user.username,
                      "display_name": member.user.display_name} for member in room.members],
-        "messages": _bounded_copy(quoted, config["REPORT_SNAPSHOT_BYTES"]),
+        "messages": copied,
     }
     with write_transaction() as session:
         filed = Report(reporter_id=user_id, reported_id=partner, room_id=room.id, message_id=message_id,
-                       reason=reason, snapshot=snapshot)
+                       reason=reason, snapshot=snapshot, created_at=now)
         session.add(filed)
+        session.flush()
+        session.add_all(ReportEvidence(report_id=filed.id, item=item, message_id=quoted_id,
+                                       attachment_id=attachment.id, mime=attachment.thumb_mime, data=data,
+                                       created_at=now)
+                        for item, (quoted_id, attachment, data) in pictures.items())
     log.warning("report %s: user %s reported %s in link %s", filed.id, user_id, partner, room.id)
-    return filed
+    return Filed(filed, moderation.hold_if_reported(partner, now))
+
+
+def _pictures(newest_first, copied, budget):
+    """The pictures of the copied messages, as evidence: each one's thumbnail bytes, newest
+    first while they fit in `budget` bytes. Numbers them 1, 2 ... and writes each number into
+    its message's copy as `evidence_item`. Returns {item: (message id, attachment, bytes)}."""
+    entries = {entry["id"]: entry for entry in copied}
+    found, used = {}, 0
+    for message in newest_first:
+        attachment = message.attachment
+        if message.id not in entries or message.deleted or attachment is None or attachment.kind != "image":
+            continue
+        data = attachments.read_thumbnail(attachment)
+        if data is None or used + len(data) > budget:
+            continue
+        used += len(data)
+        item = len(found) + 1
+        found[item] = (message.id, attachment, data)
+        entries[message.id]["evidence_item"] = item
+    return found
 
 
 def _bounded_copy(newest_first, budget):

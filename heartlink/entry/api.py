@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import wire
-from ..domain import attachments, rooms, safety
+from ..domain import attachments, moderation, rooms, safety
 from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
@@ -60,7 +60,19 @@ def report():
     limits.check("RATE_REPORTS", current_user.id)
     body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
-    return jsonify({"id": filed.id}), 201
+    if filed.held is not None:
+        announce.restricted(filed.held)
+    return jsonify({"id": filed.report.id}), 201
+
+
+@bp.post("/appeals")
+def appeal():
+    """A suspended or banned person appeals, before any sign-in: {username, password, text}.
+    The only thing their password still does. No CSRF token: the password is the credential."""
+    limits.check("RATE_APPEALS", request.remote_addr)  # before the body is read
+    body = schemas.parse(schemas.AppealBody, request.get_json(silent=True))
+    appealed = moderation.appeal(body.username, body.password, body.text, request.remote_addr)
+    return jsonify({"id": appealed.appeal_id, "state": "open"}), 201
 
 
 @bp.get("/rtc-config")

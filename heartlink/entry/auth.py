@@ -8,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..domain import accounts, presence
-from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
+from ..domain import accounts, presence, standing
+from ..errors import BadRequest, DomainError, RateLimited, Restricted, Unauthorized
 from ..extensions import login_manager
 from ..lib.text import visible
 from ..worker import limits, sockets
@@ -86,6 +86,13 @@ def login():
         try:
             limits.check("RATE_LOGIN_ADDRESS", request.remote_addr)
             user = accounts.sign_in(form.username.data, form.password.data, request.remote_addr)
+            if user is not None:
+                standing.ensure_may_sign_in(user)
+        except Restricted as error:
+            if wants_json():
+                raise
+            flash(str(error.message), "error")
+            return render_template("auth/login.html", form=form), 403
         except RateLimited as error:
             flash(str(error.message), "error")
             return render_template("auth/login.html", form=form), 429
@@ -177,6 +184,7 @@ def api_token():
     user = accounts.sign_in(body.get("username"), body.get("password"), request.remote_addr)
     if user is None:
         raise Unauthorized(_l("Wrong username or password."))
+    standing.ensure_may_sign_in(user)  # 403 restricted: suspended or banned
     return jsonify(accounts.issue_token(user))
 
 

@@ -1,14 +1,17 @@
-"""flask commands for operators: users, demo people, cleanup."""
+"""flask commands for operators: users, demo people, cleanup, moderators and decisions."""
+from datetime import UTC, timedelta
+from functools import wraps
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..domain import accounts, attachments, links, safety
+from ..domain import accounts, attachments, links, moderation, safety
 from ..errors import DomainError
 from ..extensions import db
 from ..lib.text import for_terminal
 from ..live import announce
-from ..models import User
+from ..models import User, utcnow
 
 users_cli = AppGroup("users", help="Manage accounts.")
 rooms_cli = AppGroup("rooms", help="Maintain heart links.")
@@ -49,6 +52,132 @@ def bulk_create(prefix, count, password):
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo(f"created {created} accounts")
+
+
+# --- trust and safety: every decision here is audited with actor "cli" -----------------------
+
+moderators_cli = AppGroup("moderators", help="Who may use the moderation console.")
+moderation_cli = AppGroup("moderation", help="The moderation audit log.")
+
+
+def _answers_domain_errors(command):
+    """A refused decision (no such person, a note missing ...) is one line on stderr and status 1."""
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from None
+    return run
+
+
+def _person(username):
+    user = accounts.find_user(username)
+    if user is None:
+        raise click.ClickException(f"no such user: {for_terminal(username)}")
+    return user
+
+
+@moderators_cli.command("add")
+@click.argument("username")
+@click.option("--note", default="Made a moderator at the command line.", help="Why (kept in the audit log).")
+@_answers_domain_errors
+def add_moderator(username, note):
+    """Give USERNAME access to the moderation console."""
+    user = _person(username)
+    changed = moderation.set_moderator(user.id, True, moderation.CLI, note)
+    click.echo(f"{user.username} is now a moderator (audit entry {changed.action_id})")
+
+
+@moderators_cli.command("remove")
+@click.argument("username")
+@click.option("--note", default="No longer a moderator, at the command line.", help="Why (kept in the audit log).")
+@_answers_domain_errors
+def remove_moderator(username, note):
+    """Take access to the moderation console from USERNAME."""
+    user = _person(username)
+    changed = moderation.set_moderator(user.id, False, moderation.CLI, note)
+    click.echo(f"{user.username} is no longer a moderator (audit entry {changed.action_id})")
+
+
+@moderators_cli.command("list")
+def list_moderators():
+    """One line per moderator: id, username, display name."""
+    found = moderation.moderators()
+    for person in found:
+        click.echo(f"{person['id']}\t{person['username']}\t{for_terminal(person['display_name'])}")
+    if not found:
+        click.echo("no moderators")
+
+
+def _until_text(moment):
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@users_cli.command("suspend")
+@click.argument("username")
+@click.option("--days", type=click.IntRange(1, 3650), help="For this many days from now.")
+@click.option("--until", "until_day", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Until the start of this day (UTC), YYYY-MM-DD.")
+@click.option("--reason", required=True, help="What the person is told; kept in the audit log.")
+@_answers_domain_errors
+def suspend_user(username, days, until_day, reason):
+    """Suspend USERNAME for --days N or --until a day: no sign-in until then; their link ends."""
+    if (days is None) == (until_day is None):
+        raise click.UsageError("give either --days or --until")
+    until = utcnow() + timedelta(days=days) if days else until_day.replace(tzinfo=UTC)
+    user = _person(username)
+    outcome = moderation.suspend(user.id, until, reason, moderation.CLI)
+    announce.restricted(outcome)
+    click.echo(f"suspended {user.username} until {_until_text(outcome.until)} (audit entry {outcome.action_id})")
+
+
+@users_cli.command("ban")
+@click.argument("username")
+@click.option("--reason", required=True, help="What the person is told; kept in the audit log.")
+@_answers_domain_errors
+def ban_user(username, reason):
+    """Ban USERNAME: no sign-in any more; their link ends."""
+    user = _person(username)
+    outcome = moderation.ban(user.id, reason, moderation.CLI)
+    announce.restricted(outcome)
+    click.echo(f"banned {user.username} (audit entry {outcome.action_id})")
+
+
+@users_cli.command("restore")
+@click.argument("username")
+@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@_answers_domain_errors
+def restore_user(username, reason):
+    """Make USERNAME active again (from held, suspended or banned)."""
+    user = _person(username)
+    outcome = moderation.restore(user.id, reason, moderation.CLI)
+    click.echo(f"restored {user.username}, who was {outcome.previous} (audit entry {outcome.action_id})")
+
+
+@users_cli.command("warn")
+@click.argument("username")
+@click.option("--reason", required=True, help="What the person is told; kept in the audit log.")
+@_answers_domain_errors
+def warn_user(username, reason):
+    """Warn USERNAME: they see the reason on their next page load until they acknowledge it."""
+    user = _person(username)
+    outcome = moderation.warn(user.id, reason, moderation.CLI)
+    click.echo(f"warned {user.username} (audit entry {outcome.action_id})")
+
+
+@moderation_cli.command("log")
+@click.option("--user", "username", default=None, help="Only the entries about this person.")
+@click.option("--limit", default=50, type=click.IntRange(1, 500))
+def moderation_log(username, limit):
+    """The audit log, newest first: one line per decision. Notes are printed escaped."""
+    subject_id = _person(username).id if username else None
+    for entry in moderation.audit_log(subject_id=subject_id, limit=limit):
+        actor = entry["actor"] + (f" {entry['actor_username']}" if entry["actor_username"] else "")
+        until = f" until {entry['until']}" if entry["until"] else ""
+        reports = f" reports {','.join(map(str, entry['report_ids']))}" if entry["report_ids"] else ""
+        click.echo(f"#{entry['id']} {entry['created_at']} {actor}: {entry['action']} {entry['subject_username']}"
+                   f"{until}{reports}: {for_terminal(entry['note'])}")
 
 
 @click.command("demo")
@@ -96,4 +225,6 @@ def register_cli(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(rooms_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(moderators_cli)
+    app.cli.add_command(moderation_cli)
     app.cli.add_command(demo)

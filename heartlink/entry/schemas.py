@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from config import LANGUAGES
 
-from ..domain import attachments, messages, rooms, safety
+from ..domain import accounts, attachments, messages, moderation, rooms, safety
 from ..errors import BadRequest
 from ..lib.emoji import is_one_emoji
 
@@ -96,6 +96,13 @@ class CallSignal(CallRef):
 class ReportBody(RoomRef):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=safety.MAX_REASON)]
     message_id: MessageRef | None = None
+
+
+class AppealBody(Payload):
+    # Any string as a username: one that names nobody is a wrong password, not a bad request.
+    username: Annotated[str, StringConstraints(max_length=64)]
+    password: Annotated[str, StringConstraints(max_length=accounts.MAX_PASSWORD)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=moderation.MAX_APPEAL + 200)]
 
 
 class HistoryQuery(Payload):

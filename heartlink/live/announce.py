@@ -61,7 +61,7 @@ def typing(room, user_id, is_typing):
 
 
 def link_ended(ended):
-    """A link ended (left, blocked, idle): its call first, then `room:ended` to both."""
+    """A link ended (left, blocked, idle, safety): its call first, then `room:ended` to both."""
     if ended.call:
         call_finished(ended.call)
     if ended.ended_now:
@@ -102,6 +102,19 @@ def call_signal(call, from_user_id, target_sid, data):
 def presence(news):
     """Someone came or went (presence.news): told to those who may hear it."""
     _emit("presence", news.payload, news.audience)
+
+
+# --- trust and safety ------------------------------------------------------------------------
+
+def restricted(restriction):
+    """A person was held, suspended or banned (moderation.Restriction): the link it ended goes
+    out as any ended link does (`room:ended {reason: "safety"}`, `by: null`, to both members),
+    and their other tabs stop showing the wait it removed. Telling the person themselves
+    (`account:restricted`) and closing their sockets are not done here yet."""
+    for ended in restriction.ended:
+        link_ended(ended)
+    if restriction.cancelled_wait:
+        match_cancelled(restriction.user_id)
 
 
 # --- profile, privacy and "keep this link" ---------------------------------------------------

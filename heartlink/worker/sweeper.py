@@ -1,7 +1,8 @@
 """The sweeper: a background task in every worker for what happens with time.
 
 Waiting that expires, calls that ring too long or whose tab is gone, people
-whose last socket closed past the grace period, and workers that stopped beating.
+whose last socket closed past the grace period, workers that stopped beating, and
+suspensions whose time is up.
 Each step claims its rows with conditional writes, so several workers sweeping at
 once report each event exactly once.
 """
@@ -9,7 +10,7 @@ import logging
 
 from flask import current_app
 
-from ..domain import calls, matching, presence
+from ..domain import calls, matching, moderation, presence
 from ..extensions import socketio
 from ..live import announce
 from . import sockets
@@ -41,6 +42,9 @@ def sweep(beat=True):
     config = current_app.config
     if beat:
         presence.worker_beat(config["WORKER_ID"], config["WORKER_STALE_AFTER"])
+        # A suspension already counts as over once `until` passes (standing.standing_of); this
+        # writes it back and audits it. Nothing is announced about it yet.
+        moderation.lift_expired()
     for user_id in matching.expire_waiting():
         announce.match_timeout(user_id)
     sockets.close_stalled_sockets(config["MAX_QUEUED_PACKETS"], config["MAX_QUEUED_CHARS"])

@@ -1,0 +1,100 @@
+"""A restricted person over HTTP: no token and no sign-in while suspended or banned (403
+`restricted`), both back once the suspension is over, and appeals before any sign-in."""
+import re
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from heartlink.domain import moderation
+from heartlink.domain.moderation import CLI
+from heartlink.extensions import db
+from heartlink.models import Appeal, User, utcnow
+
+from support import PASSWORD, AuthActions
+
+
+def _token(client, username, password=PASSWORD):
+    return client.post("/api/token", json={"username": username, "password": password})
+
+
+def _login_json(client, username, password=PASSWORD):
+    """The sign-in form, sent by a client that asks for JSON answers."""
+    return client.post("/login", headers={"Accept": "application/json"}, data={
+        "username": username, "password": password, "csrf_token": AuthActions(client).csrf_token()})
+
+
+def test_a_suspended_or_banned_person_gets_no_token_and_no_sign_in(app, client, make_user):
+    bob, carol = make_user("bob"), make_user("carol")
+    until = utcnow() + timedelta(days=7)
+    with app.app_context():
+        moderation.suspend(bob, until, "Insults.", CLI, reason="You insulted people.")
+        moderation.ban(carol, "Threats.", CLI)
+
+    refused = _token(client, "bob")
+    assert refused.status_code == 403
+    error = refused.get_json()["error"]
+    assert (error["code"], error["standing"], error["reason"]) == ("restricted", "suspended", "You insulted people.")
+    assert error["until"] == until.isoformat(timespec="milliseconds") + "Z"
+    assert f"{until:%Y-%m-%d %H:%M} UTC" in error["message"] and "appeal" in error["message"]
+    banned = _token(client, "carol").get_json()["error"]
+    assert (banned["code"], banned["standing"], banned["until"]) == ("restricted", "banned", None)
+    assert _token(client, "bob", "not the password").status_code == 401  # a wrong password learns nothing
+
+    page = AuthActions(client).login("bob")
+    assert page.status_code == 403
+    said = re.search(r'data-testid="flash-error">(Your account is suspended [^<]+)</p>', page.get_data(as_text=True))
+    assert said and f"{until:%Y-%m-%d %H:%M} UTC" in said.group(1)
+    assert client.get("/api/me").status_code == 401  # not signed in
+    as_json = _login_json(client, "carol")
+    assert as_json.status_code == 403 and as_json.get_json()["error"]["standing"] == "banned"
+
+
+def test_token_and_sign_in_work_again_once_the_suspension_is_over(app, client, make_user):
+    bob = make_user("bob")
+    with app.app_context():
+        moderation.suspend(bob, utcnow() + timedelta(days=1), "Insults.", CLI)
+    assert _token(client, "bob").status_code == 403
+    with app.app_context():  # a day goes by: the suspension's end is now in the past
+        db.session.execute(update(User).where(User.id == bob).values(standing_until=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert _token(client, "bob").status_code == 200
+    signed_in = AuthActions(client).login("bob")
+    assert signed_in.status_code == 302 and client.get("/api/me").status_code == 200
+
+
+def test_a_held_person_still_signs_in(app, client, make_user):
+    dave = make_user("dave")
+    with app.app_context():
+        moderation.hold(dave, "Reported three times.", CLI)
+    assert _token(client, "dave").status_code == 200
+
+
+def test_an_appeal_needs_no_sign_in_and_comes_once_per_action(app, client, make_user):
+    bob = make_user("bob")
+    make_user("carol")
+    with app.app_context():
+        moderation.ban(bob, "Threats.", CLI)
+    body = {"username": "bob", "password": PASSWORD, "text": "I was quoting a film."}
+    sent = client.post("/api/appeals", json=body)  # no session, no CSRF token
+    assert sent.status_code == 201 and sent.get_json()["state"] == "open"
+    again = client.post("/api/appeals", json=body)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+    wrong = client.post("/api/appeals", json={**body, "password": "not the password"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "unauthorized"
+    active = client.post("/api/appeals", json={**body, "username": "carol"})
+    assert active.status_code == 403 and active.get_json()["error"]["code"] == "forbidden"
+    for bad in ({**body, "text": ""}, {**body, "text": "   "}, {**body, "text": 5}, {"username": "bob"}, []):
+        answer = client.post("/api/appeals", json=bad)
+        assert answer.status_code == 400 and answer.get_json()["error"]["code"] == "bad_request", bad
+    with app.app_context():
+        (appeal,) = db.session.query(Appeal).all()
+        assert (appeal.user_id, appeal.text, appeal.state) == (bob, "I was quoting a film.", "open")
+
+
+def test_appeals_are_limited_per_address(app, client, make_user):
+    app.config["RATE_APPEALS"] = (2, 3600)
+    make_user("bob")
+    body = {"username": "bob", "password": "not the password", "text": "Sorry."}
+    assert [client.post("/api/appeals", json=body).status_code for _ in range(2)] == [401, 401]
+    limited = client.post("/api/appeals", json=body)
+    assert limited.status_code == 429 and limited.get_json()["error"]["retry_after"] >= 1
