@@ -61,7 +61,7 @@ def report():
     body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
     if filed.held is not None:
-        announce.restricted(filed.held)
+        announce.decided(filed.held)
     return jsonify({"id": filed.report.id}), 201
 
 

@@ -128,7 +128,7 @@ def suspend_user(username, days, until_day, reason):
     until = utcnow() + timedelta(days=days) if days else until_day.replace(tzinfo=UTC)
     user = _person(username)
     outcome = moderation.suspend(user.id, until, reason, moderation.CLI)
-    announce.restricted(outcome)
+    announce.decided(outcome)
     click.echo(f"suspended {user.username} until {_until_text(outcome.until)} (audit entry {outcome.action_id})")
 
 
@@ -140,7 +140,7 @@ def ban_user(username, reason):
     """Ban USERNAME: no sign-in any more; their link ends."""
     user = _person(username)
     outcome = moderation.ban(user.id, reason, moderation.CLI)
-    announce.restricted(outcome)
+    announce.decided(outcome)
     click.echo(f"banned {user.username} (audit entry {outcome.action_id})")
 
 
@@ -163,6 +163,7 @@ def warn_user(username, reason):
     """Warn USERNAME: they see the reason on their next page load until they acknowledge it."""
     user = _person(username)
     outcome = moderation.warn(user.id, reason, moderation.CLI)
+    announce.decided(outcome)
     click.echo(f"warned {user.username} (audit entry {outcome.action_id})")
 
 

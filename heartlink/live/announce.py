@@ -7,9 +7,12 @@ queue when one is configured). Called only after the domain has committed.
 import logging
 
 from .. import wire
-from ..domain import privacy
+from ..domain import moderation, privacy, standing
+from ..domain.presence import sockets_of
 from ..domain.rooms import room_view
 from ..extensions import socketio
+from ..models import iso
+from ..worker import sockets
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +109,34 @@ def presence(news):
 
 # --- trust and safety ------------------------------------------------------------------------
 
+def decided(outcome):
+    """Any moderation decision (a moderation.* outcome), from the console, the CLI, the automatic
+    hold or the sweeper: tells whoever must hear of it."""
+    if isinstance(outcome, moderation.Restriction):
+        restricted(outcome)
+    elif isinstance(outcome, moderation.Warned):
+        warned(outcome)
+
+
 def restricted(restriction):
     """A person was held, suspended or banned (moderation.Restriction): the link it ended goes
     out as any ended link does (`room:ended {reason: "safety"}`, `by: null`, to both members),
-    and their other tabs stop showing the wait it removed. Telling the person themselves
-    (`account:restricted`) and closing their sockets are not done here yet."""
+    and their other tabs stop showing the wait it removed. A suspended or banned person then
+    hears `account:restricted` on every socket, and every socket closes, on every worker."""
     for ended in restriction.ended:
         link_ended(ended)
     if restriction.cancelled_wait:
         match_cancelled(restriction.user_id)
+    if restriction.standing in standing.SIGNED_OUT:
+        _emit("account:restricted", {"standing": restriction.standing, "until": iso(restriction.until),
+                                     "reason": restriction.reason}, [restriction.user_id])
+        sockets.disconnect_sockets(sockets_of(restriction.user_id))
+
+
+def warned(warning):
+    """A moderator's warning (moderation.Warned), on every socket of the person now; the page
+    shows it again on every load until it is acknowledged."""
+    _emit("account:warning", {"id": warning.warning_id, "reason": warning.reason}, [warning.user_id])
 
 
 # --- profile, privacy and "keep this link" ---------------------------------------------------
