@@ -9,9 +9,11 @@ A suspension whose `until` has passed counts as `active` at once, before any swe
 it back (moderation.lift_expired does that, and audits it).
 """
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..errors import Restricted
-from ..models import iso, utcnow
+from ..extensions import db
+from ..models import Connection, User, iso, utcnow
 
 STANDINGS = ("active", "held", "suspended", "banned")
 # Standings that take sign-in away: every sign-in and token stops working, links end.
@@ -63,3 +65,27 @@ def ensure_may_match(user, now=None):
     error = restriction(user, now)
     if error is not None:
         raise error
+
+
+def _standings():
+    return select(User.standing, User.standing_until, User.standing_reason)
+
+
+def ensure_still_signed_in(user_id, now=None):
+    """For a socket already open: raise Restricted if its person has since been suspended or
+    banned. Read from the database, the truth on every worker, on every event: a worker that
+    missed the broadcast of a restriction (the message queue was away) still refuses."""
+    row = db.session.execute(_standings().where(User.id == user_id)).one_or_none()
+    if row is not None:
+        ensure_may_sign_in(row, now)
+
+
+def locked_out_sockets(worker_id, now=None):
+    """This worker's open sockets whose person is suspended or banned, as (sid, Restricted):
+    the sweeper closes them, so a restriction whose broadcast this worker missed still closes
+    them within a sweep."""
+    rows = db.session.execute(
+        _standings().add_columns(Connection.sid).join(Connection, Connection.user_id == User.id)
+        .where(Connection.worker_id == worker_id, User.standing.in_(SIGNED_OUT))
+    ).all()
+    return [(row.sid, restriction(row, now)) for row in rows if standing_of(row, now) in SIGNED_OUT]

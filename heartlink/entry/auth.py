@@ -197,7 +197,7 @@ def bearer_token(req):
 @login_manager.request_loader
 def _user_from_bearer(req):
     token = bearer_token(req)
-    user = accounts.user_for_token(token) if token else None
+    user = _unless_locked_out(accounts.user_for_token(token) if token else None)
     if user is not None:
         # Authenticated by this token and nothing else: the one case CSRF may be skipped.
         g.signed_in_by_token = accounts.sign_in_of_token(token)
@@ -208,13 +208,32 @@ def _user_from_bearer(req):
 def _load_user(session_id):
     if bearer_token(request) is not None:
         return None  # a request that names a token is judged by the token alone, never the cookie
-    return accounts.user_for_session(session_id, session.get("login_id"))
+    return _unless_locked_out(accounts.user_for_session(session_id, session.get("login_id")))
+
+
+def _unless_locked_out(user):
+    """A suspended or banned person's cookies and tokens stop working, on every worker, from the
+    moment the database says so: the request is nobody's, and `locked_out()` says why."""
+    if user is not None and standing.standing_of(user) in standing.SIGNED_OUT:
+        # The refusal is built later: its message is translated, and the language depends on
+        # who is signed in, which is being decided right now.
+        g.locked_out_person = user
+        return None
+    return user
+
+
+def locked_out():
+    """The Restricted refusal of this request's sign-in, if its person is suspended or banned."""
+    person = g.get("locked_out_person")
+    return standing.restriction(person) if person is not None else None
 
 
 @login_manager.unauthorized_handler
 def _unauthorized():
     if request.path.startswith("/api/"):
-        raise Unauthorized()
+        raise locked_out() or Unauthorized()
+    if locked_out() is not None:
+        flash(str(locked_out().message), "error")
     # Back to a page after signing in, never to a form's action (a GET of /logout is a 405).
     return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
 

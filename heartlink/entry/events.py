@@ -17,14 +17,15 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from .. import wire
-from ..domain import accounts, calls, links, matching, messages, presence, rooms
-from ..errors import BadRequest, DomainError, Unauthorized
+from ..domain import accounts, calls, links, matching, messages, presence, rooms, standing
+from ..errors import BadRequest, DomainError, Restricted, Unauthorized
 from ..extensions import db, socketio
 from ..live import announce, ordering
 from ..live.writer import writer
 from ..models import User
 from ..worker import database, limits, logs
 from . import schemas
+from .auth import locked_out
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,15 @@ def _answer(event, schema, limit=None):
                 limits.check("RATE_EVENTS", user_id)
                 if limit:
                     limits.check(limit, user_id)
+                standing.ensure_still_signed_in(user_id)
                 result = handler(user_id, schemas.parse(schema, payload))
                 return {"ok": True, **(result or {})}
+            except Restricted as error:
+                db.session.rollback()
+                if error.details["standing"] in standing.SIGNED_OUT:
+                    # Runs once this ack is queued: the refusal, then account:restricted, then the close.
+                    socketio.start_background_task(announce.locked_out, request.sid, error)
+                return {"ok": False, "error": error.to_wire()}
             except DomainError as error:
                 db.session.rollback()
                 return {"ok": False, "error": error.to_wire()}
@@ -89,8 +97,12 @@ def on_connect(auth=None):
         user = accounts.user_for_token(auth.get("token"))
         # The token's own sign-in: logging it out closes this socket.
         login_id = accounts.sign_in_of_token(auth.get("token"))
-    if user is None:
-        raise ConnectionRefusedError("unauthorized", Unauthorized().to_wire())
+    try:
+        if user is None:
+            raise locked_out() or Unauthorized()
+        standing.ensure_may_sign_in(user)
+    except DomainError as refusal:
+        raise ConnectionRefusedError(refusal.code, refusal.to_wire()) from None
     try:
         came_online = presence.socket_connected(request.sid, user.id, current_app.config["WORKER_ID"],
                                                 login_id)

@@ -133,6 +133,15 @@ def restricted(restriction):
         sockets.disconnect_sockets(sockets_of(restriction.user_id))
 
 
+def locked_out(sid, refusal):
+    """One socket of a person found suspended or banned after the broadcast (by an event, or the
+    sweeper): it hears `account:restricted` from the refusal (errors.Restricted), and closes."""
+    details = refusal.details
+    socketio.emit("account:restricted", {"standing": details["standing"], "until": details["until"],
+                                         "reason": details["reason"]}, to=sid)
+    sockets.disconnect_sockets([sid])
+
+
 def warned(warning):
     """A moderator's warning (moderation.Warned), on every socket of the person now; the page
     shows it again on every load until it is acknowledged."""

@@ -10,7 +10,7 @@ import logging
 
 from flask import current_app
 
-from ..domain import calls, matching, moderation, presence
+from ..domain import calls, matching, moderation, presence, standing
 from ..extensions import socketio
 from ..live import announce
 from . import sockets
@@ -43,8 +43,10 @@ def sweep(beat=True):
     if beat:
         presence.worker_beat(config["WORKER_ID"], config["WORKER_STALE_AFTER"])
         # A suspension already counts as over once `until` passes (standing.standing_of); this
-        # writes it back and audits it. Nothing is announced about it yet.
+        # writes it back and audits it. Nobody is told: the person has no socket open, and signs in again.
         moderation.lift_expired()
+    for sid, refusal in standing.locked_out_sockets(config["WORKER_ID"]):
+        announce.locked_out(sid, refusal)
     for user_id in matching.expire_waiting():
         announce.match_timeout(user_id)
     sockets.close_stalled_sockets(config["MAX_QUEUED_PACKETS"], config["MAX_QUEUED_CHARS"])

@@ -7,10 +7,10 @@ from sqlalchemy import update
 
 from heartlink.domain import moderation
 from heartlink.domain.moderation import CLI
-from heartlink.extensions import db
+from heartlink.extensions import db, socketio
 from heartlink.models import Appeal, User, utcnow
 
-from support import PASSWORD, AuthActions
+from support import PASSWORD, AuthActions, bearer_headers
 
 
 def _token(client, username, password=PASSWORD):
@@ -98,3 +98,39 @@ def test_appeals_are_limited_per_address(app, client, make_user):
     assert [client.post("/api/appeals", json=body).status_code for _ in range(2)] == [401, 401]
     limited = client.post("/api/appeals", json=body)
     assert limited.status_code == 429 and limited.get_json()["error"]["retry_after"] >= 1
+
+
+def test_a_suspension_ends_the_sessions_and_tokens_the_person_already_has(app, client, make_user):
+    bob = make_user("bob")
+    headers = bearer_headers(client, "bob")
+    AuthActions(client).login("bob")
+    assert client.get("/api/me").status_code == 200 and client.get("/api/me", headers=headers).status_code == 200
+    with app.app_context():
+        moderation.suspend(bob, utcnow() + timedelta(days=7), "Insults.", CLI, reason="You insulted people.")
+
+    by_token = client.get("/api/me", headers=headers)
+    assert by_token.status_code == 403
+    assert by_token.get_json()["error"] | {"message": None} == {
+        "code": "restricted", "standing": "suspended", "reason": "You insulted people.", "message": None,
+        "until": by_token.get_json()["error"]["until"]}
+    by_cookie = client.get("/api/me")
+    assert by_cookie.status_code == 403 and by_cookie.get_json()["error"]["standing"] == "suspended"
+    page = client.get("/")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    sign_in_page = client.get(page.headers["Location"]).get_data(as_text=True)
+    assert "Your account is suspended until" in sign_in_page
+
+
+def test_an_open_socket_of_a_banned_person_refuses_their_next_event_and_no_new_one_opens(app, sock):
+    """The ban's broadcast is not needed for this: every event reads the standing from the database."""
+    alice = sock("alice")
+    with app.app_context():
+        moderation.ban(User.query.filter_by(username="alice").one().id, "Threats.", CLI, reason="Threats.")
+
+    refused = alice.emit("match:start", {}, callback=True)
+    assert refused["ok"] is False
+    assert (refused["error"]["code"], refused["error"]["standing"], refused["error"]["reason"]) == \
+        ("restricted", "banned", "Threats.")
+    http = app.test_client()
+    AuthActions(http).login("alice")  # refused: the cookie stays signed out
+    assert not socketio.test_client(app, flask_test_client=http).is_connected()
