@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import requests
 import socketio as socketio_client
@@ -199,8 +200,13 @@ class EventClient(socketio_client.Client):
         super().__init__(reconnection=False)
         self.events = queue.Queue()
         self.closed = threading.Event()  # set when the server closes the socket (or we do)
+        self.closed_at = None  # when, in naive UTC as the database keeps time
         self.on("*", lambda event, *args: self.events.put((event, args[0] if args else None)))
-        self.on("disconnect", lambda *args: self.closed.set())
+        self.on("disconnect", self._on_close)
+
+    def _on_close(self, *_reason):
+        self.closed_at = datetime.now(UTC).replace(tzinfo=None)
+        self.closed.set()
 
     def connect(self, url, **kwargs):
         kwargs.setdefault("transports", ["websocket"])
@@ -413,8 +419,9 @@ class ClientProcess:
     connect each person rejoins its room with since_seq and resends its outbox.
 
     JSON lines: commands on the process's stdin ({"op": "add", name, url, token, room_id},
-    {"op": "send", name, client_id, text}, {"op": "quit"}); on its stdout, what happened
-    (ev: connect, disconnect, caught_up, message, acked, error), gathered here per person.
+    {"op": "send", name, client_id, text}, {"op": "connect_again", name}, {"op": "quit"}); on its
+    stdout, what happened (ev: connect, disconnect, caught_up, message, acked, error, restricted,
+    connect_error), gathered here per person.
     pause() and resume() freeze the whole process (SIGSTOP), as a suspended laptop."""
 
     SCRIPTS = {"python": [sys.executable, "person.py"], "js": ["node", "person.js"]}
@@ -450,6 +457,10 @@ class ClientProcess:
                     person["acked"][event["client_id"]] = event["seq"]
                 elif kind == "error":
                     person["errors"].append(event["what"])
+                elif kind == "restricted":
+                    person["restricted"].append(event["data"])
+                elif kind == "connect_error":
+                    person["refusals"].append(event["data"])
                 self._changed.notify_all()
 
     def _command(self, **command):
@@ -461,9 +472,13 @@ class ClientProcess:
         with self._changed:
             self.people[name] = {"name": name, "user_id": user_id, "client": self.language, "connects": 0,
                                  "catch_ups": 0, "disconnects": [], "received": set(), "acked": {}, "sent": [],
-                                 "errors": []}
+                                 "errors": [], "restricted": [], "refusals": []}
         self._command(op="add", name=name, url=server.url, token=server.token(name), room_id=room_id)
         self.wait(lambda: self.people[name]["catch_ups"] >= 1, 30, f"{name} connects and joins its room")
+
+    def connect_again(self, name):
+        """The person's client connects again by hand (after a close the server meant as final)."""
+        self._command(op="connect_again", name=name)
 
     def send(self, name, text):
         client_id = str(uuid.uuid4())
@@ -501,3 +516,92 @@ class ClientProcess:
         self._reader.join(5)
         self.process.stdin.close()
         self.process.stdout.close()
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 to one port. cut() drops every connection through it and
+    refuses new ones (the engine looks down or restarting); restore() accepts again."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.port = None
+        self.connections = set()
+        self.accepted = 0
+        self._lock = threading.Lock()
+        self._listener = None
+        self.restore()
+
+    def restore(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port or 0))
+        listener.listen(512)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self):
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread, which closes it
+            except OSError:
+                pass
+        with self._lock:
+            pairs = list(self.connections)
+        for pair in pairs:
+            self._shut(pair)
+
+    def close(self):
+        self.cut()
+
+    @staticmethod
+    def _shut(pair):
+        # Only shut down here: a socket is closed by the last pump thread using it, so that
+        # no thread is ever blocked on a file descriptor that a new connection reuses.
+        for conn in pair:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _accept(self, listener):
+        while True:
+            try:
+                downstream, _ = listener.accept()
+            except OSError:
+                listener.close()
+                return  # cut
+            try:
+                upstream = socket.create_connection(self.target, timeout=3)
+                upstream.settimeout(None)
+            except OSError:
+                downstream.close()
+                continue
+            pair = (downstream, upstream)
+            with self._lock:
+                if self._listener is not listener:  # cut while connecting
+                    downstream.close(), upstream.close()
+                    continue
+                self.connections.add(pair)
+                self.accepted += 1
+            running = [2]
+            for source, sink in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=self._pump, args=(source, sink, pair, running), daemon=True).start()
+
+    def _pump(self, source, sink, pair, running):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        self._shut(pair)
+        with self._lock:
+            running[0] -= 1
+            if running[0] == 0:
+                self.connections.discard(pair)
+                for conn in pair:
+                    conn.close()

@@ -134,12 +134,13 @@ def restricted(restriction):
 
 
 def locked_out(sid, refusal):
-    """One socket of a person found suspended or banned after the broadcast (by an event, or the
-    sweeper): it hears `account:restricted` from the refusal (errors.Restricted), and closes."""
+    """One socket of this worker whose person was found suspended or banned after the broadcast
+    (by an event, or the sweeper): it hears `account:restricted` from the refusal (errors.Restricted),
+    and closes. Straight to the socket, not through the message queue, which may be what is away."""
     details = refusal.details
     socketio.emit("account:restricted", {"standing": details["standing"], "until": details["until"],
-                                         "reason": details["reason"]}, to=sid)
-    sockets.disconnect_sockets([sid])
+                                         "reason": details["reason"]}, to=sid, ignore_queue=True)
+    sockets.close_here(sid)
 
 
 def warned(warning):

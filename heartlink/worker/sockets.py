@@ -18,6 +18,12 @@ def disconnect_sockets(sids):
         socketio.server.disconnect(sid, namespace="/")
 
 
+def close_here(sid):
+    """Close one socket of this worker for good, as disconnect_sockets does, without the message
+    queue (a restriction found while the queue is away must still close it)."""
+    socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+
 def close_for_reconnect(eio_sids):
     """Close connections of this worker so that their clients come back by themselves:
     the queue returned, a socket stalled, a handshake never finished, the worker stops.

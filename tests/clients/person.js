@@ -36,6 +36,9 @@ class Person {
       this.catchUp();
     });
     this.socket.on("disconnect", (reason) => report({ ev: "disconnect", name, reason }));
+    // Refusals say why in data (docs/protocol.md): a suspended person's reconnect says "restricted".
+    this.socket.on("connect_error", (error) => report({ ev: "connect_error", name, data: error.data ?? null }));
+    this.socket.on("account:restricted", (data) => report({ ev: "restricted", name, data }));
     this.socket.on("message:new", ({ message }) => {
       this.seqs.add(message.seq);
       report({ ev: "message", name, seq: message.seq, sender_id: message.sender_id });
@@ -92,6 +95,8 @@ commands.on("line", (line) => {
   const command = JSON.parse(line);
   if (command.op === "add") {
     people.set(command.name, new Person(command.name, command.url, command.token, command.room_id));
+  } else if (command.op === "connect_again") {
+    people.get(command.name).socket.connect(); // as a person pressing "try again"
   } else if (command.op === "send") {
     people.get(command.name).send(command.client_id, command.text);
   } else if (command.op === "quit") {

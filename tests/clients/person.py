@@ -32,7 +32,21 @@ class Person:
         self.client.on("connect", self._on_connect)
         self.client.on("disconnect", self._on_disconnect)
         self.client.on("message:new", self._on_message)
-        self.client.connect(url, auth={"token": token}, transports=[transport], wait_timeout=10)
+        # Refusals say why in data (docs/protocol.md): a suspended person's reconnect says "restricted".
+        self.client.on("connect_error", lambda data=None: report(ev="connect_error", name=name, data=data))
+        self.client.on("account:restricted", lambda data: report(ev="restricted", name=name, data=data))
+        self.url, self.token, self.transport = url, token, transport
+        self.connect()
+
+    def connect(self):
+        self.client.connect(self.url, auth={"token": self.token}, transports=[self.transport], wait_timeout=10)
+
+    def connect_again(self):
+        """As a person pressing "try again"; a refusal is reported by the connect_error handler."""
+        try:
+            self.connect()
+        except socketio.exceptions.ConnectionError:
+            pass
 
     def held_seq(self):
         """lastSeq of docs/protocol.md: up to here every message is held."""
@@ -111,6 +125,8 @@ def main(transport):
         if op == "add":
             people[command["name"]] = Person(command["name"], command["url"], command["token"],
                                              command["room_id"], transport)
+        elif op == "connect_again":
+            people[command["name"]].connect_again()
         elif op == "send":
             people[command["name"]].send(command["client_id"], command["text"])
         elif op == "quit":

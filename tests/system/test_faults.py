@@ -13,7 +13,6 @@ lost or duplicated.
 """
 import secrets
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -24,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from config import sqlalchemy_url
 
-from support import EventClient, LiveServer, eventually
+from support import EventClient, LiveServer, Proxy, eventually
 
 PG_PORT = 5432
 PG_TIMEOUTS = "?options=-c%20lock_timeout%3D5000%20-c%20idle_in_transaction_session_timeout%3D5000"
@@ -35,95 +34,6 @@ def _wait_until_or_not(condition, until):
     while not condition() and time.monotonic() < until:
         time.sleep(0.05)
     return condition()
-
-
-class Proxy:
-    """A TCP proxy on 127.0.0.1 to one port. cut() drops every connection through it and
-    refuses new ones (the engine looks down or restarting); restore() accepts again."""
-
-    def __init__(self, target_port):
-        self.target = ("127.0.0.1", target_port)
-        self.port = None
-        self.connections = set()
-        self.accepted = 0
-        self._lock = threading.Lock()
-        self._listener = None
-        self.restore()
-
-    def restore(self):
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port or 0))
-        listener.listen(512)
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def cut(self):
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            try:
-                listener.shutdown(socket.SHUT_RDWR)  # wakes the accept thread, which closes it
-            except OSError:
-                pass
-        with self._lock:
-            pairs = list(self.connections)
-        for pair in pairs:
-            self._shut(pair)
-
-    def close(self):
-        self.cut()
-
-    @staticmethod
-    def _shut(pair):
-        # Only shut down here: a socket is closed by the last pump thread using it, so that
-        # no thread is ever blocked on a file descriptor that a new connection reuses.
-        for conn in pair:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def _accept(self, listener):
-        while True:
-            try:
-                downstream, _ = listener.accept()
-            except OSError:
-                listener.close()
-                return  # cut
-            try:
-                upstream = socket.create_connection(self.target, timeout=3)
-                upstream.settimeout(None)
-            except OSError:
-                downstream.close()
-                continue
-            pair = (downstream, upstream)
-            with self._lock:
-                if self._listener is not listener:  # cut while connecting
-                    downstream.close(), upstream.close()
-                    continue
-                self.connections.add(pair)
-                self.accepted += 1
-            running = [2]
-            for source, sink in ((downstream, upstream), (upstream, downstream)):
-                threading.Thread(target=self._pump, args=(source, sink, pair, running), daemon=True).start()
-
-    def _pump(self, source, sink, pair, running):
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        self._shut(pair)
-        with self._lock:
-            running[0] -= 1
-            if running[0] == 0:
-                self.connections.discard(pair)
-                for conn in pair:
-                    conn.close()
 
 
 class Person:
