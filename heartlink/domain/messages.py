@@ -17,10 +17,10 @@ from .. import wire
 from ..errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..lib.emoji import is_one_emoji
-from ..models import Message, Reaction, Room, RoomMember, utcnow
+from ..models import Message, Reaction, Room, RoomMember, User, utcnow
 from ..worker import database
 from ..worker.database import fetch_all, write_transaction
-from . import attachments
+from . import attachments, standing
 from .rooms import active_room_for_member, members_of, room_for_member
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ def _store_together(drafts, now):
     with write_transaction() as session:
         stored_before = _stored_ids(session, list(firsts.values()))
         writable = [one for key, one in firsts.items() if key not in stored_before]
+        writable = _check_senders(session, writable, now)
         writable = _check_replies(session, writable)
         writable = _claim_attachments(session, writable)
         new = _take_seqs(session, writable, now)
@@ -189,6 +190,13 @@ def _store_together(drafts, now):
 def _stored_sql(count):
     terms = " OR ".join(f"(sender_id = :s{n} AND client_id = :c{n})" for n in range(count))
     return f"SELECT sender_id, client_id, id FROM messages WHERE {terms}"
+
+
+@lru_cache(maxsize=MAX_BATCH)
+def _locked_out_sql(count):
+    senders = ", ".join(f":u{n}" for n in range(count))
+    locked_out = ", ".join(f"'{name}'" for name in standing.SIGNED_OUT)
+    return f"SELECT id FROM users WHERE standing IN ({locked_out}) AND id IN ({senders})"
 
 
 _SEQS_SQL = ("UPDATE rooms SET last_seq = last_seq + :count, last_activity_at = :now "
@@ -234,6 +242,26 @@ def _settle_repeats(drafts, stored):
             one.error = Conflict(_l("That client_id was already used in another heart link."))
         else:
             one.sent = Sent(one.member_ids, wire.stored_message(message), True)
+
+
+def _check_senders(session, drafts, now):
+    """Drafts of people suspended or banned since their socket opened are refused: the standing
+    is read here, once for the whole batch, rather than by each send's handler."""
+    senders = sorted({one.sender_id for one in drafts})
+    if not senders:
+        return drafts
+    flagged = [row[0] for row in fetch_all(session, _locked_out_sql(len(senders)),
+                                           {f"u{n}": sender for n, sender in enumerate(senders)})]
+    if not flagged:  # nearly always: one cheap statement, and nothing more
+        return drafts
+    refusals = {}
+    for row in session.execute(select(User.id, User.standing, User.standing_until, User.standing_reason)
+                               .where(User.id.in_(flagged))):
+        if standing.standing_of(row, now) in standing.SIGNED_OUT:  # a suspension may have just ended
+            refusals[row.id] = standing.restriction(row, now)
+    for one in drafts:
+        one.error = refusals.get(one.sender_id)
+    return [one for one in drafts if one.error is None]
 
 
 def _check_replies(session, drafts):

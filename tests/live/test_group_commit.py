@@ -6,8 +6,8 @@ import uuid
 import pytest
 
 from heartlink import wire
-from heartlink.domain import accounts, links, messages
-from heartlink.errors import Conflict, NotFound
+from heartlink.domain import accounts, links, messages, moderation
+from heartlink.errors import Conflict, NotFound, Restricted
 from heartlink.extensions import db
 from heartlink.live import announce, writer
 from heartlink.models import Message
@@ -120,3 +120,18 @@ def test_the_send_paths_statements_bind_positionally_in_each_drivers_style():
         ("count", "id", "kind", "id"))
     with pytest.raises(ValueError):
         for_driver(sql, "numeric")
+
+
+def test_a_batch_refuses_the_sends_of_someone_banned_since_and_stores_the_rest(in_app):
+    """The send handler does not read the standing: the batch does, once for all its senders."""
+    alice, bob, one = _linked("alice", "bob")
+    carol, _dave, two = _linked("carol", "dave")
+    moderation.ban(carol, "Threats.", moderation.CLI, reason="Threats.")
+    kept, refused = _draft(one, alice, "still fine"), _draft(two, carol, "after the ban")
+
+    messages.store([kept, refused])
+    assert kept.sent.message["text"] == "still fine"
+    with pytest.raises(Restricted) as error:
+        refused.outcome()
+    assert (error.value.details["standing"], error.value.details["reason"]) == ("banned", "Threats.")
+    assert [m.text for m in db.session.query(Message)] == ["still fine"]
