@@ -115,25 +115,45 @@ def report(user_id, room_id, reason, message_id=None, now=None):
     if message_id is not None and not quoted:
         raise NotFound(_l("No such message in this heart link."))
     partner = next(uid for uid in room.member_ids() if uid != user_id)
-    copied = _bounded_copy(quoted, config["REPORT_SNAPSHOT_BYTES"])
-    pictures = _pictures(quoted, copied, config["REPORT_EVIDENCE_BYTES"])
+    kept = quote(room, quoted)
+    with write_transaction() as session:
+        filed = Report(reporter_id=user_id, reported_id=partner, room_id=room.id, message_id=message_id,
+                       reason=reason, snapshot=kept.snapshot, created_at=now)
+        session.add(filed)
+        session.flush()
+        session.add_all(ReportEvidence(**row) for row in evidence_rows(filed.id, kept.pictures, now))
+    log.warning("report %s: user %s reported %s in link %s", filed.id, user_id, partner, room.id)
+    return Filed(filed, moderation.hold_if_reported(partner, now))
+
+
+class Quote(NamedTuple):
+    """What a report keeps of a link: `snapshot` ({room, members, messages}: the quoted messages
+    oldest first, bounded) and `pictures` ({item: (message id, attachment, thumbnail bytes)}),
+    each numbered in its message's copy as `evidence_item`."""
+    snapshot: dict
+    pictures: dict
+
+
+def quote(room, newest_first):
+    """The copy a report keeps of `room` and of the messages it quotes (newest first): the one
+    shape of a report's evidence. Returns Quote."""
+    config = current_app.config
+    copied = _bounded_copy(newest_first, config["REPORT_SNAPSHOT_BYTES"])
+    pictures = _pictures(newest_first, copied, config["REPORT_EVIDENCE_BYTES"])
     snapshot = {
         "room": {"id": room.id, "status": room.status, "created_at": iso(room.created_at)},
         "members": [{"id": member.user.id, "username": member.user.username,
                      "display_name": member.user.display_name} for member in room.members],
         "messages": copied,
     }
-    with write_transaction() as session:
-        filed = Report(reporter_id=user_id, reported_id=partner, room_id=room.id, message_id=message_id,
-                       reason=reason, snapshot=snapshot, created_at=now)
-        session.add(filed)
-        session.flush()
-        session.add_all(ReportEvidence(report_id=filed.id, item=item, message_id=quoted_id,
-                                       attachment_id=attachment.id, mime=attachment.thumb_mime, data=data,
-                                       created_at=now)
-                        for item, (quoted_id, attachment, data) in pictures.items())
-    log.warning("report %s: user %s reported %s in link %s", filed.id, user_id, partner, room.id)
-    return Filed(filed, moderation.hold_if_reported(partner, now))
+    return Quote(snapshot, pictures)
+
+
+def evidence_rows(report_id, pictures, now):
+    """The report_evidence rows of a report's pictures (Quote.pictures), as column values."""
+    return [{"report_id": report_id, "item": item, "message_id": quoted_id, "attachment_id": attachment.id,
+             "mime": attachment.thumb_mime, "data": data, "created_at": now}
+            for item, (quoted_id, attachment, data) in pictures.items()]
 
 
 def _pictures(newest_first, copied, budget):
