@@ -5,22 +5,27 @@
     .venv/bin/python bench/run.py --capacity 2000 --compare
     .venv/bin/python bench/run.py --signin-storm
     .venv/bin/python bench/run.py --workers 2 --pairs 100
+    .venv/bin/python bench/run.py --moderation
 
 It starts `python app.py` as `make run` does (production settings, a random SECRET_KEY, a scratch
 SQLite file, `flask db upgrade`, accounts from `flask users bulk-create`), with the rate limits
 lifted for the load generator, and drives it from several Node processes (bench/loadgen.js, the
 official socket.io-client). With --compare the same workload then runs against two bare relays
-kept beside it (bench/relay_py.py, bench/relay.js). Each run prints one JSON line on stdout;
-progress and notes go to stderr. docs/performance.md explains every field.
+kept beside it (bench/relay_py.py, bench/relay.js). --moderation instead seeds the database with a
+moderation queue (bench/moderation.py) and times a moderator's console page and decisions over HTTP.
+Each run prints one JSON line on stdout; progress and notes go to stderr. docs/performance.md
+explains every field.
 
 Only 127.0.0.1 is used; every wait has a deadline; every process started here is stopped at the
 end, on error too.
 """
 import argparse
 import atexit
+import http.cookiejar
 import json
 import os
 import queue
+import re
 import resource
 import secrets
 import shlex
@@ -34,6 +39,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -52,6 +61,12 @@ LIFTED_LIMITS.update(HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="1000000", HEARTLINK_
 # A benchmark person writes in minutes what a person writes in days (heartlink/worker/limits.py budgets).
 LIFTED_LIMITS.update(HEARTLINK_BUDGET_MESSAGE_TEXT="1000000000/86400")
 STORM_SIZE = 20
+# The moderation mode: the product owner's measure, and the ways in it times (bench/moderation.py seeds).
+CONSOLE_PATH = "/moderation"  # the console's page: the first page of open reports
+CONSOLE_JSON_PATH = "/api/moderation/reports?page=1"  # the same page as JSON, timed too once it answers 200
+DECISION_PATH = "/api/moderation/decisions"  # JSON {action, note, report_ids, until}, as moderation.decide takes
+CONSOLE_TARGET_MS = 300
+DECISION_TARGET_MS = 1000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _children = []
 
@@ -174,10 +189,12 @@ class Target:
 class HeartLink:
     """`python app.py` on a scratch database, as `make run` starts it (one or two workers)."""
 
-    def __init__(self, workdir, args, accounts):
+    def __init__(self, workdir, args, accounts, prepare=None):
         self.workdir, self.args, self.accounts = workdir, args, accounts
+        self.prepare = prepare  # called with this system once the accounts exist, before any worker starts
         self.pg_database = None
         self.channel = None
+        self.env = None
 
     def __enter__(self):
         args = self.args
@@ -209,6 +226,9 @@ class HeartLink:
             _run(flask + ["users", "bulk-create", "--prefix", prefix, "--count", str(count),
                           "--password", PASSWORD], env)
             note(f"flask users bulk-create --prefix {prefix} --count {count}: {time.monotonic() - began:.1f} s")
+        self.env = env
+        if self.prepare:
+            self.prepare(self)
         urls, pids = [], []
         for _worker in range(args.workers):
             port = _free_port()
@@ -218,6 +238,20 @@ class HeartLink:
             urls.append(f"http://{HOST}:{port}")
             pids.append(process.pid)
         return Target("heartlink", urls, pids, self._count_messages)
+
+    def helper(self, *argv, timeout=900):
+        """bench/moderation.py with the server's settings: its one JSON answer (its log is kept in the workdir)."""
+        log_path = Path(self.workdir) / f"moderation-{argv[0]}.log"
+        with open(log_path, "ab") as log:
+            done = subprocess.run([sys.executable, str(BENCH / "moderation.py"), *argv], cwd=ROOT, env=self.env,
+                                  stdout=subprocess.PIPE, stderr=log, timeout=timeout)
+        if done.returncode:
+            raise RuntimeError(f"bench/moderation.py {argv[0]} failed:\n{log_path.read_text(errors='replace')[-3000:]}")
+        return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+    @property
+    def database(self):
+        return "postgresql" if self.pg_database else "sqlite"
 
     def _count_messages(self):
         if self.pg_database:
@@ -473,6 +507,153 @@ def capacity_run(args, target, workdir):
     }
 
 
+# --- the moderation queue ------------------------------------------------------------------------
+
+class Moderator:
+    """A moderator's browser, over HTTP: signed in through the sign-in form, a session cookie, the
+    page's CSRF token on writes. Requests go to the workers in turn. Each request is timed from
+    the moment it is sent to its last byte read."""
+
+    def __init__(self, urls):
+        self.urls, self._turn = urls, 0
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = None
+
+    def request(self, path, data=None, headers=None):
+        """(status, body, ms, final url)."""
+        url = self.urls[self._turn % len(self.urls)] + path
+        self._turn += 1
+        began = time.perf_counter()
+        try:
+            with self.opener.open(urllib.request.Request(url, data=data, headers=headers or {}), timeout=120) as got:
+                body, status, final = got.read(), got.status, got.geturl()
+        except urllib.error.HTTPError as error:
+            body, status, final = error.read(), error.code, url
+        return status, body, (time.perf_counter() - began) * 1000, final
+
+    def sign_in(self, username, password):
+        status, page, _ms, _url = self.request("/login")
+        token = _search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        form = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
+        status, page, _ms, final = self.request("/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 200 or urllib.parse.urlsplit(final).path == "/login":
+            raise RuntimeError(f"{username} could not sign in (status {status}, at {final})")
+        self.csrf = _search(r'<meta name="csrf-token" content="([^"]+)"', page)
+
+    def get(self, path):
+        return self.request(path, headers={"Accept": "text/html,application/json"})
+
+    def post_json(self, path, body):
+        return self.request(path, json.dumps(body).encode(), {"Content-Type": "application/json",
+                                                              "Accept": "application/json",
+                                                              "X-CSRFToken": self.csrf})
+
+
+def _search(pattern, page):
+    found = re.search(pattern, page.decode(errors="replace"))
+    if found is None:
+        raise RuntimeError(f"not in the page: {pattern}")
+    return found.group(1)
+
+
+def seed_moderation(args):
+    """The prepare step of the moderation mode: the queue, before the server starts."""
+    def prepare(system):
+        began = time.monotonic()
+        system.seeded = system.helper(
+            "seed", "--reports", str(args.reports), "--messages", str(args.messages), "--subjects",
+            str(args.decisions), "--per-subject", str(args.decision_size), "--password", PASSWORD)
+        system.seeded["seed_s"] = round(time.monotonic() - began, 1)
+        counts = {key: value for key, value in system.seeded.items() if isinstance(value, int)}
+        note(f"seeded in {system.seeded['seed_s']} s: {counts}")
+    return prepare
+
+
+def _timed(samples):
+    return {"samples": len(samples), **_percentiles(samples, (50, 95))}
+
+
+def moderation_run(args, target, system):
+    """A moderator opens the console's first page --repeat times, then decides --decisions sets of
+    --decision-size reports, each about one person (suspend, 7 days), one at a time."""
+    seeded = system.seeded
+    moderator = Moderator(target.urls)
+    moderator.sign_in(seeded["moderator"], PASSWORD)
+    load = os.getloadavg()[0]
+
+    status, body, first_ms, _url = moderator.get(CONSOLE_PATH)
+    if status == 200:
+        samples = []
+        for _ in range(args.repeat):
+            answered, body, ms, _url = moderator.get(CONSOLE_PATH)
+            if answered != 200:
+                raise RuntimeError(f"GET {CONSOLE_PATH} answered {answered} after a first 200")
+            samples.append(ms)
+        console = {"timed": f"GET {CONSOLE_PATH} over HTTP, as a signed-in moderator (session cookie)", "via": "http",
+                   "status": 200, "bytes": len(body), "first_ms": round(first_ms, 2), "ms": _timed(samples)}
+    else:
+        note(f"GET {CONSOLE_PATH} answered {status}: timing moderation.open_reports(page=1) in a process of its own")
+        read = system.helper("console", "--repeat", str(args.repeat))
+        console = {
+            "timed": f"moderation.open_reports(page=1) in a separate Python process on the server's database, not "
+                     f"over HTTP: GET {CONSOLE_PATH} answered {status}",
+            "via": "in-process", "status": status, "first_ms": read["first"]["open_reports_ms"],
+            "ms": _timed(read["open_reports_ms"]),
+            "with_records": {
+                "timed": f"the same, plus moderation.person_record of each of the {read['people_on_page']} people "
+                         f"reported on the page and the JSON of it all ({read['json_bytes']} bytes)",
+                "first_ms": read["first"]["with_records_ms"], "ms": _timed(read["with_records_ms"])},
+            "reports_on_page": read["reports_on_page"], "total": read["total"]}
+
+    status, body, first_ms, _url = moderator.get(CONSOLE_JSON_PATH)
+    console_json = {"path": CONSOLE_JSON_PATH, "status": status}
+    if status == 200:
+        samples = [moderator.get(CONSOLE_JSON_PATH)[2] for _ in range(args.repeat)]
+        console_json.update(timed=f"GET {CONSOLE_JSON_PATH} over HTTP, as the same moderator", bytes=len(body),
+                            first_ms=round(first_ms, 2), ms=_timed(samples))
+    else:
+        console_json["timed"] = None
+
+    sets = [subject["report_ids"][:args.decision_size] for subject in seeded["subjects"][:args.decisions]]
+    until = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    body = {"action": "suspend", "note": "Insults and threats in many links, reported by many people.",
+            "until": until}
+    status, answer, ms, _url = moderator.post_json(DECISION_PATH, {**body, "report_ids": sets[0]})
+    if 200 <= status < 300:
+        samples = [ms]
+        for report_ids in sets[1:]:
+            answered, answer, ms, _url = moderator.post_json(DECISION_PATH, {**body, "report_ids": report_ids})
+            if not 200 <= answered < 300:
+                raise RuntimeError(f"POST {DECISION_PATH} answered {answered}: {answer[:500]!r}")
+            samples.append(ms)
+        decision = {"timed": f"POST {DECISION_PATH} over HTTP (suspend, 7 days), as the same moderator", "via": "http",
+                    "status": status}
+    else:
+        note(f"POST {DECISION_PATH} answered {status}: timing moderation.decide in a process of its own")
+        sets_path = Path(system.workdir) / "decision-sets.json"
+        sets_path.write_text(json.dumps(sets))
+        decided = system.helper("decide", "--moderator", seeded["moderator"], "--sets", str(sets_path))
+        samples = decided["ms"]
+        decision = {"timed": f"moderation.decide('suspend', ..., report_ids=...) from the call to its commit, in a "
+                             f"separate Python process on the server's database, not over HTTP (nothing announced): "
+                             f"POST {DECISION_PATH} answered {status}", "via": "in-process", "status": status,
+                    "answer": answer[:300].decode(errors="replace")}
+    after = system.helper("state", "--subjects", ",".join(str(subject["id"]) for subject in seeded["subjects"]))
+    decided = [subject["id"] for subject in seeded["subjects"][:len(sets)]]
+    decision.update(action="suspend", reports_each=args.decision_size, decisions=len(sets), ms=_timed(samples),
+                    committed=sum(after["standing"].get(str(person)) == "suspended" for person in decided),
+                    reports_actioned=after["reports"].get("actioned", 0))
+    return {
+        "server": target.name, "mode": "moderation", "workers": len(target.urls), "database": system.database,
+        "seeded": {key: value for key, value in seeded.items() if key not in ("subjects", "moderator")},
+        "console": console, "console_json": console_json, "decision": decision, "after": after,
+        "targets_ms": {"console": CONSOLE_TARGET_MS, "decision": DECISION_TARGET_MS},
+        "met": {"console_p95": console["ms"]["p95"] < CONSOLE_TARGET_MS,
+                "decision_max": decision["ms"]["max"] < DECISION_TARGET_MS},
+        "machine_load_1m": round(load, 2), "cores": os.cpu_count(),
+    }
+
+
 def _merge_counts(counts):
     merged = {}
     for count in counts:
@@ -481,15 +662,15 @@ def _merge_counts(counts):
     return merged
 
 
-def _percentiles(samples):
+def _percentiles(samples, quantiles=(50, 90, 99)):
     if not samples:
-        return {"p50": None, "p90": None, "p99": None, "max": None}
+        return {**{f"p{q}": None for q in quantiles}, "max": None}
     ordered = sorted(samples)
 
     def rank(q):  # nearest rank
-        return round(ordered[max(0, min(len(ordered) - 1, int(-(-q * len(ordered) // 1)) - 1))], 2)
+        return round(ordered[max(0, min(len(ordered) - 1, int(-(-q * len(ordered) // 100)) - 1))], 2)
 
-    return {"p50": rank(0.50), "p90": rank(0.90), "p99": rank(0.99), "max": round(ordered[-1], 2)}
+    return {**{f"p{q}": rank(q) for q in quantiles}, "max": round(ordered[-1], 2)}
 
 
 def _median_line(lines):
@@ -553,6 +734,14 @@ def parse_args(argv):
     parser.add_argument("--idle", action="store_true", help="one pair, one message in flight: the idle round trip")
     parser.add_argument("--workers", type=int, default=1, choices=(1, 2),
                         help="2: two workers on PostgreSQL + Redis, pairs straddling them")
+    parser.add_argument("--moderation", action="store_true",
+                        help="a moderation queue: the console's first page and decisions on reports, timed")
+    parser.add_argument("--reports", type=int, default=10_000, help="moderation: open reports, one link each")
+    parser.add_argument("--messages", type=int, default=100_000, help="moderation: messages in those links")
+    parser.add_argument("--accounts", type=int, default=2_000, help="moderation: accounts reporting and reported")
+    parser.add_argument("--repeat", type=int, default=20, help="moderation: times the console's page is read")
+    parser.add_argument("--decisions", type=int, default=10, help="moderation: decisions timed, one person each")
+    parser.add_argument("--decision-size", type=int, default=50, help="moderation: reports in each decision")
     parser.add_argument("--connect-timeout", type=float, default=600, help="deadline for setting everyone up")
     parser.add_argument("--setup-concurrency", type=int, default=4,
                         help="setups in flight per load generator (default 4: today's server verifies each "
@@ -563,9 +752,17 @@ def parse_args(argv):
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args(argv)
-    modes = sum(map(bool, (args.capacity, args.signin_storm, args.idle)))
+    modes = sum(map(bool, (args.capacity, args.signin_storm, args.idle, args.moderation)))
     if modes > 1:
-        parser.error("choose one of --capacity, --signin-storm, --idle")
+        parser.error("choose one of --capacity, --signin-storm, --idle, --moderation")
+    if args.moderation and (args.compare or args.runs > 1 or args.targets):
+        parser.error("--moderation measures Heart Link alone, once per run (--repeat and --decisions repeat inside)")
+    if args.moderation and not (1 <= args.decisions and 1 <= args.decision_size
+                                and args.decisions * args.decision_size <= args.reports <= args.messages
+                                and args.accounts >= args.decisions * (args.decision_size + 1) + 2
+                                and args.repeat >= 1):
+        parser.error("--moderation needs --decisions × --decision-size ≤ --reports ≤ --messages, "
+                     "--accounts ≥ --decisions × (--decision-size + 1) + 2, and --repeat ≥ 1")
     if args.workers > 1 and args.compare:
         parser.error("--compare runs one worker against the one-process relays; drop --workers")
     if args.signin_storm and args.compare:
@@ -580,6 +777,10 @@ def parse_args(argv):
 
 
 def one_run(args, name, workdir):
+    if args.moderation:
+        system = HeartLink(workdir, args, {"bench": args.accounts}, prepare=seed_moderation(args))
+        with system as target:
+            return moderation_run(args, target, system)
     accounts = {"bench": -(-args.capacity // args.sockets_per_account) if args.capacity else 2 * args.pairs}
     if args.signin_storm:
         accounts["storm"] = STORM_SIZE
