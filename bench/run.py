@@ -573,14 +573,9 @@ def _timed(samples):
     return {"samples": len(samples), **_percentiles(samples, (50, 95))}
 
 
-def moderation_run(args, target, system):
-    """A moderator opens the console's first page --repeat times, then decides --decisions sets of
-    --decision-size reports, each about one person (suspend, 7 days), one at a time."""
-    seeded = system.seeded
-    moderator = Moderator(target.urls)
-    moderator.sign_in(seeded["moderator"], PASSWORD)
-    load = os.getloadavg()[0]
-
+def _read_console(args, moderator, system):
+    """The console's first page read --repeat times (after one first read, reported apart): GET
+    CONSOLE_PATH when it answers 200, else in a process of its own; and CONSOLE_JSON_PATH if it answers."""
     status, body, first_ms, _url = moderator.get(CONSOLE_PATH)
     if status == 200:
         samples = []
@@ -603,16 +598,28 @@ def moderation_run(args, target, system):
                 "timed": f"the same, plus moderation.person_record of each of the {read['people_on_page']} people "
                          f"reported on the page and the JSON of it all ({read['json_bytes']} bytes)",
                 "first_ms": read["first"]["with_records_ms"], "ms": _timed(read["with_records_ms"])},
-            "reports_on_page": read["reports_on_page"], "total": read["total"]}
+            "reports_on_page": read["reports_on_page"], "people_on_page": read["people_on_page"],
+            "total": read["total"]}
 
     status, body, first_ms, _url = moderator.get(CONSOLE_JSON_PATH)
-    console_json = {"path": CONSOLE_JSON_PATH, "status": status}
+    console["json"] = {"path": CONSOLE_JSON_PATH, "status": status}
     if status == 200:
         samples = [moderator.get(CONSOLE_JSON_PATH)[2] for _ in range(args.repeat)]
-        console_json.update(timed=f"GET {CONSOLE_JSON_PATH} over HTTP, as the same moderator", bytes=len(body),
-                            first_ms=round(first_ms, 2), ms=_timed(samples))
-    else:
-        console_json["timed"] = None
+        console["json"].update(timed=f"GET {CONSOLE_JSON_PATH} over HTTP, as the same moderator", bytes=len(body),
+                               first_ms=round(first_ms, 2), ms=_timed(samples))
+    return console
+
+
+def moderation_run(args, target, system):
+    """A moderator opens the console's first page --repeat times (held people's reports first: the
+    ones the decisions are about), decides --decisions sets of --decision-size reports, each about
+    one person (suspend, 7 days), one at a time, then opens the first page again (now the queue's
+    oldest reports, about many different people)."""
+    seeded = system.seeded
+    moderator = Moderator(target.urls)
+    moderator.sign_in(seeded["moderator"], PASSWORD)
+    load = os.getloadavg()[0]
+    console = _read_console(args, moderator, system)
 
     sets = [subject["report_ids"][:args.decision_size] for subject in seeded["subjects"][:args.decisions]]
     until = (datetime.now(UTC) + timedelta(days=7)).isoformat()
@@ -640,15 +647,16 @@ def moderation_run(args, target, system):
                     "answer": answer[:300].decode(errors="replace")}
     after = system.helper("state", "--subjects", ",".join(str(subject["id"]) for subject in seeded["subjects"]))
     decided = [subject["id"] for subject in seeded["subjects"][:len(sets)]]
+    console_after = _read_console(args, moderator, system)
     decision.update(action="suspend", reports_each=args.decision_size, decisions=len(sets), ms=_timed(samples),
                     committed=sum(after["standing"].get(str(person)) == "suspended" for person in decided),
                     reports_actioned=after["reports"].get("actioned", 0))
     return {
         "server": target.name, "mode": "moderation", "workers": len(target.urls), "database": system.database,
         "seeded": {key: value for key, value in seeded.items() if key not in ("subjects", "moderator")},
-        "console": console, "console_json": console_json, "decision": decision, "after": after,
+        "console": console, "decision": decision, "after": after, "console_after_decisions": console_after,
         "targets_ms": {"console": CONSOLE_TARGET_MS, "decision": DECISION_TARGET_MS},
-        "met": {"console_p95": console["ms"]["p95"] < CONSOLE_TARGET_MS,
+        "met": {"console_p95": max(read["ms"]["p95"] for read in (console, console_after)) < CONSOLE_TARGET_MS,
                 "decision_max": decision["ms"]["max"] < DECISION_TARGET_MS},
         "machine_load_1m": round(load, 2), "cores": os.cpu_count(),
     }
