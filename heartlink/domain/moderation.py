@@ -58,6 +58,7 @@ MAX_SUSPENSION = timedelta(days=3650)
 HOLD_WINDOW = timedelta(hours=24)
 YOUNG_REPORTER = timedelta(hours=1)
 _HOLD_ROWS = 1000  # reports read to count reporters; far more than any setting needs
+RECORD_ROWS = 50  # the latest warnings and audit rows a person's record shows
 
 # The audit log's actions. Standing changes: hold, suspend, ban, restore, suspension_ended
 # (AUTO, when `until` passed), appeal_restored. The rest: warn, dismiss, moderator_add,
@@ -590,34 +591,83 @@ def open_reports(page=1, limit=50, now=None):
 
 def person_record(user_id, now=None):
     """What a moderator sees about a person: who they are and their standing, account age,
-    links, open reports, distinct reporters in 24 h and 30 days, and the latest 50 warnings
-    and audit rows about them."""
-    now = now or utcnow()
-    user = _fresh(db.session, User, user_id) if isinstance(user_id, int) else None
-    if user is None:
+    links, open reports, distinct reporters in 24 h and 30 days, and the latest RECORD_ROWS
+    warnings and audit rows about them. NotFound for nobody."""
+    record = person_records([user_id], now).get(user_id) if isinstance(user_id, int) else None
+    if record is None:
         raise NotFound(_l("No such person."))
+    return record
 
-    def reporters_since(moment):
-        return db.session.execute(
-            select(func.count(func.distinct(Report.reporter_id)))
-            .where(Report.reported_id == user.id, Report.created_at > moment)
-        ).scalar()
 
-    warnings = db.session.execute(
-        select(AccountWarning).where(AccountWarning.user_id == user.id).order_by(AccountWarning.id.desc()).limit(50)
-    ).scalars()
-    return {
+def person_records(user_ids, now=None):
+    """The records (as person_record shapes them) of several people at once, {user id: record},
+    in six statements however many they are: the console shows one with each report of a page,
+    and a statement per person and figure cost a page of 40 people 280 round trips (0.3 to 0.5 s
+    on PostgreSQL, docs/performance.md). Ids of nobody are left out."""
+    now = now or utcnow()
+    ids = sorted({user_id for user_id in user_ids if isinstance(user_id, int) and not isinstance(user_id, bool)})
+    if not ids:
+        return {}
+    people = db.session.execute(
+        select(User).where(User.id.in_(ids)).execution_options(populate_existing=True)).scalars().all()
+    if not people:
+        return {}
+    links_of = dict(db.session.execute(
+        select(RoomMember.user_id, func.count()).where(RoomMember.user_id.in_(ids)).group_by(RoomMember.user_id)
+    ).all())
+    open_of = dict(db.session.execute(
+        select(Report.reported_id, func.count()).where(Report.reported_id.in_(ids), Report.state == "open")
+        .group_by(Report.reported_id)
+    ).all())
+    day_ago, month_ago = now - timedelta(hours=24), now - timedelta(days=30)
+    reporters_of = {row.reported_id: row for row in db.session.execute(
+        select(Report.reported_id,
+               func.count(func.distinct(case((Report.created_at > day_ago, Report.reporter_id)))).label("day"),
+               func.count(func.distinct(Report.reporter_id)).label("month"))
+        .where(Report.reported_id.in_(ids), Report.created_at > month_ago).group_by(Report.reported_id)
+    )}
+    ranked = select(AccountWarning, func.row_number().over(
+        partition_by=AccountWarning.user_id, order_by=AccountWarning.id.desc()).label("rank")
+    ).where(AccountWarning.user_id.in_(ids)).subquery()
+    latest = aliased(AccountWarning, ranked)
+    warnings_of = {}
+    for warning in db.session.execute(
+            select(latest).where(ranked.c.rank <= RECORD_ROWS).order_by(ranked.c.user_id, ranked.c.id.desc())
+    ).scalars():
+        warnings_of.setdefault(warning.user_id, []).append(wire.warning(warning))
+    actions_of = {}
+    for action in _audit_rows(_latest_entries(ids)):
+        actions_of.setdefault(action["subject_id"], []).append(action)
+    return {user.id: {
         "person": wire.person_on_record(user, now),
         "account_age_days": round((now - user.created_at).total_seconds() / 86400, 1),
-        "links": db.session.execute(select(func.count()).select_from(RoomMember)
-                                    .where(RoomMember.user_id == user.id)).scalar(),
-        "open_reports": db.session.execute(select(func.count()).select_from(Report)
-                                           .where(Report.reported_id == user.id, Report.state == "open")).scalar(),
-        "reporters_24h": reporters_since(now - timedelta(hours=24)),
-        "reporters_30d": reporters_since(now - timedelta(days=30)),
-        "warnings": [wire.warning(warning) for warning in warnings],
-        "actions": audit_log(subject_id=user.id, limit=50),
-    }
+        "links": links_of.get(user.id, 0),
+        "open_reports": open_of.get(user.id, 0),
+        "reporters_24h": reporters_of[user.id].day if user.id in reporters_of else 0,
+        "reporters_30d": reporters_of[user.id].month if user.id in reporters_of else 0,
+        "warnings": warnings_of.get(user.id, []),
+        "actions": actions_of.get(user.id, []),
+    } for user in people}
+
+
+def _latest_entries(subject_ids):
+    """The audit log's latest RECORD_ROWS rows about each of these people, newest first per person."""
+    ranked = select(ModerationEntry, func.row_number().over(
+        partition_by=ModerationEntry.subject_id, order_by=ModerationEntry.id.desc()).label("rank")
+    ).where(ModerationEntry.subject_id.in_(subject_ids)).subquery()
+    entry = aliased(ModerationEntry, ranked)
+    actor, subject = aliased(User), aliased(User)
+    return (select(entry, actor.username, subject.username)
+            .outerjoin(actor, actor.id == entry.actor_id)
+            .join(subject, subject.id == entry.subject_id)
+            .where(ranked.c.rank <= RECORD_ROWS)
+            .order_by(ranked.c.subject_id, ranked.c.id.desc()))
+
+
+def _audit_rows(query):
+    """Audit rows as the console shows them (wire.audit_entry with `actor_username` and `subject_username`)."""
+    return [{**wire.audit_entry(entry), "actor_username": actor_name, "subject_username": subject_name}
+            for entry, actor_name, subject_name in db.session.execute(query).all()]
 
 
 def audit_log(subject_id=None, limit=50, before_id=None):
@@ -633,9 +683,7 @@ def audit_log(subject_id=None, limit=50, before_id=None):
         query = query.where(ModerationEntry.subject_id == subject_id)
     if before_id is not None:
         query = query.where(ModerationEntry.id < before_id)
-    rows = db.session.execute(query.order_by(ModerationEntry.id.desc()).limit(limit)).all()
-    return [{**wire.audit_entry(entry), "actor_username": actor_name, "subject_username": subject_name}
-            for entry, actor_name, subject_name in rows]
+    return _audit_rows(query.order_by(ModerationEntry.id.desc()).limit(limit))
 
 
 def open_appeals(limit=100, now=None):

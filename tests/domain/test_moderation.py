@@ -551,6 +551,40 @@ def test_a_person_s_record_says_who_they_are_and_what_came_before(in_app):
         moderation.person_record(9999)
 
 
+def test_the_records_of_a_page_of_people_take_as_few_statements_as_one_record(in_app, monkeypatch):
+    monkeypatch.setattr(moderation, "RECORD_ROWS", 2)
+    mod = _moderator()
+    people = _people("bob", "carol", "dave", "erin", "fred", "gina", age=timedelta(days=60))
+    bob, carol, dave, erin, _fred, gina = people
+    now = utcnow()
+    _reports(carol, bob, now=now - timedelta(days=3))
+    _reports(dave, bob, now=now)
+    _reports(erin, carol, now=now - timedelta(days=40))
+    for reason in ("One.", "Two.", "Three."):
+        moderation.warn(bob, reason, by_moderator(mod))
+    moderation.warn(carol, "Be kind.", by_moderator(mod))
+
+    statements = _count_queries(db.engine)
+    one = moderation.person_records([bob], now)
+    few = len(statements)
+    statements.clear()
+    page = moderation.person_records([*people, bob, 9999, None], now)
+    assert len(statements) == few  # however many people: no statement per person
+    assert sorted(page) == sorted(people)  # nobody for an id of nobody
+    assert page[bob] == one[bob] == moderation.person_record(bob, now)
+    assert [warning["reason"] for warning in page[bob]["warnings"]] == ["Three.", "Two."]  # the latest RECORD_ROWS
+    assert [(action["action"], action["actor_username"]) for action in page[bob]["actions"]] == [("warn", "mod")] * 2
+    assert (page[bob]["links"], page[bob]["open_reports"], page[bob]["reporters_24h"], page[bob]["reporters_30d"]) \
+        == (2, 2, 1, 2)
+    assert (page[carol]["links"], page[carol]["open_reports"], page[carol]["reporters_30d"]) == (2, 1, 0)
+    assert [warning["reason"] for warning in page[carol]["warnings"]] == ["Be kind."]
+    nothing = page[gina]
+    assert (nothing["links"], nothing["open_reports"], nothing["reporters_24h"], nothing["reporters_30d"],
+            nothing["warnings"], nothing["actions"]) == (0, 0, 0, 0, [], [])
+    assert 59.9 <= nothing["account_age_days"] <= 60.1 and nothing["person"]["username"] == "gina"
+    assert moderation.person_records([]) == {}
+
+
 def test_moderators_are_listed_and_the_console_is_theirs_only(in_app):
     mod = _moderator()
     (bob,) = _people("bob")
