@@ -274,9 +274,9 @@ def _counts():
 
 def console(args):
     """The console's first page, read the way a page would: `moderation.open_reports(page=1)`
-    (a fresh session each time, as each request has), and that plus the record of every person
-    reported on it (`moderation.person_record`, which the console shows with each report) and its
-    JSON. One untimed read first (cold), reported apart."""
+    (a fresh session each time, as each request has), and that plus the records of the people
+    reported on it (`moderation.person_records`: the console shows one with each report) and its
+    JSON. One read first (cold), reported apart."""
     app = create_app()
     plain, with_records, first = [], [], {}
     for round_ in range(args.repeat + 1):
@@ -287,8 +287,7 @@ def console(args):
         with app.app_context():
             began = time.perf_counter()
             page = moderation.open_reports(page=1)
-            people = dict.fromkeys(filed["reported"]["id"] for filed in page["reports"])
-            records = {person: moderation.person_record(person) for person in people}
+            records = moderation.person_records([filed["reported"]["id"] for filed in page["reports"]])
             size = len(app.json.dumps({"page": page, "records": records}))
             whole = (time.perf_counter() - began) * 1000
         if round_ == 0:

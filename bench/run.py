@@ -595,8 +595,8 @@ def _read_console(args, moderator, system):
             "via": "in-process", "status": status, "first_ms": read["first"]["open_reports_ms"],
             "ms": _timed(read["open_reports_ms"]),
             "with_records": {
-                "timed": f"the same, plus moderation.person_record of each of the {read['people_on_page']} people "
-                         f"reported on the page and the JSON of it all ({read['json_bytes']} bytes)",
+                "timed": f"the same, plus moderation.person_records of the {read['people_on_page']} people reported "
+                         f"on the page and the JSON of it all ({read['json_bytes']} bytes)",
                 "first_ms": read["first"]["with_records_ms"], "ms": _timed(read["with_records_ms"])},
             "reports_on_page": read["reports_on_page"], "people_on_page": read["people_on_page"],
             "total": read["total"]}
