@@ -53,7 +53,7 @@ HOST = "127.0.0.1"
 # person would, and hundreds of sign-ins come from one address.
 LIFTED_LIMITS = {f"HEARTLINK_RATE_{scope}": "1000000/1" for scope in (
     "MESSAGES", "EVENTS", "TYPING", "TOKEN", "LOGIN_ACCOUNT", "LOGIN_ADDRESS", "MATCH", "SIGNALS", "UPLOADS",
-    "PROFILE")}
+    "PROFILE", "MODERATION")}  # MODERATION: decisions per moderator, many in a row in --moderation
 # The per-connection packet bucket (heartlink/worker/inbound.py) drops what a fast sender sends past it.
 LIFTED_LIMITS.update(HEARTLINK_PACKET_RATE="1000000", HEARTLINK_PACKET_BURST="1000000")
 # Every connection of the benchmark comes from 127.0.0.1 (heartlink/worker/guard.py caps them per address).
@@ -62,8 +62,9 @@ LIFTED_LIMITS.update(HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS="1000000", HEARTLINK_
 LIFTED_LIMITS.update(HEARTLINK_BUDGET_MESSAGE_TEXT="1000000000/86400")
 STORM_SIZE = 20
 # The moderation mode: the product owner's measure, and the ways in it times (bench/moderation.py seeds).
-CONSOLE_PATH = "/moderation"  # the console's page: the first page of open reports
-CONSOLE_JSON_PATH = "/api/moderation/reports?page=1"  # the same page as JSON, timed too once it answers 200
+CONSOLE_PATH = "/moderation"  # the console's page
+CONSOLE_JSON_PATH = "/api/moderation/reports?page=1"  # its first page of open reports, as JSON
+RECORD_PATH = "/api/moderation/people/{}"  # one person's record, as JSON
 DECISION_PATH = "/api/moderation/decisions"  # JSON {action, note, report_ids, until}, as moderation.decide takes
 CONSOLE_TARGET_MS = 300
 DECISION_TARGET_MS = 1000
@@ -574,22 +575,17 @@ def _timed(samples):
 
 
 def _read_console(args, moderator, system):
-    """The console's first page read --repeat times (after one first read, reported apart): GET
-    CONSOLE_PATH when it answers 200, else in a process of its own; and CONSOLE_JSON_PATH if it answers."""
-    status, body, first_ms, _url = moderator.get(CONSOLE_PATH)
-    if status == 200:
-        samples = []
-        for _ in range(args.repeat):
-            answered, body, ms, _url = moderator.get(CONSOLE_PATH)
-            if answered != 200:
-                raise RuntimeError(f"GET {CONSOLE_PATH} answered {answered} after a first 200")
-            samples.append(ms)
-        console = {"timed": f"GET {CONSOLE_PATH} over HTTP, as a signed-in moderator (session cookie)", "via": "http",
-                   "status": 200, "bytes": len(body), "first_ms": round(first_ms, 2), "ms": _timed(samples)}
-    else:
+    """The console's first page, read --repeat times after one first (cold) read reported apart.
+    Over HTTP once GET CONSOLE_PATH answers 200: the page, then its first page of reports as JSON
+    (CONSOLE_JSON_PATH) when that answers 200 too, one after the other as a browser asks for them;
+    and, apart, the records of the people reported on it (RECORD_PATH) when that answers, one
+    request per person. Otherwise moderation.open_reports in a process of its own, and that plus
+    moderation.person_records of the page's people."""
+    status, _body, _ms, _url = moderator.get(CONSOLE_PATH)
+    if status != 200:
         note(f"GET {CONSOLE_PATH} answered {status}: timing moderation.open_reports(page=1) in a process of its own")
         read = system.helper("console", "--repeat", str(args.repeat))
-        console = {
+        return {
             "timed": f"moderation.open_reports(page=1) in a separate Python process on the server's database, not "
                      f"over HTTP: GET {CONSOLE_PATH} answered {status}",
             "via": "in-process", "status": status, "first_ms": read["first"]["open_reports_ms"],
@@ -601,12 +597,29 @@ def _read_console(args, moderator, system):
             "reports_on_page": read["reports_on_page"], "people_on_page": read["people_on_page"],
             "total": read["total"]}
 
-    status, body, first_ms, _url = moderator.get(CONSOLE_JSON_PATH)
-    console["json"] = {"path": CONSOLE_JSON_PATH, "status": status}
-    if status == 200:
-        samples = [moderator.get(CONSOLE_JSON_PATH)[2] for _ in range(args.repeat)]
-        console["json"].update(timed=f"GET {CONSOLE_JSON_PATH} over HTTP, as the same moderator", bytes=len(body),
-                               first_ms=round(first_ms, 2), ms=_timed(samples))
+    def page():
+        """(ms for the page and its reports, bytes, the page's people, whether the JSON answered)."""
+        answered, body, ms, _url = moderator.get(CONSOLE_PATH)
+        if answered != 200:
+            raise RuntimeError(f"GET {CONSOLE_PATH} answered {answered} after a first 200")
+        answered, reports, more_ms, _url = moderator.get(CONSOLE_JSON_PATH)
+        if answered != 200:
+            return ms, len(body), [], False
+        people = list(dict.fromkeys(filed["reported"]["id"] for filed in json.loads(reports)["reports"]))
+        return ms + more_ms, len(body) + len(reports), people, True
+
+    first_ms, size, people, with_json = page()
+    samples = [page()[0] for _ in range(args.repeat)]
+    console = {"timed": (f"GET {CONSOLE_PATH} then GET {CONSOLE_JSON_PATH}, over HTTP, as a signed-in moderator"
+                         if with_json else f"GET {CONSOLE_PATH} over HTTP, as a signed-in moderator (GET "
+                                           f"{CONSOLE_JSON_PATH} did not answer 200)"),
+               "via": "http", "status": 200, "bytes": size, "first_ms": round(first_ms, 2), "ms": _timed(samples),
+               "people_on_page": len(people)}
+    if people and moderator.get(RECORD_PATH.format(people[0]))[0] == 200:
+        rounds = [sum(moderator.get(RECORD_PATH.format(person))[2] for person in people)
+                  for _ in range(args.repeat)]
+        console["records"] = {"timed": f"GET {RECORD_PATH.format('<id>')} for each of the {len(people)} people "
+                                       f"reported on the page, one after another", "ms": _timed(rounds)}
     return console
 
 
