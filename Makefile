@@ -81,7 +81,8 @@ browser:
 		else echo "missing: run 'sudo apt-get install -y chromium nginx-light' (those tests will skip)"; fi; }
 
 # The benchmark (docs/performance.md): the real server over the wire, driven by Node clients,
-# e.g. make bench BENCH_ARGS="--pairs 500 --rate 1 --seconds 30 --compare".
+# e.g. make bench BENCH_ARGS="--pairs 500 --rate 1 --seconds 30 --compare"; the moderation queue
+# (a seeded database, the console's first page and decisions over HTTP): BENCH_ARGS="--moderation".
 BENCH_ARGS ?=
 bench: setup bench-deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
