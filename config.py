@@ -199,6 +199,8 @@ class Config:
     HOLD_REPORTERS = _int("HEARTLINK_HOLD_REPORTERS", 3)
     # Appeals sent per address (POST /api/appeals), before the password is checked.
     RATE_APPEALS = _rate("HEARTLINK_RATE_APPEALS", "10/3600")
+    # Decisions one moderator may make in the console (reports and appeals alike).
+    RATE_MODERATION = _rate("HEARTLINK_RATE_MODERATION", "60/60")
     MAX_SOCKETS_PER_USER = _int("HEARTLINK_MAX_SOCKETS_PER_USER", 10)
     # Connections (HTTP requests in flight, websockets) at once from one address.
     MAX_CONNECTIONS_PER_ADDRESS = _int("HEARTLINK_MAX_CONNECTIONS_PER_ADDRESS", 200)

@@ -105,6 +105,7 @@ def create_app(config_class=Config):
     from .entry.cli import register_cli
     from .entry.health import bp as health_bp
     from .entry.me import bp as profile_bp
+    from .entry.moderation import bp as moderation_bp
     from .entry.pages import bp as pages_bp
     from .worker import limits
 
@@ -113,6 +114,7 @@ def create_app(config_class=Config):
     app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(health_bp)
+    app.register_blueprint(moderation_bp)  # its own paths: /moderation and /api/moderation/
     limits.init_app(app)
     register_cli(app)
     _register_http_hooks(app)
@@ -167,6 +169,7 @@ def _locale(app):
 
 
 def _register_http_hooks(app):
+    from .entry import moderation as console
     from .entry.auth import bearer_token
 
     warned_about_proxy = []
@@ -178,6 +181,13 @@ def _register_http_hooks(app):
         # the CSRF check reads the form.
         request.max_content_length = (app.config["MAX_CONTENT_LENGTH"] if request.endpoint in _UPLOADS
                                       else app.config["MAX_BODY_BYTES"])
+
+    @app.before_request
+    def _console_for_moderators_only():
+        # Before sign-in and CSRF are asked for: anyone but a moderator gets the 404 an unknown
+        # address gets, whatever the method, so the console does not even say it exists.
+        if console.is_console(request.path):
+            console.only_moderators()
 
     @app.before_request
     def _csrf_unless_bearer():

@@ -151,6 +151,23 @@ class Evidence(NamedTuple):
     mime: str
 
 
+def summary(outcome):
+    """A decision as the moderation consoles learn of it (`moderation:decided`, and the console's
+    answer): {action_id, subject_id, report_ids, appeal_id, standing, until}. `standing` is the
+    person's standing after it, or None where it did not change (a warning, a dismissal, an appeal
+    upheld)."""
+    standing = until = appeal_id = None
+    if isinstance(outcome, Restriction):
+        standing, until = outcome.standing, outcome.until
+    elif isinstance(outcome, Restored):
+        standing = "active"
+    elif isinstance(outcome, AppealDecided):
+        appeal_id, standing = outcome.appeal_id, "active" if outcome.restored else None
+    return {"action_id": outcome.action_id, "subject_id": outcome.user_id,
+            "report_ids": list(getattr(outcome, "report_ids", ())), "appeal_id": appeal_id,
+            "standing": standing, "until": iso(until)}
+
+
 # --- checks ----------------------------------------------------------------------------------
 
 def _text(value, field, limit):
@@ -469,10 +486,24 @@ def moderators():
     return [{"id": user.id, "username": user.username, "display_name": user.display_name} for user in rows]
 
 
+def moderates(user, now=None):
+    """Whether `user` (a User) may moderate now: the moderator flag, and an account in good standing."""
+    return user is not None and bool(user.moderator) and standing_of(user, now) == "active"
+
+
+def moderator_now(user_id, now=None):
+    """None for someone without the moderator flag; for a moderator, whether they may moderate now
+    (not while held, suspended or banned)."""
+    user = _fresh(db.session, User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.moderator:
+        return None
+    return moderates(user, now)
+
+
 def require_moderator(user_id, now=None):
     """The moderator `user_id` (a User), or NotFound, as the console answers everyone else."""
     user = _fresh(db.session, User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.moderator or standing_of(user, now) != "active":
+    if not moderates(user, now):
         raise NotFound()
     return user
 
@@ -581,12 +612,30 @@ def open_reports(page=1, limit=50, now=None):
     ).all()
     total = db.session.execute(select(func.count()).select_from(Report).where(Report.state == "open")).scalar()
     return {
-        "reports": [{"id": filed.id, "created_at": iso(filed.created_at), "reason": filed.reason,
-                     "room_id": filed.room_id, "message_id": filed.message_id, "snapshot": filed.snapshot,
-                     "reporter": wire.person_on_record(who, now), "reported": wire.person_on_record(about, now)}
-                    for filed, who, about in rows],
+        "reports": [_report_view(filed, who, about, now) for filed, who, about in rows],
         "total": total, "page": page, "has_more": page * limit < total,
     }
+
+
+def open_report(report_id, now=None):
+    """One open report as open_reports shapes it (for the live `moderation:report`), or None
+    once it is decided."""
+    now = now or utcnow()
+    reporter, reported = aliased(User), aliased(User)
+    row = db.session.execute(
+        select(Report, reporter, reported)
+        .join(reporter, reporter.id == Report.reporter_id)
+        .join(reported, reported.id == Report.reported_id)
+        .where(Report.id == report_id, Report.state == "open")
+        .execution_options(populate_existing=True)
+    ).first()
+    return _report_view(*row, now) if row else None
+
+
+def _report_view(filed, who, about, now):
+    return {"id": filed.id, "created_at": iso(filed.created_at), "reason": filed.reason, "room_id": filed.room_id,
+            "message_id": filed.message_id, "snapshot": filed.snapshot,
+            "reporter": wire.person_on_record(who, now), "reported": wire.person_on_record(about, now)}
 
 
 def person_record(user_id, now=None):
@@ -696,8 +745,24 @@ def open_appeals(limit=100, now=None):
         .join(ModerationEntry, ModerationEntry.id == Appeal.action_id)
         .where(Appeal.state == "open").order_by(Appeal.id).limit(max(1, min(int(limit), 500)))
     ).all()
-    return [{**wire.appeal(found), "person": wire.person_on_record(user, now), "action": wire.audit_entry(entry)}
-            for found, user, entry in rows]
+    return [_appeal_view(found, user, entry, now) for found, user, entry in rows]
+
+
+def open_appeal(appeal_id, now=None):
+    """One open appeal as open_appeals shapes it (for the live `moderation:appeal`), or None."""
+    now = now or utcnow()
+    row = db.session.execute(
+        select(Appeal, User, ModerationEntry)
+        .join(User, User.id == Appeal.user_id)
+        .join(ModerationEntry, ModerationEntry.id == Appeal.action_id)
+        .where(Appeal.id == appeal_id, Appeal.state == "open")
+        .execution_options(populate_existing=True)
+    ).first()
+    return _appeal_view(*row, now) if row else None
+
+
+def _appeal_view(found, user, entry, now):
+    return {**wire.appeal(found), "person": wire.person_on_record(user, now), "action": wire.audit_entry(entry)}
 
 
 def evidence_picture(report_id, item):

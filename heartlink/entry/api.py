@@ -62,6 +62,7 @@ def report():
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
     if filed.held is not None:
         announce.decided(filed.held)
+    announce.report_filed(filed.report)
     return jsonify({"id": filed.report.id}), 201
 
 
@@ -72,6 +73,7 @@ def appeal():
     limits.check("RATE_APPEALS", request.remote_addr)  # before the body is read
     body = schemas.parse(schemas.AppealBody, request.get_json(silent=True))
     appealed = moderation.appeal(body.username, body.password, body.text, request.remote_addr)
+    announce.appeal_filed(appealed)
     return jsonify({"id": appealed.appeal_id, "state": "open"}), 201
 
 

@@ -91,8 +91,8 @@ def login():
         except Restricted as error:
             if wants_json():
                 raise
-            flash(str(error.message), "error")
-            return render_template("auth/login.html", form=form), 403
+            # The page says why and until when, and offers an appeal (templates/auth/_restricted.html).
+            return render_template("auth/login.html", form=form, restricted=error.to_wire()), 403
         except RateLimited as error:
             flash(str(error.message), "error")
             return render_template("auth/login.html", form=form), 429

@@ -86,6 +86,7 @@ def add_moderator(username, note):
     """Give USERNAME access to the moderation console."""
     user = _person(username)
     changed = moderation.set_moderator(user.id, True, moderation.CLI, note)
+    announce.decided(changed)  # their open sockets join the moderators' room
     click.echo(f"{user.username} is now a moderator (audit entry {changed.action_id})")
 
 
@@ -97,6 +98,7 @@ def remove_moderator(username, note):
     """Take access to the moderation console from USERNAME."""
     user = _person(username)
     changed = moderation.set_moderator(user.id, False, moderation.CLI, note)
+    announce.decided(changed)  # their open sockets leave the moderators' room: no more reports reach them
     click.echo(f"{user.username} is no longer a moderator (audit entry {changed.action_id})")
 
 

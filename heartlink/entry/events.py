@@ -114,6 +114,7 @@ def on_connect(auth=None):
         raise ConnectionRefusedError(error.code, error.to_wire()) from None
     session[_USER] = user.id
     join_room(announce.user_room(user.id))
+    announce.join_moderators_if(user)
     if came_online:
         announce.presence(presence.news(user.id))
 

@@ -1,5 +1,5 @@
 """What every HTTP way in shares: whether an answer should be JSON, and how a private file is sent."""
-from flask import request, send_file
+from flask import Response, request, send_file
 
 
 def wants_json():
@@ -12,6 +12,15 @@ def private_file(path, mime, download_name=None, as_attachment=False):
     (this browser may, an hour: a new file gets a new URL), and it never runs as a page."""
     response = send_file(path, mimetype=mime, as_attachment=as_attachment, download_name=download_name,
                          conditional=True, max_age=0)
+    return _private(response)
+
+
+def private_data(data, mime):
+    """Bytes only some people may read (a picture kept as a report's evidence), as private_file sends a file."""
+    return _private(Response(data, mimetype=mime))
+
+
+def _private(response):
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -1,10 +1,11 @@
-"""Blueprint: the signed-in person's profile, privacy settings and picture (under /api)."""
+"""Blueprint: the signed-in person's profile, privacy settings and picture, and the warnings
+moderators gave them (under /api)."""
 from flask import Blueprint, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import wire
-from ..domain import profiles
+from ..domain import moderation, profiles
 from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
@@ -64,3 +65,20 @@ def avatar(user_id):
     """A person's picture, for themself and the people who share a link with them; 404 otherwise."""
     mime, path = profiles.avatar_for(current_user.id, user_id)
     return private_file(path, mime)  # the URL changes with every new picture
+
+
+@bp.get("/me/warnings")
+@login_required
+def my_warnings():
+    """The warnings moderators gave me that I have not acknowledged yet, oldest first."""
+    return jsonify({"warnings": moderation.pending_warnings(current_user.id)})
+
+
+@bp.post("/me/warnings/<int:warning_id>/acknowledge")
+@login_required
+def acknowledge_warning(warning_id):
+    """I have read a warning: it is not shown again, in any of my tabs."""
+    limits.check("RATE_PROFILE", current_user.id)  # as every other write under /api/me
+    warning = moderation.acknowledge_warning(current_user.id, warning_id)
+    announce.warning_acknowledged(current_user.id, warning_id)
+    return jsonify({"warning": warning})

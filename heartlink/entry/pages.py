@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from config import BASE_DIR
 
 from .. import wire
-from ..domain import messages
+from ..domain import messages, moderation
 
 bp = Blueprint("pages", __name__)
 
@@ -34,11 +34,13 @@ _VENDOR = {
 
 
 def render_app(room_id=None, settings_open=False, password_form=None):
-    """The one page: the lobby, a room, or either with the Settings panel open over the list."""
+    """The one page: the lobby, a room, or either with the Settings panel open over the list; with
+    the warnings from moderators the person has not acknowledged yet (shown until they do)."""
     from .auth import PasswordForm
 
     return render_template("app.html", room_id=room_id, settings_open=settings_open,
-                           password_form=password_form or PasswordForm(), me_wire=wire.person(current_user))
+                           password_form=password_form or PasswordForm(), me_wire=wire.person(current_user),
+                           warnings=moderation.pending_warnings(current_user.id))
 
 
 @bp.get("/")

@@ -2,10 +2,11 @@
 
 Anything off becomes BadRequest before a handler's domain call runs.
 """
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from config import LANGUAGES
 
@@ -143,3 +144,52 @@ class ProfileChange(Payload):
         """Only the fields the client sent; null is a value for language and display_name only."""
         return {name: getattr(self, name) for name in self.model_fields_set
                 if getattr(self, name) is not None or name in ("language", "display_name")}
+
+
+# --- the moderation console (heartlink/entry/moderation.py) -------------------------------------
+
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# A note or what a person is told: the domain trims it and says when it is empty or too long
+# (BadRequest with its field); this only bounds what is read.
+ModeratorText = Annotated[str, StringConstraints(max_length=moderation.MAX_NOTE + 200)]
+
+
+class Decision(Payload):
+    """POST /api/moderation/decisions: an action on some open reports (`report_ids`), or on every
+    open report about a person (`subject_id`). A suspension lasts `days` (1, 7 or 30) or ends at
+    `until` (an ISO 8601 time with its offset)."""
+    action: Literal[tuple(moderation.DECISIONS)]
+    note: ModeratorText
+    reason: ModeratorText | None = None
+    report_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
+    subject_id: Id | None = None
+    days: Literal[1, 7, 30] | None = None
+    until: Annotated[AwareDatetime, Field(strict=False)] | None = None
+
+    def ends_at(self, now):
+        """When a suspension ends (None: the domain then refuses a suspension with field `until`)."""
+        if self.days is not None and self.until is not None:
+            raise BadRequest(_l("Choose a number of days or a date, not both."), field="until")
+        return now + timedelta(days=self.days) if self.days is not None else self.until
+
+
+class AppealDecision(Payload):
+    """POST /api/moderation/appeals/<id>/decision."""
+    decision: Literal["upheld", "restored"]
+    note: ModeratorText
+
+
+class _Query(Payload):
+    # Query strings arrive as text, so these convert.
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+
+
+class ReportsQuery(_Query):
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    limit: Annotated[int, Field(ge=1, le=200)] = 20
+
+
+class LogQuery(_Query):
+    subject_id: Id | None = None
+    before_id: Id | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 50

@@ -6,6 +6,8 @@ queue when one is configured). Called only after the domain has committed.
 """
 import logging
 
+from flask_socketio import join_room
+
 from .. import wire
 from ..domain import moderation, privacy, standing
 from ..domain.presence import sockets_of
@@ -116,6 +118,7 @@ def decided(outcome):
         restricted(outcome)
     elif isinstance(outcome, moderation.Warned):
         warned(outcome)
+    _tell_moderators(outcome)
 
 
 def restricted(restriction):
@@ -147,6 +150,63 @@ def warned(warning):
     """A moderator's warning (moderation.Warned), on every socket of the person now; the page
     shows it again on every load until it is acknowledged."""
     _emit("account:warning", {"id": warning.warning_id, "reason": warning.reason}, [warning.user_id])
+
+
+def warning_acknowledged(user_id, warning_id):
+    """The person acknowledged a warning in one tab: their other tabs stop showing it."""
+    _emit("account:warning_acknowledged", {"id": warning_id}, [user_id])
+
+
+# --- the moderation console: a Socket.IO room of every moderator's sockets ------------------------
+
+MODERATORS = "moderators"
+
+
+def join_moderators_if(user):
+    """On connect: a moderator's socket (a moderator in good standing) joins the moderators' room,
+    where reports, appeals and decisions arrive live. Everyone else's never does."""
+    if moderation.moderates(user):
+        join_room(MODERATORS)
+
+
+def report_filed(report):
+    """A new report (a Report row): every moderator's console shows it (`moderation:report`)."""
+    shown = moderation.open_report(report.id)
+    if shown is not None:
+        socketio.emit("moderation:report", {"report": shown}, to=MODERATORS)
+
+
+def appeal_filed(appealed):
+    """A new appeal (moderation.Appealed): every moderator's console shows it (`moderation:appeal`)."""
+    shown = moderation.open_appeal(appealed.appeal_id)
+    if shown is not None:
+        socketio.emit("moderation:appeal", {"appeal": shown}, to=MODERATORS)
+
+
+def _tell_moderators(outcome):
+    """Every console drops the reports and the appeal a decision settled (`moderation:decided`).
+    A moderator whose standing or flag changed has their sockets join or leave the moderators'
+    room as they now may, on every worker."""
+    if isinstance(outcome, (moderation.Restriction, moderation.Restored, moderation.ModeratorChanged)):
+        _moderators_room_follows(outcome.user_id, isinstance(outcome, moderation.ModeratorChanged))
+    if isinstance(outcome, (moderation.Restriction, moderation.Restored, moderation.Warned, moderation.Dismissed,
+                            moderation.AppealDecided)):
+        socketio.emit("moderation:decided", moderation.summary(outcome), to=MODERATORS)
+
+
+def _moderators_room_follows(user_id, flag_changed):
+    may = moderation.moderator_now(user_id)
+    if may is None and not flag_changed:
+        return  # never a moderator: never in the room
+    server = socketio.server
+    for sid in sockets_of(user_id):
+        try:
+            if may:
+                server.enter_room(sid, MODERATORS, namespace="/")
+            else:
+                server.leave_room(sid, MODERATORS, namespace="/")
+        except (KeyError, ValueError):
+            pass  # not connected here, and no message queue to reach the worker that holds it
 
 
 # --- profile, privacy and "keep this link" ---------------------------------------------------

@@ -10,7 +10,8 @@ import { createSender } from "./live/outbox.js";
  * socket            socket.js's connection: request(event, payload), reconnectNow(), connected
  * store             store.js's
  * urls              the server's URLs, from #app's data- attributes: lobby, room(roomId), rooms,
- *                   history(roomId), attachments(roomId), reports, blocks, block(userId), me, avatar, rtcConfig
+ *                   history(roomId), attachments(roomId), reports, blocks, block(userId), me, avatar, rtcConfig,
+ *                   warning(warningId)
  * historyPageSize   the server's HISTORY_PAGE_SIZE
  * page              the page's side: navigate(url) (app.js's router), and composer() (composer_media.js's,
  *                   mounted after the actions: what a send means, its error line, editing)
@@ -247,6 +248,79 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
     },
     removeAvatar() {
       return deleteJSON(urls.avatar);
+    },
+
+    // --- what moderators decided about me (views/standing.js) ------------------------------------
+    /** I have read a moderator's warning: it goes, here and in my other tabs. */
+    async acknowledgeWarning(warningId) {
+      await postJSON(urls.warning(warningId));
+      store.warningAcknowledged(warningId);
+    },
+  };
+  return actions;
+}
+
+/**
+ * The sign-in page's one request (static/js/signin.js): a suspended or banned person's appeal,
+ * {username, password, text}, sent with no session. `urls`: {appeals}.
+ */
+export function createSignInActions({ urls }) {
+  return {
+    appeal(body) {
+      return postJSON(urls.appeals, body);
+    },
+  };
+}
+
+/**
+ * The moderation console's requests (static/js/console.js). What an answer brings goes into the
+ * console's store (console_store.js); a refused decision is thrown back to the form that sent it.
+ * `urls`: reports, person(userId), decisions, appeals, appeal(appealId); `pageSize`: reports a page.
+ */
+export function createConsoleActions({ store, urls, pageSize = 20 }) {
+  let reportsAsked = 0; // answers that come back out of order are dropped: only the latest counts
+  let appealsAsked = 0;
+
+  const actions = {
+    /** The current page of open reports (or `page`), into the store. */
+    async loadReports(page = store.state.page) {
+      const asked = ++reportsAsked;
+      try {
+        const answer = await getJSON(`${urls.reports}?${new URLSearchParams({ page: String(page), limit: String(pageSize) })}`);
+        if (asked === reportsAsked) store.reportsLoaded(answer, pageSize);
+      } catch (error) {
+        if (asked === reportsAsked) store.reportsFailed(error.message);
+      }
+    },
+    async loadAppeals() {
+      const asked = ++appealsAsked;
+      try {
+        const { appeals } = await getJSON(urls.appeals);
+        if (asked === appealsAsked) store.appealsLoaded(appeals);
+      } catch (error) {
+        if (asked === appealsAsked) store.appealsFailed(error.message);
+      }
+    },
+    /** A person's record (account age, links, reporters, warnings, actions), into the store. */
+    async loadRecord(userId) {
+      store.recordLoading(userId);
+      try {
+        store.recordLoaded(userId, await getJSON(urls.person(userId)));
+      } catch (error) {
+        store.recordFailed(userId, error.message);
+      }
+    },
+    /** {action, note, reason?, report_ids | subject_id, days | until}: the reports decided leave the list. */
+    async decide(body) {
+      const { decision } = await postJSON(urls.decisions, body);
+      store.decided(decision);
+      return decision;
+    },
+    /** "upheld" or "restored", with a note: the appeal leaves the list. */
+    async decideAppeal(appealId, decision, note) {
+      const answer = await postJSON(urls.appeal(appealId), { decision, note });
+      store.decided(answer.decision);
+      return answer.decision;
     },
   };
   return actions;

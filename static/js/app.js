@@ -23,6 +23,7 @@ import { mountMessageKeys } from "./views/message_keys.js";
 import { mountRooms } from "./views/rooms.js";
 import { mountSafety } from "./views/safety.js";
 import { mountSettings } from "./views/settings.js";
+import { mountStanding } from "./views/standing.js";
 
 const root = document.getElementById("app");
 const config = root.dataset;
@@ -35,9 +36,16 @@ let leaving = false;
 document.addEventListener("submit", (event) => { if (!event.defaultPrevented) leaving = true; });
 
 const socket = connect({
-  onStatus(status) {
+  onStatus(status, detail) {
+    if (status === "restricted") {
+      store.restricted(detail); // suspended or banned: views/standing.js says why, and where to go
+      return;
+    }
     if (status === "unauthorized") {
-      if (!leaving) window.location.assign(`${config.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`);
+      // After account:restricted the server closes the socket: the page stays on its explanation.
+      if (!leaving && !store.state.restriction) {
+        window.location.assign(`${config.loginUrl}?next=${encodeURIComponent(window.location.pathname)}`);
+      }
       return;
     }
     store.setConnection(status);
@@ -61,6 +69,7 @@ const actions = createActions({
     me: config.meApi,
     avatar: config.avatarApi,
     rtcConfig: config.rtcConfigUrl,
+    warning: withId(config.warningApi, "WARNING_ID"),
   },
   historyPageSize: Number(config.historyPageSize) || 50, // the server's HISTORY_PAGE_SIZE
   page: { navigate, composer: () => media },
@@ -160,5 +169,7 @@ mountBanner(root.querySelector('[data-testid="connection"]'), store, actions);
 mountNotify(store, calls, actions);
 mountSafety(root, store, actions);
 const settings = mountSettings(root.querySelector('[data-testid="settings-panel"]'), actions, { onClose: closeSettings });
+mountStanding(store, actions, { username: store.state.me.username });
+store.warned(...JSON.parse(config.warnings || "[]")); // shown on every page load until acknowledged
 route();
 actions.refreshRooms();

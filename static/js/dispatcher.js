@@ -4,7 +4,8 @@
 //
 // Events (docs/protocol.md §5): match:found, match:timeout, match:cancelled, room:ended,
 // room:updated, presence, user:updated, message:new, message:updated, receipt, typing,
-// call:incoming, call:state, call:signal.
+// call:incoming, call:state, call:signal, account:warning, account:warning_acknowledged,
+// account:restricted. The moderation console's events are heard by dispatchConsoleEvents, below.
 
 /** `notices`: the words for lobby notices, {timeout, cancelledElsewhere} (already translated). */
 export function dispatchServerEvents(socket, store, calls, notices) {
@@ -23,6 +24,23 @@ export function dispatchServerEvents(socket, store, calls, notices) {
     "call:incoming": (event) => calls.incoming(event),
     "call:state": (event) => calls.state(event),
     "call:signal": (event) => calls.signalled(event),
+    "account:warning": (warning) => warning && store.warned(warning),
+    "account:warning_acknowledged": ({ id }) => store.warningAcknowledged(id),
+    "account:restricted": (restriction) => restriction && store.restricted(restriction),
+  };
+  for (const [event, handler] of Object.entries(handlers)) socket.on(event, handler);
+  return Object.keys(handlers);
+}
+
+/**
+ * The moderation console's way in (static/js/console.js): moderation:report, moderation:appeal and
+ * moderation:decided reach the console's store (console_store.js).
+ */
+export function dispatchConsoleEvents(socket, store) {
+  const handlers = {
+    "moderation:report": ({ report }) => report && store.reportFiled(report),
+    "moderation:appeal": ({ appeal }) => appeal && store.appealFiled(appeal),
+    "moderation:decided": (decision) => decision && store.decided(decision),
   };
   for (const [event, handler] of Object.entries(handlers)) socket.on(event, handler);
   return Object.keys(handlers);

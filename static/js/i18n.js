@@ -69,6 +69,24 @@ export function formatLastSeen(iso, now = new Date()) {
   return t("last_seen", { when: dateFormat.format(when) });
 }
 
+const dateTimeFormat = new Intl.DateTimeFormat(locale, { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+const zonedFormat = new Intl.DateTimeFormat(locale, {
+  year: "numeric", month: "long", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+});
+
+/** "3 Mar 2026, 20:55" in the person's time zone; with `zone`, the day in full and the zone's name
+ * ("3 March 2026 at 20:55 CET"), for a time that matters on its own (when a suspension ends). */
+export function formatDateTime(iso, { zone = false } = {}) {
+  const when = new Date(iso);
+  if (!iso || Number.isNaN(when.getTime())) return "";
+  return (zone ? zonedFormat : dateTimeFormat).format(when);
+}
+
+const numberFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+export function formatNumber(value) {
+  return numberFormat.format(Number(value) || 0);
+}
+
 export function dayKey(iso) {
   const date = new Date(iso);
   return `${date.getFullYear()}-${date.getMonth()}-${date.getDate()}`;

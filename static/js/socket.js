@@ -20,8 +20,9 @@ export class RequestError extends Error {
 }
 
 /**
- * Connect with the session cookie. `onStatus(status, detail)` hears "online",
- * "offline" and "unauthorized"; `onReconnect()` (optional) runs on every connect after the first.
+ * Connect with the session cookie. `onStatus(status, detail)` hears "online", "offline",
+ * "unauthorized" and "restricted" (detail: the refusal's {code, standing, until, reason});
+ * `onReconnect()` (optional) runs on every connect after the first.
  * The socket's server events are heard by dispatcher.js only, through `on`.
  */
 export function connect({ onStatus, onReconnect }) {
@@ -40,9 +41,11 @@ export function connect({ onStatus, onReconnect }) {
     onStatus(reason === "io server disconnect" ? "unauthorized" : "offline");
   });
   socket.on("connect_error", (error) => {
-    if (error?.data?.code === "unauthorized") {
+    // Not signed in (any more), or the account is suspended or banned: trying again cannot help.
+    const code = error?.data?.code;
+    if (code === "unauthorized" || code === "restricted") {
       socket.disconnect();
-      onStatus("unauthorized", error.data);
+      onStatus(code, error.data);
     } else {
       onStatus("offline");
     }

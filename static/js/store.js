@@ -22,6 +22,8 @@ export function createStore(me, { isVisible = () => false } = {}) {
     rooms: new Map(), // id -> room (+ last_message), as GET /api/rooms gives them
     roomsLoaded: false,
     chats: new Map(), // room id -> Chat
+    warnings: [], // moderators' warnings not yet acknowledged, oldest first: {id, reason, created_at}
+    restriction: null, // {standing, until, reason}: the account was suspended or banned (account:restricted)
   };
   const listeners = new Set();
 
@@ -196,6 +198,25 @@ export function createStore(me, { isVisible = () => false } = {}) {
       changed("rooms");
       changed("presence");
       changed("me");
+    },
+
+    // --- what moderators decided about me (views/standing.js) --------------------------
+    /** The warnings the page was rendered with, and `account:warning` (a new one); each shown until acknowledged. */
+    warned(...warnings) {
+      for (const warning of warnings) {
+        if (!state.warnings.some((known) => known.id === warning.id)) state.warnings.push(warning);
+      }
+      changed("warnings");
+    },
+    /** Acknowledged here or in another tab (`account:warning_acknowledged`): gone for good. */
+    warningAcknowledged(id) {
+      state.warnings = state.warnings.filter((warning) => warning.id !== id);
+      changed("warnings");
+    },
+    /** `account:restricted`, or a connect refused as restricted: the page stops and says why. */
+    restricted({ standing, until = null, reason = null }) {
+      state.restriction = { standing, until, reason };
+      changed("restricted");
     },
 
     // --- typing ---------------------------------------------------------------------

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { dispatchServerEvents } from "../../static/js/dispatcher.js";
+import { createConsoleStore } from "../../static/js/console_store.js";
+import { dispatchConsoleEvents, dispatchServerEvents } from "../../static/js/dispatcher.js";
 import { createStore } from "../../static/js/store.js";
 
 function fakeSocket() {
@@ -27,6 +28,7 @@ test("every server event has one handler, and message:new reaches the store once
   assert.deepEqual(new Set(events), new Set([
     "match:found", "match:timeout", "match:cancelled", "room:ended", "room:updated", "presence", "user:updated",
     "message:new", "message:updated", "receipt", "typing", "call:incoming", "call:state", "call:signal",
+    "account:warning", "account:warning_acknowledged", "account:restricted",
   ]));
 
   const room = { id: "r1", status: "active", members: [{ id: 1 }, { id: 2, online: true }] };
@@ -55,4 +57,26 @@ test("every server event has one handler, and message:new reaches the store once
   socket.emit("call:incoming", { call_id: "c1" });
   socket.emit("call:state", { call_id: "c1", state: "cancelled" });
   assert.deepEqual(calls.seen.map(([kind]) => kind), ["incoming", "state"]);
+
+  // What moderators decided: a warning until acknowledged (here or in another tab), a suspension.
+  socket.emit("account:warning", { id: 7, reason: "Please be kind." });
+  socket.emit("account:warning", { id: 7, reason: "Please be kind." }); // the page's own copy, and the live one
+  assert.deepEqual(store.state.warnings, [{ id: 7, reason: "Please be kind." }]);
+  socket.emit("account:warning_acknowledged", { id: 7 });
+  assert.deepEqual(store.state.warnings, []);
+  socket.emit("account:restricted", { standing: "suspended", until: "2026-02-01T00:00:00.000Z", reason: "Insults." });
+  assert.deepEqual(store.state.restriction, { standing: "suspended", until: "2026-02-01T00:00:00.000Z", reason: "Insults." });
+});
+
+test("the console's events reach the console's store, once each", () => {
+  const socket = fakeSocket();
+  const store = createConsoleStore();
+  const topics = [];
+  store.subscribe((topic) => topics.push(topic));
+  const events = dispatchConsoleEvents(socket, store);
+  assert.deepEqual(new Set(events), new Set(["moderation:report", "moderation:appeal", "moderation:decided"]));
+  socket.emit("moderation:report", { report: { id: 1, reported: { id: 5 } } });
+  socket.emit("moderation:appeal", { appeal: { id: 2, person: { id: 5 } } });
+  socket.emit("moderation:decided", { action_id: 9, subject_id: 5, report_ids: [1], appeal_id: null, standing: null });
+  assert.deepEqual(topics.filter((topic) => ["filed", "appeal-filed", "decided"].includes(topic)), ["filed", "appeal-filed", "decided"]);
 });

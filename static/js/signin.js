@@ -1,0 +1,99 @@
+// The sign-in page (templates/auth/login.html). For a suspended or banned person it says why and
+// until when (from sign-in's 403 answer, or handed over by the app page that was just told), and
+// sends their one appeal against that decision: POST /api/appeals {username, password, text}, with
+// no session. The password goes in that request's body only; nothing keeps it.
+import { createSignInActions } from "./actions.js";
+import { formatDateTime, t } from "./i18n.js";
+import { show } from "./views/dom.js";
+import { RESTRICTION_HANDOFF } from "./views/standing.js";
+
+const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+
+function handedOver() {
+  try {
+    const saved = window.sessionStorage.getItem(RESTRICTION_HANDOFF);
+    window.sessionStorage.removeItem(RESTRICTION_HANDOFF); // said once; signing in says it again
+    return saved ? JSON.parse(saved) : null;
+  } catch {
+    return null;
+  }
+}
+
+// Rendered when sign-in answered 403 restricted; otherwise waiting in a <template> for a handoff.
+const handoff = handedOver();
+let panel = $("restricted");
+const template = document.getElementById("restricted-template");
+if (!panel && handoff && template) {
+  panel = template.content.firstElementChild.cloneNode(true);
+  template.replaceWith(panel);
+}
+if (panel) mountRestricted(panel, panel.dataset.standing ? { ...panel.dataset } : handoff);
+
+function mountRestricted(section, { standing, until, reason, username }) {
+  $("restricted-title").textContent = t(standing === "banned" ? "restricted_banned" : "restricted_suspended");
+  const untilLine = $("restricted-until");
+  untilLine.textContent = until ? t("restricted_until", { until: formatDateTime(until, { zone: true }) }) : "";
+  show(untilLine, Boolean(until));
+  $("restricted-reason").textContent = reason || "";
+  show($("restricted-why"), Boolean(reason));
+  if (username) $("appeal-username").value = username;
+  show($("sign-in-part"), false);
+  (username ? $("appeal-password") : $("appeal-username")).focus();
+  $("restricted-sign-in").addEventListener("click", () => {
+    show(section, false);
+    show($("sign-in-part"), true);
+    $("username").focus();
+  });
+  mountAppeal(createSignInActions({ urls: { appeals: section.dataset.appealsApi } }));
+}
+
+// --- the appeal ---------------------------------------------------------------------------------------
+function mountAppeal(actions) {
+  const form = $("appeal-form");
+  const error = $("appeal-error");
+  const sent = $("appeal-sent");
+  const submit = $("appeal-submit");
+  const password = $("appeal-password");
+  const text = $("appeal-text");
+
+  function fail(message, field) {
+    error.textContent = message;
+    show(error, true);
+    field?.setAttribute("aria-invalid", "true");
+    field?.focus();
+  }
+
+  function done(message) {
+    sent.textContent = message;
+    show(sent, true);
+    show(form, false);
+    password.value = "";
+    sent.tabIndex = -1;
+    sent.focus();
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show(error, false);
+    for (const field of form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+    const body = { username: $("appeal-username").value.trim(), password: password.value, text: text.value };
+    if (!body.password) return fail(t("appeal_password_missing"), password);
+    if (!body.text.trim()) return fail(t("appeal_text_missing"), text);
+    submit.disabled = true;
+    try {
+      await actions.appeal(body);
+      done(t("appeal_sent", { when: formatDateTime(new Date().toISOString(), { zone: true }) }));
+    } catch (refused) {
+      if (refused.code === "conflict") {
+        done(t("appeal_twice")); // one appeal per decision: the one sent stands
+      } else if (refused.code === "unauthorized") {
+        password.value = "";
+        fail(refused.message, password);
+      } else {
+        fail(refused.message, refused.details?.field === "text" ? text : null);
+      }
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
