@@ -22,9 +22,10 @@ SHOTS = [BASE_DIR / "test-results" / "screenshots", Path("/tmp/console-shots")]
 AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
+# Chinese in the dark theme: both themes of the console get their axe check too.
 LANGUAGES = {
     "en": {},
-    "zh": {"locale": "zh-CN", "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9"}},
+    "zh": {"locale": "zh-CN", "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9"}, "color_scheme": "dark"},
 }
 # The words each language's page shows, where a test reads them.
 WORDS = {
@@ -130,6 +131,15 @@ def _clean_but(watched, *statuses):
     watched.assert_clean()
 
 
+def _tab_to(page, target, limit=60):
+    """Press Tab until `target` (a locator) has the focus, as a keyboard user does."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("(element) => element === document.activeElement"):
+            return
+    raise AssertionError(f"Tab never reached {target}")
+
+
 def _report_card(page, username):
     return page.get_by_test_id("report").filter(has=page.get_by_test_id("report-name").get_by_text(f"@{username}"))
 
@@ -183,9 +193,8 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         expect(card.get_by_test_id("decide-note")).to_be_focused()
         card.get_by_test_id("decide-note").fill(NOTE)
         card.get_by_test_id("decide-reason").fill(TOLD)
-        if language == "en":
-            _axe(console, "console with a report open")
-        else:
+        _axe(console, f"console with a report open ({language})")
+        if language == "zh":
             assert _untranslated(console, {"Heart", "Link", "Mia", "Moderator", "Alice", "Liddell", "Rita",
                                            "Reporter"}) == []
         _shot(console, f"console-{language}-1280")
@@ -283,16 +292,28 @@ def test_on_a_phone_a_moderator_warns_and_the_person_reads_it_live_and_after_eve
         card = _report_card(console, person)
         expect(card).to_have_count(1)
         _no_sideways_scroll(console, "the console at 360 px")
-        card.get_by_test_id("report-open").click()
+        # By keyboard alone: open the card, choose "Warn" and "every report about them", write, send.
+        _tab_to(console, card.get_by_test_id("report-open"))
+        console.keyboard.press("Enter")
         expect(card.get_by_test_id("record-links")).to_have_text("1")
-        card.get_by_test_id("action-warn").check()
-        card.get_by_test_id("scope-person").check()
-        card.get_by_test_id("decide-note").fill("Asked a stranger for their address: a first warning.")
-        card.get_by_test_id("decide-reason").fill(WARNING)
+        _tab_to(console, card.get_by_test_id("action-dismiss"))
+        console.keyboard.press("ArrowRight")
+        expect(card.get_by_test_id("action-warn")).to_be_checked()
+        console.keyboard.press("Tab")
+        expect(card.get_by_test_id("scope-report")).to_be_focused()
+        console.keyboard.press("ArrowDown")
+        expect(card.get_by_test_id("scope-person")).to_be_checked()
+        console.keyboard.press("Tab")
+        expect(card.get_by_test_id("decide-note")).to_be_focused()
+        console.keyboard.type("Asked a stranger for their address: a first warning.")
+        console.keyboard.press("Tab")
+        console.keyboard.type(WARNING)
         _no_sideways_scroll(console, "the console at 360 px with a report open")
         _axe(console, "the console at 360 px")
         _shot(console, "console-en-360")
-        card.get_by_test_id("decide-submit").click()
+        console.keyboard.press("Tab")
+        expect(card.get_by_test_id("decide-submit")).to_be_focused()
+        console.keyboard.press("Enter")
         expect(card).to_have_count(0)
 
         # Live: the warning is on the person's page at once.
