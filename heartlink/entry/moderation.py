@@ -4,14 +4,16 @@
 The console is for moderators in good standing only. Everyone else, signed in or not, finds
 nothing there: every path of it answers 404, as an unknown address does, before sign-in or a
 CSRF token is asked for (`only_moderators`, run by the app factory ahead of its CSRF check), so
-not even the console's existence is told. Each action needs a note, is limited per moderator
-(HEARTLINK_RATE_MODERATION), and is announced once committed (announce.decided).
+not even the console's existence is told. Each action needs the CSRF token and, from a browser, an
+Origin of this site; it needs a note, is limited per moderator (HEARTLINK_RATE_MODERATION), and is
+announced once committed (announce.decided).
 """
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..domain import accounts, moderation
-from ..errors import NotFound
+from ..errors import Forbidden, NotFound
 from ..live import announce
 from ..models import utcnow
 from ..worker import limits
@@ -38,6 +40,19 @@ def only_moderators():
         moderation.require_moderator(current_user.id)
     except NotFound:
         abort(404)
+
+
+@bp.before_request
+def _writes_from_this_site_only():
+    """A browser says where a write comes from (Origin, on every cross-site request and every
+    fetch POST): a decision sent from another site's page is refused even with a token that
+    leaked. Without the header (not a browser) the CSRF token or a bearer token decides alone."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("Origin")
+    allowed = {request.host_url.rstrip("/"), *(current_app.config["ALLOWED_ORIGINS"] or ())}  # None: this site only
+    if origin is not None and origin not in allowed:
+        raise Forbidden(_l("This request came from another site."))
 
 
 def _me():

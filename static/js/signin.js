@@ -72,6 +72,7 @@ function mountAppeal(actions) {
     sent.focus();
   }
 
+  submit.disabled = false; // the form is ours now
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     show(error, false);

@@ -138,6 +138,30 @@ def test_a_decision_without_the_session_s_csrf_token_or_from_another_site_is_ref
     assert [entry.action for entry in _entries(app, bob)] == []
 
 
+def test_a_decision_sent_from_another_site_s_page_is_refused_even_with_the_token(app, make_user):
+    """Browsers send Origin with every cross-site request: only this site's (or an allowed one) may decide."""
+    alice, bob = make_user("alice"), make_user("bob")
+    _moderator(app, make_user)
+    report = _report(app, alice, bob)
+    mod = _signed_in(app, "mod")
+    token = _csrf(mod)
+    body = {"action": "dismiss", "note": NOTE, "report_ids": [report]}
+    for origin in ("http://evil.example", "null", "http://localhost:8080"):
+        refused = mod.post("/api/moderation/decisions", json=body, headers={"X-CSRFToken": token, "Origin": origin})
+        assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden", origin
+        assert mod.post("/api/moderation/appeals/1/decision", json={"decision": "upheld", "note": NOTE},
+                        headers={"X-CSRFToken": token, "Origin": origin}).status_code == 403
+    assert _state(app, report) == "open"
+    app.config["ALLOWED_ORIGINS"] = ["http://localhost:8080"]  # HEARTLINK_ALLOWED_ORIGINS
+    allowed = mod.post("/api/moderation/decisions", json=body,
+                       headers={"X-CSRFToken": token, "Origin": "http://localhost:8080"})
+    assert allowed.status_code == 200 and _state(app, report) == "dismissed"
+    second = _report(app, alice, bob)
+    same_site = mod.post("/api/moderation/decisions", json={**body, "report_ids": [second]},
+                         headers={"X-CSRFToken": token, "Origin": "http://localhost"})
+    assert same_site.status_code == 200 and _state(app, second) == "dismissed"
+
+
 def test_over_https_a_decision_must_come_from_the_console_s_own_origin(app, make_user):
     """Over https the CSRF check also compares the Referer with the host (Flask-WTF's strict SSL
     mode): a request that another site's page makes is refused even with the right token."""
@@ -491,6 +515,8 @@ def test_the_sign_in_page_of_a_suspended_person_says_why_until_when_and_offers_a
     assert f'<time datetime="{until.isoformat(timespec="milliseconds")}Z">' in panel
     assert "You insulted &lt;b&gt;people&lt;/b&gt;." in panel  # as text, never markup
     assert 'data-testid="appeal-form"' in panel and 'data-username="bob"' in panel
+    # Only its script sends the appeal (JSON): the button waits for it, and a native send could only be a POST.
+    assert 'data-testid="appeal-submit" disabled' in panel and 'method="post" data-testid="appeal-form"' in panel
     assert re.search(r'data-testid="sign-in-part"\s+hidden', html)
     banned = AuthActions(client).login("carol").get_data(as_text=True)
     assert 'data-standing="banned"' in banned and 'data-until=""' in banned and "Threats." in banned
