@@ -101,7 +101,19 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         flash(_l("Wrong username or password."), "error")
     _say_if_stale(form)
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, restricted=_still_restricted(form))
+
+
+def _still_restricted(form):
+    """A suspended or banned person whose own cookie brought them here (their page was sent to sign
+    in) is told at once why and until when, and offered the appeal, without signing in again."""
+    if form.is_submitted() or current_user.is_authenticated:  # (asking loads the cookie's person)
+        return None
+    refusal = locked_out()
+    if refusal is None:
+        return None
+    form.username.data = form.username.data or g.locked_out_person.username
+    return refusal.to_wire()
 
 
 def _say_if_stale(form):

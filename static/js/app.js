@@ -169,7 +169,7 @@ mountBanner(root.querySelector('[data-testid="connection"]'), store, actions);
 mountNotify(store, calls, actions);
 mountSafety(root, store, actions);
 const settings = mountSettings(root.querySelector('[data-testid="settings-panel"]'), actions, { onClose: closeSettings });
-mountStanding(store, actions, { username: store.state.me.username });
+mountStanding(store, actions);
 store.warned(...JSON.parse(config.warnings || "[]")); // shown on every page load until acknowledged
 route();
 actions.refreshRooms();

@@ -1,43 +1,19 @@
-// The sign-in page (templates/auth/login.html). For a suspended or banned person it says why and
-// until when (from sign-in's 403 answer, or handed over by the app page that was just told), and
-// sends their one appeal against that decision: POST /api/appeals {username, password, text}, with
-// no session. The password goes in that request's body only; nothing keeps it.
+// The sign-in page (templates/auth/login.html). For a suspended or banned person (the server renders
+// templates/auth/_restricted.html: sign-in answered 403 restricted, or their own cookie brought them
+// here) it shows until when in their own time zone, and sends their one appeal against that decision:
+// POST /api/appeals {username, password, text}, with no session. The password goes in that request's
+// body only; nothing keeps it.
 import { createSignInActions } from "./actions.js";
 import { formatDateTime, t } from "./i18n.js";
 import { show } from "./views/dom.js";
-import { RESTRICTION_HANDOFF } from "./views/standing.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+const panel = $("restricted");
+if (panel) mountRestricted(panel, panel.dataset);
 
-function handedOver() {
-  try {
-    const saved = window.sessionStorage.getItem(RESTRICTION_HANDOFF);
-    window.sessionStorage.removeItem(RESTRICTION_HANDOFF); // said once; signing in says it again
-    return saved ? JSON.parse(saved) : null;
-  } catch {
-    return null;
-  }
-}
-
-// Rendered when sign-in answered 403 restricted; otherwise waiting in a <template> for a handoff.
-const handoff = handedOver();
-let panel = $("restricted");
-const template = document.getElementById("restricted-template");
-if (!panel && handoff && template) {
-  panel = template.content.firstElementChild.cloneNode(true);
-  template.replaceWith(panel);
-}
-if (panel) mountRestricted(panel, panel.dataset.standing ? { ...panel.dataset } : handoff);
-
-function mountRestricted(section, { standing, until, reason, username }) {
-  $("restricted-title").textContent = t(standing === "banned" ? "restricted_banned" : "restricted_suspended");
-  const untilLine = $("restricted-until");
-  untilLine.textContent = until ? t("restricted_until", { until: formatDateTime(until, { zone: true }) }) : "";
-  show(untilLine, Boolean(until));
-  $("restricted-reason").textContent = reason || "";
-  show($("restricted-why"), Boolean(reason));
-  if (username) $("appeal-username").value = username;
-  show($("sign-in-part"), false);
+function mountRestricted(section, { until, username }) {
+  // The server wrote the end in UTC; the person reads it in their own time zone and language.
+  if (until) $("restricted-until").textContent = t("restricted_until", { until: formatDateTime(until, { zone: true }) });
   (username ? $("appeal-password") : $("appeal-username")).focus();
   $("restricted-sign-in").addEventListener("click", () => {
     show(section, false);

@@ -226,8 +226,13 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         expect(page.get_by_test_id("appeal-sent")).to_contain_text(words["sent"])
         expect(page.get_by_test_id("appeal-form")).to_be_hidden()
 
-        # Signing in again says it all again; a second appeal against the same decision is refused kindly.
+        # Back on the sign-in page later, it says it all again; so does signing in; a second appeal against
+        # the same decision is refused kindly.
         page.goto(server.url + "/login")
+        expect(panel.get_by_test_id("restricted-title")).to_have_text(words["suspended"])
+        expect(page.get_by_test_id("appeal-form")).to_be_visible()
+        page.get_by_test_id("restricted-sign-in").click()
+        expect(page.get_by_test_id("username")).to_be_focused()
         page.get_by_test_id("username").fill(offender)
         page.get_by_test_id("password").fill(PASSWORD)
         page.get_by_test_id("login-submit").click()

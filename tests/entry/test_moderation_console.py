@@ -521,6 +521,25 @@ def test_the_sign_in_page_of_a_suspended_person_says_why_until_when_and_offers_a
     banned = AuthActions(client).login("carol").get_data(as_text=True)
     assert 'data-standing="banned"' in banned and 'data-until=""' in banned and "Threats." in banned
     assert 'data-testid="restricted-until" hidden' in banned
-    fresh = client.get("/login").get_data(as_text=True)  # the panel waits in a template: no second password field
-    assert re.search(r'<template id="restricted-template">\s*<section class="restricted"', fresh)
+    fresh = app.test_client().get("/login").get_data(as_text=True)  # anyone else: the sign-in form alone
+    assert 'data-testid="restricted"' not in fresh and 'data-testid="appeal-password"' not in fresh
     assert not re.search(r'data-testid="sign-in-part"\s+hidden', fresh)
+
+
+def test_a_suspended_person_sent_to_sign_in_by_their_page_sees_why_at_once(app, client, make_user):
+    """Their cookie no longer signs them in, but still says who they are: the sign-in page tells them,
+    and offers the appeal, without asking them to sign in first."""
+    bob = make_user("bob")
+    AuthActions(client).login("bob")
+    with app.app_context():
+        moderation.ban(bob, NOTE, CLI, reason="Threats against another person.")
+    sent_away = client.get("/rooms/whatever")
+    assert sent_away.status_code == 302 and sent_away.headers["Location"].startswith("/login")
+    page = client.get(sent_away.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-standing="banned"' in html
+    assert "Threats against another person." in html and 'value="bob" data-testid="appeal-username"' in html
+    assert 'data-testid="flash-error"' not in html  # said once, in the panel
+    with app.app_context():
+        moderation.restore(bob, "Appeal heard.", CLI)
+    assert 'data-testid="restricted"' not in client.get("/login").get_data(as_text=True)

@@ -119,7 +119,8 @@ def test_a_suspension_ends_the_sessions_and_tokens_the_person_already_has(app, c
     page = client.get("/")
     assert page.status_code == 302 and page.headers["Location"].startswith("/login")
     sign_in_page = client.get(page.headers["Location"]).get_data(as_text=True)
-    assert "Your account is suspended until" in sign_in_page
+    assert "Your account is suspended</h2>" in sign_in_page and "You insulted people." in sign_in_page
+    assert 'data-testid="appeal-form"' in sign_in_page and 'data-username="bob"' in sign_in_page
 
 
 def test_an_open_socket_of_a_banned_person_refuses_their_next_event_and_no_new_one_opens(app, sock):

@@ -1,14 +1,12 @@
 // What moderators decided about this person, in the app page (templates/partials/standing.html):
 // a warning, shown as a dialog on every page load until acknowledged (here or in another tab); and a
 // suspension or ban (account:restricted, or a connect refused as restricted), which says why and
-// until when, and takes the person to the sign-in page, where they see it again and can appeal.
+// until when, and takes the person to the sign-in page, where the server (their cookie still says
+// who they are) shows it again and offers the appeal.
 import { formatDateTime, t } from "../i18n.js";
 import { show } from "./dom.js";
 
-// The sign-in page says it all again (static/js/signin.js): handed over in this tab's sessionStorage.
-export const RESTRICTION_HANDOFF = "heartlink:restricted";
-
-export function mountStanding(store, actions, { username }) {
+export function mountStanding(store, actions) {
   const $ = (scope, id) => scope.querySelector(`[data-testid="${id}"]`);
 
   // --- a warning ---------------------------------------------------------------------------------
@@ -56,11 +54,6 @@ export function mountStanding(store, actions, { username }) {
   function renderRestricted() {
     const restriction = store.state.restriction;
     if (!restriction) return;
-    try {
-      window.sessionStorage.setItem(RESTRICTION_HANDOFF, JSON.stringify({ ...restriction, username }));
-    } catch {
-      // Without storage the sign-in page says it when they try to sign in.
-    }
     $(restrictedDialog, "restricted-dialog-title").textContent =
       t(restriction.standing === "banned" ? "restricted_banned" : "restricted_suspended");
     const until = $(restrictedDialog, "restricted-dialog-until");
