@@ -200,3 +200,25 @@ def upload_as(server, token, room_id, kind, name, data, mime):
 def say_with_upload(server, client, token, room_id, kind, name, data, mime):
     """A Socket.IO client's message:send carrying a file it uploads first; returns the stored message."""
     return say(client, room_id, kind=kind, attachment_id=upload_as(server, token, room_id, kind, name, data, mime))
+
+
+def focused(page):
+    """The data-testid of the focused element (the host, when the focus is inside a shadow root)."""
+    return page.evaluate("() => document.activeElement?.dataset?.testid ?? document.activeElement?.localName")
+
+
+def tab_to(page, target, backwards=False, limit=60):
+    """Press Tab (Shift+Tab `backwards`) until `target`, a data-testid or a locator, has the focus,
+    as a keyboard user does; nothing is pressed if it has it already."""
+    def reached():
+        if isinstance(target, str):
+            return focused(page) == target
+        return target.evaluate("(element) => element === document.activeElement")
+
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(limit):
+        if reached():
+            return
+        page.keyboard.press(key)
+    if not reached():
+        raise AssertionError(f"{key} never reached {target}; the focus is on {focused(page)}")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import link_with_socket_partner, say, server_log_on_failure, upload_as
+from browser_plugin import link_with_socket_partner, say, server_log_on_failure, tab_to, upload_as
 from media_samples import png, webm_opus
 from support import fresh_names
 
@@ -273,15 +273,6 @@ def test_scrolled_up_a_new_message_shows_the_jump_button_and_the_unread_divider(
 
 
 # --- the keyboard -------------------------------------------------------------------------------
-def _tab_to(page, testid, backwards=False, limit=40):
-    """Press Tab (or Shift+Tab) until the element with `testid` has the focus."""
-    for _ in range(limit):
-        page.keyboard.press("Shift+Tab" if backwards else "Tab")
-        if page.evaluate("document.activeElement?.dataset?.testid") == testid:
-            return
-    raise AssertionError(f"Tab never reached {testid}")
-
-
 def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, open_page):
     me, partner = fresh_names("kb")
     server.make_user(me, "Alice Liddell")
@@ -299,7 +290,7 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
         other = server.connect(partner)
         assert other.ask("match:start")["state"] == "waiting"
-        _tab_to(page, "find-link")
+        tab_to(page, "find-link")
         page.keyboard.press("Enter")
         room_id = other.wait_for("match:found")["room"]["id"]
         expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
@@ -312,7 +303,7 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
 
         # The text box has the focus; Shift+Tab reaches the message list: one message is in the Tab order.
         expect(page.get_by_test_id("composer-input")).to_be_focused()
-        _tab_to(page, "message", backwards=True)
+        tab_to(page, "message", backwards=True)
         assert page.evaluate("document.activeElement.dataset.seq") == "2"
         page.keyboard.press("ArrowUp")
         assert page.evaluate("document.activeElement.dataset.seq") == "1"
@@ -339,13 +330,13 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
         reply = other.wait_for("message:new")["message"]
         assert reply["text"] == "a reply by keyboard" and reply["reply_to"] is not None
         # Escape closes an open actions menu and gives the focus back to the message.
-        _tab_to(page, "message", backwards=True)
+        tab_to(page, "message", backwards=True)
         expect(first).to_be_focused()  # the message last visited is the one in the Tab order
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
         expect(first).to_be_focused()
         # The room menu by keyboard: arrows move, Escape closes.
-        _tab_to(page, "room-menu", backwards=True)
+        tab_to(page, "room-menu", backwards=True)
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("menu-keep")).to_be_focused()
         page.keyboard.press("ArrowDown")

@@ -3,7 +3,7 @@ button when it closes, and the emoji picker opened from the keyboard takes the f
 import pytest
 from playwright.sync_api import expect
 
-from browser_plugin import server_log_on_failure, sign_in
+from browser_plugin import focused, server_log_on_failure, sign_in, tab_to
 from support import fresh_names
 
 
@@ -12,23 +12,9 @@ def server(module_server):
     return module_server
 
 
-def _focused(page):
-    """The data-testid of the focused element (the host, when the focus is inside a shadow root)."""
-    return page.evaluate("() => document.activeElement?.dataset?.testid ?? document.activeElement?.localName")
-
-
-def _tab_to(page, test_id, key="Tab", limit=60):
-    """Press Tab (or Shift+Tab) until `test_id` has the focus, as a keyboard user does."""
-    for _ in range(limit):
-        if _focused(page) == test_id:
-            return
-        page.keyboard.press(key)
-    raise AssertionError(f"{key} never reached {test_id}; the focus is on {_focused(page)}")
-
-
 def _arrow_to(page, test_id, limit=10):
     for _ in range(limit):
-        if _focused(page) == test_id:
+        if focused(page) == test_id:
             return
         page.keyboard.press("ArrowDown")
     raise AssertionError(f"the arrow keys never reached {test_id}")
@@ -41,7 +27,7 @@ def _linked(server, watched):
     page = sign_in(watched, server, me)
     other = server.connect(partner)
     assert other.ask("match:start")["state"] == "waiting"
-    _tab_to(page, "find-link")
+    tab_to(page, "find-link")
     page.keyboard.press("Enter")
     other.wait_for("match:found")
     expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
@@ -52,7 +38,7 @@ def test_escape_from_report_and_block_gives_the_focus_back_to_more_options(serve
     with server_log_on_failure(server):
         watched = open_page(viewport={"width": 1280, "height": 800})
         page, other = _linked(server, watched)
-        _tab_to(page, "room-menu")
+        tab_to(page, "room-menu")
         for item, dialog in (("menu-report", "report-dialog"), ("menu-block", "block-dialog")):
             page.keyboard.press("Enter")
             expect(page.get_by_test_id("room-menu-list")).to_be_visible()
@@ -72,7 +58,7 @@ def test_the_emoji_picker_opened_by_keyboard_takes_the_focus_and_picks_by_keyboa
     with server_log_on_failure(server):
         watched = open_page(viewport=viewport)
         page, other = _linked(server, watched)
-        _tab_to(page, "composer-emoji", key="Shift+Tab")
+        tab_to(page, "composer-emoji", backwards=True)
         page.keyboard.press("Enter")
         expect(page.get_by_test_id("emoji-popover")).to_be_visible()
         search = page.get_by_test_id("emoji-picker").get_by_role("combobox")

@@ -14,7 +14,14 @@ from playwright.sync_api import expect
 from config import BASE_DIR
 from heartlink.domain import moderation
 
-from browser_plugin import link_with_socket_partner, say_with_upload, server_log_on_failure, sign_in, type_and_send
+from browser_plugin import (
+    link_with_socket_partner,
+    say_with_upload,
+    server_log_on_failure,
+    sign_in,
+    tab_to,
+    type_and_send,
+)
 from media_samples import png
 from support import PASSWORD, fresh_names
 
@@ -129,15 +136,6 @@ def _clean_but(watched, *statuses):
                            if not (problem.startswith("console: Failed to load resource")
                                    and any(status in problem for status in expected))]
     watched.assert_clean()
-
-
-def _tab_to(page, target, limit=60):
-    """Press Tab until `target` (a locator) has the focus, as a keyboard user does."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("(element) => element === document.activeElement"):
-            return
-    raise AssertionError(f"Tab never reached {target}")
 
 
 def _report_card(page, username):
@@ -298,10 +296,10 @@ def test_on_a_phone_a_moderator_warns_and_the_person_reads_it_live_and_after_eve
         expect(card).to_have_count(1)
         _no_sideways_scroll(console, "the console at 360 px")
         # By keyboard alone: open the card, choose "Warn" and "every report about them", write, send.
-        _tab_to(console, card.get_by_test_id("report-open"))
+        tab_to(console, card.get_by_test_id("report-open"))
         console.keyboard.press("Enter")
         expect(card.get_by_test_id("record-links")).to_have_text("1")
-        _tab_to(console, card.get_by_test_id("action-dismiss"))
+        tab_to(console, card.get_by_test_id("action-dismiss"))
         console.keyboard.press("ArrowRight")
         expect(card.get_by_test_id("action-warn")).to_be_checked()
         console.keyboard.press("Tab")
