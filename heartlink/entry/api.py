@@ -62,7 +62,7 @@ def report():
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
     if filed.held is not None:
         announce.decided(filed.held)
-    announce.report_filed(filed.report)
+    announce.report_filed(moderation.open_report(filed.report.id))
     return jsonify({"id": filed.report.id}), 201
 
 
@@ -73,7 +73,7 @@ def appeal():
     limits.check("RATE_APPEALS", request.remote_addr)  # before the body is read
     body = schemas.parse(schemas.AppealBody, request.get_json(silent=True))
     appealed = moderation.appeal(body.username, body.password, body.text, request.remote_addr)
-    announce.appeal_filed(appealed)
+    announce.appeal_filed(moderation.open_appeal(appealed.appeal_id))
     return jsonify({"id": appealed.appeal_id, "state": "open"}), 201
 
 

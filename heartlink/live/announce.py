@@ -169,16 +169,16 @@ def join_moderators_if(user):
         join_room(MODERATORS)
 
 
-def report_filed(report):
-    """A new report (a Report row): every moderator's console shows it (`moderation:report`)."""
-    shown = moderation.open_report(report.id)
+def report_filed(shown):
+    """A new report, as moderation.open_report shows it (None once decided): every moderator's
+    console shows it (`moderation:report`)."""
     if shown is not None:
         socketio.emit("moderation:report", {"report": shown}, to=MODERATORS)
 
 
-def appeal_filed(appealed):
-    """A new appeal (moderation.Appealed): every moderator's console shows it (`moderation:appeal`)."""
-    shown = moderation.open_appeal(appealed.appeal_id)
+def appeal_filed(shown):
+    """A new appeal, as moderation.open_appeal shows it (None once decided): every moderator's
+    console shows it (`moderation:appeal`)."""
     if shown is not None:
         socketio.emit("moderation:appeal", {"appeal": shown}, to=MODERATORS)
 

@@ -450,7 +450,7 @@ def test_a_moderator_s_sockets_are_in_the_room_only_while_in_good_standing(app, 
     def heard_of_a_report():
         report = _report(app, alice, bob)
         with app.app_context():
-            announce.report_filed(db.session.get(Report, report))
+            announce.report_filed(moderation.open_report(report))
         return bool(received(moderator, "moderation:report"))
 
     with app.app_context():
