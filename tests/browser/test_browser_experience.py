@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import link_with_socket_partner, say, server_log_on_failure, tab_to, upload_as
+from browser_plugin import bubble, link_with_socket_partner, say, server_log_on_failure, tab_to, upload_as
 from media_samples import png, webm_opus
 from support import fresh_names
 
@@ -196,7 +196,8 @@ def test_the_dark_theme_follows_the_system_and_the_choice_in_settings(server, op
         expect(page.locator("html")).to_have_attribute("data-theme", "dark")
         background = page.evaluate("getComputedStyle(document.querySelector('.chat__scroll')).backgroundColor")
         assert background == "rgb(11, 20, 26)", background
-        ink = page.evaluate("getComputedStyle(document.querySelector('[data-testid=message-text]')).color")
+        text = bubble(page, "Good evening 🌙").get_by_test_id("message-text")  # once the message has arrived
+        ink = text.evaluate("(element) => getComputedStyle(element).color")
         assert ink == "rgb(233, 237, 239)", ink
         _screenshot(page, "chat-dark-1280")
         # A manual choice overrides the system, and stays after a reload.
