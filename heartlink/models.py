@@ -53,6 +53,11 @@ class User(UserMixin, db.Model):
     standing_until = db.Column(db.DateTime)
     standing_reason = db.Column(db.String(1000))
     moderator = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # Age (heartlink/domain/protections.py): only the date of birth is kept. An account an
+    # operator made without one is vouched for and never asked; any other account without a
+    # date is asked at its next sign-in and cannot match until it answers.
+    birth_date = db.Column(db.Date)
+    birth_vouched = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     def get_id(self):
         return f"{self.id}:{self.session_epoch}"
@@ -379,3 +384,25 @@ class LoginFailure(db.Model):
     failures = db.Column(db.Integer, nullable=False, default=0)
     locked_until = db.Column(db.DateTime)
     updated_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
+
+
+class UsedChallenge(db.Model):
+    """A sign-up proof-of-work challenge that was spent: kept until it would have expired, so
+    that a solution is accepted once, on whichever worker it reaches first."""
+
+    __tablename__ = "used_challenges"
+
+    key = db.Column(db.String(128), primary_key=True)
+    expires_at = db.Column(db.DateTime, nullable=False, index=True)
+
+
+class ProtectionRefusal(db.Model):
+    """How often the automatic protections refused something of one person, by kind
+    ("term", "link", "age"): what the moderation console shows in the person's record."""
+
+    __tablename__ = "protection_refusals"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind = db.Column(db.String(20), primary_key=True)
+    count = db.Column(db.Integer, nullable=False, default=0)
+    last_at = db.Column(db.DateTime, nullable=False, default=utcnow)

@@ -44,7 +44,7 @@ from ..models import (
     utcnow,
 )
 from ..worker.database import serialise, write_transaction
-from . import accounts, links
+from . import accounts, links, protections
 from .standing import SIGNED_OUT, STANDINGS, ensure_may_sign_in, restriction, standing_of  # noqa: F401  (the API)
 
 log = logging.getLogger(__name__)
@@ -640,8 +640,8 @@ def _report_view(filed, who, about, now):
 
 def person_record(user_id, now=None):
     """What a moderator sees about a person: who they are and their standing, account age,
-    links, open reports, distinct reporters in 24 h and 30 days, and the latest RECORD_ROWS
-    warnings and audit rows about them. NotFound for nobody."""
+    links, open reports, distinct reporters in 24 h and 30 days, the refusals by the automatic
+    protections by kind, and the latest RECORD_ROWS warnings and audit rows about them. NotFound for nobody."""
     record = person_records([user_id], now).get(user_id) if isinstance(user_id, int) else None
     if record is None:
         raise NotFound(_l("No such person."))
@@ -650,7 +650,7 @@ def person_record(user_id, now=None):
 
 def person_records(user_ids, now=None):
     """The records (as person_record shapes them) of several people at once, {user id: record},
-    in six statements however many they are: the console shows one with each report of a page,
+    in seven statements however many they are: the console shows one with each report of a page,
     and a statement per person and figure cost a page of 40 people 280 round trips (0.3 to 0.5 s
     on PostgreSQL, docs/performance.md). Ids of nobody are left out."""
     now = now or utcnow()
@@ -684,6 +684,7 @@ def person_records(user_ids, now=None):
             select(latest).where(ranked.c.rank <= RECORD_ROWS).order_by(ranked.c.user_id, ranked.c.id.desc())
     ).scalars():
         warnings_of.setdefault(warning.user_id, []).append(wire.warning(warning))
+    refused_of = protections.refusals_of(ids)
     actions_of = {}
     for action in _audit_rows(_latest_entries(ids)):
         actions_of.setdefault(action["subject_id"], []).append(action)
@@ -694,6 +695,7 @@ def person_records(user_ids, now=None):
         "open_reports": open_of.get(user.id, 0),
         "reporters_24h": reporters_of[user.id].day if user.id in reporters_of else 0,
         "reporters_30d": reporters_of[user.id].month if user.id in reporters_of else 0,
+        "refusals": {kind: refused_of.get(user.id, {}).get(kind, 0) for kind in protections.REFUSAL_KINDS},
         "warnings": warnings_of.get(user.id, []),
         "actions": actions_of.get(user.id, []),
     } for user in people}

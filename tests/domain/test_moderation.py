@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from heartlink.domain import accounts, attachments, links, matching, messages, moderation, safety
+from heartlink.domain import accounts, attachments, links, matching, messages, moderation, protections, safety
 from heartlink.domain.moderation import CLI, by_moderator
 from heartlink.domain.standing import standing_of
 from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, Restricted, Unauthorized
@@ -540,15 +540,20 @@ def test_a_person_s_record_says_who_they_are_and_what_came_before(in_app):
     _reports(carol, bob, 2, now=now - timedelta(days=3))
     _reports(dave, bob, now=now)
     moderation.warn(bob, "Be kind.", by_moderator(mod))
+    for kind in ("term", "term", "link"):
+        protections.count_refusal(bob, kind)
     record = moderation.person_record(bob, now)
     assert record["person"]["username"] == "bob" and record["person"]["standing"] == "active"
     assert 9.9 <= record["account_age_days"] <= 10.1
     assert (record["links"], record["open_reports"]) == (2, 3)
     assert (record["reporters_24h"], record["reporters_30d"]) == (1, 2)
+    assert record["refusals"] == {"term": 2, "link": 1, "age": 0}
     assert [warning["reason"] for warning in record["warnings"]] == ["Be kind."]
     assert [action["action"] for action in record["actions"]] == ["warn"]
     with pytest.raises(NotFound):
         moderation.person_record(9999)
+    with pytest.raises(ValueError):
+        protections.count_refusal(bob, "mood")
 
 
 def test_the_records_of_a_page_of_people_take_as_few_statements_as_one_record(in_app, monkeypatch):
@@ -563,6 +568,7 @@ def test_the_records_of_a_page_of_people_take_as_few_statements_as_one_record(in
     for reason in ("One.", "Two.", "Three."):
         moderation.warn(bob, reason, by_moderator(mod))
     moderation.warn(carol, "Be kind.", by_moderator(mod))
+    protections.count_refusal(carol, "link")
 
     statements = _count_queries(db.engine)
     one = moderation.person_records([bob], now)
@@ -578,9 +584,11 @@ def test_the_records_of_a_page_of_people_take_as_few_statements_as_one_record(in
         == (2, 2, 1, 2)
     assert (page[carol]["links"], page[carol]["open_reports"], page[carol]["reporters_30d"]) == (2, 1, 0)
     assert [warning["reason"] for warning in page[carol]["warnings"]] == ["Be kind."]
+    assert page[carol]["refusals"] == {"term": 0, "link": 1, "age": 0}
     nothing = page[gina]
     assert (nothing["links"], nothing["open_reports"], nothing["reporters_24h"], nothing["reporters_30d"],
             nothing["warnings"], nothing["actions"]) == (0, 0, 0, 0, [], [])
+    assert nothing["refusals"] == {"term": 0, "link": 0, "age": 0}
     assert 59.9 <= nothing["account_age_days"] <= 60.1 and nothing["person"]["username"] == "gina"
     assert moderation.person_records([]) == {}
 

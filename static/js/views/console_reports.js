@@ -179,6 +179,9 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
     slot(item, "open").textContent = formatNumber(record.open_reports);
     slot(item, "reporters-24h").textContent = formatNumber(record.reporters_24h);
     slot(item, "reporters-30d").textContent = formatNumber(record.reporters_30d);
+    for (const [kind, count] of Object.entries(record.refusals)) {
+      slot(item, `refused-${kind}`).textContent = formatNumber(count);
+    }
     const told = new Map(record.warnings.map((warning) => [warning.created_at, warning]));
     const history = record.actions.map((action) => {
       const row = element("li", "history__item");
