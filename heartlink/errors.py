@@ -50,6 +50,14 @@ class Conflict(DomainError):
     default_message = _l("That cannot be done right now.")
 
 
+class Filtered(DomainError):
+    """Refused by the service's content rules (heartlink/domain/protections.py): a blocked term,
+    or a link from an account too new to send one. The message says why, never which term;
+    details may carry `kind` ("term" or "link") and, for a link, `allowed_at` (ISO time)."""
+    code, status = "filtered", 422
+    default_message = _l("Not sent: it goes against Heart Link's rules.")
+
+
 class TooLarge(DomainError):
     code, status = "too_large", 413
     default_message = _l("That is too large.")
