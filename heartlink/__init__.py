@@ -104,11 +104,13 @@ def create_app(config_class=Config):
     from .entry.auth import bp as auth_bp
     from .entry.cli import register_cli
     from .entry.health import bp as health_bp
+    from .entry.http import IdConverter
     from .entry.me import bp as profile_bp
     from .entry.moderation import bp as moderation_bp
     from .entry.pages import bp as pages_bp
     from .worker import limits
 
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(profile_bp, url_prefix="/api")

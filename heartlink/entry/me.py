@@ -59,7 +59,7 @@ def delete_avatar():
     return jsonify({"user": wire.person(user, user.id)})
 
 
-@bp.get("/users/<int:user_id>/avatar")
+@bp.get("/users/<id:user_id>/avatar")
 @login_required
 def avatar(user_id):
     """A person's picture, for themself and the people who share a link with them; 404 otherwise."""
@@ -74,7 +74,7 @@ def my_warnings():
     return jsonify({"warnings": moderation.pending_warnings(current_user.id)})
 
 
-@bp.post("/me/warnings/<int:warning_id>/acknowledge")
+@bp.post("/me/warnings/<id:warning_id>/acknowledge")
 @login_required
 def acknowledge_warning(warning_id):
     """I have read a warning: it is not shown again, in any of my tabs."""

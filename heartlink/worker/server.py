@@ -197,8 +197,11 @@ class Worker:
         else:
             raise RuntimeError(f"HEARTLINK_ASYNC_MODE={mode} is not a serving mode; use eventlet or gevent")
 
-    def _announce(self, host, port):
-        """Said once the port is bound, so "serving" in the log means it."""
+    def _bound(self, host, port):
+        """Once the port is ours: the background work starts (its first step clears what an
+        earlier process of this worker id left, which a second server that cannot bind the
+        port must never do), and "serving" is said, so that the log means it."""
+        self.start_background()
         log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port,
                  borrowed.engineio_server(socketio.server).async_mode, self.config["WORKER_ID"])
 
@@ -206,8 +209,10 @@ class Worker:
         import eventlet
         import eventlet.wsgi
 
-        listener = _tuned(eventlet.listen((host, port)))
-        self._announce(host, port)
+        # reuse_port=False: a second server on a port already in use fails at start, instead of
+        # quietly sharing it (eventlet sets SO_REUSEPORT by default) and splitting the traffic.
+        listener = _tuned(eventlet.listen((host, port), reuse_port=False))
+        self._bound(host, port)
         # eventlet caps concurrent connections at 1024 unless told otherwise.
         accepting = eventlet.spawn(eventlet.wsgi.server, listener, self.app, max_size=self.config["MAX_CONNECTIONS"],
                                    log_output=False, socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"],
@@ -241,7 +246,7 @@ class Worker:
         server = pywsgi.WSGIServer((host, port), self.app, handler_class=handler, log=None)
         server.init_socket()
         _tuned(server.socket)
-        self._announce(host, port)
+        self._bound(host, port)
         self._close_listener = server.close
         gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self.stop))
         # After close() gevent waits this long for open connections before killing them;
@@ -396,6 +401,4 @@ def serve(app, argv=None):
     logs.setup("json" if options.log_json else app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     _allow_open_files(app.config["MAX_CONNECTIONS"] + 256)
     signal.signal(signal.SIGUSR1, _dump_tasks)
-    worker = Worker(app)
-    worker.start_background()
-    worker.serve()
+    Worker(app).serve()

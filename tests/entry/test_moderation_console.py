@@ -320,6 +320,13 @@ def test_the_console_reads_reports_records_pictures_appeals_and_the_log(app, mak
         "bob", 1, 1, 1)
     assert [action["action"] for action in record["actions"]] == ["hold"]
     assert client.get("/api/moderation/people/999999").status_code == 404
+    # An id no database holds is an unknown path, not an overflow in the driver.
+    huge = 2**64
+    for path in (f"/api/moderation/people/{huge}", f"/api/moderation/reports/{huge}/evidence/1",
+                 f"/api/moderation/reports/{pictured}/evidence/{huge}", "/api/moderation/people/0"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/api/moderation/appeals/{huge}/decision", json={"action": "uphold", "note": NOTE},
+                       headers={"X-CSRFToken": _csrf(client)}).status_code == 404
 
     with app.app_context():
         appealed = moderation.appeal("dave", PASSWORD, "I was joking.")
