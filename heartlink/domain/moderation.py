@@ -34,6 +34,7 @@ from ..models import (
     AccountWarning,
     Appeal,
     Block,
+    Connection,
     MatchTicket,
     ModerationEntry,
     Report,
@@ -498,6 +499,15 @@ def moderator_now(user_id, now=None):
     if user is None or not user.moderator:
         return None
     return moderates(user, now)
+
+
+def no_longer_moderating(sids, now=None):
+    """Of these sockets (in the moderators' room), those whose person may not moderate now: the
+    flag was taken away, or the account is held or restricted."""
+    rows = db.session.execute(
+        select(Connection.sid, User.moderator, User.standing, User.standing_until)
+        .join(User, User.id == Connection.user_id).where(Connection.sid.in_(list(sids)))).all()
+    return [row.sid for row in rows if not moderates(row, now)]
 
 
 def require_moderator(user_id, now=None):

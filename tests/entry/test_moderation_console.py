@@ -15,6 +15,7 @@ from heartlink.domain.moderation import CLI
 from heartlink.extensions import db, socketio
 from heartlink.live import announce
 from heartlink.models import AccountWarning, ModerationEntry, Report, User, utcnow
+from heartlink.worker import sweeper
 
 import media_samples as samples
 from support import PASSWORD, AuthActions, bearer_headers, match, received, received_by_event, store_message, store_text
@@ -471,6 +472,27 @@ def test_a_moderator_s_sockets_are_in_the_room_only_while_in_good_standing(app, 
         announce.decided(moderation.hold(mod, NOTE, CLI))
     assert not heard_of_a_report()
     moderator.disconnect()
+
+
+def test_a_moderator_removed_where_no_message_queue_reaches_leaves_the_room_at_the_next_sweep(app, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    _moderator(app, make_user)
+    mod2, mod3 = _moderator(app, make_user, "mod2"), _moderator(app, make_user, "mod3")
+    staying, _ = _socket(app, "mod")
+    removed, _ = _socket(app, "mod2")
+    held, _ = _socket(app, "mod3")
+    with app.app_context():
+        # As `flask moderators remove` and `flask users hold` run in their own process without a
+        # message queue: the database changes, and nothing reaches this worker's sockets.
+        moderation.set_moderator(mod2, False, CLI, "No longer a moderator.")
+        moderation.hold(mod3, NOTE, CLI)
+        sweeper.sweep()
+        report = _report(app, alice, bob)
+        announce.report_filed(moderation.open_report(report))
+    assert [heard["report"]["id"] for heard in received(staying, "moderation:report")] == [report]
+    assert received(removed, "moderation:report") == [] and received(held, "moderation:report") == []
+    for client in (staying, removed, held):
+        client.disconnect()
 
 
 # --- warnings, as the person sees them ------------------------------------------------------------------
