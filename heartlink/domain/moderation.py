@@ -556,11 +556,7 @@ def appeal(username, password, text, address=None, now=None):
         raise Forbidden(_l("Only a suspended or banned account can appeal."))
     try:
         with write_transaction() as session:
-            action_id = session.execute(
-                select(ModerationEntry.id)
-                .where(ModerationEntry.subject_id == user.id, ModerationEntry.action.in_(APPEALABLE))
-                .order_by(ModerationEntry.id.desc()).limit(1)
-            ).scalar()
+            action_id = session.execute(_appealable_action(user.id)).scalar()
             if action_id is None:
                 raise Forbidden(_l("Only a suspended or banned account can appeal."))
             if session.execute(select(Appeal.id).where(Appeal.action_id == action_id)).scalar() is not None:
@@ -571,6 +567,23 @@ def appeal(username, password, text, address=None, now=None):
         raise Conflict(_l("You have appealed against this decision already.")) from None
     log.warning("user %s appealed against action %s", user.id, action_id)
     return Appealed(filed.id, user.id, action_id)
+
+
+def _appealable_action(user_id):
+    """The id of the action an appeal by this person is against: the latest suspension or ban."""
+    return (select(ModerationEntry.id)
+            .where(ModerationEntry.subject_id == user_id, ModerationEntry.action.in_(APPEALABLE))
+            .order_by(ModerationEntry.id.desc()).limit(1))
+
+
+def appeal_against_restriction(user_id):
+    """This person's appeal against the action that restricts them, as their sign-in page tells
+    it ({state: "open" or "upheld", created_at, decided_at}), or None while they have not appealed."""
+    found = db.session.execute(
+        select(Appeal).where(Appeal.action_id == _appealable_action(user_id).scalar_subquery())).scalar()
+    if found is None:
+        return None
+    return {"state": found.state, "created_at": iso(found.created_at), "decided_at": iso(found.decided_at)}
 
 
 def decide_appeal(appeal_id, decision, note, actor, now=None):

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..domain import accounts, presence, standing
+from ..domain import accounts, moderation, presence, standing
 from ..errors import BadRequest, DomainError, RateLimited, Restricted, Unauthorized
 from ..extensions import login_manager
 from ..lib.text import visible
@@ -92,7 +92,7 @@ def login():
             if wants_json():
                 raise
             # The page says why and until when, and offers an appeal (templates/auth/_restricted.html).
-            return render_template("auth/login.html", form=form, restricted=error.to_wire()), 403
+            return render_template("auth/login.html", form=form, restricted=_restricted_page(error, user)), 403
         except RateLimited as error:
             flash(str(error.message), "error")
             return render_template("auth/login.html", form=form), 429
@@ -113,7 +113,13 @@ def _still_restricted(form):
     if refusal is None:
         return None
     form.username.data = form.username.data or g.locked_out_person.username
-    return refusal.to_wire()
+    return _restricted_page(refusal, g.locked_out_person)
+
+
+def _restricted_page(refusal, user):
+    """What the sign-in page of a restricted person shows: the refusal, and their appeal against it
+    if they sent one (then no second appeal is offered)."""
+    return {**refusal.to_wire(), "appeal": moderation.appeal_against_restriction(user.id)}
 
 
 def _say_if_stale(form):

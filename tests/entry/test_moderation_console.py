@@ -555,6 +555,32 @@ def test_the_sign_in_page_of_a_suspended_person_says_why_until_when_and_offers_a
     assert not re.search(r'data-testid="sign-in-part"\s+hidden', fresh)
 
 
+def test_once_appealed_the_sign_in_page_says_where_the_appeal_stands_instead_of_offering_another(
+        app, client, make_user):
+    bob = make_user("bob")
+    with app.app_context():
+        moderation.ban(bob, "Threats.", CLI)
+
+    def panel():
+        html = AuthActions(app.test_client()).login("bob").get_data(as_text=True)
+        return re.search(r'<section class="restricted".*?</section>', html, re.S).group(0)
+
+    assert re.search(r'data-testid="appeal-sent"\s+hidden', panel())  # the form, nothing sent yet
+    with app.app_context():
+        appealed = moderation.appeal("bob", PASSWORD, "I was joking.")
+    waiting = panel()
+    assert re.search(r'data-testid="appeal-form" novalidate\s+hidden', waiting)
+    assert "You appealed on" in waiting and "A moderator will read your appeal" in waiting
+    with app.app_context():
+        moderation.decide_appeal(appealed.appeal_id, "upheld", NOTE, CLI)
+    answered = panel()
+    assert re.search(r'data-testid="appeal-form" novalidate\s+hidden', answered)
+    assert "A moderator read your appeal on" in answered and "the decision stands" in answered
+    with app.app_context():
+        moderation.ban(bob, "Threats again.", CLI)  # a new decision: a new appeal may go against it
+    assert re.search(r'data-testid="appeal-sent"\s+hidden', panel())
+
+
 def test_a_suspended_person_sent_to_sign_in_by_their_page_sees_why_at_once(app, client, make_user):
     """Their cookie no longer signs them in, but still says who they are: the sign-in page tells them,
     and offers the appeal, without asking them to sign in first."""
