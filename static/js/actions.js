@@ -4,6 +4,7 @@
 // into the store (or back to the caller, for the dialogs and Settings that show it themselves).
 import { deleteJSON, getJSON, patchJSON, postJSON, upload } from "./api.js";
 import { t } from "./i18n.js";
+import { RequestError } from "./socket.js";
 import { createSender } from "./live/outbox.js";
 
 /**
@@ -281,12 +282,24 @@ export function createConsoleActions({ store, urls, pageSize = 20 }) {
   let reportsAsked = 0; // answers that come back out of order are dropped: only the latest counts
   let appealsAsked = 0;
 
+  /** Every console path answers 404 to anyone but a moderator: when a refusal is a 404 and the list of
+   * reports, which always exists, is one too, it is said as what it is. */
+  async function asModerator(asking) {
+    try {
+      return await asking();
+    } catch (error) {
+      if (error.details?.status !== 404) throw error;
+      const closed = await getJSON(urls.reports).then(() => false, (again) => again.details?.status === 404);
+      throw closed ? new RequestError({ code: "not_a_moderator", message: t("console_closed"), status: 404 }) : error;
+    }
+  }
+
   const actions = {
     /** The current page of open reports (or `page`), into the store. */
     async loadReports(page = store.state.page) {
       const asked = ++reportsAsked;
       try {
-        const answer = await getJSON(`${urls.reports}?${new URLSearchParams({ page: String(page), limit: String(pageSize) })}`);
+        const answer = await asModerator(() => getJSON(`${urls.reports}?${new URLSearchParams({ page: String(page), limit: String(pageSize) })}`));
         if (asked === reportsAsked) store.reportsLoaded(answer, pageSize);
       } catch (error) {
         if (asked === reportsAsked) store.reportsFailed(error.message);
@@ -295,7 +308,7 @@ export function createConsoleActions({ store, urls, pageSize = 20 }) {
     async loadAppeals() {
       const asked = ++appealsAsked;
       try {
-        const { appeals } = await getJSON(urls.appeals);
+        const { appeals } = await asModerator(() => getJSON(urls.appeals));
         if (asked === appealsAsked) store.appealsLoaded(appeals);
       } catch (error) {
         if (asked === appealsAsked) store.appealsFailed(error.message);
@@ -305,20 +318,20 @@ export function createConsoleActions({ store, urls, pageSize = 20 }) {
     async loadRecord(userId) {
       store.recordLoading(userId);
       try {
-        store.recordLoaded(userId, await getJSON(urls.person(userId)));
+        store.recordLoaded(userId, await asModerator(() => getJSON(urls.person(userId))));
       } catch (error) {
         store.recordFailed(userId, error.message);
       }
     },
     /** {action, note, reason?, report_ids | subject_id, days | until}: the reports decided leave the list. */
     async decide(body) {
-      const { decision } = await postJSON(urls.decisions, body);
+      const { decision } = await asModerator(() => postJSON(urls.decisions, body));
       store.decided(decision);
       return decision;
     },
     /** "upheld" or "restored", with a note: the appeal leaves the list. */
     async decideAppeal(appealId, decision, note) {
-      const answer = await postJSON(urls.appeal(appealId), { decision, note });
+      const answer = await asModerator(() => postJSON(urls.appeal(appealId), { decision, note }));
       store.decided(answer.decision);
       return answer.decision;
     },
