@@ -314,6 +314,9 @@ class ModerationEntry(db.Model):
     note = db.Column(db.String(1000), nullable=False)
     report_ids = db.Column(db.JSON, nullable=False, default=list)
     until = db.Column(db.DateTime)
+    # What the person was told (a warning's, hold's, suspension's or ban's reason), kept here because
+    # the account keeps only the reason in force.
+    told = db.Column(db.String(1000))
 
 
 class AppendOnly(Exception):

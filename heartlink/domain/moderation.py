@@ -209,10 +209,10 @@ def _check_actor(session, actor, subject_id, now):
         raise Forbidden(_l("You cannot decide about yourself."))
 
 
-def _audit(session, actor, subject_id, action, note, now, report_ids=(), until=None):
-    """The one way a row reaches the audit log."""
+def _audit(session, actor, subject_id, action, note, now, report_ids=(), until=None, told=None):
+    """The one way a row reaches the audit log. `told`: what the person was told, where they are."""
     entry = ModerationEntry(created_at=now, actor=actor.kind, actor_id=actor.user_id, subject_id=subject_id,
-                            action=action, note=note, report_ids=sorted(report_ids), until=until)
+                            action=action, note=note, report_ids=sorted(report_ids), until=until, told=told)
     session.add(entry)
     session.flush()
     log.warning("moderation: %s of user %s by %s %s (until %s, reports %s)", action, subject_id, actor.kind,
@@ -273,7 +273,7 @@ def _restrict(subject_id, standing, action, note, actor, report_ids=(), until=No
             _decide_reports(session, report_ids, user.id, "actioned", now)
         user.standing, user.standing_until, user.standing_reason = standing, until, reason
         cancelled = session.execute(delete(MatchTicket).where(MatchTicket.user_id == user.id)).rowcount == 1
-        entry = _audit(session, actor, user.id, action, note, now, report_ids, until)
+        entry = _audit(session, actor, user.id, action, note, now, report_ids, until, told=reason)
     ended = _end_links(user.id) if standing in SIGNED_OUT else []
     return Restriction(entry.id, user.id, standing, until, reason, report_ids, ended, cancelled)
 
@@ -346,7 +346,7 @@ def warn(subject_id, note, actor, report_ids=(), reason=None, now=None):
         _decide_reports(session, report_ids, user.id, "actioned", now)
         warning = AccountWarning(user_id=user.id, reason=reason, created_at=now)
         session.add(warning)
-        entry = _audit(session, actor, user.id, "warn", note, now, report_ids)
+        entry = _audit(session, actor, user.id, "warn", note, now, report_ids, told=reason)
     return Warned(entry.id, user.id, warning.id, reason, report_ids)
 
 

@@ -179,8 +179,9 @@ def moderation_log(username, limit):
         actor = entry["actor"] + (f" {entry['actor_username']}" if entry["actor_username"] else "")
         until = f" until {entry['until']}" if entry["until"] else ""
         reports = f" reports {','.join(map(str, entry['report_ids']))}" if entry["report_ids"] else ""
+        told = f" (told: {for_terminal(entry['told'])})" if entry["told"] and entry["told"] != entry["note"] else ""
         click.echo(f"#{entry['id']} {entry['created_at']} {actor}: {entry['action']} {entry['subject_username']}"
-                   f"{until}{reports}: {for_terminal(entry['note'])}")
+                   f"{until}{reports}: {for_terminal(entry['note'])}{told}")
 
 
 @click.command("demo")

@@ -265,6 +265,7 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         expect(console.get_by_test_id("log-entry")).to_have_count(2)
         expect(console.get_by_test_id("log-note").first).to_have_text("A first time, and a sincere apology.")
         expect(console.get_by_test_id("log-note").last).to_have_text(NOTE)
+        expect(console.get_by_test_id("log-told")).to_contain_text(TOLD)  # what the person was told, apart
         if language == "zh":
             assert _untranslated(console, {"Heart", "Link"}) == [], "the log"
         assert report_id
