@@ -226,9 +226,11 @@ def _register_http_hooks(app):
     @app.errorhandler(DomainError)
     def _domain_error(error):
         db.session.rollback()
+        # A refusal with a wait (rate limits) says it in the header HTTP clients read, as well as in the body.
+        retry = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else {}
         if wants_json():
-            return jsonify({"error": error.to_wire()}), error.status
-        return render_template("error.html", message=str(error.message), status=error.status), error.status
+            return jsonify({"error": error.to_wire()}), error.status, retry
+        return render_template("error.html", message=str(error.message), status=error.status), error.status, retry
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
