@@ -6,7 +6,16 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from config import LANGUAGES
 
@@ -148,6 +157,12 @@ class ProfileChange(Payload):
 
 # --- the moderation console (heartlink/entry/moderation.py) -------------------------------------
 
+def _text_only(value):
+    if not isinstance(value, str):
+        raise ValueError("text expected")
+    return value
+
+
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # A note or what a person is told: the domain trims it and says when it is empty or too long
 # (BadRequest with its field); this only bounds what is read.
@@ -164,12 +179,15 @@ class Decision(Payload):
     report_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
     subject_id: Id | None = None
     days: Literal[1, 7, 30] | None = None
-    until: Annotated[AwareDatetime, Field(strict=False)] | None = None
+    # Text only: a bare number would otherwise be read as a Unix time.
+    until: Annotated[AwareDatetime, BeforeValidator(_text_only), Field(strict=False)] | None = None
 
     def ends_at(self, now):
         """When a suspension ends (None: the domain then refuses a suspension with field `until`)."""
         if self.days is not None and self.until is not None:
             raise BadRequest(_l("Choose a number of days or a date, not both."), field="until")
+        if self.action != "suspend" and (self.days is not None or self.until is not None):
+            raise BadRequest(_l("Only a suspension has an end."), field="until")
         return now + timedelta(days=self.days) if self.days is not None else self.until
 
 

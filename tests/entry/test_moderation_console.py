@@ -269,6 +269,9 @@ def test_a_decision_s_other_fields_are_checked(app, make_user):
                         ({"action": "suspend", "days": 7, "until": "2099-01-01T00:00:00+00:00"}, "until"),
                         ({"action": "suspend", "until": "2099-01-01T00:00:00"}, "until"),  # no offset
                         ({"action": "suspend", "until": "2001-01-01T00:00:00Z"}, "until"),  # the past
+                        ({"action": "suspend", "until": 4102444800}, "until"),  # a number, not a time
+                        ({"action": "warn", "days": 7}, "until"),  # only a suspension has an end
+                        ({"action": "ban", "until": "2099-01-01T00:00:00+00:00"}, "until"),
                         ({"action": "ban", "report_ids": ["1"]}, "report_ids.0"),
                         ({"action": "ban", "report_ids": None, "subject_id": None}, "report_ids")):
         full = {"note": NOTE, "report_ids": [report], **body}
