@@ -182,10 +182,10 @@ live blog news email chat social media network digital agency host web porn sex 
 cam dating date loan win bid download stream tube video ltd bet casino poker game games
 """.split())
 KNOWN_TLDS = COUNTRY_TLDS | GENERIC_TLDS
-# Country codes that are also everyday words at the start of a sentence ("ok. so", "yes. it is",
-# "M. de Gaulle"): after them "name.xx" is a link only with a path ("t.me/name") or a third
-# label ("www.x.it", "a.b.me"), never by itself ("ok.so", "do.it").
-WORD_TLDS = frozenset("am as at be by de do es et id il in is it la me my ne no se si so to us".split())
+# Country codes that are also everyday English words, typed without the space after a full
+# stop ("ok.so", "yes.it", "do.it"): after them "name.xx" is a link only with a path
+# ("t.me/name") or a third label ("www.x.it", "a.b.me").
+WORD_TLDS = frozenset("am as at be by do id in is it me my no so to us".split())
 # A space before a dot is a disguise (prose never has one): "example . com". A space after it
 # only is how sentences go on ("That was great. Live music…"): then only these count.
 SPACED_TLDS = frozenset("com net org info biz xyz ru cn".split())
