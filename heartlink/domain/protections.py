@@ -83,17 +83,17 @@ def check_name(name, user_id=None):
     """Refuse (Filtered) a display name that holds a blocked term; counted when it is a person's
     (at sign-up there is nobody to count it against yet)."""
     if _blocked_terms().matches(name):
-        _refuse(user_id, "term")
+        _refuse(user_id, "term", message=_l("Not saved: that name goes against Heart Link's rules."))
 
 
-def _refuse(user_id, kind, allowed_at=None):
+def _refuse(user_id, kind, allowed_at=None, message=None):
     if user_id is not None:
         count_refusal(user_id, kind)
     if kind == "link":
         raise Filtered(_l("Not sent: new accounts can send links from %(time)s.",
                           time=allowed_at.strftime("%Y-%m-%d %H:%M UTC")),
                        kind=kind, allowed_at=iso(allowed_at))
-    raise Filtered(kind=kind)
+    raise Filtered(message, kind=kind)
 
 
 def count_refusal(user_id, kind):
