@@ -52,3 +52,10 @@ def test_a_thousand_terms_compile_into_one_pattern():
     words = ["".join(chosen.choice(string.ascii_lowercase) for _ in range(chosen.randint(4, 10))) for _ in range(1000)]
     terms, _bad = content.BlockedTerms.parse(words)
     assert terms.matches(f"so {words[500].upper()} it is") and not terms.matches("0123456789 " * 30)
+
+
+def test_a_regex_written_with_capitals_still_matches_the_lower_case_text():
+    terms, bad = content.BlockedTerms.parse(["/Hot\\s*Singles/", "/(ha)\\1/", "/x[yz]+/"])
+    assert not bad
+    assert terms.matches("HOT singles near you") and terms.matches("ＨＡＨＡ") and terms.matches("xzy")
+    assert not terms.matches("hot dog") and not terms.matches("ha ha")
