@@ -12,10 +12,10 @@ term in Chinese, Japanese, Korean, Thai … matches inside a sentence). A `/rege
 searched for in the normalised text (write it in lower case, without accents; one written with
 capitals is searched case-insensitively, at about 20 times the cost).
 
-Every term and regex is compiled at load into one pattern for the plain terms (a trie written
-as a regular expression: shared prefixes are tried once, so a 1,000-term list costs about what
-a handful does) and one for the regex lines, so a message is two regex searches however long
-the list is (docs/performance.md). No Flask, no database: heartlink/domain/protections.py
+Everything is compiled at load: the one-word terms into a set the text's words are looked up
+in, the other terms into one regular expression shaped as a trie (shared prefixes are tried
+once), the regex lines into one alternation. A message costs a split into words and two regex
+searches however long the list is (docs/performance.md). No Flask, no database: heartlink/domain/protections.py
 decides who is checked and counts what is refused.
 """
 import re
