@@ -1,10 +1,10 @@
 """Protections that need no moderator: the blocked-terms filter, links from new accounts, and
 what they refused, counted per person and kind.
 
-A text message, an edit, a caption or a display name that holds a blocked term is refused with
-`filtered` (kind "term"); a message from an account younger than NEW_ACCOUNT_HOURS that holds a
-link is refused the same way (kind "link", with `allowed_at`). The person is told it goes against
-the rules, never which term. Nothing refused is stored; the refusal is counted.
+A text message, an edit, a caption, a display name or an upload's file name that holds a blocked
+term is refused with `filtered` (kind "term"); a message from an account younger than
+NEW_ACCOUNT_HOURS that holds a link is refused the same way (kind "link", with `allowed_at`).
+The person is told it goes against the rules, never which term. Nothing refused is stored; the refusal is counted.
 
 Every refusal by an automatic protection (a blocked term, a link from a new account, an age
 under the minimum) adds one to that person's count of that kind; the moderation console shows
@@ -79,11 +79,14 @@ def check_message(user_id, text, joined_at):
         _refuse(user_id, "link", allowed_at)
 
 
-def check_name(name, user_id=None):
-    """Refuse (Filtered) a display name that holds a blocked term; counted when it is a person's
-    (at sign-up there is nobody to count it against yet)."""
-    if _blocked_terms().matches(name):
-        _refuse(user_id, "term", message=_l("Not saved: that name goes against Heart Link's rules."))
+_NAME_REFUSED = _l("Not saved: that name goes against Heart Link's rules.")
+
+
+def check_name(name, user_id=None, message=_NAME_REFUSED):
+    """Refuse (Filtered) a display name, or an upload's file name (the partner reads both), that
+    holds a blocked term; counted when it is a person's (at sign-up there is nobody yet)."""
+    if name and _blocked_terms().matches(name):
+        _refuse(user_id, "term", message=message)
 
 
 def _refuse(user_id, kind, allowed_at=None, message=None):

@@ -129,6 +129,11 @@ def test_an_edit_and_a_caption_are_refused_and_leave_nothing_changed(server, pai
                              data={"kind": "file"}, files={"file": ("notes.txt", b"some notes")})
     assert response.status_code == 201, response.text
     attachment_id = response.json()["id"]
+    # A file name the partner would read is held to the same list.
+    refused = requests.post(f"{server.url}/api/rooms/{room_id}/attachments",
+                            headers={"Authorization": f"Bearer {token}"},
+                            data={"kind": "file"}, files={"file": ("so-ＢＡＤ.txt", b"some notes")})
+    assert refused.status_code == 422 and refused.json()["error"]["kind"] == "term", refused.text
     ack = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "file",
                                  "attachment_id": attachment_id, "text": "free money inside"})
     assert ack["error"]["code"] == "filtered" and ack["error"]["kind"] == "term"
@@ -137,7 +142,7 @@ def test_an_edit_and_a_caption_are_refused_and_leave_nothing_changed(server, pai
     ack = a.ask("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "kind": "file",
                                  "attachment_id": attachment_id, "text": "my notes"})
     assert ack["ok"], ack
-    assert _refusals(server, first) == {"term": 2, "link": 1, "age": 0}
+    assert _refusals(server, first) == {"term": 3, "link": 1, "age": 0}
 
 
 def test_a_display_name_with_a_blocked_term_is_refused_over_http(server):
