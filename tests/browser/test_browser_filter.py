@@ -2,7 +2,6 @@
 the message with its text kept (Edit puts it back in the box), a link from a new account with
 the time it will be allowed, a refused edit that stays open, a refused name in Settings; in
 English and Chinese, at 1280 and 360 px (screenshots in test-results/screenshots/)."""
-import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +9,7 @@ from playwright.sync_api import expect
 from config import BASE_DIR
 
 from browser_plugin import bubble, link_with_socket_partner, server_log_on_failure, type_and_send
-from support import LiveServer, fresh_names
+from support import fresh_names
 
 SCREENSHOTS = BASE_DIR / "test-results" / "screenshots"
 PHONE = {"width": 360, "height": 740}
@@ -28,14 +27,15 @@ SAID = {
 
 
 @pytest.fixture(scope="module")
-def server(schema_db, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("filter-browser")
-    shutil.copy(schema_db, folder / "heartlink.db")
-    terms = folder / "blocked-terms.txt"
+def module_server_settings(tmp_path_factory):
+    terms = tmp_path_factory.mktemp("filter-browser") / "blocked-terms.txt"
     terms.write_text("bad\n坏蛋\n", encoding="utf-8")
-    live = LiveServer(folder / "heartlink.db", folder, HEARTLINK_BLOCKED_TERMS=str(terms))
-    yield live
-    live.close()
+    return {"HEARTLINK_BLOCKED_TERMS": str(terms)}
+
+
+@pytest.fixture(scope="module")
+def server(module_server):
+    return module_server
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

@@ -3,7 +3,6 @@ set to a file this module writes), through real Socket.IO clients and HTTP: the 
 cases, edits, captions, display names, the refusal counts in the moderators' record, the rate
 limit before the filter, and SIGHUP reloading the list."""
 import os
-import shutil
 import signal
 import uuid
 from datetime import timedelta
@@ -16,7 +15,7 @@ from heartlink.extensions import db
 from heartlink.models import Message, User
 
 from filter_cases import BLOCKED_TERMS, CASES
-from support import LiveServer, eventually, fresh_names
+from support import eventually, fresh_names
 
 FLOOD_LIMIT = 100
 
@@ -29,14 +28,14 @@ def terms_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(schema_db, tmp_path_factory, terms_file):
-    folder = tmp_path_factory.mktemp("filter-server")
-    shutil.copy(schema_db, folder / "heartlink.db")
+def module_server_settings(terms_file):
     # Room for the table of cases in one window; the flood below goes past it.
-    live = LiveServer(folder / "heartlink.db", folder, HEARTLINK_BLOCKED_TERMS=str(terms_file),
-                      HEARTLINK_RATE_MESSAGES=f"{FLOOD_LIMIT}/600")
-    yield live
-    live.close()
+    return {"HEARTLINK_BLOCKED_TERMS": str(terms_file), "HEARTLINK_RATE_MESSAGES": f"{FLOOD_LIMIT}/600"}
+
+
+@pytest.fixture(scope="module")
+def server(module_server):
+    return module_server
 
 
 @pytest.fixture
