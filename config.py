@@ -197,6 +197,11 @@ class Config:
     # A person reported by this many different people within 24 hours is held for review
     # (heartlink/domain/moderation.py says which reports count).
     HOLD_REPORTERS = _int("HEARTLINK_HOLD_REPORTERS", 3)
+    # Protections that need no moderator (docs/moderation.md): a file of blocked terms and
+    # /regex/ lines, read at start and on SIGHUP (none: nothing is filtered), and how long an
+    # account is new (it cannot send links).
+    BLOCKED_TERMS = os.environ.get("HEARTLINK_BLOCKED_TERMS") or None
+    NEW_ACCOUNT_HOURS = _float("HEARTLINK_NEW_ACCOUNT_HOURS", 24)
     # Appeals sent per address (POST /api/appeals), before the password is checked.
     RATE_APPEALS = _rate("HEARTLINK_RATE_APPEALS", "10/3600")
     # Decisions one moderator may make in the console (reports and appeals alike).

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
+from .domain import protections
 from .entry import events  # noqa: F401  (its handlers register before any init_app; see create_app)
 from .entry.http import wants_json
 from .errors import DomainError, Unauthorized, code_for_status
@@ -118,6 +119,7 @@ def create_app(config_class=Config):
     app.register_blueprint(health_bp)
     app.register_blueprint(moderation_bp)  # its own paths: /moderation and /api/moderation/
     limits.init_app(app)
+    protections.load_blocked_terms(app)
     register_cli(app)
     _register_http_hooks(app)
     return app

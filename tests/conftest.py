@@ -185,13 +185,19 @@ def serve(db_path, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def module_server(schema_db, tmp_path_factory):
+def module_server_settings():
+    """HEARTLINK_* settings of the module's module_server: a module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def module_server(schema_db, tmp_path_factory, module_server_settings):
     """One live server for a whole module whose tests each make their own people
     (support.fresh_names) and kill nothing."""
     folder = tmp_path_factory.mktemp("module-server")
     path = folder / "heartlink.db"
     shutil.copy(schema_db, path)
-    live = LiveServer(path, folder)
+    live = LiveServer(path, folder, **module_server_settings)
     yield live
     live.close()
 

@@ -24,6 +24,7 @@ from ..lib.text import chosen_name
 from ..models import LoginFailure, RevokedSignIn, User, iso, utcnow
 from ..worker import offload
 from ..worker.database import write_transaction
+from . import protections
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,12 @@ def validate_password(password):
     return password
 
 
-def validate_display_name(display_name, username):
+def validate_display_name(display_name, username, user_id=None):
+    """The name as it will be shown; refused (`filtered`, counted for `user_id`) if it holds a blocked term."""
     name = chosen_name(display_name if isinstance(display_name, str) else "") or username
     if len(name) > MAX_DISPLAY_NAME:
         raise BadRequest(_l("A display name has at most 64 characters."))
+    protections.check_name(name, user_id)
     return name
 
 

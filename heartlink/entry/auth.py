@@ -9,7 +9,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..domain import accounts, moderation, presence, standing
-from ..errors import BadRequest, DomainError, RateLimited, Restricted, Unauthorized
+from ..errors import BadRequest, DomainError, Filtered, RateLimited, Restricted, Unauthorized
 from ..extensions import login_manager
 from ..lib.text import visible
 from ..worker import limits, sockets
@@ -71,7 +71,7 @@ def register():
             limits.check("RATE_LOGIN_ADDRESS", request.remote_addr)
             user = accounts.create_user(form.username.data, form.password.data, form.display_name.data)
         except DomainError as error:
-            form.username.errors.append(str(error.message))
+            (form.display_name if isinstance(error, Filtered) else form.username).errors.append(str(error.message))
         else:
             _sign_in(user)
             return redirect(url_for("pages.lobby"))

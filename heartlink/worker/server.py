@@ -12,6 +12,9 @@ rejoining with since_seq and resending its unacked sends with the same client_id
 records in the database that it is gone, and exits. All of it within
 HEARTLINK_SHUTDOWN_TIMEOUT; an alarm kills the process if it has not exited a second
 after that.
+
+On SIGHUP the worker reads HEARTLINK_BLOCKED_TERMS again (protections.load_blocked_terms);
+the sends after the reload are checked against the new list.
 """
 import argparse
 import functools
@@ -26,7 +29,7 @@ import time
 
 from config import redis_queue
 
-from ..domain import presence
+from ..domain import presence, protections
 from ..extensions import socketio
 from . import borrowed, logs, sockets, sweeper, tuning
 
@@ -186,6 +189,14 @@ class Worker:
         logs.flush()
         os._exit(0)
 
+    def reload_blocked_terms(self):
+        """Run in a task of its own (a signal handler only schedules it): the file is read and
+        compiled there, and swapped in whole, so a send sees the old list or the new one."""
+        try:
+            protections.load_blocked_terms(self.app)
+        except Exception:  # noqa: BLE001 - logged; the list in force stays
+            log.exception("reloading the blocked terms failed")
+
     def serve(self):
         host, port = self.config["HOST"], self.config["PORT"]
         mode = borrowed.engineio_server(socketio.server).async_mode
@@ -229,6 +240,7 @@ class Worker:
         self._close_listener = close_listener
         # A signal handler interrupts whichever greenlet runs: it only schedules the stop.
         signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(self.stop))
+        signal.signal(signal.SIGHUP, lambda *_: eventlet.spawn_n(self.reload_blocked_terms))
         try:
             accepting.wait()
         except BaseException:  # noqa: B036 - GreenletExit when stop() ended the accept loop
@@ -249,6 +261,7 @@ class Worker:
         self._bound(host, port)
         self._close_listener = server.close
         gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self.stop))
+        gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload_blocked_terms))
         # After close() gevent waits this long for open connections before killing them;
         # stop() closes them itself and ends the process before that.
         server.serve_forever(stop_timeout=self.config["SHUTDOWN_TIMEOUT"])

@@ -3,7 +3,7 @@
 // and the live modules call these actions and never import either. What an answer changes goes
 // into the store (or back to the caller, for the dialogs and Settings that show it themselves).
 import { deleteJSON, getJSON, patchJSON, postJSON, upload } from "./api.js";
-import { t } from "./i18n.js";
+import { formatDateTime, t } from "./i18n.js";
 import { RequestError } from "./socket.js";
 import { createSender } from "./live/outbox.js";
 
@@ -170,8 +170,15 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
     react(message, emoji) {
       changeMessage("message:react", { room_id: message.room_id, message_id: message.id, emoji });
     },
-    editMessage(message, text) {
-      changeMessage("message:edit", { room_id: message.room_id, message_id: message.id, text });
+    async editMessage(message, text) {
+      try {
+        store.updated((await socket.request("message:edit", { room_id: message.room_id, message_id: message.id, text })).message);
+      } catch (error) {
+        // Refused (the rules, too long …): the edit stays open with the new text, to be changed.
+        if (error.code !== "offline") page.composer().startEdit(message, text);
+        page.composer().showError(error.code === "filtered" && error.details.allowed_at
+          ? t("filtered_link", { time: formatDateTime(error.details.allowed_at) }) : error.message);
+      }
     },
     deleteMessage(message) {
       changeMessage("message:delete", { room_id: message.room_id, message_id: message.id });
