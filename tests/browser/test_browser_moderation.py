@@ -398,9 +398,19 @@ def test_a_moderator_is_told_what_another_console_decided_and_when_they_no_longe
         # decision is refused, and the page says why in words, not as an unknown address.
         with server.app.app_context():
             moderation.set_moderator(mod_id, False, moderation.CLI, "No longer a moderator.")
+        not_found = []  # the 404s the page is answered from now on: each also logs a line in the console
+        console.on("response", lambda response: response.status == 404 and not_found.append(response.url))
         daves = _report_card(console, dave)
         daves.get_by_test_id("report-open").click()
         daves.get_by_test_id("decide-note").fill("Dismissed.")
         daves.get_by_test_id("decide-submit").click()
         expect(daves.get_by_test_id("decide-error")).to_contain_text("You are no longer a moderator")
+        def logged():
+            return sum("status of 404" in problem for problem in watched.problems)
+
+        for _ in range(200):  # the browser's console lines come a moment after the answers
+            if logged() >= len(not_found):
+                break
+            console.wait_for_timeout(50)
+        assert not_found and logged() == len(not_found)
         _clean_but(watched, 404)
