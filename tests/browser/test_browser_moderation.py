@@ -1,8 +1,9 @@
 """The browser, for trust and safety: a moderator works the queue in the console (a report arrives
-live, the evidence with its picture, a suspension with a note), the suspended person is told why and
-until when, appeals from the sign-in page (once), is restored and signs in again; a warning the
-person sees live and on every load until they acknowledge it; the console and the log on a phone; both
-languages; axe. Screenshots go to test-results/screenshots/ and /tmp/console-shots/."""
+live, the evidence with its picture, the record with a refusal by the protections, a suspension with a
+note), the suspended person is told why and until when, appeals from the sign-in page (once), is restored
+and signs in again; a warning the person sees live and on every load until they acknowledge it; two
+consoles, and a moderator who no longer is; the console and the log on a phone; both languages; axe.
+Screenshots go to test-results/screenshots/ and /tmp/console-shots/."""
 import re
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ from config import BASE_DIR
 from heartlink.domain import links, moderation
 
 from browser_plugin import (
+    bubble,
     link_with_socket_partner,
     say_with_upload,
     server_log_on_failure,
@@ -165,8 +167,12 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         page, partner, token, room_id = link_with_socket_partner(server, person_tab, offender, reporter,
                                                                  "Rita Reporter")
         type_and_send(page, "You are an idiot.")
+        # A new account's link is refused by the protections, and counted in the person's record.
+        type_and_send(page, "Come to www.example.com")
+        expect(bubble(page, "Come to www.example.com").get_by_test_id("message-failure")).to_have_attribute(
+            "data-refusal", "link")
         say_with_upload(server, partner, token, room_id, "image", "unwanted.png", png((160, 120)), "image/png")
-        expect(page.get_by_test_id("message")).to_have_count(2)
+        expect(page.get_by_test_id("message")).to_have_count(3)  # the refused one stays, saying why
         report_id = _report(server, token, room_id, "Insults, then a picture I did not want.")
 
         # It appears in the console by itself.
@@ -182,6 +188,8 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         assert picture.evaluate("(img) => img.naturalWidth") > 0
         expect(card.get_by_test_id("record-links")).to_have_text("1")
         expect(card.get_by_test_id("record-24h")).to_have_text("1")
+        expect(card.get_by_test_id("record-refused-link")).to_have_text("1")
+        expect(card.get_by_test_id("record-refused-term")).to_have_text("0")
 
         # Suspend for 7 days, with a note (without one, the form says so and nothing happens).
         card.get_by_test_id("action-suspend").check()
