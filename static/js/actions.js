@@ -59,6 +59,7 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
         else store.matchWaiting(ack.code, ack.expires_at);
       } catch (error) {
         if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, code);
+        else if (error.details?.needs === "birth_date" && urls.birthDate) page.leave(urls.birthDate);
         else store.matchIdle({ text: error.message, kind: "error" });
       }
     },
