@@ -6,12 +6,14 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
 from config import BASE_DIR
 from heartlink.domain import accounts, age
-from heartlink.models import utcnow
+from heartlink.extensions import db
+from heartlink.models import User, utcnow
 
-from browser_plugin import server_log_on_failure, tab_to
+from browser_plugin import server_log_on_failure, sign_in, tab_to
 from support import ADULT, PASSWORD, fresh_names
 
 SCREENSHOTS = BASE_DIR / "test-results" / "screenshots"
@@ -103,7 +105,8 @@ def test_someone_under_the_age_is_told_why_and_signed_up_nowhere(server, open_pa
         young = age.birthday(utcnow().date(), -18) + timedelta(days=1)
         page.get_by_test_id("birth_date").fill(young.isoformat())
         page.get_by_test_id("register-submit").click()
-        expect(page.get_by_test_id("error-birth_date")).to_have_text("You must be at least 18 years old to use Heart Link.")
+        expect(page.get_by_test_id("error-birth_date")).to_have_text(
+            "You must be at least 18 years old to use Heart Link.")
         _checked(page)  # a fresh check for the next try
     with server.app.app_context():
         assert accounts.find_user(me) is None
@@ -141,3 +144,20 @@ def test_an_existing_account_answers_the_question_once_and_reaches_the_lobby(ser
         expect(page).to_have_url(server.url + "/")
         expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
         watched.assert_clean()
+
+
+def test_a_page_opened_before_the_question_goes_to_it_when_the_person_looks_for_a_link(server, open_page):
+    """A lobby already open when its account came to need a date of birth (the rule arrived with a
+    deploy): match:start is refused `forbidden` with `needs: "birth_date"`, and the page goes to the question."""
+    me, _ = fresh_names("op")
+    with server.app.app_context():
+        user = accounts.create_user(me, PASSWORD, vouched=True)
+    with server_log_on_failure(server):
+        watched = open_page(viewport=WIDTHS[1280])
+        page = sign_in(watched, server, me)
+        with server.app.app_context():
+            db.session.execute(update(User).where(User.id == user.id).values(birth_vouched=False))
+            db.session.commit()
+        page.get_by_test_id("find-link").click()
+        expect(page).to_have_url(server.url + "/birth-date?next=/")
+        expect(page.get_by_test_id("birth-date-form")).to_be_visible()
