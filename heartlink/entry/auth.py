@@ -76,7 +76,8 @@ def _safe_next(target):
 def register():
     """Sign up: a name, a password, the date of birth (refused under HEARTLINK_MIN_AGE) and a
     solved sign-up challenge (the widget in the page solves it by itself; heartlink/domain/challenges.py).
-    A refused form comes back with the reason by its field: 400, or 409 for a name that is taken."""
+    A refused form comes back with the reason by its field: 400, or 409 for a name that is taken (asked
+    with `Accept: application/json`, the JSON error of that refusal)."""
     form = RegisterForm()
     status, challenge_error = 200, None
     if form.validate_on_submit():
@@ -87,6 +88,8 @@ def register():
             user = accounts.create_user(form.username.data, form.password.data, form.display_name.data,
                                         birth_date=birth_date)
         except DomainError as error:
+            if wants_json():
+                raise  # {"error": {"code", "message", "field", "reason"}} with its status
             status = error.status
             field = error.details.get("field")
             if field == challenges.FIELD:

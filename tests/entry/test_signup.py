@@ -67,6 +67,15 @@ def test_a_missing_solution_is_400(app, auth):
     assert _user(app, "alice") is None
 
 
+def test_a_client_asking_for_json_gets_the_refusal_coded(app, client, auth):
+    token = auth.csrf_token("/register")
+    refused = client.post("/register", headers={"Accept": "application/json"}, data={
+        "username": "alice", "password": PASSWORD, "birth_date": ADULT, "csrf_token": token})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"] | {"message": None} == {
+        "code": "bad_request", "field": "altcha", "reason": "missing", "message": None}
+
+
 @pytest.mark.parametrize("spoil", ["key", "signature", "garbage"])
 def test_a_wrong_solution_is_400(app, auth, spoil):
     """The proof is the derived key (the counter only finds it): a key that is not the one the
