@@ -112,7 +112,7 @@ def test_someone_under_the_age_is_told_why_and_signed_up_nowhere(server, open_pa
         assert accounts.find_user(me) is None
 
 
-@pytest.mark.parametrize(("language", "width"), [("en", 1280), ("en", 360), ("zh", 360)])
+@pytest.mark.parametrize(("language", "width"), [("en", 1280), ("en", 360), ("zh", 1280), ("zh", 360)])
 def test_the_sign_up_page_in_screenshots(server, open_page, language, width):
     with server_log_on_failure(server):
         watched = open_page(viewport=WIDTHS[width], **(ZH if language == "zh" else {}))

@@ -169,6 +169,8 @@ def test_an_existing_account_answering_under_the_age_is_suspended(app, client, a
     answered = client.post("/birth-date", data={"birth_date": young, "csrf_token": auth.csrf_token("/birth-date")})
     assert answered.status_code == 302 and answered.headers["Location"] == "/login"
     assert client.get("/api/me").get_json()["error"]["code"] == "restricted"
+    told = client.get("/login").get_data(as_text=True)  # why, until when, and the appeal
+    assert 'data-testid="restricted"' in told and "aged 18 and over" in told
     again = client.post("/api/token", json={"username": "carol", "password": PASSWORD})
     assert again.status_code == 403 and again.get_json()["error"]["standing"] == "suspended"
     with app.app_context():
