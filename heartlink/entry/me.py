@@ -5,9 +5,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import wire
-from ..domain import moderation, profiles
+from ..domain import age, moderation, profiles, standing
 from ..errors import BadRequest
+from ..extensions import db
 from ..live import announce
+from ..models import User
 from ..worker import limits
 from . import schemas
 from .http import private_file
@@ -36,6 +38,22 @@ def change_me():
     if set(changed) - {"language"}:
         announce.user_updated(profiles.updates(user.id, privacy_changed="show_presence" in changed))
     return jsonify(_me(user))
+
+
+@bp.post("/me/birth-date")
+@login_required
+def answer_birth_date():
+    """{birth_date: "YYYY-MM-DD"}: the one answer an account without a date of birth gives
+    (match:start is refused `forbidden` with `needs: "birth_date"` until then), as the page
+    /birth-date takes it. Under the minimum age the account is suspended: 403 restricted, and
+    every socket of theirs closes."""
+    limits.check("RATE_ACCOUNT", current_user.id)
+    body = schemas.parse(schemas.BirthDateBody, request.get_json(silent=True))
+    restriction = age.answer(current_user.id, body.day())
+    if restriction is not None:
+        announce.decided(restriction)
+        raise standing.restriction(db.session.get(User, current_user.id, populate_existing=True))
+    return jsonify(_me(db.session.get(User, current_user.id, populate_existing=True)))
 
 
 @bp.post("/me/avatar")

@@ -2,7 +2,7 @@
 
 Anything off becomes BadRequest before a handler's domain call runs.
 """
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
@@ -113,6 +113,16 @@ class AppealBody(Payload):
     username: Annotated[str, StringConstraints(max_length=64)]
     password: Annotated[str, StringConstraints(max_length=accounts.MAX_PASSWORD)]
     text: Annotated[str, StringConstraints(min_length=1, max_length=moderation.MAX_APPEAL + 200)]
+
+
+class BirthDateBody(Payload):
+    birth_date: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]  # YYYY-MM-DD
+
+    def day(self):
+        try:
+            return date.fromisoformat(self.birth_date)
+        except ValueError:
+            raise BadRequest(_l("Invalid field: %(field)s", field="birth_date"), field="birth_date") from None
 
 
 class HistoryQuery(Payload):

@@ -12,10 +12,11 @@ import { createSender } from "./live/outbox.js";
  * store             store.js's
  * urls              the server's URLs, from #app's data- attributes: lobby, room(roomId), rooms,
  *                   history(roomId), attachments(roomId), reports, blocks, block(userId), me, avatar, rtcConfig,
- *                   warning(warningId)
+ *                   warning(warningId), birthDate (the question an account without a date of birth answers)
  * historyPageSize   the server's HISTORY_PAGE_SIZE
- * page              the page's side: navigate(url) (app.js's router), and composer() (composer_media.js's,
- *                   mounted after the actions: what a send means, its error line, editing)
+ * page              the page's side: navigate(url) (app.js's router), leave(url) (to another page of the
+ *                   site), and composer() (composer_media.js's, mounted after the actions: what a send
+ *                   means, its error line, editing)
  */
 export function createActions({ socket, store, urls, historyPageSize, page }) {
   // Sends go one at a time per room, in order; rate-limited ones wait and go again (live/outbox.js).
@@ -59,6 +60,7 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
         else store.matchWaiting(ack.code, ack.expires_at);
       } catch (error) {
         if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, code);
+        else if (error.details?.needs === "birth_date" && urls.birthDate) page.leave(urls.birthDate);
         else store.matchIdle({ text: error.message, kind: "error" });
       }
     },

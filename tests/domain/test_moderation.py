@@ -24,7 +24,7 @@ NOTE = "Insults in two links."
 
 def _people(*names, age=timedelta(days=30)):
     """Accounts made `age` ago (old enough for their reports to count towards a hold)."""
-    ids = [accounts.create_user(name, PASSWORD).id for name in names]
+    ids = [accounts.create_user(name, PASSWORD, vouched=True).id for name in names]
     with db.session.begin():
         db.session.execute(update(User).where(User.id.in_(ids)).values(created_at=utcnow() - age))
     return ids
@@ -253,7 +253,7 @@ def test_the_audit_log_refuses_every_update_and_delete(in_app):
 
 def test_on_postgresql_the_audit_log_refuses_update_and_delete_too(postgres_url):
     with app_over(postgres_url) as app, app.app_context():
-        bob = accounts.create_user("bob", PASSWORD).id
+        bob = accounts.create_user("bob", PASSWORD, vouched=True).id
         moderation.ban(bob, NOTE, CLI)
         for sql in ("UPDATE moderation_log SET note = 'nothing happened'", "DELETE FROM moderation_log"):
             with pytest.raises(DBAPIError, match="append-only"):
