@@ -9,7 +9,7 @@ from heartlink.extensions import db
 from heartlink.models import ProtectionRefusal, User
 
 from filter_cases import BLOCKED_TERMS, CASES
-from support import PASSWORD, config_for
+from support import config_for
 
 NAMES = [(text, blocked) for text, blocked, _link in CASES if len(text) <= 64]
 
@@ -26,9 +26,9 @@ def app(db_path, tmp_path):
 
 
 def test_a_display_name_with_a_blocked_term_is_refused_at_sign_up(client, auth):
-    html = client.post("/register", data={"username": "newcomer", "display_name": "ｂａｄ person",
-                                          "password": PASSWORD, "csrf_token": auth.csrf_token("/register")},
-                       ).get_data(as_text=True)
+    refused = auth.register("newcomer", display_name="ｂａｄ person")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
     assert 'data-testid="error-display_name"' in html and "Heart Link&#39;s rules" in html
     assert "ｂａｄ" not in html.split("<form")[0]
     with client.application.app_context():
