@@ -168,7 +168,7 @@ def link_with_socket_partner(server, watched, me, partner, partner_name="Nina ğŸ
     """`me` ("Alice Liddell") signs in in the browser; `partner` is a Socket.IO client; they
     match. Returns (page, partner client, partner token, room id), the page in the new room."""
     server.make_user(me, "Alice Liddell")
-    server.make_user(partner, partner_name)
+    server.make_user(partner, partner_name, joined_days_ago=30)  # here a while: may send links
     page = sign_in(watched, server, me)
     token = server.token(partner)
     other = server.connect(partner, token=token)

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import altcha
 import requests
@@ -25,6 +25,7 @@ from config import BASE_DIR, TestConfig, sqlalchemy_url
 from heartlink import create_app
 from heartlink.domain import accounts, matching, messages
 from heartlink.extensions import db
+from heartlink.models import User, utcnow
 
 PASSWORD = "correct-horse-battery"
 ADULT = "1990-04-01"  # a date of birth of someone old enough
@@ -208,9 +209,16 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def make_user(self, username, display_name=None):
+    def make_user(self, username, display_name=None, joined_days_ago=0):
+        """An account as an operator makes one (vouched for); `joined_days_ago` makes it an older one,
+        past the time a new account's links are held back."""
         with self.app.app_context():
-            return accounts.create_user(username, PASSWORD, display_name, vouched=True).id  # as an operator would
+            user = accounts.create_user(username, PASSWORD, display_name, vouched=True)  # as an operator would
+            if joined_days_ago:
+                db.session.execute(db.update(User).where(User.id == user.id)
+                                   .values(created_at=utcnow() - timedelta(days=joined_days_ago)))
+                db.session.commit()
+            return user.id
 
     def link(self, first_id, second_id):
         """Two people paired through the match queue, without sockets; returns their room's id."""

@@ -75,6 +75,7 @@ def _sign_up(watched, server, username, display_name):
     page.get_by_test_id("username").fill(username)
     page.get_by_test_id("display_name").fill(display_name)
     page.get_by_test_id("password").fill("correct horse battery")
+    page.get_by_test_id("birth_date").fill("1990-04-12")
     page.get_by_test_id("register-submit").click()
     expect(page).to_have_url(server.url + "/")
     expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
