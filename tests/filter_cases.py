@@ -28,6 +28,7 @@ CASES = [
     ("b\u200d\u200cad", True, False),
     ("b\u00adad", True, False),
     ("b\ufeffa\u2060d", True, False),
+    ("b\u3164a\u2800d", True, False),  # blanks that read as nothing: Hangul filler, braille blank
     ("this is bad!", True, False),
     ("bad_boy", True, False),
     ("bad word", True, False),
@@ -72,6 +73,10 @@ CASES = [
     ("去example。com看看", False, True),
     ("exámple.cöm", False, True),
     ("my site is heart-link.io", False, True),
+    ("WWW.EXAMPLE.COM", False, True),
+    ("EXAMPLE.COM", False, True),
+    ("example[.]com", False, True),
+    ("run main.py from github.io/x", False, True),
     # ordinary text that is not a link
     ("3.5", False, False),
     ("e.g. this", False, False),
@@ -88,4 +93,15 @@ CASES = [
     ("好的。so 我们走吧", False, False),
     ("wait...so", False, False),
     ("hello there", False, False),
+    # sentences going on after a full stop, with or without its space, and file names
+    ("Got it. Info below", False, False),
+    ("Wow. Net zero", False, False),
+    ("Thanks. Org chart later", False, False),
+    ("That was fun.Live music next?", False, False),
+    ("Nice.Chat later", False, False),
+    ("yes.Email me", False, False),
+    ("I.Win", False, False),
+    ("sure.Adult", False, False),
+    ("今天很好。Live 见", False, False),
+    ("run main.py and read readme.md", False, False),
 ]

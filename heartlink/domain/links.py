@@ -13,7 +13,7 @@ from ..errors import Conflict, Forbidden
 from ..extensions import db
 from ..models import MatchTicket, Room, RoomMember, User, utcnow
 from ..worker.database import serialise, write_transaction
-from . import calls, privacy, rooms, standing
+from . import age, calls, privacy, rooms, standing
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,10 @@ def reopen(room_id, user_id):
             session.refresh(member.user)
             if standing.standing_of(member.user) in standing.SIGNED_OUT:
                 # A suspended or banned member's links stay ended; the partner learns nothing more.
+                raise Conflict(_l("This heart link cannot be opened again."))
+            if member.user_id == user_id:
+                age.ensure_known(member.user)  # as for a new heart link: the date of birth first
+            elif age.needs_birth_date(member.user):
                 raise Conflict(_l("This heart link cannot be opened again."))
         if room.active:
             return Reopened(room, [])

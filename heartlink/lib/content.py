@@ -23,11 +23,13 @@ import string
 import unicodedata
 from typing import NamedTuple
 
-from .text import VARIATION_SELECTORS, ZERO_WIDTH
+from .text import BLANK_LOOKING, VARIATION_SELECTORS, ZERO_WIDTH
 
 SOFT_HYPHEN = "\u00ad"
-# Removed wherever they are: they draw nothing, so they can split a term without showing.
-_INVISIBLE = ZERO_WIDTH | VARIATION_SELECTORS | {SOFT_HYPHEN, "\u034f", "\u2061", "\u2062", "\u2063", "\u2064"}
+# Removed wherever they are: they draw nothing (or a blank that reads as nothing: the Hangul
+# fillers, the braille blank), so they can split a term without showing.
+_INVISIBLE = (ZERO_WIDTH | VARIATION_SELECTORS | BLANK_LOOKING
+              | {SOFT_HYPHEN, "\u034f", "\u2061", "\u2062", "\u2063", "\u2064"})
 # The kana voicing marks are letters' halves, not accents: が is not か.
 _KEPT_MARKS = {"\u3099", "\u309a"}
 
@@ -208,6 +210,12 @@ WORD_TLDS = frozenset("am as at be by do id in is it me my no so to us".split())
 # A space before a dot is a disguise (prose never has one): "example . com". A space after it
 # only is how sentences go on ("That was great. Live music…"): then only these count.
 SPACED_TLDS = frozenset("com net org info biz xyz ru cn".split())
+# Country codes that are also the endings of everyday file names ("main.py", "readme.md"): read
+# as WORD_TLDS are.
+FILE_TLDS = frozenset("py md sh".split())
+# A dot before a capitalised word ("fun.Live music", "Got it. Info below", "Nice.Chat later") ends
+# a sentence typed on a phone: addresses are written in lower case, or all in capitals.
+_SENTENCE_DOT = re.compile(r"[.\u3002\uff0e\uff61](?=\s*[A-Z][a-z])")
 
 _DOTS = str.maketrans({"\u3002": ".", "\uff61": ".", "\ufe52": ".", "\u2024": "."})
 # Any scheme before "//" ("https://", "hxxp : //"), or a scheme that needs none. Each pattern
@@ -222,7 +230,7 @@ _DOT_TLD = re.compile(r"\.(?P<space_after>\s*)(?P<tld>[a-z]{2,24})(?![a-z0-9-])(
 _LABEL_CHARS = frozenset(string.ascii_lowercase + string.digits + "-")
 
 
-_BRACKETED_DOT = re.compile(r"\s*[(\[]\s*dot\s*[)\]]\s*")
+_BRACKETED_DOT = re.compile(r"\s*[(\[]\s*(?:dot|\.)\s*[)\]]\s*")
 
 
 def _ends_a_word(text, end):
@@ -250,10 +258,11 @@ def has_link(text):
     """Whether `text` holds something a browser or a person could follow as a link: a scheme
     ("http://", "mailto:"), "www.", or a name ending in a known top-level domain, also when the
     dot is spaced ("example . com"), fullwidth ("example．com") or an ideographic full stop
-    ("example。com"). "3.5", "e.g.", "a.m.", "file.txt", "10.30", "v1.2.3" and "Mr. Smith" are not links."""
-    folded = normalise(text).translate(_DOTS)
-    if "dot" in folded:
-        folded = _BRACKETED_DOT.sub(" .", folded)  # "example(dot)com" is spaced: " ." before
+    ("example。com"). "3.5", "e.g.", "a.m.", "file.txt", "main.py", "10.30", "v1.2.3", "Mr. Smith" and a
+    sentence going on after a full stop ("Got it. Info below", "fun.Live music") are not links."""
+    folded = normalise(_SENTENCE_DOT.sub(";", unicodedata.normalize("NFKC", text))).translate(_DOTS)
+    if "dot" in folded or "[" in folded or "(" in folded:
+        folded = _BRACKETED_DOT.sub(" .", folded)  # "example(dot)com", "example[.]com" are spaced: " ." before
     if "." not in folded and ":" not in folded:
         return False
     if ":" in folded and (any(_ends_a_word(folded, found.start()) for found in _SCHEME.finditer(folded)) or any(
@@ -271,7 +280,7 @@ def has_link(text):
         start, space_before = label
         if not space_before and found["space_after"] and tld not in SPACED_TLDS:
             continue  # a sentence going on: "That was great. Live music"
-        if tld not in WORD_TLDS or found["path"]:
+        if (tld not in WORD_TLDS and tld not in FILE_TLDS) or found["path"]:
             return True
         if start > 0 and folded[start - 1] == "." and not space_before and not found["space_after"]:
             return True  # a third label: "www.x.it", "a.b.me"

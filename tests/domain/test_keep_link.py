@@ -69,6 +69,26 @@ def test_an_ended_link_not_kept_by_both_stays_read_only(people):
     assert links.reopen(room_id, people["bob"]).room.active
 
 
+def test_a_kept_link_is_not_reopened_before_both_have_said_their_date_of_birth(people):
+    """An account made before sign-up asked for it must say it first, as for a new heart link."""
+    alice, bob = people["alice"], people["bob"]
+    room_id = match(alice, bob).id
+    links.keep(room_id, alice, True)
+    links.keep(room_id, bob, True)
+    links.leave(room_id, bob)
+    db.session.execute(db.update(User).where(User.id.in_([alice, bob]))
+                       .values(birth_date=None, birth_vouched=False))
+    db.session.commit()
+    with pytest.raises(Forbidden) as asked:
+        links.reopen(room_id, alice)
+    assert asked.value.details["needs"] == "birth_date"
+    db.session.execute(db.update(User).where(User.id == alice).values(birth_vouched=True))
+    db.session.commit()
+    with pytest.raises(Conflict):  # bob has not answered yet: the partner learns nothing more
+        links.reopen(room_id, alice)
+    assert db.session.get(Room, room_id).status != "active"
+
+
 def test_reopening_keeps_the_id_history_and_seq(people):
     alice, bob = people["alice"], people["bob"]
     room_id = match(alice, bob).id
