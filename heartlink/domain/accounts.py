@@ -92,6 +92,9 @@ def create_user(username, password, display_name=None, birth_date=None, vouched=
     age.check_sign_up); `vouched` is an operator's word that the person is old enough. An account
     with neither is asked for its date at its next sign-in (heartlink/domain/age.py)."""
     validate_username(username)
+    # The partner and the moderators read the username too.
+    protections.check_name(username, message=_l("Not saved: that username goes against Heart Link's rules."),
+                           field="username")
     validate_password(password)
     name = validate_display_name(display_name, username)
     password_hash = hash_password(password)

@@ -82,21 +82,22 @@ def check_message(user_id, text, joined_at):
 _NAME_REFUSED = _l("Not saved: that name goes against Heart Link's rules.")
 
 
-def check_name(name, user_id=None, message=_NAME_REFUSED):
-    """Refuse (Filtered) a display name, or an upload's file name (the partner reads both), that
-    holds a blocked term; counted when it is a person's (at sign-up there is nobody yet)."""
+def check_name(name, user_id=None, message=_NAME_REFUSED, **details):
+    """Refuse (Filtered, with `details` such as the form's field) a username, a display name, or an
+    upload's file name (others read them all) that holds a blocked term; counted when it is a
+    person's (at sign-up there is nobody yet)."""
     if name and _blocked_terms().matches(name):
-        _refuse(user_id, "term", message=message)
+        _refuse(user_id, "term", message=message, **details)
 
 
-def _refuse(user_id, kind, allowed_at=None, message=None):
+def _refuse(user_id, kind, allowed_at=None, message=None, **details):
     if user_id is not None:
         count_refusal(user_id, kind)
     if kind == "link":
         raise Filtered(_l("Not sent: new accounts can send links from %(time)s.",
                           time=allowed_at.strftime("%Y-%m-%d %H:%M UTC")),
                        kind=kind, allowed_at=iso(allowed_at))
-    raise Filtered(message, kind=kind)
+    raise Filtered(message, kind=kind, **details)
 
 
 def count_refusal(user_id, kind):

@@ -95,7 +95,7 @@ def register():
             if field == challenges.FIELD:
                 challenge_error = str(error.message)
             elif isinstance(error, Filtered):
-                form.display_name.errors.append(str(error.message))
+                (form.username if field == "username" else form.display_name).errors.append(str(error.message))
             else:  # the name, password and display name's rules name no field: the name's is the likeliest
                 (form.birth_date if field == "birth_date" else form.username).errors.append(str(error.message))
         else:

@@ -18,10 +18,14 @@ once), the regex lines into one alternation. A message costs a split into words 
 searches however long the list is (docs/performance.md). No Flask, no database: heartlink/domain/protections.py
 decides who is checked and counts what is refused.
 """
+import logging
 import re
 import string
+import time
 import unicodedata
 from typing import NamedTuple
+
+import regex
 
 from .text import BLANK_LOOKING, VARIATION_SELECTORS, ZERO_WIDTH
 
@@ -98,6 +102,31 @@ def _as_pattern(words):
     return walk(trie)
 
 
+log = logging.getLogger(__name__)
+
+# How long a `/regex/` line may search one text. The operator writes these lines, and a pattern
+# such as `(a+)+x` backtracks for seconds on a crafted text, with the worker's one thread held:
+# they run on the `regex` engine, which stops at this limit (and backtracks less than `re`).
+REGEX_TIME_LIMIT = 0.05
+_SLOW_WARNED_EVERY = 60  # seconds between two log lines about a slow pattern
+_slow_warned_at = [0.0]
+
+
+def _regex_hits(pattern, text):
+    """Whether `pattern` (a /regex/ line, or several joined) is found in `text` within
+    REGEX_TIME_LIMIT. A text that keeps the pattern searching longer is refused as a hit: such a
+    text is built to stall the filter, and the operator is told which pattern to rewrite."""
+    try:
+        return pattern.search(text, timeout=REGEX_TIME_LIMIT) is not None
+    except TimeoutError:
+        if time.monotonic() - _slow_warned_at[0] > _SLOW_WARNED_EVERY:
+            _slow_warned_at[0] = time.monotonic()
+            log.warning("blocked terms: the pattern %r took over %s s on a text of %d characters; the text "
+                        "was refused; rewrite the pattern without nested repeats (docs/moderation.md)",
+                        pattern.pattern[:200], REGEX_TIME_LIMIT, len(text))
+        return True
+
+
 class BadLine(NamedTuple):
     number: int
     line: str
@@ -133,7 +162,7 @@ class BlockedTerms:
             if len(line) > 2 and line.startswith("/") and line.endswith("/"):
                 try:
                     regexes.append(_compile_line(line[1:-1]))
-                except re.error as error:
+                except regex.error as error:
                     bad.append(BadLine(number, line, str(error)))
                 continue
             term = " ".join(normalise(line).split())
@@ -149,32 +178,32 @@ class BlockedTerms:
         folded = " ".join(normalise(text).split())  # any run of white space is one space, as in the terms
         return bool((self._single and not self._single.isdisjoint(_WORD.findall(folded)))
                     or (self._terms and self._terms.search(folded))
-                    or any(regex.search(folded) for regex in self._regexes))
+                    or any(_regex_hits(pattern, folded) for pattern in self._regexes))
 
 
 def _combined(regexes):
     """The regex lines as few patterns as possible: one alternation of those without
     back-references (which an alternation would renumber); those with one stay on their own."""
-    alone = [regex for regex in regexes if re.search(r"\\\d|\(\?P=", regex.pattern)]
-    joinable = [regex for regex in regexes if regex not in alone]
+    alone = [line for line in regexes if re.search(r"\\\d|\(\?P=", line.pattern)]
+    joinable = [line for line in regexes if line not in alone]
     patterns = []
     # The text is already lower case: a pattern without capitals is searched case-sensitively,
     # which lets the regex engine skip ahead to a first letter (20 times faster than IGNORECASE);
     # one written with capitals keeps IGNORECASE, in an alternation of its own.
-    exact = [regex for regex in joinable if not regex.flags & re.IGNORECASE]
-    for group in (exact, [regex for regex in joinable if regex not in exact]):
+    exact = [line for line in joinable if not line.flags & regex.IGNORECASE]
+    for group in (exact, [line for line in joinable if line not in exact]):
         if not group:
             continue
         try:
-            patterns.append(re.compile("|".join(f"(?:{regex.pattern})" for regex in group), group[0].flags))
-        except re.error:  # a pattern with inline global flags, say: keep them apart
+            patterns.append(regex.compile("|".join(f"(?:{line.pattern})" for line in group), group[0].flags))
+        except regex.error:  # a pattern with inline global flags, say: keep them apart
             patterns.extend(group)
     return patterns + alone
 
 
 def _compile_line(pattern):
     """A /regex/ line's pattern, case-insensitive only if written with a capital letter."""
-    return re.compile(pattern, re.IGNORECASE if re.search(r"(?<!\\)[A-Z]", pattern) else 0)
+    return regex.compile(pattern, regex.IGNORECASE if re.search(r"(?<!\\)[A-Z]", pattern) else 0)
 
 
 NOTHING_BLOCKED = BlockedTerms()

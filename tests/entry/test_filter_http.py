@@ -36,6 +36,15 @@ def test_a_display_name_with_a_blocked_term_is_refused_at_sign_up(client, auth):
         assert not db.session.execute(db.select(ProtectionRefusal)).all()
 
 
+def test_a_username_with_a_blocked_term_is_refused_at_sign_up(client, auth):
+    refused = auth.register("bad_boy", display_name="Nice Person")  # others read usernames too
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'data-testid="error-username"' in html and "that username goes against" in html
+    with client.application.app_context():
+        assert db.session.execute(db.select(User).filter_by(username="bad_boy")).scalar_one_or_none() is None
+
+
 @pytest.mark.parametrize(("name", "blocked"), NAMES)
 def test_each_name_of_the_table_through_patch_api_me(client, auth, make_user, name, blocked):
     user_id = make_user("alice", "Alice")

@@ -59,3 +59,13 @@ def test_a_regex_written_with_capitals_still_matches_the_lower_case_text():
     assert not bad
     assert terms.matches("HOT singles near you") and terms.matches("ＨＡＨＡ") and terms.matches("xzy")
     assert not terms.matches("hot dog") and not terms.matches("ha ha")
+
+
+def test_a_regex_line_that_backtracks_for_long_refuses_the_text_instead_of_holding_the_worker(caplog, monkeypatch):
+    """`(a|aa)+$` on sixty a's and a "!" would search for longer than anyone waits; it is stopped at
+    REGEX_TIME_LIMIT, the text counts as a hit, and the log names the pattern to rewrite."""
+    monkeypatch.setattr(content, "_slow_warned_at", [0.0])
+    terms, bad = content.BlockedTerms.parse(["/(a|aa)+$/"])
+    assert bad == [] and not terms.matches("a normal sentence")
+    assert terms.matches("a" * 60 + "!")
+    assert "took over" in caplog.text and "(a|aa)+$" in caplog.text
