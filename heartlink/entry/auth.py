@@ -103,6 +103,9 @@ def register():
             return redirect(url_for("pages.lobby"))
     elif form.is_submitted():
         status = 400
+        if wants_json():  # the form's own checks (a name, a password, a date, the CSRF token), coded too
+            field, errors = next(iter(form.errors.items()))
+            raise BadRequest(str(errors[0]), field=field)
     _say_if_stale(form)
     return render_template("auth/register.html", form=form, challenge_error=challenge_error), status
 

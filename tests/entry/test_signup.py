@@ -74,6 +74,13 @@ def test_a_client_asking_for_json_gets_the_refusal_coded(app, client, auth):
     assert refused.status_code == 400
     assert refused.get_json()["error"] | {"message": None} == {
         "code": "bad_request", "field": "altcha", "reason": "missing", "message": None}
+    # The form's own checks answer coded JSON too, naming their field.
+    for field, data in (("birth_date", {"birth_date": "1990-02-30"}), ("username", {"username": "a!"}),
+                        ("password", {"password": "short"}), ("csrf_token", {"csrf_token": "stale"})):
+        body = {"username": "alice", "password": PASSWORD, "birth_date": ADULT, "csrf_token": token, **data}
+        answer = client.post("/register", headers={"Accept": "application/json"}, data=body)
+        assert answer.status_code == 400 and answer.get_json()["error"]["field"] == field, (field, answer.data)
+        assert answer.get_json()["error"]["code"] == "bad_request" and answer.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("spoil", ["key", "signature", "garbage"])
