@@ -407,6 +407,7 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         time.sleep(1)  # let the last joins settle before reading memory
         rss_after = meter.rss_kb()
         count_before = None
+        acks_before = _scrape_acks(target) if target.name == "heartlink" else None
         t0 = time.time() + 1
         for loadgen in loadgens:
             loadgen.command("go", t0=t0 * 1000)
@@ -418,6 +419,7 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         cpu_after = meter.cpu_ticks()
         count_after = target.count_messages() if target.count_messages else None
         results = _all(loadgens, "result", args.drain + args.seconds + 60)
+        acks_after = _scrape_acks(target) if acks_before is not None else None
     finally:
         meter.stop()
     chat = [r for r in results if r["role"] == "chat"]
@@ -451,6 +453,9 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         "loadgen": [r["loadgen"] for r in results],
         "machine_load_1m": round(load, 2), "cores": os.cpu_count(),
     }
+    if acks_after is not None:
+        line["server_ack_ms"] = server_ack_view(acks_before, acks_after, line["ack_ms"], line["acked"])
+        note(f"server's heartlink_message_ack_seconds: {line['server_ack_ms']}")
     if storm:
         stormed = next(r for r in results if r["role"] == "storm")
         line["signin_storm"] = {"concurrent": STORM_SIZE, "rounds": stormed["rounds"], "signins": stormed["signins"],
@@ -681,6 +686,64 @@ def _merge_counts(counts):
         for key, value in count.items():
             merged[key] = merged.get(key, 0) + value
     return merged
+
+
+# --- the server's own figure: heartlink_message_ack_seconds on each worker's /metrics ---------
+
+def _scrape_acks(target):
+    """Every worker's heartlink_message_ack_seconds buckets, summed: {upper bound (s): count}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    buckets = {}
+    for url in target.urls:
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "heartlink_message_ack_seconds_bucket":
+                    bound = float(sample.labels["le"])
+                    buckets[bound] = buckets.get(bound, 0) + sample.value
+    return buckets
+
+
+def _bucket_quantile(q, before, after):
+    """The q-quantile of the acks between two scrapes, as Prometheus' histogram_quantile() reads it
+    (linear within a bucket): (estimate ms, bucket's lower ms, bucket's upper ms), or None."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0) for b in bounds]  # cumulative
+    total = counts[-1] if counts else 0
+    if not total:
+        return None
+    rank, lower, below = q * total, 0.0, 0
+    for bound, cumulative in zip(bounds, counts, strict=True):
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return lower * 1000, lower * 1000, None
+            share = (rank - below) / (cumulative - below) if cumulative > below else 1
+            return (lower + (bound - lower) * share) * 1000, lower * 1000, bound * 1000
+        lower, below = bound, cumulative
+    return None
+
+
+def server_ack_view(before, after, client_ack_ms, acked):
+    """What the workers' histogram says of the acks the clients timed, and whether the two agree:
+    the server counted as many stored sends, and each client percentile lies in the server's bucket
+    for it or above it by at most 5 ms (the client's figure adds the network and its own loop)."""
+    count = after.get(float("inf"), 0) - before.get(float("inf"), 0)
+    view = {"count": int(count), "count_matches": int(count) == acked}
+    agrees = view["count_matches"]
+    for q in (50, 99):
+        found = _bucket_quantile(q / 100, before, after)
+        client = client_ack_ms.get(f"p{q}")
+        if found is None or client is None:
+            view[f"p{q}"] = None
+            agrees = False
+            continue
+        estimate, lower, upper = found
+        view[f"p{q}"] = {"estimate_ms": round(estimate, 2), "bucket_ms": [lower, upper]}
+        agrees = agrees and lower <= client + 0.5 and (upper is None or client <= upper + 5)
+    view["agrees_with_clients"] = agrees
+    return view
 
 
 def _percentiles(samples, quantiles=(50, 90, 99)):

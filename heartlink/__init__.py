@@ -105,6 +105,7 @@ def create_app(config_class=Config):
     from .entry.cli import register_cli
     from .entry.health import bp as health_bp
     from .entry.me import bp as profile_bp
+    from .entry.metrics import bp as metrics_bp
     from .entry.moderation import bp as moderation_bp
     from .entry.pages import bp as pages_bp
     from .worker import limits
@@ -114,6 +115,7 @@ def create_app(config_class=Config):
     app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(moderation_bp)  # its own paths: /moderation and /api/moderation/
     limits.init_app(app)
     register_cli(app)

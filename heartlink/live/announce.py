@@ -14,7 +14,7 @@ from ..domain.presence import sockets_of
 from ..domain.rooms import room_view
 from ..extensions import socketio
 from ..models import iso
-from ..worker import sockets
+from ..worker import metrics, sockets
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,19 @@ def decided(outcome):
         restricted(outcome)
     elif isinstance(outcome, moderation.Warned):
         warned(outcome)
+    _count(outcome)
     _tell_moderators(outcome)
+
+
+def _count(outcome):
+    """Every decision passes here, so here it is counted (heartlink_restrictions_total and
+    heartlink_reports_total: reports a decision settled, by what it made of them)."""
+    if isinstance(outcome, moderation.Restriction):
+        metrics.restrictions.labels(outcome.standing).inc()
+    settled = getattr(outcome, "report_ids", ())
+    if settled and not (isinstance(outcome, moderation.Restriction) and outcome.standing == "held"):
+        state = "dismissed" if isinstance(outcome, (moderation.Dismissed, moderation.Restored)) else "actioned"
+        metrics.reports.labels(state).inc(len(settled))
 
 
 def restricted(restriction):
@@ -172,6 +184,7 @@ def join_moderators_if(user):
 def report_filed(shown):
     """A new report, as moderation.open_report shows it (None once decided): every moderator's
     console shows it (`moderation:report`)."""
+    metrics.reports.labels("open").inc()
     if shown is not None:
         socketio.emit("moderation:report", {"report": shown}, to=MODERATORS)
 
