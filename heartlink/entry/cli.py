@@ -12,6 +12,7 @@ from ..extensions import db
 from ..lib.text import for_terminal
 from ..live import announce
 from ..models import User, utcnow
+from ..worker import backups
 
 users_cli = AppGroup("users", help="Manage accounts.")
 rooms_cli = AppGroup("rooms", help="Maintain heart links.")
@@ -208,6 +209,33 @@ def cleanup():
     click.echo(f"forgot {revoked} expired sign-outs and {failures} old wrong-password counts")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(path):
+    """Write a consistent copy of the database to PATH while the workers serve (SQLite's online
+    backup; with PostgreSQL, a pg_dump custom-format file). Uploads are copied apart (docs/operations.md)."""
+    try:
+        size = backups.backup(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up the database to {path} ({size} bytes)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite a database that is not empty.")
+@with_appcontext
+def restore(path, force):
+    """Restore the backup at PATH into the database (stop the workers first). Refuses a database
+    that is not empty unless --force. Run `flask db upgrade` after it, for a backup of an older schema."""
+    try:
+        backups.restore(path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored the database from {path}")
+
+
 reports_cli = AppGroup("reports", help="Reports for moderators.")
 
 
@@ -231,3 +259,5 @@ def register_cli(app):
     app.cli.add_command(moderators_cli)
     app.cli.add_command(moderation_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
