@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from config import BASE_DIR
+
 from support import AuthActions, LiveServer, app_over
 
 
