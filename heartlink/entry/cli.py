@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..domain import accounts, attachments, links, moderation, safety
+from ..domain import accounts, attachments, links, moderation, retention, safety
 from ..errors import DomainError
 from ..extensions import db
 from ..lib.text import for_terminal
@@ -199,7 +199,8 @@ def demo():
 
 @rooms_cli.command("cleanup")
 def cleanup():
-    """End links idle for HEARTLINK_LINK_IDLE_HOURS; delete uploads no message refers to."""
+    """End links idle for HEARTLINK_LINK_IDLE_HOURS; delete uploads no message refers to; apply
+    HEARTLINK_RETENTION_DAYS and HEARTLINK_REPORT_RETENTION_DAYS, in short batches."""
     ended = links.end_idle()
     for link in ended:
         announce.link_ended(link)
@@ -207,6 +208,9 @@ def cleanup():
     click.echo(f"deleted {attachments.remove_orphans()} unsent uploads")
     revoked, failures = accounts.forget_expired()
     click.echo(f"forgot {revoked} expired sign-outs and {failures} old wrong-password counts")
+    removed = retention.remove_expired()
+    click.echo(f"retention: deleted {removed.messages} messages and {removed.uploads} uploads of {removed.links} "
+               f"links that ended long ago, and {removed.evidence} evidence pictures of old reports")
 
 
 @click.command("backup")
