@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..domain import accounts, attachments, links, moderation, retention, safety
+from ..domain import accounts, attachments, links, moderation, own_data, retention, safety
 from ..errors import DomainError
 from ..extensions import db
 from ..lib.text import for_terminal
@@ -208,6 +208,7 @@ def cleanup():
     click.echo(f"deleted {attachments.remove_orphans()} unsent uploads")
     revoked, failures = accounts.forget_expired()
     click.echo(f"forgot {revoked} expired sign-outs and {failures} old wrong-password counts")
+    click.echo(f"freed {own_data.free_usernames()} usernames of accounts deleted long ago")
     removed = retention.remove_expired()
     click.echo(f"retention: deleted {removed.messages} messages and {removed.uploads} uploads of {removed.links} "
                f"links that ended long ago, and {removed.evidence} evidence pictures of old reports")

@@ -12,8 +12,8 @@ from .. import wire
 from ..domain import moderation, privacy, standing
 from ..domain.presence import sockets_of
 from ..domain.rooms import room_view
-from ..extensions import socketio
-from ..models import iso
+from ..extensions import db, socketio
+from ..models import User, iso
 from ..worker import metrics, sockets
 
 log = logging.getLogger(__name__)
@@ -246,3 +246,12 @@ def user_updated(updates):
     """A person changed their profile: each `user:updated` of profiles.updates, to its viewer."""
     for viewer_id, user in updates:
         _emit("user:updated", {"user": user}, [viewer_id])
+
+
+def account_deleted(deleted):
+    """An account was deleted (own_data.Deleted): everyone who shared a link with it gets it as
+    "Deleted account" (`user:updated`), and its messages they may have open as deleted ones."""
+    person = wire.deleted_person(db.session.get(User, deleted.user_id))
+    _emit("user:updated", {"user": person}, deleted.partners)
+    for room, message in deleted.tombstones:
+        message_updated(room, message)
