@@ -406,6 +406,8 @@ def _common(args, target):
 
 
 def _person_url(target, person_index):
+    if ARGS.listening_worker:
+        return target.urls[0]  # everyone on the first worker; the second only hears the queue
     return target.urls[person_index % len(target.urls)]  # pairs straddle the workers
 
 
@@ -860,6 +862,9 @@ def parse_args(argv):
     parser.add_argument("--idle", action="store_true", help="one pair, one message in flight: the idle round trip")
     parser.add_argument("--workers", type=int, default=1, choices=(1, 2),
                         help="2: two workers on PostgreSQL + Redis, pairs straddling them")
+    parser.add_argument("--listening-worker", action="store_true",
+                        help="with --workers 2: every pair on the first worker, so the second's CPU is what "
+                             "the queue's traffic for sockets it does not hold costs it")
     parser.add_argument("--moderation", action="store_true",
                         help="a moderation queue: the console's first page and decisions on reports, timed")
     parser.add_argument("--reports", type=int, default=10_000, help="moderation: open reports, one link each")
