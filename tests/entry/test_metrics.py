@@ -3,7 +3,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from heartlink.worker import metrics
 
-from support import config_for
+from support import AuthActions, config_for
 
 
 def _samples(text):
@@ -53,3 +53,21 @@ def test_events_the_server_does_not_know_share_one_label(linked_sockets):
     key = ("heartlink_event_acks_total", (("code", "bad_request"), ("event", "unknown")))
     assert after[key] - before.get(key, 0) == 3
     assert not any("made-up" in str(labels) for _name, labels in after)
+
+
+def test_reports_and_restrictions_are_counted_by_state_and_standing(linked_http, runner):
+    room_id, clients, _ids = linked_http
+    before = _samples(metrics.exposition().decode())
+    token = AuthActions(clients["alice"]).csrf_token("/")
+    filed = clients["alice"].post("/api/reports", json={"room_id": room_id, "reason": "insults"},
+                                  headers={"X-CSRFToken": token})
+    assert filed.status_code == 201
+    assert runner.invoke(args=["users", "ban", "bob", "--reason", "spam"]).exit_code == 0
+    after = _samples(metrics.exposition().decode())
+
+    def moved(name, labels):
+        key = (name, labels)
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert moved("heartlink_reports_total", (("state", "open"),)) == 1
+    assert moved("heartlink_restrictions_total", (("standing", "banned"),)) == 1
