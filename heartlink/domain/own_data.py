@@ -85,8 +85,7 @@ def _links(user_id):
                 break
             yield ("" if after == 0 else ",") + ",".join(
                 json.dumps(wire.stored_message(message), ensure_ascii=False) for message in page)
-            after = page[-1].seq
-            db.session.expunge_all()  # a long history is not kept in memory
+            after = page[-1].seq  # the session's identity map is weak: pages read are let go
         yield "]}"
     yield "\n]\n"
 

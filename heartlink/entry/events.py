@@ -116,11 +116,11 @@ def on_connect(auth=None):
         db.session.rollback()
         raise ConnectionRefusedError(error.code, error.to_wire()) from None
     session[_USER] = user.id
-    metrics.sockets_open.inc()
     join_room(announce.user_room(user.id))
     announce.join_moderators_if(user)
     if came_online:
         announce.presence(presence.news(user.id))
+    metrics.sockets_open.inc()  # last: a connect that failed before it is never disconnected
 
 
 @socketio.on("disconnect")
