@@ -422,7 +422,7 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
             {"username": f"bench{2 * index + slot + 1}", "url": _person_url(target, 2 * index + slot)}
             for slot in (0, 1)]})
     configs = [{**_common(args, target), "role": "chat", "pairs": share, "rate": rate, "seconds": args.seconds,
-                "senders": senders} for share in shares]
+                "senders": senders, "receipts": args.receipts and target.name == "heartlink"} for share in shares]
     if storm:
         configs.append({**_common(args, target), "role": "storm", "seconds": args.seconds,
                         "accounts": [{"username": f"storm{i + 1}", "url": target.urls[0]} for i in range(STORM_SIZE)]})
@@ -473,7 +473,8 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
     cpu = _cpu_pct(cpu_before, cpu_after, args.seconds)
     line = {
         "server": target.name, "mode": "signin-storm" if storm else ("idle" if senders == "first" else "chat"),
-        "workers": len(target.urls), "pairs": total("pairs"), "connections": total("connections"), "rate": rate,
+        "workers": len(target.urls), "receipts": bool(args.receipts and target.name == "heartlink"),
+        "pairs": total("pairs"), "connections": total("connections"), "rate": rate,
         "seconds": args.seconds, "sent": total("sent"), "acked": total("acked"), "delivered": total("delivered"),
         "lost": total("lost"), "undelivered_partner_gone": total("undelivered_partner_gone"),
         "duplicated": total("duplicated"), "out_of_order": total("out_of_order"),
@@ -862,6 +863,9 @@ def parse_args(argv):
     parser.add_argument("--idle", action="store_true", help="one pair, one message in flight: the idle round trip")
     parser.add_argument("--workers", type=int, default=1, choices=(1, 2),
                         help="2: two workers on PostgreSQL + Redis, pairs straddling them")
+    parser.add_argument("--receipts", action="store_true",
+                        help="the partner's client sends message:delivered and message:read for each message, "
+                             "as the page does (Heart Link only)")
     parser.add_argument("--listening-worker", action="store_true",
                         help="with --workers 2: every pair on the first worker, so the second's CPU is what "
                              "the queue's traffic for sockets it does not hold costs it")
