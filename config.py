@@ -131,6 +131,16 @@ class Config:
     LOGIN_BACKOFF_BASE = _float("HEARTLINK_LOGIN_BACKOFF_BASE", 5)
     LOGIN_BACKOFF_MAX = _float("HEARTLINK_LOGIN_BACKOFF_MAX", 900)
     TOKEN_MAX_AGE = _int("HEARTLINK_TOKEN_MAX_AGE", 30 * 24 * 3600)
+    # Sign-up (heartlink/domain/age.py, heartlink/domain/challenges.py): the youngest age allowed,
+    # in whole years; and the proof of work a browser solves before it may sign up. A challenge's
+    # secret counter is drawn below SIGNUP_POW_COMPLEXITY and each attempt to find it is one PBKDF2
+    # of SIGNUP_POW_COST rounds: 5,000 attempts on average, about a second in Chromium on two cores
+    # (measured 0.1 to 0.8 s for counters up to 4,000); checking a solution is one HMAC. A challenge
+    # may be used once, within SIGNUP_CHALLENGE_SECONDS of being handed out.
+    MIN_AGE = _int("HEARTLINK_MIN_AGE", 18)
+    SIGNUP_POW_COMPLEXITY = _int("HEARTLINK_SIGNUP_POW_COMPLEXITY", 10000)
+    SIGNUP_POW_COST = _int("HEARTLINK_SIGNUP_POW_COST", 500)
+    SIGNUP_CHALLENGE_SECONDS = _int("HEARTLINK_SIGNUP_CHALLENGE_SECONDS", 600)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     # Cookies are Secure on every https request anyway (directly, or through the proxies
@@ -183,6 +193,7 @@ class Config:
     RATE_SIGNALS = _rate("HEARTLINK_RATE_SIGNALS", "300/10")
     RATE_EVENTS = _rate("HEARTLINK_RATE_EVENTS", "200/10")  # any socket event
     RATE_LOGIN_ADDRESS = _rate("HEARTLINK_RATE_LOGIN_ADDRESS", "50/300")  # per address: sign-ins, tokens, sign-ups
+    RATE_SIGNUP_CHALLENGE = _rate("HEARTLINK_RATE_SIGNUP_CHALLENGE", "30/300")  # per address: sign-up challenges
     RATE_REPORTS = _rate("HEARTLINK_RATE_REPORTS", "5/600")
     RATE_BLOCKS = _rate("HEARTLINK_RATE_BLOCKS", "20/60")  # blocks and unblocks
     RATE_ACCOUNT = _rate("HEARTLINK_RATE_ACCOUNT", "5/300")  # password changes, sign-out everywhere
@@ -197,6 +208,11 @@ class Config:
     # A person reported by this many different people within 24 hours is held for review
     # (heartlink/domain/moderation.py says which reports count).
     HOLD_REPORTERS = _int("HEARTLINK_HOLD_REPORTERS", 3)
+    # Protections that need no moderator (docs/moderation.md): a file of blocked terms and
+    # /regex/ lines, read at start and on SIGHUP (none: nothing is filtered), and how long an
+    # account is new (it cannot send links).
+    BLOCKED_TERMS = os.environ.get("HEARTLINK_BLOCKED_TERMS") or None
+    NEW_ACCOUNT_HOURS = _float("HEARTLINK_NEW_ACCOUNT_HOURS", 24)
     # Appeals sent per address (POST /api/appeals), before the password is checked.
     RATE_APPEALS = _rate("HEARTLINK_RATE_APPEALS", "10/3600")
     # Decisions one moderator may make in the console (reports and appeals alike).
@@ -253,3 +269,5 @@ class TestConfig(Config):
     ASYNC_MODE = "threading"
     PRESENCE_GRACE = 0.5
     ARGON2_MEMORY_KIB = 1024
+    # Lowered so a test solves a challenge in milliseconds; verification stays on.
+    SIGNUP_POW_COMPLEXITY = 20

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, Config
 
+from .domain import protections
 from .entry import events  # noqa: F401  (its handlers register before any init_app; see create_app)
 from .entry.http import wants_json
 from .errors import DomainError, Unauthorized, code_for_status
@@ -104,12 +105,14 @@ def create_app(config_class=Config):
     from .entry.auth import bp as auth_bp
     from .entry.cli import register_cli
     from .entry.health import bp as health_bp
+    from .entry.http import IdConverter
     from .entry.me import bp as profile_bp
     from .entry.metrics import bp as metrics_bp
     from .entry.moderation import bp as moderation_bp
     from .entry.pages import bp as pages_bp
     from .worker import limits
 
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(profile_bp, url_prefix="/api")
@@ -118,6 +121,7 @@ def create_app(config_class=Config):
     app.register_blueprint(metrics_bp)
     app.register_blueprint(moderation_bp)  # its own paths: /moderation and /api/moderation/
     limits.init_app(app)
+    protections.load_blocked_terms(app)
     register_cli(app)
     _register_http_hooks(app)
     return app
@@ -226,9 +230,11 @@ def _register_http_hooks(app):
     @app.errorhandler(DomainError)
     def _domain_error(error):
         db.session.rollback()
+        # A refusal with a wait (rate limits) says it in the header HTTP clients read, as well as in the body.
+        retry = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else {}
         if wants_json():
-            return jsonify({"error": error.to_wire()}), error.status
-        return render_template("error.html", message=str(error.message), status=error.status), error.status
+            return jsonify({"error": error.to_wire()}), error.status, retry
+        return render_template("error.html", message=str(error.message), status=error.status), error.status, retry
 
     @app.errorhandler(HTTPException)
     def _http_error(error):

@@ -54,7 +54,7 @@ class User(UserMixin, db.Model):
     standing_until = db.Column(db.DateTime)
     standing_reason = db.Column(db.String(1000))
     moderator = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
-    # Age (heartlink/domain/protections.py): only the date of birth is kept. An account an
+    # Age (heartlink/domain/age.py): only the date of birth is kept. An account an
     # operator made without one is vouched for and never asked; any other account without a
     # date is asked at its next sign-in and cannot match until it answers.
     birth_date = db.Column(db.Date)
@@ -320,6 +320,9 @@ class ModerationEntry(db.Model):
     note = db.Column(db.String(1000), nullable=False)
     report_ids = db.Column(db.JSON, nullable=False, default=list)
     until = db.Column(db.DateTime)
+    # What the person was told (a warning's, hold's, suspension's or ban's reason), kept here because
+    # the account keeps only the reason in force.
+    told = db.Column(db.String(1000))
 
 
 class AppendOnly(Exception):

@@ -156,6 +156,7 @@ def audit_entry(entry):
         "note": entry.note,
         "report_ids": list(entry.report_ids or []),
         "until": iso(entry.until),
+        "told": entry.told,
     }
 
 

@@ -140,7 +140,8 @@ def make_user(app):
 
     def make(username, display_name=None):
         with app.app_context():
-            return accounts.create_user(username, PASSWORD, display_name).id
+            # Made as an operator makes accounts: vouched for, never asked their date of birth.
+            return accounts.create_user(username, PASSWORD, display_name, vouched=True).id
 
     return make
 
@@ -185,13 +186,19 @@ def serve(db_path, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def module_server(schema_db, tmp_path_factory):
+def module_server_settings():
+    """HEARTLINK_* settings of the module's module_server: a module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def module_server(schema_db, tmp_path_factory, module_server_settings):
     """One live server for a whole module whose tests each make their own people
     (support.fresh_names) and kill nothing."""
     folder = tmp_path_factory.mktemp("module-server")
     path = folder / "heartlink.db"
     shutil.copy(schema_db, path)
-    live = LiveServer(path, folder)
+    live = LiveServer(path, folder, **module_server_settings)
     yield live
     live.close()
 

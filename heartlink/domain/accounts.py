@@ -24,6 +24,7 @@ from ..lib.text import chosen_name
 from ..models import LoginFailure, RevokedSignIn, User, iso, utcnow
 from ..worker import offload
 from ..worker.database import write_transaction
+from . import protections
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,12 @@ def validate_password(password):
     return password
 
 
-def validate_display_name(display_name, username):
+def validate_display_name(display_name, username, user_id=None):
+    """The name as it will be shown; refused (`filtered`, counted for `user_id`) if it holds a blocked term."""
     name = chosen_name(display_name if isinstance(display_name, str) else "") or username
     if len(name) > MAX_DISPLAY_NAME:
         raise BadRequest(_l("A display name has at most 64 characters."))
+    protections.check_name(name, user_id)
     return name
 
 
@@ -84,7 +87,10 @@ def hash_password(password):
     return offload.password_work(_hasher().hash, password)
 
 
-def create_user(username, password, display_name=None):
+def create_user(username, password, display_name=None, birth_date=None, vouched=False):
+    """A new account. `birth_date` is what the person said (sign-up checks it first:
+    age.check_sign_up); `vouched` is an operator's word that the person is old enough. An account
+    with neither is asked for its date at its next sign-in (heartlink/domain/age.py)."""
     validate_username(username)
     validate_password(password)
     name = validate_display_name(display_name, username)
@@ -92,15 +98,16 @@ def create_user(username, password, display_name=None):
     try:
         with write_transaction() as session:
             user = User(username=username, username_key=username.lower(), display_name=name,
-                        password_hash=password_hash)
+                        password_hash=password_hash, birth_date=birth_date, birth_vouched=bool(vouched))
             session.add(user)
     except IntegrityError:
         raise Conflict(_l("That username is taken.")) from None
     return user
 
 
-def bulk_create_users(prefix, count, password):
-    """Accounts for load tests: one hash shared by all, so thousands take seconds."""
+def bulk_create_users(prefix, count, password, birth_date=None, vouched=False):
+    """Accounts for load tests: one hash shared by all, so thousands take seconds. `birth_date`
+    and `vouched` as for create_user, the same for all."""
     validate_password(password)
     password_hash = hash_password(password)
     names = [f"{prefix}{index}" for index in range(1, count + 1)]
@@ -112,7 +119,8 @@ def bulk_create_users(prefix, count, password):
         fresh = [name for name in names if name.lower() not in taken]
         session.execute(db.insert(User), [
             {"username": name, "username_key": name.lower(), "display_name": name,
-             "password_hash": password_hash, "created_at": utcnow(), "online": False}
+             "password_hash": password_hash, "created_at": utcnow(), "online": False,
+             "birth_date": birth_date, "birth_vouched": bool(vouched)}
             for name in fresh
         ])
     return len(fresh)

@@ -19,7 +19,7 @@ from ..lib.text import chosen_name
 from ..models import Attachment, Message, utcnow
 from ..worker import offload
 from ..worker.database import serialise, write_transaction
-from . import intake
+from . import intake, protections
 from .rooms import active_room_for_member, room_for_member
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ def upload(room_id, user_id, kind, filename, stream):
     if kind not in KINDS:
         raise BadRequest(_l("kind must be image, voice or file."), field="kind")
     room = active_room_for_member(room_id, user_id)
+    protections.check_name(sanitise_filename(filename), user_id, message=None)  # the partner reads it
     limit = _limit(kind)
     with intake.received(stream, limit) as data:
         attachment = Attachment(id=str(uuid.uuid4()), room_id=room.id, uploader_id=user_id, kind=kind,

@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models import MatchTicket, Room, RoomMember, User, utcnow
 from ..worker import metrics, offload
 from ..worker.database import serialise, write_transaction
-from . import privacy, standing
+from . import age, privacy, standing
 from .rooms import room_view
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ class _Raced(Exception):
 
 def start(user_id, code=None):
     """Ask for a heart link. Returns ("matched", room) or ("waiting", ticket). Restricted
-    unless the person's standing is active (standing.ensure_may_match)."""
+    unless the person's standing is active (standing.ensure_may_match); Forbidden (`needs:
+    "birth_date"`) while they have not said their date of birth (age.ensure_known)."""
     offload.release_database()  # the wait at the gate holds no connection
     for _attempt in range(_ATTEMPTS):
         try:
@@ -56,9 +57,11 @@ def _pair_or_wait(session, user_id, code):
     serialise(session, "heartlink-matching")
     now = utcnow()
     asking = session.execute(
-        select(User.active_room_id, User.standing, User.standing_until, User.standing_reason)
+        select(User.active_room_id, User.standing, User.standing_until, User.standing_reason, User.birth_date,
+               User.birth_vouched)
         .where(User.id == user_id)).one()
     standing.ensure_may_match(asking, now)  # held, suspended and banned people are not paired
+    age.ensure_known(asking)  # nor anyone who has not yet said their date of birth
     active_room_id = asking.active_room_id
     if active_room_id:
         room = session.get(Room, active_room_id)

@@ -34,6 +34,7 @@ from ..models import (
     AccountWarning,
     Appeal,
     Block,
+    Connection,
     MatchTicket,
     ModerationEntry,
     Report,
@@ -208,10 +209,10 @@ def _check_actor(session, actor, subject_id, now):
         raise Forbidden(_l("You cannot decide about yourself."))
 
 
-def _audit(session, actor, subject_id, action, note, now, report_ids=(), until=None):
-    """The one way a row reaches the audit log."""
+def _audit(session, actor, subject_id, action, note, now, report_ids=(), until=None, told=None):
+    """The one way a row reaches the audit log. `told`: what the person was told, where they are."""
     entry = ModerationEntry(created_at=now, actor=actor.kind, actor_id=actor.user_id, subject_id=subject_id,
-                            action=action, note=note, report_ids=sorted(report_ids), until=until)
+                            action=action, note=note, report_ids=sorted(report_ids), until=until, told=told)
     session.add(entry)
     session.flush()
     log.warning("moderation: %s of user %s by %s %s (until %s, reports %s)", action, subject_id, actor.kind,
@@ -272,7 +273,7 @@ def _restrict(subject_id, standing, action, note, actor, report_ids=(), until=No
             _decide_reports(session, report_ids, user.id, "actioned", now)
         user.standing, user.standing_until, user.standing_reason = standing, until, reason
         cancelled = session.execute(delete(MatchTicket).where(MatchTicket.user_id == user.id)).rowcount == 1
-        entry = _audit(session, actor, user.id, action, note, now, report_ids, until)
+        entry = _audit(session, actor, user.id, action, note, now, report_ids, until, told=reason)
     ended = _end_links(user.id) if standing in SIGNED_OUT else []
     return Restriction(entry.id, user.id, standing, until, reason, report_ids, ended, cancelled)
 
@@ -345,7 +346,7 @@ def warn(subject_id, note, actor, report_ids=(), reason=None, now=None):
         _decide_reports(session, report_ids, user.id, "actioned", now)
         warning = AccountWarning(user_id=user.id, reason=reason, created_at=now)
         session.add(warning)
-        entry = _audit(session, actor, user.id, "warn", note, now, report_ids)
+        entry = _audit(session, actor, user.id, "warn", note, now, report_ids, told=reason)
     return Warned(entry.id, user.id, warning.id, reason, report_ids)
 
 
@@ -500,6 +501,15 @@ def moderator_now(user_id, now=None):
     return moderates(user, now)
 
 
+def no_longer_moderating(sids, now=None):
+    """Of these sockets (in the moderators' room), those whose person may not moderate now: the
+    flag was taken away, or the account is held or restricted."""
+    rows = db.session.execute(
+        select(Connection.sid, User.moderator, User.standing, User.standing_until)
+        .join(User, User.id == Connection.user_id).where(Connection.sid.in_(list(sids)))).all()
+    return [row.sid for row in rows if not moderates(row, now)]
+
+
 def require_moderator(user_id, now=None):
     """The moderator `user_id` (a User), or NotFound, as the console answers everyone else."""
     user = _fresh(db.session, User, user_id) if isinstance(user_id, int) else None
@@ -546,11 +556,7 @@ def appeal(username, password, text, address=None, now=None):
         raise Forbidden(_l("Only a suspended or banned account can appeal."))
     try:
         with write_transaction() as session:
-            action_id = session.execute(
-                select(ModerationEntry.id)
-                .where(ModerationEntry.subject_id == user.id, ModerationEntry.action.in_(APPEALABLE))
-                .order_by(ModerationEntry.id.desc()).limit(1)
-            ).scalar()
+            action_id = session.execute(_appealable_action(user.id)).scalar()
             if action_id is None:
                 raise Forbidden(_l("Only a suspended or banned account can appeal."))
             if session.execute(select(Appeal.id).where(Appeal.action_id == action_id)).scalar() is not None:
@@ -561,6 +567,23 @@ def appeal(username, password, text, address=None, now=None):
         raise Conflict(_l("You have appealed against this decision already.")) from None
     log.warning("user %s appealed against action %s", user.id, action_id)
     return Appealed(filed.id, user.id, action_id)
+
+
+def _appealable_action(user_id):
+    """The id of the action an appeal by this person is against: the latest suspension or ban."""
+    return (select(ModerationEntry.id)
+            .where(ModerationEntry.subject_id == user_id, ModerationEntry.action.in_(APPEALABLE))
+            .order_by(ModerationEntry.id.desc()).limit(1))
+
+
+def appeal_against_restriction(user_id):
+    """This person's appeal against the action that restricts them, as their sign-in page tells
+    it ({state: "open" or "upheld", created_at, decided_at}), or None while they have not appealed."""
+    found = db.session.execute(
+        select(Appeal).where(Appeal.action_id == _appealable_action(user_id).scalar_subquery())).scalar()
+    if found is None:
+        return None
+    return {"state": found.state, "created_at": iso(found.created_at), "decided_at": iso(found.decided_at)}
 
 
 def decide_appeal(appeal_id, decision, note, actor, now=None):

@@ -35,7 +35,7 @@ def update(user_id, changes):
     user = db.session.get(User, user_id)
     values = dict(changes)
     if "display_name" in values:
-        values["display_name"] = accounts.validate_display_name(values["display_name"], user.username)
+        values["display_name"] = accounts.validate_display_name(values["display_name"], user.username, user_id)
     if values.get("language") not in (None, *LANGUAGES):  # config's: one list of languages
         raise BadRequest(_l("Invalid field: %(field)s", field="language"), field="language")
     changed = [name for name, value in values.items() if getattr(user, name) != value]

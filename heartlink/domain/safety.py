@@ -109,11 +109,15 @@ def report(user_id, room_id, reason, message_id=None, now=None):
                           retry_after=3600)
     query = select(Message).where(Message.room_id == room.id)
     if message_id is not None:
-        query = query.where(Message.id == message_id)
+        # The quoted message and what led up to it: a threat sent just before a picture is
+        # part of what the reporter points at.
+        quoted_seq = db.session.execute(
+            select(Message.seq).where(Message.room_id == room.id, Message.id == message_id)).scalar()
+        if quoted_seq is None:
+            raise NotFound(_l("No such message in this heart link."))
+        query = query.where(Message.seq <= quoted_seq)
     quoted = db.session.execute(
         query.order_by(Message.seq.desc()).limit(config["REPORT_SNAPSHOT_MESSAGES"])).scalars().all()
-    if message_id is not None and not quoted:
-        raise NotFound(_l("No such message in this heart link."))
     partner = next(uid for uid in room.member_ids() if uid != user_id)
     kept = quote(room, quoted)
     with write_transaction() as session:

@@ -29,7 +29,7 @@ def room_history(room_id):
     return jsonify(rooms.history(room_id, current_user.id, query.before_seq, query.limit))
 
 
-@bp.post("/users/<int:user_id>/block")
+@bp.post("/users/<id:user_id>/block")
 @login_required
 def block(user_id):
     """Block a person you shared a link with (anyone else: 404): a link with them ends at
@@ -39,7 +39,7 @@ def block(user_id):
     return jsonify({"blocked": safety.blocked_by(current_user.id)})
 
 
-@bp.delete("/users/<int:user_id>/block")
+@bp.delete("/users/<id:user_id>/block")
 @login_required
 def unblock(user_id):
     limits.check("RATE_BLOCKS", current_user.id)

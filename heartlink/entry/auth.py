@@ -5,13 +5,14 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import DateField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..domain import accounts, presence, standing
-from ..errors import BadRequest, DomainError, RateLimited, Restricted, Unauthorized
+from ..domain import accounts, age, challenges, moderation, presence, standing
+from ..errors import BadRequest, DomainError, Filtered, RateLimited, Restricted, Unauthorized
 from ..extensions import login_manager
 from ..lib.text import visible
+from ..live import announce
 from ..worker import limits, sockets
 from . import pages
 from .http import wants_json
@@ -32,6 +33,14 @@ class RegisterForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=accounts.MAX_DISPLAY_NAME)])
     password = PasswordField(_l("Password"), validators=[
         DataRequired(), Length(min=accounts.MIN_PASSWORD, max=accounts.MAX_PASSWORD, message=_PASSWORD_LENGTH)])
+    # <input type="date">: the browser shows it in the person's own date format and sends YYYY-MM-DD.
+    # A missing one is refused by age.check_sign_up, which says so in the page's language.
+    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
+
+
+class BirthDateForm(FlaskForm):
+    """The one question an account made before the minimum age was asked gets at sign-in."""
+    birth_date = DateField(_l("Date of birth"), validators=[Optional()])
 
 
 class PasswordForm(FlaskForm):
@@ -65,18 +74,71 @@ def _safe_next(target):
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """Sign up: a name, a password, the date of birth (refused under HEARTLINK_MIN_AGE) and a
+    solved sign-up challenge (the widget in the page solves it by itself; heartlink/domain/challenges.py).
+    A refused form comes back with the reason by its field: 400, or 409 for a name that is taken (asked
+    with `Accept: application/json`, the JSON error of that refusal)."""
     form = RegisterForm()
+    status, challenge_error = 200, None
     if form.validate_on_submit():
         try:
             limits.check("RATE_LOGIN_ADDRESS", request.remote_addr)
-            user = accounts.create_user(form.username.data, form.password.data, form.display_name.data)
+            birth_date = age.check_sign_up(form.birth_date.data)
+            challenges.spend(request.form.get(challenges.FIELD))
+            user = accounts.create_user(form.username.data, form.password.data, form.display_name.data,
+                                        birth_date=birth_date)
         except DomainError as error:
-            form.username.errors.append(str(error.message))
+            if wants_json():
+                raise  # {"error": {"code", "message", "field", "reason"}} with its status
+            status = error.status
+            field = error.details.get("field")
+            if field == challenges.FIELD:
+                challenge_error = str(error.message)
+            elif isinstance(error, Filtered):
+                form.display_name.errors.append(str(error.message))
+            else:  # the name, password and display name's rules name no field: the name's is the likeliest
+                (form.birth_date if field == "birth_date" else form.username).errors.append(str(error.message))
         else:
             _sign_in(user)
             return redirect(url_for("pages.lobby"))
+    elif form.is_submitted():
+        status = 400
     _say_if_stale(form)
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register.html", form=form, challenge_error=challenge_error), status
+
+
+@bp.get("/api/signup/challenge")
+def signup_challenge():
+    """A fresh sign-up challenge for the widget of the sign-up page (or any client) to solve."""
+    limits.check("RATE_SIGNUP_CHALLENGE", request.remote_addr)
+    return jsonify(challenges.new_challenge())
+
+
+@bp.route("/birth-date", methods=["GET", "POST"])
+@login_required
+def birth_date():
+    """The one question an account without a date of birth is asked (age.needs_birth_date): until it
+    answers, the lobby sends it here and it cannot start a heart link. An answer under the minimum
+    age suspends the account (age.answer): its sockets close and the sign-in page says why."""
+    if not age.needs_birth_date(current_user):
+        return redirect(_safe_next(request.args.get("next")))
+    form = BirthDateForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            restriction = age.answer(current_user.id, form.birth_date.data)
+        except DomainError as error:
+            form.birth_date.errors.append(str(error.message))
+            status = error.status
+        else:
+            if restriction is None:
+                return redirect(_safe_next(request.args.get("next")))
+            announce.decided(restriction)  # every socket of theirs closes, on every worker
+            return redirect(url_for("auth.login"))
+    elif form.is_submitted():
+        status = 400
+    _say_if_stale(form)
+    return render_template("auth/birth_date.html", form=form), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,12 +154,14 @@ def login():
             if wants_json():
                 raise
             # The page says why and until when, and offers an appeal (templates/auth/_restricted.html).
-            return render_template("auth/login.html", form=form, restricted=error.to_wire()), 403
+            return render_template("auth/login.html", form=form, restricted=_restricted_page(error, user)), 403
         except RateLimited as error:
             flash(str(error.message), "error")
             return render_template("auth/login.html", form=form), 429
         if user is not None:
             _sign_in(user)
+            if age.needs_birth_date(user):  # asked once, before anything else
+                return redirect(url_for("auth.birth_date", next=request.args.get("next")))
             return redirect(_safe_next(request.args.get("next")))
         flash(_l("Wrong username or password."), "error")
     _say_if_stale(form)
@@ -113,7 +177,13 @@ def _still_restricted(form):
     if refusal is None:
         return None
     form.username.data = form.username.data or g.locked_out_person.username
-    return refusal.to_wire()
+    return _restricted_page(refusal, g.locked_out_person)
+
+
+def _restricted_page(refusal, user):
+    """What the sign-in page of a restricted person shows: the refusal, and their appeal against it
+    if they sent one (then no second appeal is offered)."""
+    return {**refusal.to_wire(), "appeal": moderation.appeal_against_restriction(user.id)}
 
 
 def _say_if_stale(form):

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..domain import accounts, attachments, links, moderation, own_data, retention, safety
+from ..domain import accounts, age, attachments, challenges, links, moderation, own_data, retention, safety
 from ..errors import DomainError
 from ..extensions import db
 from ..lib.text import for_terminal
@@ -21,14 +21,30 @@ DEMO_PEOPLE = [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")]
 DEMO_PASSWORD = "heartlink-demo"
 
 
+_BIRTH_DATE = click.option(
+    "--birth-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="The person's date of birth, YYYY-MM-DD (refused under HEARTLINK_MIN_AGE). Without it, you vouch "
+         "that they are old enough, and they are never asked.")
+
+
+def _age_answer(birth_date):
+    """(birth_date, vouched) for the domain: the date given, checked as sign-up checks it, or the
+    operator's word."""
+    if birth_date is None:
+        return None, True
+    return age.check_sign_up(birth_date.date()), False
+
+
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--password", required=True)
 @click.option("--display-name", default=None)
-def create_user(username, password, display_name):
+@_BIRTH_DATE
+def create_user(username, password, display_name, birth_date):
     """Create one account."""
     try:
-        user = accounts.create_user(username, password, display_name)
+        birth_date, vouched = _age_answer(birth_date)
+        user = accounts.create_user(username, password, display_name, birth_date=birth_date, vouched=vouched)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo(f"created {user.username} (id {user.id})")
@@ -46,10 +62,12 @@ def list_users():
 @click.option("--prefix", required=True)
 @click.option("--count", required=True, type=click.IntRange(1, 100000))
 @click.option("--password", required=True)
-def bulk_create(prefix, count, password):
+@_BIRTH_DATE
+def bulk_create(prefix, count, password, birth_date):
     """Create PREFIX1..PREFIXN accounts for load tests (existing names are kept)."""
     try:
-        created = accounts.bulk_create_users(prefix, count, password)
+        birth_date, vouched = _age_answer(birth_date)
+        created = accounts.bulk_create_users(prefix, count, password, birth_date=birth_date, vouched=vouched)
     except DomainError as error:
         raise click.ClickException(str(error.message)) from None
     click.echo(f"created {created} accounts")
@@ -180,8 +198,9 @@ def moderation_log(username, limit):
         actor = entry["actor"] + (f" {entry['actor_username']}" if entry["actor_username"] else "")
         until = f" until {entry['until']}" if entry["until"] else ""
         reports = f" reports {','.join(map(str, entry['report_ids']))}" if entry["report_ids"] else ""
+        told = f" (told: {for_terminal(entry['told'])})" if entry["told"] and entry["told"] != entry["note"] else ""
         click.echo(f"#{entry['id']} {entry['created_at']} {actor}: {entry['action']} {entry['subject_username']}"
-                   f"{until}{reports}: {for_terminal(entry['note'])}")
+                   f"{until}{reports}: {for_terminal(entry['note'])}{told}")
 
 
 @click.command("demo")
@@ -190,7 +209,7 @@ def demo():
     """Create the demo people and print how to sign in."""
     for username, name in DEMO_PEOPLE:
         if accounts.find_user(username) is None:
-            accounts.create_user(username, DEMO_PASSWORD, name)
+            accounts.create_user(username, DEMO_PASSWORD, name, vouched=True)  # made up, and of age
     host, port = current_app.config["HOST"], current_app.config["PORT"]
     click.echo(f"Demo people: {', '.join(u for u, _ in DEMO_PEOPLE)} (password: {DEMO_PASSWORD})")
     click.echo(f"Open http://{host}:{port}/ in two browser windows (one private), sign in as two of them,")
@@ -199,8 +218,9 @@ def demo():
 
 @rooms_cli.command("cleanup")
 def cleanup():
-    """End links idle for HEARTLINK_LINK_IDLE_HOURS; delete uploads no message refers to; apply
-    HEARTLINK_RETENTION_DAYS and HEARTLINK_REPORT_RETENTION_DAYS, in short batches."""
+    """End links idle for HEARTLINK_LINK_IDLE_HOURS; delete uploads no message refers to; forget
+    expired sign-outs, wrong-password counts and spent sign-up challenges; apply HEARTLINK_RETENTION_DAYS
+    and HEARTLINK_REPORT_RETENTION_DAYS, in short batches."""
     ended = links.end_idle()
     for link in ended:
         announce.link_ended(link)
@@ -208,6 +228,7 @@ def cleanup():
     click.echo(f"deleted {attachments.remove_orphans()} unsent uploads")
     revoked, failures = accounts.forget_expired()
     click.echo(f"forgot {revoked} expired sign-outs and {failures} old wrong-password counts")
+    click.echo(f"forgot {challenges.forget_expired()} expired sign-up challenges")
     click.echo(f"freed {own_data.free_usernames()} usernames of accounts deleted long ago")
     removed = retention.remove_expired()
     click.echo(f"retention: deleted {removed.messages} messages and {removed.uploads} uploads of {removed.links} "

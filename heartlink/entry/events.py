@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
 from .. import wire
-from ..domain import accounts, calls, links, matching, messages, presence, rooms, standing
+from ..domain import accounts, calls, links, matching, messages, presence, protections, rooms, standing
 from ..errors import BadRequest, DomainError, Restricted, Unauthorized
 from ..extensions import db, socketio
 from ..live import announce, ordering
@@ -30,6 +30,8 @@ from .auth import locked_out
 log = logging.getLogger(__name__)
 
 _USER = "heartlink_user_id"
+# When the account was made: it never changes, so a send checks its age (protections) without a read.
+_JOINED = "heartlink_user_joined_at"
 # Unknown events are logged a few lines a minute per address: per connection, an address that
 # opened new connections could still fill the log.
 _unknown_log = logs.LogBudget()
@@ -116,6 +118,7 @@ def on_connect(auth=None):
         db.session.rollback()
         raise ConnectionRefusedError(error.code, error.to_wire()) from None
     session[_USER] = user.id
+    session[_JOINED] = user.created_at
     join_room(announce.user_room(user.id))
     announce.join_moderators_if(user)
     if came_online:
@@ -167,7 +170,9 @@ def room_leave(user_id, payload):
 
 @_answer("message:send", schemas.MessageSend, limit="RATE_MESSAGES", batched=True)
 def message_send(user_id, payload):
-    """A member sends; once stored, both members' other sockets get `message:new` (a duplicate is not re-sent)."""
+    """A member sends; once stored, both members' other sockets get `message:new` (a duplicate is not re-sent).
+    A text or caption the filter refuses never reaches the writer's batch."""
+    protections.check_message(user_id, payload.text, session.get(_JOINED))
     limits.spend("BUDGET_MESSAGE_TEXT", user_id, len(payload.text or ""))
     draft = messages.draft(payload.room_id, user_id, payload.client_id, payload.kind,
                            payload.text, payload.reply_to, payload.attachment_id)
@@ -178,6 +183,7 @@ def message_send(user_id, payload):
 @_answer("message:edit", schemas.MessageEdit)
 def message_edit(user_id, payload):
     """A member edits their own message; both members get `message:updated`."""
+    protections.check_message(user_id, payload.text, session.get(_JOINED))
     limits.spend("BUDGET_MESSAGE_TEXT", user_id, len(payload.text))
     return _updated(messages.edit(payload.room_id, user_id, payload.message_id, payload.text))
 

@@ -1,5 +1,15 @@
-"""What every HTTP way in shares: whether an answer should be JSON, and how a private file is sent."""
+"""What every HTTP way in shares: whether an answer should be JSON, how a private file is sent,
+and what a row id in a path may be."""
 from flask import Response, request, send_file
+from werkzeug.routing import IntegerConverter
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a row id in a path, 1 to 2**63 - 1 as the database holds them; anything else is
+    a 404 like any unknown path, never a number the database driver cannot take."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**63 - 1)
 
 
 def wants_json():

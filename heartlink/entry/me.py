@@ -5,10 +5,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 
 from .. import wire
-from ..domain import accounts, moderation, own_data, presence, profiles
+from ..domain import accounts, age, moderation, own_data, presence, profiles, standing
 from ..errors import BadRequest, Unauthorized
+from ..extensions import db
 from ..lib import zipstream
 from ..live import announce
+from ..models import User
 from ..worker import limits, sockets
 from . import schemas
 from .http import private_file
@@ -39,6 +41,22 @@ def change_me():
     return jsonify(_me(user))
 
 
+@bp.post("/me/birth-date")
+@login_required
+def answer_birth_date():
+    """{birth_date: "YYYY-MM-DD"}: the one answer an account without a date of birth gives
+    (match:start is refused `forbidden` with `needs: "birth_date"` until then), as the page
+    /birth-date takes it. Under the minimum age the account is suspended: 403 restricted, and
+    every socket of theirs closes."""
+    limits.check("RATE_ACCOUNT", current_user.id)
+    body = schemas.parse(schemas.BirthDateBody, request.get_json(silent=True))
+    restriction = age.answer(current_user.id, body.day())
+    if restriction is not None:
+        announce.decided(restriction)
+        raise standing.restriction(db.session.get(User, current_user.id, populate_existing=True))
+    return jsonify(_me(db.session.get(User, current_user.id, populate_existing=True)))
+
+
 @bp.post("/me/avatar")
 @login_required
 def upload_avatar():
@@ -60,7 +78,7 @@ def delete_avatar():
     return jsonify({"user": wire.person(user, user.id)})
 
 
-@bp.get("/users/<int:user_id>/avatar")
+@bp.get("/users/<id:user_id>/avatar")
 @login_required
 def avatar(user_id):
     """A person's picture, for themself and the people who share a link with them; 404 otherwise."""
@@ -75,7 +93,7 @@ def my_warnings():
     return jsonify({"warnings": moderation.pending_warnings(current_user.id)})
 
 
-@bp.post("/me/warnings/<int:warning_id>/acknowledge")
+@bp.post("/me/warnings/<id:warning_id>/acknowledge")
 @login_required
 def acknowledge_warning(warning_id):
     """I have read a warning: it is not shown again, in any of my tabs."""

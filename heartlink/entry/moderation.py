@@ -93,13 +93,13 @@ def open_reports():
     return jsonify(moderation.open_reports(query.page, query.limit))
 
 
-@bp.get(_API + "people/<int:user_id>")
+@bp.get(_API + "people/<id:user_id>")
 def person_record(user_id):
     """What a moderator sees about a person: account age, links, reporters, warnings, actions."""
     return jsonify(moderation.person_record(user_id))
 
 
-@bp.get(_API + "reports/<int:report_id>/evidence/<int:item>")
+@bp.get(_API + "reports/<id:report_id>/evidence/<id:item>")
 def evidence_picture(report_id, item):
     """A picture a report quotes, as copied when the report was sent."""
     picture = moderation.evidence_picture(report_id, item)
@@ -133,7 +133,7 @@ def decide():
     return jsonify({"decision": moderation.summary(outcome)})
 
 
-@bp.post(_API + "appeals/<int:appeal_id>/decision")
+@bp.post(_API + "appeals/<id:appeal_id>/decision")
 def decide_appeal(appeal_id):
     """Uphold an appeal's decision or restore the person, with a note."""
     limits.check("RATE_MODERATION", current_user.id)

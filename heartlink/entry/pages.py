@@ -5,14 +5,16 @@ the same page opened on that room, `/settings` the same page with the Settings p
 open. Whether the person may see the room is decided when the page joins it over
 Socket.IO (`room:join`), in one place, rooms.py.
 """
-from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from config import BASE_DIR
 
 from .. import wire
-from ..domain import messages, moderation
+from ..domain import age, messages, moderation
 
 bp = Blueprint("pages", __name__)
 
@@ -29,6 +31,9 @@ _VENDOR = {
         "emoji-picker-element-data/zh/emojibase/data.json",
         # The colour emoji font of the page's font stack (static/css/emoji-font.css).
         "twemoji-colr-font/twemoji.woff2",
+        # The sign-up challenge's widget (static/js/signup.js): the build without inline styles or
+        # workers (the CSP allows neither), its style sheet, and the worker that solves PBKDF2.
+        "altcha/dist/external/altcha.js", "altcha/dist/external/altcha.css", "altcha/dist/workers/pbkdf2.js",
     )},
 }
 
@@ -43,20 +48,34 @@ def render_app(room_id=None, settings_open=False, password_form=None):
                            warnings=moderation.pending_warnings(current_user.id))
 
 
+def _asked_first(view):
+    """A person who must still say their date of birth (age.needs_birth_date) is sent to that
+    question first, and comes back here after answering."""
+    @wraps(view)
+    def page(*args, **kwargs):
+        if age.needs_birth_date(current_user):
+            return redirect(url_for("auth.birth_date", next=request.path))
+        return view(*args, **kwargs)
+    return page
+
+
 @bp.get("/")
 @login_required
+@_asked_first
 def lobby():
     return render_app()
 
 
 @bp.get("/rooms/<room_id>")
 @login_required
+@_asked_first
 def room(room_id):
     return render_app(room_id)
 
 
 @bp.get("/settings")
 @login_required
+@_asked_first
 def settings():
     """The lobby with Settings open: bookmarks and the password form's redirect land here."""
     return render_app(settings_open=True)

@@ -2,11 +2,20 @@
 
 Anything off becomes BadRequest before a handler's domain call runs.
 """
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from config import LANGUAGES
 
@@ -106,6 +115,16 @@ class AppealBody(Payload):
     text: Annotated[str, StringConstraints(min_length=1, max_length=moderation.MAX_APPEAL + 200)]
 
 
+class BirthDateBody(Payload):
+    birth_date: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]  # YYYY-MM-DD
+
+    def day(self):
+        try:
+            return date.fromisoformat(self.birth_date)
+        except ValueError:
+            raise BadRequest(_l("Invalid field: %(field)s", field="birth_date"), field="birth_date") from None
+
+
 class HistoryQuery(Payload):
     # Query strings arrive as text, so this one schema converts.
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
@@ -153,6 +172,12 @@ class ProfileChange(Payload):
 
 # --- the moderation console (heartlink/entry/moderation.py) -------------------------------------
 
+def _text_only(value):
+    if not isinstance(value, str):
+        raise ValueError("text expected")
+    return value
+
+
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 # A note or what a person is told: the domain trims it and says when it is empty or too long
 # (BadRequest with its field); this only bounds what is read.
@@ -169,12 +194,15 @@ class Decision(Payload):
     report_ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
     subject_id: Id | None = None
     days: Literal[1, 7, 30] | None = None
-    until: Annotated[AwareDatetime, Field(strict=False)] | None = None
+    # Text only: a bare number would otherwise be read as a Unix time.
+    until: Annotated[AwareDatetime, BeforeValidator(_text_only), Field(strict=False)] | None = None
 
     def ends_at(self, now):
         """When a suspension ends (None: the domain then refuses a suspension with field `until`)."""
         if self.days is not None and self.until is not None:
             raise BadRequest(_l("Choose a number of days or a date, not both."), field="until")
+        if self.action != "suspend" and (self.days is not None or self.until is not None):
+            raise BadRequest(_l("Only a suspension has an end."), field="until")
         return now + timedelta(days=self.days) if self.days is not None else self.until
 
 

@@ -181,6 +181,15 @@ def join_moderators_if(user):
         join_room(MODERATORS)
 
 
+def moderators_room_checked():
+    """This worker's sockets in the moderators' room whose person may no longer moderate leave it.
+    A change at the command line reaches the room on every worker through the message queue
+    (_moderators_room_follows); without one, only the database tells, so the sweeper calls this."""
+    here = [sid for sid, _ in socketio.server.manager.get_participants("/", MODERATORS)]
+    for sid in moderation.no_longer_moderating(here) if here else ():
+        socketio.server.leave_room(sid, MODERATORS, namespace="/")
+
+
 def report_filed(shown):
     """A new report, as moderation.open_report shows it (None once decided): every moderator's
     console shows it (`moderation:report`)."""
@@ -219,7 +228,7 @@ def _moderators_room_follows(user_id, flag_changed):
             else:
                 server.leave_room(sid, MODERATORS, namespace="/")
         except (KeyError, ValueError):
-            pass  # not connected here, and no message queue to reach the worker that holds it
+            pass  # not connected here, and no message queue: that worker's sweeper catches up
 
 
 # --- profile, privacy and "keep this link" ---------------------------------------------------

@@ -12,6 +12,9 @@ rejoining with since_seq and resending its unacked sends with the same client_id
 records in the database that it is gone, and exits. All of it within
 HEARTLINK_SHUTDOWN_TIMEOUT; an alarm kills the process if it has not exited a second
 after that.
+
+On SIGHUP the worker reads HEARTLINK_BLOCKED_TERMS again (protections.load_blocked_terms);
+the sends after the reload are checked against the new list.
 """
 import argparse
 import functools
@@ -26,7 +29,7 @@ import time
 
 from config import redis_queue
 
-from ..domain import presence
+from ..domain import presence, protections
 from ..extensions import socketio
 from . import borrowed, logs, metrics, sockets, sweeper, tuning
 
@@ -187,6 +190,14 @@ class Worker:
         logs.flush()
         os._exit(0)
 
+    def reload_blocked_terms(self):
+        """Run in a task of its own (a signal handler only schedules it): the file is read and
+        compiled there, and swapped in whole, so a send sees the old list or the new one."""
+        try:
+            protections.load_blocked_terms(self.app)
+        except Exception:  # noqa: BLE001 - logged; the list in force stays
+            log.exception("reloading the blocked terms failed")
+
     def serve(self):
         host, port = self.config["HOST"], self.config["PORT"]
         mode = borrowed.engineio_server(socketio.server).async_mode
@@ -198,8 +209,11 @@ class Worker:
         else:
             raise RuntimeError(f"HEARTLINK_ASYNC_MODE={mode} is not a serving mode; use eventlet or gevent")
 
-    def _announce(self, host, port):
-        """Said once the port is bound, so "serving" in the log means it."""
+    def _bound(self, host, port):
+        """Once the port is ours: the background work starts (its first step clears what an
+        earlier process of this worker id left, which a second server that cannot bind the
+        port must never do), and "serving" is said, so that the log means it."""
+        self.start_background()
         log.info("Heart Link serving on http://%s:%s (%s, worker %s)", host, port,
                  borrowed.engineio_server(socketio.server).async_mode, self.config["WORKER_ID"])
 
@@ -207,8 +221,10 @@ class Worker:
         import eventlet
         import eventlet.wsgi
 
-        listener = _tuned(eventlet.listen((host, port)))
-        self._announce(host, port)
+        # reuse_port=False: a second server on a port already in use fails at start, instead of
+        # quietly sharing it (eventlet sets SO_REUSEPORT by default) and splitting the traffic.
+        listener = _tuned(eventlet.listen((host, port), reuse_port=False))
+        self._bound(host, port)
         # eventlet caps concurrent connections at 1024 unless told otherwise.
         accepting = eventlet.spawn(eventlet.wsgi.server, listener, self.app, max_size=self.config["MAX_CONNECTIONS"],
                                    log_output=False, socket_timeout=self.config["HTTP_SOCKET_TIMEOUT"],
@@ -225,6 +241,7 @@ class Worker:
         self._close_listener = close_listener
         # A signal handler interrupts whichever greenlet runs: it only schedules the stop.
         signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(self.stop))
+        signal.signal(signal.SIGHUP, lambda *_: eventlet.spawn_n(self.reload_blocked_terms))
         try:
             accepting.wait()
         except BaseException:  # noqa: B036 - GreenletExit when stop() ended the accept loop
@@ -242,9 +259,10 @@ class Worker:
         server = pywsgi.WSGIServer((host, port), self.app, handler_class=handler, log=None)
         server.init_socket()
         _tuned(server.socket)
-        self._announce(host, port)
+        self._bound(host, port)
         self._close_listener = server.close
         gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self.stop))
+        gevent.signal_handler(signal.SIGHUP, lambda: gevent.spawn(self.reload_blocked_terms))
         # After close() gevent waits this long for open connections before killing them;
         # stop() closes them itself and ends the process before that.
         server.serve_forever(stop_timeout=self.config["SHUTDOWN_TIMEOUT"])
@@ -397,6 +415,4 @@ def serve(app, argv=None):
     logs.setup("json" if options.log_json else app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     _allow_open_files(app.config["MAX_CONNECTIONS"] + 256)
     signal.signal(signal.SIGUSR1, _dump_tasks)
-    worker = Worker(app)
-    worker.start_background()
-    worker.serve()
+    Worker(app).serve()

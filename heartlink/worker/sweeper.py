@@ -1,8 +1,8 @@
 """The sweeper: a background task in every worker for what happens with time.
 
 Waiting that expires, calls that ring too long or whose tab is gone, people
-whose last socket closed past the grace period, workers that stopped beating, and
-suspensions whose time is up.
+whose last socket closed past the grace period, workers that stopped beating,
+suspensions whose time is up, and moderators who no longer are.
 Each step claims its rows with conditional writes, so several workers sweeping at
 once report each event exactly once.
 """
@@ -47,6 +47,7 @@ def sweep(beat=True):
         moderation.lift_expired()
     for sid, refusal in standing.locked_out_sockets(config["WORKER_ID"]):
         announce.locked_out(sid, refusal)
+    announce.moderators_room_checked()
     for user_id in matching.expire_waiting():
         announce.match_timeout(user_id)
     sockets.close_stalled_sockets(config["MAX_QUEUED_PACKETS"], config["MAX_QUEUED_CHARS"])

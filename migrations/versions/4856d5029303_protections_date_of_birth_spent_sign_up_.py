@@ -1,4 +1,4 @@
-"""protections: date of birth, spent sign-up challenges, refusals per person and kind
+"""protections: date of birth, spent sign-up challenges, refusals per person and kind; what a person was told, in the audit log
 
 Accounts that exist before this revision have neither a date of birth nor an operator's word
 for their age: they are asked at their next sign-in (heartlink/domain/protections.py).
@@ -37,6 +37,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_protection_refusals_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_protection_refusals'))
     )
+    # A plain ADD COLUMN (never a batch copy of the table on SQLite, which would drop the triggers
+    # that keep the audit log append-only).
+    op.add_column('moderation_log', sa.Column('told', sa.String(length=1000), nullable=True))
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('birth_date', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('birth_vouched', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -49,6 +52,8 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('birth_vouched')
         batch_op.drop_column('birth_date')
+
+    op.drop_column('moderation_log', 'told')
 
     op.drop_table('protection_refusals')
     with op.batch_alter_table('used_challenges', schema=None) as batch_op:

@@ -3,7 +3,8 @@
 // and the live modules call these actions and never import either. What an answer changes goes
 // into the store (or back to the caller, for the dialogs and Settings that show it themselves).
 import { deleteJSON, getJSON, patchJSON, postJSON, upload } from "./api.js";
-import { t } from "./i18n.js";
+import { formatDateTime, t } from "./i18n.js";
+import { RequestError } from "./socket.js";
 import { createSender } from "./live/outbox.js";
 
 /**
@@ -11,10 +12,11 @@ import { createSender } from "./live/outbox.js";
  * store             store.js's
  * urls              the server's URLs, from #app's data- attributes: lobby, room(roomId), rooms,
  *                   history(roomId), attachments(roomId), reports, blocks, block(userId), me, avatar, rtcConfig,
- *                   warning(warningId)
+ *                   warning(warningId), birthDate (the question an account without a date of birth answers)
  * historyPageSize   the server's HISTORY_PAGE_SIZE
- * page              the page's side: navigate(url) (app.js's router), and composer() (composer_media.js's,
- *                   mounted after the actions: what a send means, its error line, editing)
+ * page              the page's side: navigate(url) (app.js's router), leave(url) (to another page of the
+ *                   site), and composer() (composer_media.js's, mounted after the actions: what a send
+ *                   means, its error line, editing)
  */
 export function createActions({ socket, store, urls, historyPageSize, page }) {
   // Sends go one at a time per room, in order; rate-limited ones wait and go again (live/outbox.js).
@@ -58,6 +60,7 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
         else store.matchWaiting(ack.code, ack.expires_at);
       } catch (error) {
         if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, code);
+        else if (error.details?.needs === "birth_date" && urls.birthDate) page.leave(urls.birthDate);
         else store.matchIdle({ text: error.message, kind: "error" });
       }
     },
@@ -169,8 +172,15 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
     react(message, emoji) {
       changeMessage("message:react", { room_id: message.room_id, message_id: message.id, emoji });
     },
-    editMessage(message, text) {
-      changeMessage("message:edit", { room_id: message.room_id, message_id: message.id, text });
+    async editMessage(message, text) {
+      try {
+        store.updated((await socket.request("message:edit", { room_id: message.room_id, message_id: message.id, text })).message);
+      } catch (error) {
+        // Refused (the rules, too long …): the edit stays open with the new text, to be changed.
+        if (error.code !== "offline") page.composer().startEdit(message, text);
+        page.composer().showError(error.code === "filtered" && error.details.allowed_at
+          ? t("filtered_link", { time: formatDateTime(error.details.allowed_at) }) : error.message);
+      }
     },
     deleteMessage(message) {
       changeMessage("message:delete", { room_id: message.room_id, message_id: message.id });
@@ -285,12 +295,24 @@ export function createConsoleActions({ store, urls, pageSize = 20 }) {
   let reportsAsked = 0; // answers that come back out of order are dropped: only the latest counts
   let appealsAsked = 0;
 
+  /** Every console path answers 404 to anyone but a moderator: when a refusal is a 404 and the list of
+   * reports, which always exists, is one too, it is said as what it is. */
+  async function asModerator(asking) {
+    try {
+      return await asking();
+    } catch (error) {
+      if (error.details?.status !== 404) throw error;
+      const closed = await getJSON(urls.reports).then(() => false, (again) => again.details?.status === 404);
+      throw closed ? new RequestError({ code: "not_a_moderator", message: t("console_closed"), status: 404 }) : error;
+    }
+  }
+
   const actions = {
     /** The current page of open reports (or `page`), into the store. */
     async loadReports(page = store.state.page) {
       const asked = ++reportsAsked;
       try {
-        const answer = await getJSON(`${urls.reports}?${new URLSearchParams({ page: String(page), limit: String(pageSize) })}`);
+        const answer = await asModerator(() => getJSON(`${urls.reports}?${new URLSearchParams({ page: String(page), limit: String(pageSize) })}`));
         if (asked === reportsAsked) store.reportsLoaded(answer, pageSize);
       } catch (error) {
         if (asked === reportsAsked) store.reportsFailed(error.message);
@@ -299,7 +321,7 @@ export function createConsoleActions({ store, urls, pageSize = 20 }) {
     async loadAppeals() {
       const asked = ++appealsAsked;
       try {
-        const { appeals } = await getJSON(urls.appeals);
+        const { appeals } = await asModerator(() => getJSON(urls.appeals));
         if (asked === appealsAsked) store.appealsLoaded(appeals);
       } catch (error) {
         if (asked === appealsAsked) store.appealsFailed(error.message);
@@ -309,20 +331,20 @@ export function createConsoleActions({ store, urls, pageSize = 20 }) {
     async loadRecord(userId) {
       store.recordLoading(userId);
       try {
-        store.recordLoaded(userId, await getJSON(urls.person(userId)));
+        store.recordLoaded(userId, await asModerator(() => getJSON(urls.person(userId))));
       } catch (error) {
         store.recordFailed(userId, error.message);
       }
     },
     /** {action, note, reason?, report_ids | subject_id, days | until}: the reports decided leave the list. */
     async decide(body) {
-      const { decision } = await postJSON(urls.decisions, body);
+      const { decision } = await asModerator(() => postJSON(urls.decisions, body));
       store.decided(decision);
       return decision;
     },
     /** "upheld" or "restored", with a note: the appeal leaves the list. */
     async decideAppeal(appealId, decision, note) {
-      const answer = await postJSON(urls.appeal(appealId), { decision, note });
+      const answer = await asModerator(() => postJSON(urls.appeal(appealId), { decision, note }));
       store.decided(answer.decision);
       return answer.decision;
     },

@@ -70,9 +70,10 @@ const actions = createActions({
     avatar: config.avatarApi,
     rtcConfig: config.rtcConfigUrl,
     warning: withId(config.warningApi, "WARNING_ID"),
+    birthDate: config.birthDateUrl, // the one question an account without a date of birth must answer first
   },
   historyPageSize: Number(config.historyPageSize) || 50, // the server's HISTORY_PAGE_SIZE
-  page: { navigate, composer: () => media },
+  page: { navigate, composer: () => media, leave: (url) => window.location.assign(url) },
 });
 const calls = createCallSession({
   request: actions.callRequest,

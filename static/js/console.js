@@ -50,13 +50,25 @@ function soon(what, run) {
 // --- the connection: while it is down, new reports do not arrive; on every (re)connect the page
 // is read again, so nothing filed meanwhile is missed ----------------------------------------------
 const connection = root.querySelector('[data-testid="console-connection"]');
+const FIRST_CONNECT_GRACE_MS = 5000;
+let firstConnectSlow = false; // a socket that never connects is said too, not only one that was lost
+setTimeout(() => {
+  firstConnectSlow = true;
+  paintConnection();
+}, FIRST_CONNECT_GRACE_MS);
+
+function paintConnection() {
+  const status = store.state.connection;
+  root.dataset.connection = status;
+  connection.textContent = status === "offline" ? t("console_offline") : t("console_not_connected");
+  show(connection, status === "offline" || (firstConnectSlow && status !== "online"));
+}
+
 store.subscribe((topic, detail) => {
   if (topic === "stale") soon("reports", () => actions.loadReports());
   if (topic === "appeals-stale") soon("appeals", () => actions.loadAppeals());
   if (topic === "connection") {
-    root.dataset.connection = store.state.connection;
-    connection.textContent = t("console_offline");
-    show(connection, store.state.connection === "offline");
+    paintConnection();
     if (detail.cameBack) {
       soon("reports", () => actions.loadReports());
       soon("appeals", () => actions.loadAppeals());

@@ -14,7 +14,11 @@ if (panel) mountRestricted(panel, panel.dataset);
 function mountRestricted(section, { until, username }) {
   // The server wrote the end in UTC; the person reads it in their own time zone and language.
   if (until) $("restricted-until").textContent = t("restricted_until", { until: formatDateTime(until, { zone: true }) });
-  (username ? $("appeal-password") : $("appeal-username")).focus();
+  if ($("appeal-form").hidden) {
+    $("restricted-title").focus(); // appealed already: the page says where the appeal stands
+  } else {
+    (username ? $("appeal-password") : $("appeal-username")).focus();
+  }
   $("restricted-sign-in").addEventListener("click", () => {
     show(section, false);
     show($("sign-in-part"), true);

@@ -317,9 +317,22 @@ export function createStore(me, { isVisible = () => false } = {}) {
       // Offline: it stays pending and goes out again on reconnect.
       if (error.code !== "offline") {
         // Rate limited: nothing was stored, so the same send may go again once the hint has passed.
-        Object.assign(queued, { state: "failed", error: error.message, retryable: error.retryable || error.code === "rate_limited" });
+        Object.assign(queued, {
+          state: "failed", error: error.message, retryable: error.retryable || error.code === "rate_limited",
+          // Refused by the service's rules: sending it again would be refused again; the text goes back to be changed.
+          refusal: error.code === "filtered" ? { kind: error.details?.kind, allowed_at: error.details?.allowed_at } : null,
+        });
       }
       changed("chat", { roomId: entry.room_id, failed: error });
+    },
+    /** A send refused by the rules, taken back to be changed: its bubble goes; returns it. */
+    takeBackSend(roomId, clientId) {
+      const outbox = chat(roomId).outbox;
+      const entry = outbox.get(clientId);
+      if (!entry || entry.state !== "failed") return null;
+      outbox.delete(clientId);
+      changed("chat", { roomId });
+      return entry;
     },
     resending(entry) {
       Object.assign(entry, { state: "pending", error: null, waiting: null });

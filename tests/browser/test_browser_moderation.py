@@ -1,8 +1,9 @@
 """The browser, for trust and safety: a moderator works the queue in the console (a report arrives
-live, the evidence with its picture, a suspension with a note), the suspended person is told why and
-until when, appeals from the sign-in page (once), is restored and signs in again; a warning the
-person sees live and on every load until they acknowledge it; the console and the log on a phone; both
-languages; axe. Screenshots go to test-results/screenshots/ and /tmp/console-shots/."""
+live, the evidence with its picture, the record with a refusal by the protections, a suspension with a
+note), the suspended person is told why and until when, appeals from the sign-in page (once), is restored
+and signs in again; a warning the person sees live and on every load until they acknowledge it; two
+consoles, and a moderator who no longer is; the console and the log on a phone; both languages; axe.
+Screenshots go to test-results/screenshots/ and /tmp/console-shots/."""
 import re
 import uuid
 from pathlib import Path
@@ -12,9 +13,10 @@ import requests
 from playwright.sync_api import expect
 
 from config import BASE_DIR
-from heartlink.domain import moderation
+from heartlink.domain import links, moderation
 
 from browser_plugin import (
+    bubble,
     link_with_socket_partner,
     say_with_upload,
     server_log_on_failure,
@@ -37,9 +39,9 @@ LANGUAGES = {
 # The words each language's page shows, where a test reads them.
 WORDS = {
     "en": {"suspended": "Your account is suspended", "until": "Until ", "sent": "Your appeal was sent on",
-           "twice": "only one appeal per decision is possible", "warning": "A warning from the moderators"},
+           "waiting": "A moderator will read your appeal", "warning": "A warning from the moderators"},
     "zh": {"suspended": "你的账号已被暂停", "until": "截止到 ", "sent": "你的申诉已于",
-           "twice": "每项处理决定只能申诉一次", "warning": "来自管理员的警告"},
+           "waiting": "管理员会阅读你的申诉", "warning": "来自管理员的警告"},
 }
 
 NOTE = "Insults and an unwanted picture, reported with evidence."  # the moderator's, in the log
@@ -130,7 +132,7 @@ def _untranslated(page, allowed):
 
 def _clean_but(watched, *statuses):
     """No console error, uncaught exception or CSP violation, except the browser's own line for
-    answers the test asked for (a sign-in refused with 403, an appeal refused with 409)."""
+    answers the test asked for (a sign-in refused with 403, a decision refused with 404)."""
     expected = [f"status of {status}" for status in statuses]
     watched.problems[:] = [problem for problem in watched.problems
                            if not (problem.startswith("console: Failed to load resource")
@@ -165,8 +167,12 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         page, partner, token, room_id = link_with_socket_partner(server, person_tab, offender, reporter,
                                                                  "Rita Reporter")
         type_and_send(page, "You are an idiot.")
+        # A new account's link is refused by the protections, and counted in the person's record.
+        type_and_send(page, "Come to www.example.com")
+        expect(bubble(page, "Come to www.example.com").get_by_test_id("message-failure")).to_have_attribute(
+            "data-refusal", "link")
         say_with_upload(server, partner, token, room_id, "image", "unwanted.png", png((160, 120)), "image/png")
-        expect(page.get_by_test_id("message")).to_have_count(2)
+        expect(page.get_by_test_id("message")).to_have_count(3)  # the refused one stays, saying why
         report_id = _report(server, token, room_id, "Insults, then a picture I did not want.")
 
         # It appears in the console by itself.
@@ -182,6 +188,8 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         assert picture.evaluate("(img) => img.naturalWidth") > 0
         expect(card.get_by_test_id("record-links")).to_have_text("1")
         expect(card.get_by_test_id("record-24h")).to_have_text("1")
+        expect(card.get_by_test_id("record-refused-link")).to_have_text("1")
+        expect(card.get_by_test_id("record-refused-term")).to_have_text("0")
 
         # Suspend for 7 days, with a note (without one, the form says so and nothing happens).
         card.get_by_test_id("action-suspend").check()
@@ -224,11 +232,12 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         expect(page.get_by_test_id("appeal-sent")).to_contain_text(words["sent"])
         expect(page.get_by_test_id("appeal-form")).to_be_hidden()
 
-        # Back on the sign-in page later, it says it all again; so does signing in; a second appeal against
-        # the same decision is refused kindly.
+        # Back on the sign-in page later, it says it all again, and that the appeal waits for a moderator
+        # (no second one is offered); so does signing in.
         page.goto(server.url + "/login")
         expect(panel.get_by_test_id("restricted-title")).to_have_text(words["suspended"])
-        expect(page.get_by_test_id("appeal-form")).to_be_visible()
+        expect(page.get_by_test_id("appeal-form")).to_be_hidden()
+        expect(page.get_by_test_id("appeal-sent")).to_contain_text(words["waiting"])
         page.get_by_test_id("restricted-sign-in").click()
         expect(page.get_by_test_id("username")).to_be_focused()
         page.get_by_test_id("username").fill(offender)
@@ -236,10 +245,8 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         page.get_by_test_id("login-submit").click()
         expect(panel.get_by_test_id("restricted-title")).to_have_text(words["suspended"])
         expect(panel.get_by_test_id("restricted-reason")).to_have_text(TOLD)
-        page.get_by_test_id("appeal-password").fill(PASSWORD)
-        page.get_by_test_id("appeal-text").fill("Please?")
-        page.get_by_test_id("appeal-submit").click()
-        expect(page.get_by_test_id("appeal-sent")).to_contain_text(words["twice"])
+        expect(page.get_by_test_id("appeal-form")).to_be_hidden()
+        expect(page.get_by_test_id("appeal-sent")).to_contain_text(words["waiting"])
 
         # The moderator sees the appeal (live) and restores the person.
         appeal = console.get_by_test_id("appeal").filter(
@@ -266,12 +273,13 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         expect(console.get_by_test_id("log-entry")).to_have_count(2)
         expect(console.get_by_test_id("log-note").first).to_have_text("A first time, and a sincere apology.")
         expect(console.get_by_test_id("log-note").last).to_have_text(NOTE)
+        expect(console.get_by_test_id("log-told")).to_contain_text(TOLD)  # what the person was told, apart
         if language == "zh":
             assert _untranslated(console, {"Heart", "Link"}) == [], "the log"
         assert report_id
         partner.disconnect()
         mod_tab.assert_clean()
-        _clean_but(person_tab, 403, 409)
+        _clean_but(person_tab, 403)
 
 
 # --- on a phone: the console, a warning, the log -----------------------------------------------------
@@ -349,3 +357,68 @@ def test_on_a_phone_a_moderator_warns_and_the_person_reads_it_live_and_after_eve
         partner.disconnect()
         mod_tab.assert_clean()
         person_tab.assert_clean()
+
+
+# --- two consoles, and a moderator who no longer is ---------------------------------------------------
+def test_a_moderator_is_told_what_another_console_decided_and_when_they_no_longer_moderate(server, open_page):
+    mod_name, other_mod = fresh_names("mt")
+    reporter, bob, carol, dave = (f"{name}{uuid.uuid4().hex[:6]}" for name in ("rt", "bt", "ct", "dt"))
+    mod_id = _moderator(server, mod_name, "Mia Moderator")
+    _moderator(server, other_mod, "Max Moderator")
+    reporter_id = server.make_user(reporter)
+    reported = {}
+    for name in (bob, carol, dave):
+        room_id = server.link(reporter_id, server.make_user(name))
+        reported[name] = _report(server, server.token(reporter), room_id, f"Insults from {name}.")
+        with server.app.app_context():
+            links.leave(room_id, reporter_id)  # free to be linked with the next one
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        console = sign_in(watched, server, mod_name)
+        console.goto(server.url + "/moderation")
+        expect(console.get_by_test_id("console")).to_have_attribute("data-connection", "online")
+
+        # Mia opens the report about bob and starts her note; Max decides it in his console meanwhile.
+        bobs = _report_card(console, bob)
+        bobs.get_by_test_id("report-open").click()
+        bobs.get_by_test_id("decide-note").fill("Looking at it")
+        decided = requests.post(f"{server.url}/api/moderation/decisions", timeout=10,
+                                headers={"Authorization": f"Bearer {server.token(other_mod)}"},
+                                json={"action": "dismiss", "note": "Nothing wrong.", "report_ids": [reported[bob]]})
+        assert decided.status_code == 200, decided.text
+        expect(bobs).to_have_count(0)
+        expect(console.get_by_test_id("reports-notice")).to_be_visible()
+        expect(console.get_by_test_id("reports-notice")).to_contain_text("decided in another console")
+
+        # Carol's, with the keyboard: the note says who hears it; after the decision the focus moves on.
+        carols = _report_card(console, carol)
+        carols.get_by_test_id("report-open").click()
+        expect(carols.get_by_test_id("decide-form")).to_contain_text("Kept in the audit log.")
+        carols.get_by_test_id("action-warn").check()
+        expect(carols.get_by_test_id("decide-form")).to_contain_text("The person is told it too")
+        carols.get_by_test_id("decide-note").fill("A rude word, once.")
+        carols.get_by_test_id("decide-submit").focus()
+        console.keyboard.press("Enter")
+        expect(carols).to_have_count(0)
+        expect(console.get_by_test_id("report-open").first).to_be_focused()
+
+        # Mia is no longer a moderator (at the command line, where no message queue reaches): her next
+        # decision is refused, and the page says why in words, not as an unknown address.
+        with server.app.app_context():
+            moderation.set_moderator(mod_id, False, moderation.CLI, "No longer a moderator.")
+        not_found = []  # the 404s the page is answered from now on: each also logs a line in the console
+        console.on("response", lambda response: response.status == 404 and not_found.append(response.url))
+        daves = _report_card(console, dave)
+        daves.get_by_test_id("report-open").click()
+        daves.get_by_test_id("decide-note").fill("Dismissed.")
+        daves.get_by_test_id("decide-submit").click()
+        expect(daves.get_by_test_id("decide-error")).to_contain_text("You are no longer a moderator")
+        def logged():
+            return sum("status of 404" in problem for problem in watched.problems)
+
+        for _ in range(200):  # the browser's console lines come a moment after the answers
+            if logged() >= len(not_found):
+                break
+            console.wait_for_timeout(50)
+        assert not_found and logged() == len(not_found)
+        _clean_but(watched, 404)

@@ -116,6 +116,9 @@ def test_every_page_loads_without_csp_violations_or_console_errors(live_server, 
             visitor.page.goto(live_server.url + path)
             expect(visitor.page.get_by_test_id(test_id)).to_be_visible()
             visitor.assert_clean()
+        # The sign-up check's widget, its style sheet and its worker, all from /vendor/, solved a challenge.
+        expect(visitor.page.locator('input[name="altcha"]')).not_to_have_value("")
+        visitor.assert_clean()
 
         (alice_tab, bob_tab), (alice, _bob) = matched(live_server, open_page, "alice", "bob")
         alice.get_by_test_id("room-menu").click()  # the room menu and its dialogs too

@@ -241,7 +241,7 @@ def _race_reopen_against_matching(app, rounds=6):
     from support import PASSWORD
 
     with app.app_context():
-        ids = {name: accounts.create_user(f"{name}{uuid.uuid4().hex[:6]}", PASSWORD).id
+        ids = {name: accounts.create_user(f"{name}{uuid.uuid4().hex[:6]}", PASSWORD, vouched=True).id
                for name in ("alice", "bob", "carol")}
     return [_race_once(app, ids, reverse=bool(round_ % 2)) for round_ in range(rounds)]
 

@@ -24,7 +24,7 @@ NOTE = "Insults in two links."
 
 def _people(*names, age=timedelta(days=30)):
     """Accounts made `age` ago (old enough for their reports to count towards a hold)."""
-    ids = [accounts.create_user(name, PASSWORD).id for name in names]
+    ids = [accounts.create_user(name, PASSWORD, vouched=True).id for name in names]
     with db.session.begin():
         db.session.execute(update(User).where(User.id.in_(ids)).values(created_at=utcnow() - age))
     return ids
@@ -198,22 +198,25 @@ def test_every_decision_writes_exactly_one_audit_row_with_its_reports(in_app):
     about_erin = [filed.report.id for filed in _reports(carol, erin)]
     actor = by_moderator(mod)
     before = len(_entries())
+    told = "Please be kind to the people you meet."
+    # (step, action, reports, what the person was told: kept in the row, as the account keeps only the last)
     steps = [
-        (lambda: moderation.dismiss(second, "Not against the rules.", actor), "dismiss", second),
-        (lambda: moderation.decide("warn", "Be kind.", actor, report_ids=first), "warn", first),
-        (lambda: moderation.hold(bob, "Watching.", actor), "hold", []),
-        (lambda: moderation.suspend(bob, utcnow() + timedelta(days=7), NOTE, actor), "suspend", []),
-        (lambda: moderation.ban(bob, NOTE, actor), "ban", []),
-        (lambda: moderation.restore(bob, "Appeal heard.", actor), "restore", []),
-        (lambda: moderation.decide("ban", "Threats.", actor, subject_id=erin), "ban", about_erin),
-        (lambda: moderation.set_moderator(dave, True, CLI, "Joins the team."), "moderator_add", []),
-        (lambda: moderation.set_moderator(dave, False, CLI, "Leaves the team."), "moderator_remove", []),
+        (lambda: moderation.dismiss(second, "Not against the rules.", actor), "dismiss", second, None),
+        (lambda: moderation.decide("warn", "Be kind.", actor, report_ids=first, reason=told), "warn", first, told),
+        (lambda: moderation.hold(bob, "Watching.", actor), "hold", [], "Watching."),
+        (lambda: moderation.suspend(bob, utcnow() + timedelta(days=7), NOTE, actor), "suspend", [], NOTE),
+        (lambda: moderation.ban(bob, NOTE, actor, reason=told), "ban", [], told),
+        (lambda: moderation.restore(bob, "Appeal heard.", actor), "restore", [], None),
+        (lambda: moderation.decide("ban", "Threats.", actor, subject_id=erin), "ban", about_erin, "Threats."),
+        (lambda: moderation.set_moderator(dave, True, CLI, "Joins the team."), "moderator_add", [], None),
+        (lambda: moderation.set_moderator(dave, False, CLI, "Leaves the team."), "moderator_remove", [], None),
     ]
-    for step, action, report_ids in steps:
+    for step, action, report_ids, person_told in steps:
         outcome = step()
         rows = _entries()[before:]
         assert len(rows) == 1, action
         assert (rows[0].id, rows[0].action, rows[0].report_ids) == (outcome.action_id, action, sorted(report_ids))
+        assert rows[0].told == person_told, action
         assert rows[0].note and rows[0].created_at
         before += 1
     states = dict(db.session.execute(select(Report.id, Report.state)).all())
@@ -250,7 +253,7 @@ def test_the_audit_log_refuses_every_update_and_delete(in_app):
 
 def test_on_postgresql_the_audit_log_refuses_update_and_delete_too(postgres_url):
     with app_over(postgres_url) as app, app.app_context():
-        bob = accounts.create_user("bob", PASSWORD).id
+        bob = accounts.create_user("bob", PASSWORD, vouched=True).id
         moderation.ban(bob, NOTE, CLI)
         for sql in ("UPDATE moderation_log SET note = 'nothing happened'", "DELETE FROM moderation_log"):
             with pytest.raises(DBAPIError, match="append-only"):

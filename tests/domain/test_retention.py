@@ -83,8 +83,8 @@ def _report(reporter, reported, room_id, state, decided_days_ago, pictures=2):
 
 
 def test_old_histories_go_in_batches_and_kept_recent_and_active_links_stay(database):
-    people = [accounts.create_user(name, PASSWORD).id for name in ("ann", "ben", "cat", "dan", "eve", "fay")]
-    ann, ben, cat, dan, eve, fay = people
+    ann, ben, cat, dan, eve, fay = (accounts.create_user(name, PASSWORD, vouched=True).id
+                                    for name in ("ann", "ben", "cat", "dan", "eve", "fay"))
     old, picture = _ended(ann, ben, days_ago=40, texts=7, picture=True)
     kept, _ = _ended(cat, dan, days_ago=40, kept_by=dan)
     recent, _ = _ended(ann, cat, days_ago=5)
@@ -120,7 +120,7 @@ def test_old_histories_go_in_batches_and_kept_recent_and_active_links_stay(datab
 
 def test_zero_keeps_everything_forever(database):
     database.config.update(RETENTION_DAYS=0, REPORT_RETENTION_DAYS=0)
-    ann, ben = (accounts.create_user(name, PASSWORD).id for name in ("ann", "ben"))
+    ann, ben = (accounts.create_user(name, PASSWORD, vouched=True).id for name in ("ann", "ben"))
     old, _ = _ended(ann, ben, days_ago=4000)
     report = _report(ann, ben, old, "dismissed", decided_days_ago=4000)
     assert retention.remove_expired(now=NOW) == retention.Removed(0, 0, 0, 0)

@@ -126,8 +126,14 @@ def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runn
     alice, bob = sock("alice"), sock("bob")
     alice.emit("match:start", {}, callback=True)
     room_id = bob.emit("match:start", {}, callback=True)["room"]["id"]
-    rude = bob.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": "rude words"},
-                    callback=True)["message"]
+
+    def say(person, text):
+        return person.emit("message:send", {"room_id": room_id, "client_id": str(uuid.uuid4()), "text": text},
+                           callback=True)["message"]
+
+    say(bob, "I know where you live.")
+    rude = say(bob, "rude words")
+    say(alice, "Stop.")
     filed = client.post("/api/reports", headers=bearer_headers(client, "alice"),
                         json={"room_id": room_id, "reason": "insults", "message_id": rude["id"]})
     assert filed.status_code == 201
@@ -137,7 +143,9 @@ def test_a_report_keeps_its_snapshot_after_the_link_ends(app, sock, client, runn
     alice.emit("room:leave", {"room_id": room_id}, callback=True)
     with app.app_context():
         report = db.session.query(Report).one()
-        assert report.reason == "insults" and report.snapshot["messages"][0]["text"] == "rude words"
+        # The quoted message and what led up to it, not what came after.
+        assert report.reason == "insults" and report.message_id == rude["id"]
+        assert [m["text"] for m in report.snapshot["messages"]] == ["I know where you live.", "rude words"]
     listing = runner.invoke(args=["reports", "list"]).output
     assert "insults" in listing and "rude words" in listing
 

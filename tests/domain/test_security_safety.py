@@ -230,7 +230,7 @@ def test_the_sockets_per_person_cap_holds_for_connects_at_once_on_postgresql(pos
 
     with app_over(postgres_url, UPLOAD_DIR=str(tmp_path / "uploads"), MAX_SOCKETS_PER_USER=10) as app:
         with app.app_context():
-            user_id = accounts.create_user("alice", PASSWORD).id
+            user_id = accounts.create_user("alice", PASSWORD, vouched=True).id
         start = threading.Barrier(40, timeout=30)
         outcomes = []
 

@@ -13,15 +13,12 @@ from support import PASSWORD, bearer_headers, store_message
 
 
 def test_register_signs_in_and_rejects_a_taken_name(client, auth):
-    token = auth.csrf_token("/register")
-    response = client.post("/register", data={"username": "Alice", "display_name": "Alice A",
-                                              "password": PASSWORD, "csrf_token": token})
+    response = auth.register("Alice", display_name="Alice A")
     assert response.status_code == 302
     assert client.get("/api/me").get_json()["user"]["display_name"] == "Alice A"
     auth.logout()
-    again = client.post("/register", data={"username": "alice", "password": PASSWORD,
-                                           "csrf_token": auth.csrf_token("/register")})
-    assert again.status_code == 200 and "taken" in again.get_data(as_text=True)
+    again = auth.register("alice")
+    assert again.status_code == 409 and "taken" in again.get_data(as_text=True)
 
 
 def test_forms_without_a_csrf_token_are_refused(client, make_user):

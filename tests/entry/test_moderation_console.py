@@ -15,6 +15,7 @@ from heartlink.domain.moderation import CLI
 from heartlink.extensions import db, socketio
 from heartlink.live import announce
 from heartlink.models import AccountWarning, ModerationEntry, Report, User, utcnow
+from heartlink.worker import sweeper
 
 import media_samples as samples
 from support import PASSWORD, AuthActions, bearer_headers, match, received, received_by_event, store_message, store_text
@@ -268,6 +269,9 @@ def test_a_decision_s_other_fields_are_checked(app, make_user):
                         ({"action": "suspend", "days": 7, "until": "2099-01-01T00:00:00+00:00"}, "until"),
                         ({"action": "suspend", "until": "2099-01-01T00:00:00"}, "until"),  # no offset
                         ({"action": "suspend", "until": "2001-01-01T00:00:00Z"}, "until"),  # the past
+                        ({"action": "suspend", "until": 4102444800}, "until"),  # a number, not a time
+                        ({"action": "warn", "days": 7}, "until"),  # only a suspension has an end
+                        ({"action": "ban", "until": "2099-01-01T00:00:00+00:00"}, "until"),
                         ({"action": "ban", "report_ids": ["1"]}, "report_ids.0"),
                         ({"action": "ban", "report_ids": None, "subject_id": None}, "report_ids")):
         full = {"note": NOTE, "report_ids": [report], **body}
@@ -320,6 +324,13 @@ def test_the_console_reads_reports_records_pictures_appeals_and_the_log(app, mak
         "bob", 1, 1, 1)
     assert [action["action"] for action in record["actions"]] == ["hold"]
     assert client.get("/api/moderation/people/999999").status_code == 404
+    # An id no database holds is an unknown path, not an overflow in the driver.
+    huge = 2**64
+    for path in (f"/api/moderation/people/{huge}", f"/api/moderation/reports/{huge}/evidence/1",
+                 f"/api/moderation/reports/{pictured}/evidence/{huge}", "/api/moderation/people/0"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/api/moderation/appeals/{huge}/decision", json={"action": "uphold", "note": NOTE},
+                       headers={"X-CSRFToken": _csrf(client)}).status_code == 404
 
     with app.app_context():
         appealed = moderation.appeal("dave", PASSWORD, "I was joking.")
@@ -466,6 +477,27 @@ def test_a_moderator_s_sockets_are_in_the_room_only_while_in_good_standing(app, 
     moderator.disconnect()
 
 
+def test_a_moderator_removed_where_no_message_queue_reaches_leaves_the_room_at_the_next_sweep(app, make_user):
+    alice, bob = make_user("alice"), make_user("bob")
+    _moderator(app, make_user)
+    mod2, mod3 = _moderator(app, make_user, "mod2"), _moderator(app, make_user, "mod3")
+    staying, _ = _socket(app, "mod")
+    removed, _ = _socket(app, "mod2")
+    held, _ = _socket(app, "mod3")
+    with app.app_context():
+        # As `flask moderators remove` and `flask users hold` run in their own process without a
+        # message queue: the database changes, and nothing reaches this worker's sockets.
+        moderation.set_moderator(mod2, False, CLI, "No longer a moderator.")
+        moderation.hold(mod3, NOTE, CLI)
+        sweeper.sweep()
+        report = _report(app, alice, bob)
+        announce.report_filed(moderation.open_report(report))
+    assert [heard["report"]["id"] for heard in received(staying, "moderation:report")] == [report]
+    assert received(removed, "moderation:report") == [] and received(held, "moderation:report") == []
+    for client in (staying, removed, held):
+        client.disconnect()
+
+
 # --- warnings, as the person sees them ------------------------------------------------------------------
 
 def test_a_warning_is_on_the_page_until_its_person_acknowledges_it_in_any_tab(app, make_user):
@@ -524,6 +556,32 @@ def test_the_sign_in_page_of_a_suspended_person_says_why_until_when_and_offers_a
     fresh = app.test_client().get("/login").get_data(as_text=True)  # anyone else: the sign-in form alone
     assert 'data-testid="restricted"' not in fresh and 'data-testid="appeal-password"' not in fresh
     assert not re.search(r'data-testid="sign-in-part"\s+hidden', fresh)
+
+
+def test_once_appealed_the_sign_in_page_says_where_the_appeal_stands_instead_of_offering_another(
+        app, client, make_user):
+    bob = make_user("bob")
+    with app.app_context():
+        moderation.ban(bob, "Threats.", CLI)
+
+    def panel():
+        html = AuthActions(app.test_client()).login("bob").get_data(as_text=True)
+        return re.search(r'<section class="restricted".*?</section>', html, re.S).group(0)
+
+    assert re.search(r'data-testid="appeal-sent"\s+hidden', panel())  # the form, nothing sent yet
+    with app.app_context():
+        appealed = moderation.appeal("bob", PASSWORD, "I was joking.")
+    waiting = panel()
+    assert re.search(r'data-testid="appeal-form" novalidate\s+hidden', waiting)
+    assert "You appealed on" in waiting and "A moderator will read your appeal" in waiting
+    with app.app_context():
+        moderation.decide_appeal(appealed.appeal_id, "upheld", NOTE, CLI)
+    answered = panel()
+    assert re.search(r'data-testid="appeal-form" novalidate\s+hidden', answered)
+    assert "A moderator read your appeal on" in answered and "the decision stands" in answered
+    with app.app_context():
+        moderation.ban(bob, "Threats again.", CLI)  # a new decision: a new appeal may go against it
+    assert re.search(r'data-testid="appeal-sent"\s+hidden', panel())
 
 
 def test_a_suspended_person_sent_to_sign_in_by_their_page_sees_why_at_once(app, client, make_user):

@@ -99,6 +99,7 @@ def test_appeals_are_limited_per_address(app, client, make_user):
     assert [client.post("/api/appeals", json=body).status_code for _ in range(2)] == [401, 401]
     limited = client.post("/api/appeals", json=body)
     assert limited.status_code == 429 and limited.get_json()["error"]["retry_after"] >= 1
+    assert limited.headers["Retry-After"] == str(limited.get_json()["error"]["retry_after"])
 
 
 def test_a_suspension_ends_the_sessions_and_tokens_the_person_already_has(app, client, make_user):

@@ -26,7 +26,7 @@ def _message_shapes(snapshot):
 
 
 def test_a_seeded_report_is_shaped_as_one_the_product_files(in_app, app):
-    accounts.bulk_create_users("bench", 12, PASSWORD)
+    accounts.bulk_create_users("bench", 12, PASSWORD, vouched=True)
     seeded = moderation_bench.seed_queue(app, reports=10, messages=60, subjects=1, per_subject=4, password=PASSWORD)
     assert (seeded["links"], seeded["reports_open"], seeded["messages"]) == (10, 10, 60)
     assert seeded["pictures"] == seeded["reports_with_evidence"] == seeded["evidence_rows"] == 1
@@ -36,7 +36,7 @@ def test_a_seeded_report_is_shaped_as_one_the_product_files(in_app, app):
     assert moderation.require_moderator(accounts.find_user(seeded["moderator"]).id)
 
     # One report filed as a person files it, about a link with a text and a picture.
-    alice, bob = (accounts.create_user(name, PASSWORD).id for name in ("alice", "bob"))
+    alice, bob = (accounts.create_user(name, PASSWORD, vouched=True).id for name in ("alice", "bob"))
     with db.session.begin():
         db.session.execute(update(User).where(User.id.in_((alice, bob)))
                            .values(created_at=utcnow() - timedelta(days=9)))

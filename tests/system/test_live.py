@@ -1,11 +1,18 @@
 """Live signals and reconnection over a real server: receipts, typing, presence,
 catch-up with since_seq, resends, and a server killed mid-conversation."""
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 
 import pytest
 import socketio as socketio_client
+
+from config import BASE_DIR
+from heartlink.extensions import db
+from heartlink.models import Connection
 
 
 @pytest.fixture
@@ -167,3 +174,19 @@ def test_after_a_restart_nobody_stays_online_who_did_not_come_back(live_server, 
     members = a.ask("room:join", {"room_id": room_id})["room"]["members"]
     assert {m["username"]: m["online"] for m in members} == {"alice": True, "bob": False}
     a.disconnect()
+
+
+def test_a_second_server_on_a_port_in_use_stops_at_start_and_leaves_the_first_alone(live_server, linked):
+    """Two processes sharing one port would split the traffic between two secrets and perhaps two
+    databases; one of the same worker id would also clear the first one's sockets from the database."""
+    a, _b, room_id = linked()
+    worker_id = f"{socket.gethostname()}:{live_server.port}"
+    with live_server.app.app_context():
+        before = db.session.query(Connection.sid).filter_by(worker_id=worker_id).count()
+    second = subprocess.run([sys.executable, "app.py"], cwd=BASE_DIR, env=live_server.env, capture_output=True,
+                            timeout=120)
+    assert second.returncode != 0
+    assert "Address already in use" in (second.stdout + second.stderr).decode(errors="replace")
+    with live_server.app.app_context():
+        assert db.session.query(Connection.sid).filter_by(worker_id=worker_id).count() == before >= 2
+    assert a.send_text(room_id, "still here")["ok"]

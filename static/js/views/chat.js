@@ -1,7 +1,7 @@
 // The chat room: header with the partner, the history, the composer, the "link ended" state,
 // the draft kept per room, the "↓ 2 new" jump button, the unread divider, and the live region
 // that announces new messages to screen readers.
-import { dayKey, formatDay, formatLastSeen, formatTime, locale, t } from "../i18n.js";
+import { dayKey, formatDateTime, formatDay, formatLastSeen, formatTime, locale, t } from "../i18n.js";
 import { loadDraft, saveDraft } from "../drafts.js";
 import { confirmDialog } from "./confirm.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
@@ -104,6 +104,8 @@ export function mountChat(root, store, actions, { textMax }) {
   list.addEventListener("click", (event) => {
     const retry = event.target.closest("[data-retry]");
     if (retry) actions.retry(store.state.roomId, retry.dataset.retry);
+    const refused = event.target.closest("[data-edit-refused]");
+    if (refused) takeBack(refused.dataset.editRefused);
   });
   jumpButton.addEventListener("click", () => {
     pinned = true;
@@ -168,6 +170,24 @@ export function mountChat(root, store, actions, { textMax }) {
     countLine.dataset.over = String(length > textMax);
     show(countLine, near);
     if (length <= textMax && errorLine.dataset.kind === "too_long") showError(null);
+  }
+
+  /** A text the rules refused goes back into the text box (before anything typed since), to be changed. */
+  function takeBack(clientId) {
+    const roomId = store.state.roomId;
+    const entry = store.takeBackSend(roomId, clientId);
+    if (!entry) return;
+    input.value = input.value.trim() ? `${entry.text}\n${input.value}` : entry.text;
+    input.dispatchEvent(new Event("input", { bubbles: true })); // sized, counted, draft saved
+    input.focus();
+  }
+
+  /** Why a send was not sent: a link refused says from when (in the person's own time), else the server's words. */
+  function failureText(message) {
+    if (message.refusal?.kind === "link" && message.refusal.allowed_at) {
+      return t("filtered_link", { time: formatDateTime(message.refusal.allowed_at) });
+    }
+    return message.error || t("failed");
   }
 
   function showError(text, kind = "error") {
@@ -257,9 +277,12 @@ export function mountChat(root, store, actions, { textMax }) {
           h("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
           status)),
       content.renderAround(message, state)), // reactions and the message's actions
-    state === "failed" ? h("p", { class: "message__failure" },
-      h("span", { text: message.error || t("failed") }),
-      message.retryable ? h("button", { type: "button", class: "link-button", "data-retry": message.client_id, "data-testid": "retry", text: t("retry") }) : null)
+    state === "failed" ? h("p", { class: "message__failure", "data-testid": "message-failure", dataset: { refusal: message.refusal?.kind || "" } },
+      h("span", { text: failureText(message) }),
+      message.retryable ? h("button", { type: "button", class: "link-button", "data-retry": message.client_id, "data-testid": "retry", text: t("retry") }) : null,
+      message.refusal && message.kind === "text"
+        ? h("button", { type: "button", class: "link-button", "data-edit-refused": message.client_id, "data-testid": "edit-refused", text: t("edit_refused") })
+        : null)
       : null);
     bubbles.set(key, { element, signature });
     return element;

@@ -336,9 +336,10 @@ export function mountComposerMedia(chat, store, actions) {
       setIntent({ replyTo: message, editing: null });
       input.focus();
     },
-    startEdit(message) {
+    /** Edit `message`, its text in the box (or `text`, an edit the server refused, to be changed). */
+    startEdit(message, text = message.text) {
       setIntent({ replyTo: null, editing: message });
-      setInput(message.text || "");
+      setInput(text || "");
       input.focus();
       input.setSelectionRange(input.value.length, input.value.length);
     },

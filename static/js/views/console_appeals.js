@@ -82,6 +82,7 @@ export function mountConsoleAppeals(section, store, actions, { announce }) {
       } catch (refused) {
         error.textContent = refused.message;
         show(error, true);
+        if (refused.code === "conflict") actions.loadAppeals(); // answered meanwhile in another console
       } finally {
         for (const button of buttons) button.disabled = false;
       }

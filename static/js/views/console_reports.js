@@ -14,7 +14,9 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
   const template = document.getElementById("report-card");
   const title = section.querySelector("h1");
   title.tabIndex = -1; // where the focus goes when the card it was in is decided
-  const cards = new Map(); // report id -> {item, report}
+  const cards = new Map(); // report id -> {item, report, deciding}
+  let gone = new Map(); // the cards the latest render took away, for the decision that did it
+  const notice = $(section, "reports-notice");
 
   $(section, "reports-retry").addEventListener("click", () => actions.loadReports());
   $(section, "pager-previous").addEventListener("click", () => store.goToPage(store.state.page - 1));
@@ -35,10 +37,12 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
 
     const focusWasIn = [...cards.values()].find(({ item }) => item.contains(document.activeElement));
     const shown = new Set(reports.map((report) => report.id));
+    gone = new Map();
     for (const [id, card] of cards) {
       if (!shown.has(id)) {
         card.item.remove();
         cards.delete(id);
+        gone.set(id, card);
       }
     }
     // In the server's order, moving only what is out of place (a moved node loses the focus).
@@ -53,10 +57,26 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
       if (card.item !== position) list.insertBefore(card.item, position);
       else position = position.nextElementSibling;
     }
-    if (focusWasIn && !focusWasIn.item.isConnected) {
-      const next = [...cards.values()][0];
-      (next ? slot(next.item, "toggle") : title).focus();
-    }
+    if (focusWasIn && !focusWasIn.item.isConnected) focusNextCard();
+  }
+
+  function focusNextCard() {
+    const next = [...cards.values()][0];
+    (next ? slot(next.item, "toggle") : title).focus();
+  }
+
+  /** A card someone was working on (opened, or a note typed) was decided in another console: said, not
+   * just gone. */
+  function decidedElsewhere(reportIds) {
+    const lost = reportIds.map((id) => gone.get(id)).find((card) => card && !card.deciding
+      && (!slot(card.item, "body").hidden || slot(card.item, "note").value.trim()));
+    if (lost) sayDecidedElsewhere(lost.report);
+  }
+
+  function sayDecidedElsewhere(report) {
+    const person = report.reported;
+    notice.textContent = t("decided_elsewhere", { name: displayName(person, person.username) });
+    show(notice, true);
   }
 
   // --- one card -----------------------------------------------------------------------------------
@@ -83,7 +103,7 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
     slot(item, "note").setAttribute("aria-describedby", `${key}-note-hint`);
     slot(item, "note-hint").id = `${key}-note-hint`;
     renderEvidence(slot(item, "evidence"), report);
-    const card = { item, report };
+    const card = { item, report, deciding: false };
     wireForm(card);
     return card;
   }
@@ -220,6 +240,7 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
     show(slot(item, "duration"), action === "suspend");
     slot(item, "until").disabled = chosen(form, "days") !== "date";
     show(slot(item, "reason-field"), SPEAKS_TO_THE_PERSON.has(action));
+    slot(item, "note-hint").textContent = t(SPEAKS_TO_THE_PERSON.has(action) ? "note_hint_told" : "note_hint_kept");
     slot(item, "submit").textContent = t(`submit_${action}`);
     slot(item, "submit").classList.toggle("button--danger", action === "suspend" || action === "ban");
     slot(item, "submit").classList.toggle("button--primary", action !== "suspend" && action !== "ban");
@@ -267,13 +288,26 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
         else return fail(t("until_missing"), "until");
       }
       submit.disabled = true;
+      card.deciding = true;
+      show(notice, false);
       try {
         await actions.decide(body);
         announce(t("decided", { name: displayName(report.reported, report.reported.username) }));
+        // The card is gone, and the focus with its disabled button: on to the next one.
+        if (!item.isConnected) focusNextCard();
       } catch (refused) {
         fail(refused.message, refused.details?.field);
+        if (refused.code === "conflict") {
+          // Perhaps decided meanwhile in another console: the list is read again, and says so if it was.
+          await actions.loadReports();
+          if (!item.isConnected) {
+            sayDecidedElsewhere(report);
+            focusNextCard();
+          }
+        }
       } finally {
         submit.disabled = false;
+        card.deciding = false;
       }
     });
   }
@@ -290,7 +324,10 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
       for (const card of cards.values()) if (card.report.reported.id === detail.userId) renderRecord(card);
     }
     // A decision or a new report changes the person's record: read again where a card of theirs is open.
-    if (topic === "decided") refreshRecord(detail.decision.subject_id);
+    if (topic === "decided") {
+      refreshRecord(detail.decision.subject_id);
+      decidedElsewhere(detail.decision.report_ids || []);
+    }
     if (topic === "filed") {
       const person = detail.report.reported;
       refreshRecord(person.id);
