@@ -237,6 +237,16 @@ class Config:
     # ... or this many characters of them (a few large answers weigh more than many small ones).
     MAX_QUEUED_CHARS = _int("HEARTLINK_MAX_QUEUED_CHARS", 4 * 1024 * 1024)
 
+    # Operating it (docs/operations.md): who may read GET /metrics (addresses or CIDRs, or the
+    # bearer token), how long messages of ended links and report evidence are kept (0 = forever),
+    # exports of one's own data, and how long a deleted account's username stays reserved.
+    METRICS_ALLOW = _list("HEARTLINK_METRICS_ALLOW") or ["127.0.0.0/8", "::1"]
+    METRICS_TOKEN = os.environ.get("HEARTLINK_METRICS_TOKEN") or None
+    RETENTION_DAYS = _float("HEARTLINK_RETENTION_DAYS", 0)
+    REPORT_RETENTION_DAYS = _float("HEARTLINK_REPORT_RETENTION_DAYS", 365)
+    RATE_EXPORT = _rate("HEARTLINK_RATE_EXPORT", "3/3600")
+    USERNAME_RESERVED_DAYS = _float("HEARTLINK_USERNAME_RESERVED_DAYS", 30)
+
     MESSAGE_PAGE_SIZE = 50
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = LANGUAGES

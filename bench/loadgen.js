@@ -208,6 +208,12 @@ function listen(receiver, sender, stats) {
     stats.delivered += 1;
     if (now <= stats.endPerf) stats.deliveredInPhase += 1;
     stats.deliveryMs.push(now - record.sentAt);
+    if (config.receipts) {
+      // As the page does for a message it shows: delivered, then read (acks not awaited).
+      const mark = { room_id: message.room_id, up_to_seq: message.seq };
+      receiver.socket.emit("message:delivered", mark);
+      receiver.socket.emit("message:read", mark);
+    }
   });
 }
 

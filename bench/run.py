@@ -181,10 +181,11 @@ def _cpu_pct(before, after, seconds):
 class Target:
     """A running system under test: its URLs, its server pids, how to count stored messages."""
 
-    def __init__(self, name, urls, pids, count_messages=None, uses_token=True):
+    def __init__(self, name, urls, pids, count_messages=None, uses_token=True, traffic=None):
         self.name, self.urls, self.pids = name, urls, pids
         self.count_messages = count_messages
         self.uses_token = uses_token
+        self.traffic = traffic  # two workers: what crosses Redis and what PostgreSQL writes, counted
 
 
 class HeartLink:
@@ -238,7 +239,8 @@ class HeartLink:
             _wait_listening(port, process, log_path)
             urls.append(f"http://{HOST}:{port}")
             pids.append(process.pid)
-        return Target("heartlink", urls, pids, self._count_messages)
+        return Target("heartlink", urls, pids, self._count_messages,
+                      traffic=Traffic(args.redis, self.channel, self.pg_database) if self.pg_database else None)
 
     def helper(self, *argv, timeout=900):
         """bench/moderation.py with the server's settings: its one JSON answer (its log is kept in the workdir)."""
@@ -270,6 +272,39 @@ class HeartLink:
             client = redis.Redis.from_url(self.args.redis, socket_timeout=5)
             for key in client.scan_iter(f"{self.channel}*", count=1000):
                 client.delete(key)
+
+
+class Traffic:
+    """Two workers: the queue's messages on this run's channel (a subscriber of our own counts them,
+    whoever else uses the Redis) and the rows and transactions of this run's PostgreSQL database."""
+
+    def __init__(self, redis_url, channel, database):
+        import redis
+
+        self.database = database
+        self.published = 0
+        self._pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+        self._pubsub.subscribe(**{channel: self._count})
+        self._thread = self._pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+
+    def _count(self, _message):
+        self.published += 1
+
+    def snapshot(self):
+        written = _postgres("SELECT tup_inserted + tup_updated + tup_deleted || ',' || xact_commit "
+                            f"FROM pg_stat_database WHERE datname = '{self.database}'")
+        rows, commits = map(int, written.split(","))
+        return {"published": self.published, "rows": rows, "commits": commits}
+
+    def per_message(self, before, after, messages):
+        if not messages:
+            return None
+        return {"queue_messages": round((after["published"] - before["published"]) / messages, 2),
+                "database_rows_written": round((after["rows"] - before["rows"]) / messages, 2),
+                "database_transactions": round((after["commits"] - before["commits"]) / messages, 2)}
+
+    def close(self):
+        self._thread.stop()
 
 
 class Relay:
@@ -371,6 +406,8 @@ def _common(args, target):
 
 
 def _person_url(target, person_index):
+    if ARGS.listening_worker:
+        return target.urls[0]  # everyone on the first worker; the second only hears the queue
     return target.urls[person_index % len(target.urls)]  # pairs straddle the workers
 
 
@@ -385,7 +422,7 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
             {"username": f"bench{2 * index + slot + 1}", "url": _person_url(target, 2 * index + slot)}
             for slot in (0, 1)]})
     configs = [{**_common(args, target), "role": "chat", "pairs": share, "rate": rate, "seconds": args.seconds,
-                "senders": senders} for share in shares]
+                "senders": senders, "receipts": args.receipts and target.name == "heartlink"} for share in shares]
     if storm:
         configs.append({**_common(args, target), "role": "storm", "seconds": args.seconds,
                         "accounts": [{"username": f"storm{i + 1}", "url": target.urls[0]} for i in range(STORM_SIZE)]})
@@ -407,6 +444,7 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         time.sleep(1)  # let the last joins settle before reading memory
         rss_after = meter.rss_kb()
         count_before = None
+        acks_before = _scrape_acks(target) if target.name == "heartlink" else None
         t0 = time.time() + 1
         for loadgen in loadgens:
             loadgen.command("go", t0=t0 * 1000)
@@ -414,10 +452,14 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         cpu_before = meter.cpu_ticks()
         load = os.getloadavg()[0]
         count_before = target.count_messages() if target.count_messages else None
+        traffic_before = target.traffic.snapshot() if target.traffic else None
         time.sleep(max(0, t0 + args.seconds - time.time()))
         cpu_after = meter.cpu_ticks()
         count_after = target.count_messages() if target.count_messages else None
+        time.sleep(1.5 if target.traffic else 0)  # PostgreSQL's statistics are flushed about once a second
+        traffic_after = target.traffic.snapshot() if target.traffic else None
         results = _all(loadgens, "result", args.drain + args.seconds + 60)
+        acks_after = _scrape_acks(target) if acks_before is not None else None
     finally:
         meter.stop()
     chat = [r for r in results if r["role"] == "chat"]
@@ -431,7 +473,8 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
     cpu = _cpu_pct(cpu_before, cpu_after, args.seconds)
     line = {
         "server": target.name, "mode": "signin-storm" if storm else ("idle" if senders == "first" else "chat"),
-        "workers": len(target.urls), "pairs": total("pairs"), "connections": total("connections"), "rate": rate,
+        "workers": len(target.urls), "receipts": bool(args.receipts and target.name == "heartlink"),
+        "pairs": total("pairs"), "connections": total("connections"), "rate": rate,
         "seconds": args.seconds, "sent": total("sent"), "acked": total("acked"), "delivered": total("delivered"),
         "lost": total("lost"), "undelivered_partner_gone": total("undelivered_partner_gone"),
         "duplicated": total("duplicated"), "out_of_order": total("out_of_order"),
@@ -451,6 +494,12 @@ def chat_run(args, target, workdir, pairs, rate, storm=False, senders="both"):
         "loadgen": [r["loadgen"] for r in results],
         "machine_load_1m": round(load, 2), "cores": os.cpu_count(),
     }
+    if traffic_before is not None:
+        line["per_message"] = target.traffic.per_message(traffic_before, traffic_after, count_after - count_before)
+        target.traffic.close()
+    if acks_after is not None:
+        line["server_ack_ms"] = server_ack_view(acks_before, acks_after, line["ack_ms"], line["acked"])
+        note(f"server's heartlink_message_ack_seconds: {line['server_ack_ms']}")
     if storm:
         stormed = next(r for r in results if r["role"] == "storm")
         line["signin_storm"] = {"concurrent": STORM_SIZE, "rounds": stormed["rounds"], "signins": stormed["signins"],
@@ -683,6 +732,65 @@ def _merge_counts(counts):
     return merged
 
 
+# --- the server's own figure: heartlink_message_ack_seconds on each worker's /metrics ---------
+
+def _scrape_acks(target):
+    """Every worker's heartlink_message_ack_seconds buckets, summed: {upper bound (s): count}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    buckets = {}
+    for url in target.urls:
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as answer:
+            text = answer.read().decode()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "heartlink_message_ack_seconds_bucket":
+                    bound = float(sample.labels["le"])
+                    buckets[bound] = buckets.get(bound, 0) + sample.value
+    return buckets
+
+
+def _bucket_quantile(q, before, after):
+    """The q-quantile of the acks between two scrapes, as Prometheus' histogram_quantile() reads it
+    (linear within a bucket): (estimate ms, bucket's lower ms, bucket's upper ms), or None."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0) for b in bounds]  # cumulative
+    total = counts[-1] if counts else 0
+    if not total:
+        return None
+    rank, lower, below = q * total, 0.0, 0
+    for bound, cumulative in zip(bounds, counts, strict=True):
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return lower * 1000, lower * 1000, None
+            share = (rank - below) / (cumulative - below) if cumulative > below else 1
+            return (lower + (bound - lower) * share) * 1000, lower * 1000, bound * 1000
+        lower, below = bound, cumulative
+    return None
+
+
+def server_ack_view(before, after, client_ack_ms, acked):
+    """What the workers' histogram says of the acks the clients timed, and whether the two agree:
+    the server counted as many stored sends, and each client percentile lies in the server's bucket
+    for it, or above it by at most 5 ms + 10 % of the bucket's bound (the client's figure adds the
+    network and its own loop; a bucket only bounds the server's)."""
+    count = after.get(float("inf"), 0) - before.get(float("inf"), 0)
+    view = {"count": int(count), "count_matches": int(count) == acked}
+    agrees = view["count_matches"]
+    for q in (50, 99):
+        found = _bucket_quantile(q / 100, before, after)
+        client = client_ack_ms.get(f"p{q}")
+        if found is None or client is None:
+            view[f"p{q}"] = None
+            agrees = False
+            continue
+        estimate, lower, upper = found
+        view[f"p{q}"] = {"estimate_ms": round(estimate, 2), "bucket_ms": [lower, upper]}
+        agrees = agrees and lower <= client + 0.5 and (upper is None or client <= upper * 1.1 + 5)
+    view["agrees_with_clients"] = agrees
+    return view
+
+
 def _percentiles(samples, quantiles=(50, 90, 99)):
     if not samples:
         return {**{f"p{q}": None for q in quantiles}, "max": None}
@@ -755,6 +863,12 @@ def parse_args(argv):
     parser.add_argument("--idle", action="store_true", help="one pair, one message in flight: the idle round trip")
     parser.add_argument("--workers", type=int, default=1, choices=(1, 2),
                         help="2: two workers on PostgreSQL + Redis, pairs straddling them")
+    parser.add_argument("--receipts", action="store_true",
+                        help="the partner's client sends message:delivered and message:read for each message, "
+                             "as the page does (Heart Link only)")
+    parser.add_argument("--listening-worker", action="store_true",
+                        help="with --workers 2: every pair on the first worker, so the second's CPU is what "
+                             "the queue's traffic for sockets it does not hold costs it")
     parser.add_argument("--moderation", action="store_true",
                         help="a moderation queue: the console's first page and decisions on reports, timed")
     parser.add_argument("--reports", type=int, default=10_000, help="moderation: open reports, one link each")

@@ -107,6 +107,7 @@ def create_app(config_class=Config):
     from .entry.health import bp as health_bp
     from .entry.http import IdConverter
     from .entry.me import bp as profile_bp
+    from .entry.metrics import bp as metrics_bp
     from .entry.moderation import bp as moderation_bp
     from .entry.pages import bp as pages_bp
     from .worker import limits
@@ -117,6 +118,7 @@ def create_app(config_class=Config):
     app.register_blueprint(profile_bp, url_prefix="/api")
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(moderation_bp)  # its own paths: /moderation and /api/moderation/
     limits.init_app(app)
     protections.load_blocked_terms(app)

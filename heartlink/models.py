@@ -20,7 +20,8 @@ def iso(moment):
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     # The sweeper's look for suspensions that ended (moderation.lift_expired).
-    __table_args__ = (db.Index("ix_users_standing_until", "standing", "standing_until"),)
+    __table_args__ = (db.Index("ix_users_standing_until", "standing", "standing_until"),
+                      db.Index("ix_users_deleted_at", "deleted_at"))
 
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(32), nullable=False)
@@ -58,6 +59,9 @@ class User(UserMixin, db.Model):
     # date is asked at its next sign-in and cannot match until it answers.
     birth_date = db.Column(db.Date)
     birth_vouched = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # The account was deleted (heartlink/domain/own_data.py): the row stays as a tombstone that the
+    # audit log, reports and the partners' histories refer to; nothing of the person is left in it.
+    deleted_at = db.Column(db.DateTime)
 
     def get_id(self):
         return f"{self.id}:{self.session_epoch}"
@@ -75,6 +79,8 @@ class Room(db.Model):
     """One heart link between two members."""
 
     __tablename__ = "rooms"
+    # Retention finds ended links by when they ended (heartlink/domain/retention.py).
+    __table_args__ = (db.Index("ix_rooms_status_ended_at", "status", "ended_at"),)
 
     id = db.Column(db.String(36), primary_key=True)
     status = db.Column(db.String(10), nullable=False, default="active")

@@ -4,6 +4,8 @@ Every dict that goes on the wire is shaped here, from a table row or anything wi
 fields. Who may see what is decided in domain/privacy.py and domain/presence.py; this
 module only applies those answers to the shape.
 """
+from flask_babel import gettext as _
+
 from .domain.privacy import presence_seen_by
 from .domain.standing import standing_of
 from .models import iso
@@ -14,6 +16,8 @@ def person(user, viewer_id=None, in_audience=True):
     and none at all when the two are not in each other's presence audience (a former
     partner hears a name change, never whether one is online). Without a viewer, as
     anyone may see them: presence hidden if they hide it."""
+    if getattr(user, "deleted_at", None) is not None:
+        return deleted_person(user)
     online, last_seen = presence_seen_by(viewer_id, user)
     if viewer_id != user.id and not in_audience:
         online, last_seen = False, None
@@ -25,6 +29,13 @@ def person(user, viewer_id=None, in_audience=True):
         "online": online,
         "last_seen": iso(last_seen),
     }
+
+
+def deleted_person(user):
+    """A deleted account (heartlink/domain/own_data.py), as everyone sees it: a name that says so,
+    nothing else of who it was; `deleted: true` lets a page put that name in its own language."""
+    return {"id": user.id, "username": "", "display_name": _("Deleted account"), "avatar_url": None,
+            "online": False, "last_seen": None, "deleted": True}
 
 
 def room(link, viewer_id, unread=0, keepable=True):

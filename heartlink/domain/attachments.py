@@ -178,6 +178,11 @@ def remove_orphans(now=None):
     return len(orphans)
 
 
+def stored_file(attachment_id):
+    """Where an upload's bytes are (its owner's export reads them; nobody else gets this path)."""
+    return _path(attachment_id)
+
+
 def discard_files(attachment_id):
     for thumb in (False, True):
         _path(attachment_id, thumb).unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, update
 from ..errors import Conflict
 from ..extensions import db
 from ..models import MatchTicket, Room, RoomMember, User, utcnow
-from ..worker import offload
+from ..worker import metrics, offload
 from ..worker.database import serialise, write_transaction
 from . import age, privacy, standing
 from .rooms import room_view
@@ -68,8 +68,9 @@ def _pair_or_wait(session, user_id, code):
         raise Conflict(_l("You are already in a heart link."), room=room_view(room, user_id))
 
     for partner_id in _candidates(session, user_id, code, now):
-        claimed = session.execute(delete(MatchTicket).where(MatchTicket.user_id == partner_id)).rowcount
-        if claimed != 1:
+        waited_since = session.execute(delete(MatchTicket).where(MatchTicket.user_id == partner_id)
+                                       .returning(MatchTicket.created_at)).scalar()
+        if waited_since is None:
             continue
         room = Room(id=str(uuid.uuid4()), created_at=now, last_activity_at=now,
                     members=[RoomMember(user_id=uid) for uid in sorted((user_id, partner_id))])
@@ -84,6 +85,7 @@ def _pair_or_wait(session, user_id, code):
         session.add(room)
         session.flush()
         log.info("matched users %s and %s in link %s", user_id, partner_id, room.id)
+        metrics.matched("code" if code else "random", (now - waited_since).total_seconds())
         return "matched", room
 
     ticket = session.get(MatchTicket, user_id) or MatchTicket(user_id=user_id)

@@ -80,6 +80,11 @@ def set_avatar(user_id, stream):
     return user
 
 
+def picture_file(avatar_id):
+    """Where a profile picture's bytes are (its owner's export, and deleting the account)."""
+    return _path(avatar_id)
+
+
 def remove_avatar(user_id):
     user = db.session.get(User, user_id)
     old = user.avatar_id

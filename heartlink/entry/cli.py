@@ -6,12 +6,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..domain import accounts, age, attachments, challenges, links, moderation, safety
+from ..domain import accounts, age, attachments, challenges, links, moderation, own_data, retention, safety
 from ..errors import DomainError
 from ..extensions import db
 from ..lib.text import for_terminal
 from ..live import announce
 from ..models import User, utcnow
+from ..worker import backups
 
 users_cli = AppGroup("users", help="Manage accounts.")
 rooms_cli = AppGroup("rooms", help="Maintain heart links.")
@@ -218,7 +219,8 @@ def demo():
 @rooms_cli.command("cleanup")
 def cleanup():
     """End links idle for HEARTLINK_LINK_IDLE_HOURS; delete uploads no message refers to; forget
-    expired sign-outs, wrong-password counts and spent sign-up challenges."""
+    expired sign-outs, wrong-password counts and spent sign-up challenges; apply HEARTLINK_RETENTION_DAYS
+    and HEARTLINK_REPORT_RETENTION_DAYS, in short batches."""
     ended = links.end_idle()
     for link in ended:
         announce.link_ended(link)
@@ -227,6 +229,37 @@ def cleanup():
     revoked, failures = accounts.forget_expired()
     click.echo(f"forgot {revoked} expired sign-outs and {failures} old wrong-password counts")
     click.echo(f"forgot {challenges.forget_expired()} expired sign-up challenges")
+    click.echo(f"freed {own_data.free_usernames()} usernames of accounts deleted long ago")
+    removed = retention.remove_expired()
+    click.echo(f"retention: deleted {removed.messages} messages and {removed.uploads} uploads of {removed.links} "
+               f"links that ended long ago, and {removed.evidence} evidence pictures of old reports")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(path):
+    """Write a consistent copy of the database to PATH while the workers serve (SQLite's online
+    backup; with PostgreSQL, a pg_dump custom-format file). Uploads are copied apart (docs/operations.md)."""
+    try:
+        size = backups.backup(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up the database to {path} ({size} bytes)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite a database that is not empty.")
+@with_appcontext
+def restore(path, force):
+    """Restore the backup at PATH into the database (stop the workers first). Refuses a database
+    that is not empty unless --force. Run `flask db upgrade` after it, for a backup of an older schema."""
+    try:
+        backups.restore(path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored the database from {path}")
 
 
 reports_cli = AppGroup("reports", help="Reports for moderators.")
@@ -252,3 +285,5 @@ def register_cli(app):
     app.cli.add_command(moderators_cli)
     app.cli.add_command(moderation_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)

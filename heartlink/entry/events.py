@@ -23,7 +23,7 @@ from ..extensions import db, socketio
 from ..live import announce, ordering
 from ..live.writer import writer
 from ..models import User
-from ..worker import database, limits, logs
+from ..worker import database, limits, logs, metrics
 from . import schemas
 from .auth import locked_out
 
@@ -56,9 +56,11 @@ def _answer(event, schema, limit=None, batched=False):
             began = time.perf_counter()
             user_id = session.get(_USER)
             ack = _handle(handler, user_id, payload)
+            took = time.perf_counter() - began
+            code = "ok" if ack["ok"] else ack["error"]["code"]
             logs.event_handled(event, user_id, payload.get("room_id") if isinstance(payload, dict) else None,
-                               (time.perf_counter() - began) * 1000,
-                               "ok" if ack["ok"] else ack["error"]["code"])
+                               took * 1000, code)
+            metrics.event_answered(event, code, took)
             return ack
 
         def _handle(handler, user_id, payload):
@@ -88,6 +90,7 @@ def _answer(event, schema, limit=None, batched=False):
                 return {"ok": False, "error": failed.to_wire()}
 
         socketio.on_event(event, run)
+        metrics.known_event(event)
         return handler
 
     return register
@@ -120,11 +123,14 @@ def on_connect(auth=None):
     announce.join_moderators_if(user)
     if came_online:
         announce.presence(presence.news(user.id))
+    metrics.sockets_open.inc()  # last: a connect that failed before it is never disconnected
 
 
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """The socket is gone; presence goes offline later, after the grace period."""
+    if session.get(_USER) is not None:
+        metrics.sockets_open.dec()
     presence.socket_disconnected(request.sid)
 
 
@@ -286,6 +292,7 @@ def on_unknown_event(event, *_args):
     address = request.remote_addr or "-"
     if _unknown_log.allows(address):
         log.warning("unknown socket event %r from %s (sid %s)", str(event)[:64], address, request.sid)
+    metrics.event_answered(metrics.UNKNOWN_EVENT, BadRequest.code)
     return {"ok": False, "error": BadRequest(_("Unknown event.")).to_wire()}
 
 

@@ -1,16 +1,17 @@
-"""Blueprint: the signed-in person's profile, privacy settings and picture, and the warnings
-moderators gave them (under /api)."""
-from flask import Blueprint, jsonify, request
+"""Blueprint: the signed-in person's profile, privacy settings and picture, the warnings
+moderators gave them, and their own data: an export, and deleting the account (under /api)."""
+from flask import Blueprint, Response, jsonify, request, session, stream_with_context
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from .. import wire
-from ..domain import age, moderation, profiles, standing
-from ..errors import BadRequest
+from ..domain import accounts, age, moderation, own_data, presence, profiles, standing
+from ..errors import BadRequest, Unauthorized
 from ..extensions import db
+from ..lib import zipstream
 from ..live import announce
 from ..models import User
-from ..worker import limits
+from ..worker import limits, sockets
 from . import schemas
 from .http import private_file
 
@@ -100,3 +101,40 @@ def acknowledge_warning(warning_id):
     warning = moderation.acknowledge_warning(current_user.id, warning_id)
     announce.warning_acknowledged(current_user.id, warning_id)
     return jsonify({"warning": warning})
+
+
+@bp.get("/me/export")
+@login_required
+def export():
+    """My data as a zip, streamed as it is written: account.json, links.json (every link with its
+    messages, as I see them) and my own uploads."""
+    limits.check("RATE_EXPORT", current_user.id)
+    user_id = current_user.id
+    body = stream_with_context(zipstream.stream(own_data.export_members(user_id)))
+    response = Response(body, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{own_data.export_name(user_id)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.delete("/me")
+@login_required
+def delete_me():
+    """Delete my account, after my password: my sockets close on every worker, every sign-in
+    ends, my uploads go, my messages become "Deleted account"'s deleted messages for my partners."""
+    user_id, username, address = current_user.id, current_user.username, request.remote_addr
+    limits.check("RATE_ACCOUNT", user_id)
+    body = schemas.parse(schemas.AccountDelete, request.get_json(silent=True))
+    accounts.check_not_locked(username, address)
+    try:
+        deleted = own_data.delete_account(user_id, body.password)
+    except Unauthorized:
+        accounts.record_failure(username, address)
+        raise
+    if deleted.ended is not None:
+        announce.link_ended(deleted.ended)
+    announce.account_deleted(deleted)
+    sockets.disconnect_sockets(presence.sockets_of(user_id))
+    logout_user()
+    session.clear()
+    return jsonify({"deleted": True})

@@ -152,6 +152,11 @@ class LinkKeep(RoomRef):
     keep: bool
 
 
+class AccountDelete(Payload):
+    """DELETE /api/me: the person's password, asked again."""
+    password: Annotated[str, StringConstraints(min_length=1, max_length=accounts.MAX_PASSWORD)]
+
+
 class ProfileChange(Payload):
     """PATCH /api/me: any of these; a field left out is left as it is (language null = the browser's)."""
     display_name: Annotated[str, StringConstraints(max_length=1000)] | None = None

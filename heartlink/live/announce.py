@@ -12,9 +12,9 @@ from .. import wire
 from ..domain import moderation, privacy, standing
 from ..domain.presence import sockets_of
 from ..domain.rooms import room_view
-from ..extensions import socketio
-from ..models import iso
-from ..worker import sockets
+from ..extensions import db, socketio
+from ..models import User, iso
+from ..worker import metrics, sockets
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,19 @@ def decided(outcome):
         restricted(outcome)
     elif isinstance(outcome, moderation.Warned):
         warned(outcome)
+    _count(outcome)
     _tell_moderators(outcome)
+
+
+def _count(outcome):
+    """Every decision passes here, so here it is counted (heartlink_restrictions_total and
+    heartlink_reports_total: reports a decision settled, by what it made of them)."""
+    if isinstance(outcome, moderation.Restriction):
+        metrics.restrictions.labels(outcome.standing).inc()
+    settled = getattr(outcome, "report_ids", ())
+    if settled and not (isinstance(outcome, moderation.Restriction) and outcome.standing == "held"):
+        state = "dismissed" if isinstance(outcome, (moderation.Dismissed, moderation.Restored)) else "actioned"
+        metrics.reports.labels(state).inc(len(settled))
 
 
 def restricted(restriction):
@@ -181,6 +193,7 @@ def moderators_room_checked():
 def report_filed(shown):
     """A new report, as moderation.open_report shows it (None once decided): every moderator's
     console shows it (`moderation:report`)."""
+    metrics.reports.labels("open").inc()
     if shown is not None:
         socketio.emit("moderation:report", {"report": shown}, to=MODERATORS)
 
@@ -242,3 +255,12 @@ def user_updated(updates):
     """A person changed their profile: each `user:updated` of profiles.updates, to its viewer."""
     for viewer_id, user in updates:
         _emit("user:updated", {"user": user}, [viewer_id])
+
+
+def account_deleted(deleted):
+    """An account was deleted (own_data.Deleted): everyone who shared a link with it gets it as
+    "Deleted account" (`user:updated`), and its messages they may have open as deleted ones."""
+    person = wire.deleted_person(db.session.get(User, deleted.user_id))
+    _emit("user:updated", {"user": person}, deleted.partners)
+    for room, message in deleted.tombstones:
+        message_updated(room, message)

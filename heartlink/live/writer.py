@@ -16,7 +16,7 @@ from flask import current_app
 from ..domain import messages
 from ..errors import DomainError
 from ..extensions import socketio
-from ..worker import borrowed, database, offload
+from ..worker import borrowed, database, metrics, offload
 from . import announce
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class Writer:
             for draft in drafts:
                 if draft.sent is None and draft.error is None:
                     draft.error = failed
+        metrics.messages_stored.inc(len(new))
         for draft, skip_sid, settled in batch:
             if id(draft) in new:
                 self._broadcast(draft, skip_sid)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..errors import DomainError, Unavailable
 from ..extensions import db
+from . import metrics
 
 _WRITE = "heartlink_write"
 
@@ -67,6 +68,7 @@ def failure(error, logger, what, *args, extra=None):
     if unreachable(error):
         reason = (str(error).splitlines() or [type(error).__name__])[0]  # without the statement SQLAlchemy appends
         logger.warning(what + " (the database is unreachable: %s)", *args, reason, extra=extra)
+        metrics.database_unavailable.inc()
         return Unavailable()
     logger.error(what, *args, exc_info=error, extra=extra)
     return DomainError()

@@ -31,7 +31,7 @@ from config import redis_queue
 
 from ..domain import presence, protections
 from ..extensions import socketio
-from . import borrowed, logs, sockets, sweeper, tuning
+from . import borrowed, logs, metrics, sockets, sweeper, tuning
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,7 @@ class Worker:
             except Exception as error:  # noqa: BLE001 - any failure means unreachable
                 if down_since is None:
                     down_since, lost_subscription = time.monotonic(), borrowed.queue_subscription(manager)
+                    metrics.queue_outages.inc()
                     log.error("message queue unreachable; events to other workers are not delivered "
                               "until it returns", extra={"error": str(error)})
                 continue

@@ -259,6 +259,10 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
     removeAvatar() {
       return deleteJSON(urls.avatar);
     },
+    /** Delete my account for good, after my password (DELETE /api/me): {deleted: true}. */
+    deleteAccount(password) {
+      return deleteJSON(urls.me, { password });
+    },
 
     // --- what moderators decided about me (views/standing.js) ------------------------------------
     /** I have read a moderator's warning: it goes, here and in my other tabs. */

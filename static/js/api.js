@@ -16,8 +16,8 @@ export async function postJSON(url, body) {
   return send("POST", url, body);
 }
 
-export async function deleteJSON(url) {
-  return send("DELETE", url);
+export async function deleteJSON(url, body) {
+  return send("DELETE", url, body);
 }
 
 export async function patchJSON(url, body) {

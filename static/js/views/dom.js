@@ -1,4 +1,5 @@
 // Small DOM helpers. User data only ever becomes text nodes (textContent), never markup.
+import { t } from "../i18n.js";
 
 /** h("p", {class: "x", dataset: {seq: 1}}, "text", child) */
 export function h(tag, attributes = {}, ...children) {
@@ -61,5 +62,6 @@ export function avatar(user, extraClass = "") {
 }
 
 export function displayName(user, fallback) {
+  if (user?.deleted) return t("deleted_account"); // a deleted account, named in this page's language
   return user?.display_name || user?.username || fallback;
 }

@@ -1,12 +1,14 @@
 // Settings, a panel of the app page over the list of links (as WhatsApp Web's), so the socket, and with
 // it presence, calls and messages, stays up while it is open: profile (name, picture), privacy (read
 // receipts, online and last seen), language, theme, notifications and sounds, the people I blocked,
-// and the password form (which posts, and comes back to /settings).
-// Server side (through actions.js): GET/PATCH /api/me, POST/DELETE /api/me/avatar, GET /api/blocks, DELETE a block.
+// the password form (which posts, and comes back to /settings), "Download my data" (a plain link to
+// GET /api/me/export) and "Delete my account" (confirmed, then DELETE /api/me with the password).
+// Server side (through actions.js): GET/PATCH/DELETE /api/me, POST/DELETE /api/me/avatar, GET /api/blocks, DELETE a block.
 // Theme, notifications and sounds are this browser's (localStorage, static/js/prefs.js).
 // app.js routes: it shows the panel for /settings or a history entry that opened it; Back and Escape close it.
 import { formatDay, humanSize, t } from "../i18n.js";
 import { pref, setPref } from "../prefs.js";
+import { confirmDialog } from "./confirm.js";
 import { avatar, displayName, h, paintAvatar, show } from "./dom.js";
 
 /** Wires the panel; returns show(open) for the router, and calls onClose when the person closes it. */
@@ -185,6 +187,33 @@ export function mountSettings(panel, actions, { onClose }) {
       showError(t("settings_load_failed"));
     });
   }
+
+  // --- deleting my account -------------------------------------------------------------------------
+  const password = $("delete-password");
+  $("delete-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!password.value) {
+      status("delete-status", t("settings_password_missing"), "error");
+      password.setAttribute("aria-invalid", "true");
+      password.focus();
+      return;
+    }
+    password.setAttribute("aria-invalid", "false");
+    const days = $("delete-section").dataset.reservedDays;
+    const sure = await confirmDialog({
+      title: t("settings_delete_title"), text: t("settings_delete_text", { days }), confirm: t("settings_delete_confirm"),
+    });
+    if (!sure) return;
+    $("delete-account").disabled = true;
+    try {
+      await actions.deleteAccount(password.value);
+      window.location.assign("/login"); // signed out: the sign-in page
+    } catch (error) {
+      $("delete-account").disabled = false;
+      status("delete-status", error.message, "error");
+      password.focus();
+    }
+  });
 
   // --- open and close ------------------------------------------------------------------------------
   const opener = document.querySelector('[aria-controls="settings-panel"]');
