@@ -1,5 +1,6 @@
 """The docs name real code: every `module.name` they cite in backticks, where the module is one of
-Heart Link's, is defined there, and every heartlink/…py path they give exists."""
+Heart Link's, is defined there, every heartlink/…py path they give exists, and the README's layout
+table lists every module."""
 import ast
 import re
 
@@ -83,3 +84,10 @@ def test_every_path_the_docs_give_exists():
     missing = [f"{doc.name}: {path}" for doc in _DOCS for path in _PATH.findall(doc.read_text())
                if not (BASE_DIR / path).exists()]
     assert missing == []
+
+
+def test_the_readme_s_layout_table_lists_every_module():
+    listed = set(re.findall(r"^\| `(heartlink/[a-z_/]+\.py)` \|", (BASE_DIR / "README.md").read_text(), re.M))
+    modules = {str(path.relative_to(BASE_DIR)) for path in (BASE_DIR / "heartlink").rglob("*.py")
+               if path.name != "__init__.py" or path.parent.name == "heartlink"}
+    assert sorted(modules - listed) == []
