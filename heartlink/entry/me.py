@@ -86,6 +86,15 @@ def avatar(user_id):
     return private_file(path, mime)  # the URL changes with every new picture
 
 
+@bp.get("/users/<int:user_id>/avatar/veiled")
+@login_required
+def veiled_avatar(user_id):
+    """A person's picture blurred, as their partner sees it before the gradual reveal; 404 to
+    anyone who shares no link with them."""
+    mime, path = profiles.avatar_for(current_user.id, user_id, veiled=True)
+    return private_file(path, mime)
+
+
 @bp.get("/me/warnings")
 @login_required
 def my_warnings():
