@@ -82,7 +82,7 @@ class User(UserMixin, db.Model):
 
     def settings(self):
         return {"read_receipts": self.read_receipts, "show_presence": self.show_presence,
-                "language": self.language}
+                "language": self.language, "interests": list(self.interests or [])}
 
 
 class Room(db.Model):

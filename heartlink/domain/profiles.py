@@ -23,7 +23,7 @@ from ..lib import media
 from ..models import User
 from ..worker import offload
 from ..worker.database import write_transaction
-from . import accounts, intake, presence, privacy
+from . import accounts, intake, matching, presence, privacy
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,12 @@ VEILED_SIZE = 24  # px the blurred picture is made from: a few colours, no featu
 
 
 def update(user_id, changes):
-    """Apply {display_name, read_receipts, show_presence, language} (any of them).
+    """Apply {display_name, read_receipts, show_presence, language, interests} (any of them).
     Returns (user, names of the fields that changed)."""
     user = db.session.get(User, user_id)
     values = dict(changes)
+    if "interests" in values:  # what matching looks for when the person names nothing
+        values["interests"] = list(matching.interests_of(user_id, values["interests"]))
     if "display_name" in values:
         values["display_name"] = accounts.validate_display_name(values["display_name"], user.username, user_id)
     if values.get("language") not in (None, *LANGUAGES):  # config's: one list of languages

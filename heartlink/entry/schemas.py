@@ -179,6 +179,7 @@ class ProfileChange(Payload):
     read_receipts: bool | None = None
     show_presence: bool | None = None
     language: Literal[tuple(LANGUAGES)] | None = None
+    interests: list[Interest] | None = Field(None, max_length=matching.MAX_INTERESTS)  # matching's default
 
     def changes(self):
         """Only the fields the client sent; null is a value for language and display_name only."""
