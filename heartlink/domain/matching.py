@@ -107,6 +107,19 @@ def interests_of(user_id, interests):
     return tags
 
 
+# The languages the lobby offers, each named in itself (the API takes any code).
+LANGUAGE_CHOICES = (("en", "English"), ("zh", "中文"), ("ja", "日本語"), ("ko", "한국어"), ("es", "Español"),
+                    ("fr", "Français"), ("de", "Deutsch"), ("pt", "Português"))
+
+
+def last_asked(user, ui_language=None):
+    """What the lobby offers to look for: what the person last asked with, else their
+    profile's interests in their language."""
+    if user.match_settings:
+        return user.match_settings
+    return looking_for(user, ui_language=ui_language).to_settings()
+
+
 def looking_for(user, interests=None, languages=None, only_shared=False, ui_language=None):
     """What `user` looks for: their profile's interests when they name none, and the
     language they use Heart Link in when they name no language."""
