@@ -147,6 +147,7 @@ export function mountChat(root, store, actions, { textMax }) {
   follow.observe(scroller);
   document.addEventListener("heartlink:end-link", () => confirmEnd());
   document.addEventListener("heartlink:keep-link", () => toggleKeep());
+  document.addEventListener("heartlink:next-link", () => goNext()); // the ⋮ menu (views/safety.js)
 
   async function confirmEnd() {
     const roomId = store.state.roomId;
