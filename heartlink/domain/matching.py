@@ -101,7 +101,11 @@ def _distinct(values):
 def interests_of(user_id, interests):
     """Interests as one person may look for them: each clean (clean_interest), each once,
     at most MAX_INTERESTS. The blocked-terms filter (protections) belongs here too."""
-    tags = _distinct(clean_interest(tag) for tag in interests)
+    try:
+        tags = _distinct(clean_interest(tag) for tag in interests)
+    except ValueError:
+        raise BadRequest(_l("An interest has 1 to %(count)s characters.", count=MAX_INTEREST_CHARS),
+                         field="interests") from None
     if len(tags) > MAX_INTERESTS:
         raise BadRequest(_l("Choose at most %(count)s interests.", count=MAX_INTERESTS), field="interests")
     return tags
