@@ -36,7 +36,7 @@ from ..extensions import db
 from ..models import MatchTicket, Room, RoomMember, TicketInterest, TicketLanguage, User, utcnow
 from ..worker import metrics, offload
 from ..worker.database import serialise, write_transaction
-from . import age, privacy, standing
+from . import age, privacy, protections, standing
 from .rooms import room_view
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,14 @@ def _distinct(values):
     return tuple(dict.fromkeys(values))
 
 
-def interests_of(user_id, interests):
+_INTEREST_REFUSED = _l("Not saved: that interest goes against Heart Link's rules.")
+
+
+def interests_of(user_id, interests, check_terms=True):
     """Interests as one person may look for them: each clean (clean_interest), each once,
-    at most MAX_INTERESTS. The blocked-terms filter (protections) belongs here too."""
+    at most MAX_INTERESTS, none holding a blocked term (`filtered`, counted: protections).
+    `check_terms` False only where they were checked already, inside a pairing transaction
+    (a refusal is counted in a transaction of its own)."""
     try:
         tags = _distinct(clean_interest(tag) for tag in interests)
     except ValueError:
@@ -108,6 +113,9 @@ def interests_of(user_id, interests):
                          field="interests") from None
     if len(tags) > MAX_INTERESTS:
         raise BadRequest(_l("Choose at most %(count)s interests.", count=MAX_INTERESTS), field="interests")
+    if check_terms:
+        for tag in tags:
+            protections.check_name(tag, user_id, message=_INTEREST_REFUSED)
     return tags
 
 
@@ -127,7 +135,7 @@ def last_asked(user, ui_language=None):
 def looking_for(user, interests=None, languages=None, only_shared=False, ui_language=None):
     """What `user` looks for: their profile's interests when they name none, and the
     language they use Heart Link in when they name no language."""
-    tags = interests_of(user.id, user.interests or () if interests is None else interests)
+    tags = interests_of(user.id, user.interests or () if interests is None else interests, check_terms=False)
     spoken = _distinct(clean_language(code) for code in languages or ())[:MAX_LANGUAGES]
     if not spoken:
         spoken = (user.language or ui_language or DEFAULT_LANGUAGE,)
@@ -139,6 +147,8 @@ def start(user_id, code=None, interests=None, languages=None, only_shared=False,
     unless the person's standing is active (standing.ensure_may_match); Forbidden (`needs:
     "birth_date"`) while they have not said their date of birth (age.ensure_known). `interests`
     None: the profile's; `languages` empty: the person's language (else `ui_language`)."""
+    if interests is not None and not code:
+        interests = list(interests_of(user_id, interests))  # the filter, before the pairing transaction
     offload.release_database()  # the wait at the gate holds no connection
     for _attempt in range(_ATTEMPTS):
         try:

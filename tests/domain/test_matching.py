@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 
 from heartlink import wire
-from heartlink.domain import accounts, links, matching, messages, privacy, profiles, rooms
-from heartlink.errors import BadRequest, NotFound
+from heartlink.domain import accounts, links, matching, messages, privacy, profiles, protections, rooms
+from heartlink.errors import BadRequest, Filtered, NotFound
 from heartlink.extensions import db
 from heartlink.models import Block, MatchTicket, Room, User, utcnow
 from heartlink.worker.database import write_transaction
 
 import media_samples as samples
+from filter_cases import BLOCKED_TERMS
 from support import match, store_text
 
 T0 = utcnow().replace(microsecond=0)
@@ -314,3 +315,27 @@ def test_the_reveal_is_announced_as_room_updated(sock, app):
     updated = [event["args"][0]["room"] for event in ann.get_received() if event["name"] == "room:updated"]
     assert len(updated) == 1 and updated[0]["reveal"]["revealed"]
     assert {member["username"] for member in updated[0]["members"]} == {"ann", "ben"}
+
+
+@pytest.fixture
+def terms_loaded(app, tmp_path):
+    terms = tmp_path / "blocked-terms.txt"
+    terms.write_text(BLOCKED_TERMS, encoding="utf-8")
+    app.config["BLOCKED_TERMS"] = str(terms)
+    protections.load_blocked_terms(app)
+    return app
+
+
+def test_an_interest_with_a_blocked_term_is_filtered_and_counted(terms_loaded, in_app):
+    (ann,) = _users("ann")
+    with pytest.raises(Filtered):
+        matching.start(ann, interests=["hiking", "ＢＡＤ idea"])
+    with pytest.raises(Filtered):
+        profiles.update(ann, {"interests": ["坏蛋"]})
+    assert db.session.query(MatchTicket).count() == 0 and db.session.get(User, ann).interests == []
+    assert protections.refusals_of([ann])[ann]["term"] == 2
+
+
+def test_match_start_with_a_blocked_interest_is_answered_filtered(terms_loaded, sock):
+    refused = _ack(sock("ben"), "match:start", {"interests": ["free money"]})
+    assert refused["error"]["code"] == "filtered" and "money" not in refused["error"]["message"]
