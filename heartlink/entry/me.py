@@ -86,7 +86,7 @@ def avatar(user_id):
     return private_file(path, mime)  # the URL changes with every new picture
 
 
-@bp.get("/users/<int:user_id>/avatar/veiled")
+@bp.get("/users/<id:user_id>/avatar/veiled")
 @login_required
 def veiled_avatar(user_id):
     """A person's picture blurred, as their partner sees it before the gradual reveal; 404 to
