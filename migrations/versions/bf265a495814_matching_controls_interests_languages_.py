@@ -5,7 +5,7 @@ interests the two shared and the state of the gradual reveal. Links that exist b
 revision were never veiled: they count as revealed since they were made.
 
 Revision ID: bf265a495814
-Revises: 4856d5029303
+Revises: b7e31c2a9d40
 Create Date: 2026-12-05 21:28:28.251278
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'bf265a495814'
-down_revision = '4856d5029303'
+down_revision = 'b7e31c2a9d40'
 branch_labels = None
 depends_on = None
 
