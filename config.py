@@ -110,6 +110,11 @@ class Config:
 
     # Matching and links
     MATCH_TIMEOUT = _float("HEARTLINK_MATCH_TIMEOUT", 600)
+    # Seconds a person with interests waits for someone who shares one before anyone will do.
+    INTEREST_WAIT = _float("HEARTLINK_INTEREST_WAIT", 10)
+    # Messages each member of a random link sends before the two see each other's names and
+    # pictures (0: at once).
+    REVEAL_AFTER = _int("HEARTLINK_REVEAL_AFTER", 10)
     LINK_IDLE_HOURS = _float("HEARTLINK_LINK_IDLE_HOURS", 24)
     # How long a person may be without any socket before they count as gone
     # (presence goes offline, their place in the match queue is given up).
@@ -271,3 +276,6 @@ class TestConfig(Config):
     ARGON2_MEMORY_KIB = 1024
     # Lowered so a test solves a challenge in milliseconds; verification stays on.
     SIGNUP_POW_COMPLEXITY = 20
+    # The gradual reveal is off unless a test turns it on (tests/domain/test_matching.py): the
+    # other tests look at partners' names and pictures.
+    REVEAL_AFTER = 0

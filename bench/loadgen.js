@@ -15,6 +15,9 @@
 //             their own, join the room and each send at `rate` msg/s, one unacked send at a time.
 //   capacity  `accounts` idle authenticated sockets, held for `seconds`.
 //   storm     rounds of `stormSize` concurrent POST /api/token with the real password.
+//   matching  `accounts` sockets, each asking match:start with its own `ask` payload (interests,
+//             languages) at its own `at` ms after t0; each person's time from its ask to its
+//             room (the ack's, or match:found's, whichever comes first).
 "use strict";
 
 const crypto = require("node:crypto");
@@ -402,6 +405,65 @@ async function runStorm(commands) {
     signin_ms: roundAll(signinMs), loadgen: meter.stop() });
 }
 
+async function runMatching(commands) {
+  const stats = { closing: false, disconnectReasons: {}, setupErrors: [] };
+  const people = config.accounts.map((account) => Object.assign(new Person(account.username, account.url), account));
+  await commands.next("connect");
+  const setupStarted = performance.now();
+  const connected = [];
+  await pool(people, config.setupConcurrency || 4, async (person) => {
+    try {
+      person.socket = await withDeadline(connect(person.url, await token(person.url, person.username)),
+        config.setupDeadlineMs, "connect");
+      person.socket.on("disconnect", (reason) => {
+        if (!stats.closing) stats.disconnectReasons[reason] = (stats.disconnectReasons[reason] || 0) + 1;
+      });
+      connected.push(person);
+    } catch (error) {
+      stats.setupErrors.push(String(error.message || error));
+    }
+  });
+  send({ type: "ready", connections: connected.length, setup_ms: performance.now() - setupStarted,
+    setup_errors: stats.setupErrors.slice(0, 5), setup_error_count: stats.setupErrors.length });
+  const go = await commands.next("go");
+  const meter = selfMeter();
+  meter.start();
+  const waitMs = [];
+  const rooms = new Set();
+  const errors = {};
+  let firstAsk = null, lastFound = null;
+  const everyone = connected.map((person) => new Promise((resolve) => {
+    let asked = null;
+    const found = (room) => {
+      if (asked === null || person.found) return;
+      person.found = true;
+      waitMs.push(performance.now() - asked);
+      lastFound = Math.max(lastFound || 0, Date.now());
+      rooms.add(room.id);
+      resolve();
+    };
+    person.socket.on("match:found", ({ room }) => found(room));
+    setTimeout(() => {
+      asked = performance.now();
+      firstAsk = Math.min(firstAsk || Infinity, Date.now());
+      person.socket.timeout(config.askTimeoutMs || 120000).emit("match:start", person.ask, (error, ack) => {
+        if (error || !ack || ack.ok !== true) {
+          const code = error ? "timeout" : (ack && ack.error && ack.error.code) || "unknown";
+          errors[code] = (errors[code] || 0) + 1;
+          resolve();
+        } else if (ack.state === "matched") found(ack.room);
+      });
+    }, Math.max(0, go.t0 + person.at - Date.now()));
+  }));
+  await Promise.race([Promise.all(everyone), sleep(go.t0 + config.seconds * 1000 - Date.now())]);
+  const self = meter.stop();
+  stats.closing = true;
+  await send({ type: "result", role: "matching", connections: connected.length, asked: firstAsk === null ? 0 : connected.length,
+    found: waitMs.length, rooms: [...rooms], error_codes: errors, disconnects: stats.disconnectReasons,
+    first_ask: firstAsk, last_found: lastFound, wait_ms: roundAll(waitMs), loadgen: self });
+  for (const person of connected) person.socket.close();
+}
+
 function withDeadline(promise, ms, what) {
   if (!ms) return promise;
   let timer;
@@ -434,7 +496,7 @@ function commandReader() {
 async function main() {
   const commands = commandReader();
   send({ type: "hello", pid: process.pid });
-  const roles = { chat: runChat, capacity: runCapacity, storm: runStorm };
+  const roles = { chat: runChat, capacity: runCapacity, storm: runStorm, matching: runMatching };
   await roles[config.role](commands);
   process.exit(0);
 }

@@ -6,6 +6,7 @@
     .venv/bin/python bench/run.py --signin-storm
     .venv/bin/python bench/run.py --workers 2 --pairs 100
     .venv/bin/python bench/run.py --moderation
+    .venv/bin/python bench/run.py --matching [--fifo]
 
 It starts `python app.py` as `make run` does (production settings, a random SECRET_KEY, a scratch
 SQLite file, `flask db upgrade`, accounts from `flask users bulk-create`), with the rate limits
@@ -13,6 +14,9 @@ lifted for the load generator, and drives it from several Node processes (bench/
 official socket.io-client). With --compare the same workload then runs against two bare relays
 kept beside it (bench/relay_py.py, bench/relay.js). --moderation instead seeds the database with a
 moderation queue (bench/moderation.py) and times a moderator's console page and decisions over HTTP.
+--matching has --people (2,000) ask for a heart link within --spread (10) seconds, with random
+interests and languages (--fifo: as before matching controls, with neither), and times each
+one's wait for a room.
 Each run prints one JSON line on stdout; progress and notes go to stderr. docs/performance.md
 explains every field.
 
@@ -557,6 +561,82 @@ def capacity_run(args, target, workdir):
     }
 
 
+# --- matching -------------------------------------------------------------------------------------
+# What the matching mode's people look for: a few interests each from a pool where most of them
+# find someone (and some nobody, who meet anyone after HEARTLINK_INTEREST_WAIT), in one or two of
+# three languages, mostly English.
+MATCH_INTERESTS = ["hiking", "jazz", "chess", "films", "baking", "running", "poetry", "anime", "opera", "cats",
+                   "travel", "coffee", "gaming", "books", "yoga", "football", "photography", "cooking", "rock",
+                   "piano", "🍜", "🎸", "climbing", "startups", "k-pop", "tea", "cycling", "history", "art", "dogs"]
+MATCH_LANGUAGES = [["en"]] * 5 + [["zh"]] * 2 + [["en", "zh"]] * 2 + [["ja", "en"]]
+
+
+def _match_asks(args):
+    """Each person's match:start payload and when they send it (ms after the start), seeded."""
+    import random
+
+    chance = random.Random(args.seed)
+    asks = []
+    for index in range(args.people):
+        ask = {} if args.fifo else {"interests": chance.sample(MATCH_INTERESTS, chance.randint(0, 5)),
+                                    "languages": chance.choice(MATCH_LANGUAGES)}
+        asks.append((ask, round(index * args.spread * 1000 / args.people)))
+    return asks
+
+
+def matching_run(args, target, workdir):
+    """--people asking within --spread s: each one's wait for a room, pairs per second, server CPU per pair."""
+    procs = max(1, min(args.procs, args.people))
+    shares = [[] for _ in range(procs)]
+    for index, (ask, at) in enumerate(_match_asks(args)):
+        shares[index % procs].append({"username": f"bench{index + 1}", "url": _person_url(target, index),
+                                      "ask": ask, "at": at})
+    seconds = args.spread + 10 + args.drain  # the interest wait (10 s) and a drain after the last ask
+    meter = ProcessMeter(target.pids)
+    try:
+        loadgens = [Loadgen({**_common(args, target), "role": "matching", "accounts": share, "seconds": seconds},
+                            workdir, index) for index, share in enumerate(shares)]
+        _all(loadgens, "hello", 30)
+        began = time.monotonic()
+        for loadgen in loadgens:
+            loadgen.command("connect")
+        ready = _all(loadgens, "ready", args.connect_timeout + 30)
+        note(f"{sum(r['connections'] for r in ready)} people connected in {time.monotonic() - began:.1f} s")
+        time.sleep(2)
+        t0 = time.time() + 1
+        for loadgen in loadgens:
+            loadgen.command("go", t0=t0 * 1000)
+        time.sleep(max(0, t0 - time.time()))
+        cpu_before = meter.cpu_ticks()
+        load = os.getloadavg()[0]
+        results = _all(loadgens, "result", seconds + 60)
+        cpu_after = meter.cpu_ticks()
+        phase_s = time.time() - t0
+    finally:
+        meter.stop()
+    rooms = set().union(*(set(r["rooms"]) for r in results))
+    first = min((r["first_ask"] for r in results if r["first_ask"]), default=None)
+    last = max((r["last_found"] for r in results if r["last_found"]), default=None)
+    pairing_s = (last - first) / 1000 if first and last else None
+    cpu_s = sum(_cpu_pct(cpu_before, cpu_after, phase_s)) / 100 * phase_s
+    return {
+        "server": target.name, "mode": "matching-fifo" if args.fifo else "matching", "workers": len(target.urls),
+        "database": "postgresql" if len(target.urls) > 1 else "sqlite", "people": args.people, "spread_s": args.spread,
+        "connections": sum(r["connections"] for r in ready), "found": sum(r["found"] for r in results),
+        "pairs": len(rooms), "errors": _merge_counts(r["error_codes"] for r in results),
+        "disconnects": _merge_counts(r["disconnects"] for r in results),
+        "wait_ms": {**_percentiles([x for r in results for x in r["wait_ms"]]),
+                    "median": (statistics.median([x for r in results for x in r["wait_ms"]])
+                               if any(r["wait_ms"] for r in results) else None)},
+        "pairing_s": round(pairing_s, 2) if pairing_s else None,
+        "pairs_per_s": round(len(rooms) / pairing_s, 1) if pairing_s else None,
+        "server_cpu_s": round(cpu_s, 2),
+        "server_cpu_ms_per_pair": round(cpu_s * 1000 / len(rooms), 2) if rooms else None,
+        "loadgen_saturated": any(r["loadgen"]["saturated"] for r in results),
+        "loadgen": [r["loadgen"] for r in results], "machine_load_1m": round(load, 2), "cores": os.cpu_count(),
+    }
+
+
 # --- the moderation queue ------------------------------------------------------------------------
 
 class Moderator:
@@ -877,6 +957,12 @@ def parse_args(argv):
     parser.add_argument("--repeat", type=int, default=20, help="moderation: times the console's page is read")
     parser.add_argument("--decisions", type=int, default=10, help="moderation: decisions timed, one person each")
     parser.add_argument("--decision-size", type=int, default=50, help="moderation: reports in each decision")
+    parser.add_argument("--matching", action="store_true",
+                        help="--people ask for a heart link within --spread s, with interests and languages")
+    parser.add_argument("--people", type=int, default=2_000, help="matching: people asking")
+    parser.add_argument("--spread", type=float, default=10, help="matching: seconds over which they ask")
+    parser.add_argument("--fifo", action="store_true", help="matching: ask with no interests or languages")
+    parser.add_argument("--seed", type=int, default=20, help="matching: seed of the interests and languages")
     parser.add_argument("--connect-timeout", type=float, default=600, help="deadline for setting everyone up")
     parser.add_argument("--setup-concurrency", type=int, default=4,
                         help="setups in flight per load generator (default 4: today's server verifies each "
@@ -887,9 +973,11 @@ def parse_args(argv):
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args(argv)
-    modes = sum(map(bool, (args.capacity, args.signin_storm, args.idle, args.moderation)))
+    modes = sum(map(bool, (args.capacity, args.signin_storm, args.idle, args.moderation, args.matching)))
     if modes > 1:
-        parser.error("choose one of --capacity, --signin-storm, --idle, --moderation")
+        parser.error("choose one of --capacity, --signin-storm, --idle, --moderation, --matching")
+    if args.matching and (args.compare or args.targets):
+        parser.error("--matching measures Heart Link alone (the relays do not pair anyone)")
     if args.moderation and (args.compare or args.runs > 1 or args.targets):
         parser.error("--moderation measures Heart Link alone, once per run (--repeat and --decisions repeat inside)")
     if args.moderation and not (1 <= args.decisions and 1 <= args.decision_size
@@ -916,6 +1004,9 @@ def one_run(args, name, workdir):
         system = HeartLink(workdir, args, {"bench": args.accounts}, prepare=seed_moderation(args))
         with system as target:
             return moderation_run(args, target, system)
+    if args.matching:
+        with HeartLink(workdir, args, {"bench": args.people}) as target:
+            return matching_run(args, target, workdir)
     accounts = {"bench": -(-args.capacity // args.sockets_per_account) if args.capacity else 2 * args.pairs}
     if args.signin_storm:
         accounts["storm"] = STORM_SIZE

@@ -62,6 +62,11 @@ class User(UserMixin, db.Model):
     # The account was deleted (heartlink/domain/own_data.py): the row stays as a tombstone that the
     # audit log, reports and the partners' histories refer to; nothing of the person is left in it.
     deleted_at = db.Column(db.DateTime)
+    # Matching (heartlink/domain/matching.py): the interests a person looks for when they name
+    # none, and what they last asked with (interests, languages, only_shared), which `match:next`
+    # asks with again.
+    interests = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
+    match_settings = db.Column(db.JSON)
 
     def get_id(self):
         return f"{self.id}:{self.session_epoch}"
@@ -70,9 +75,14 @@ class User(UserMixin, db.Model):
     def avatar_url(self):
         return f"/api/users/{self.id}/avatar?v={self.avatar_id[:8]}" if self.avatar_id else None
 
+    @property
+    def veiled_avatar_url(self):
+        """The blurred picture a partner sees before the gradual reveal."""
+        return f"/api/users/{self.id}/avatar/veiled?v={self.avatar_id[:8]}" if self.avatar_id else None
+
     def settings(self):
         return {"read_receipts": self.read_receipts, "show_presence": self.show_presence,
-                "language": self.language}
+                "language": self.language, "interests": list(self.interests or [])}
 
 
 class Room(db.Model):
@@ -92,6 +102,16 @@ class Room(db.Model):
     last_activity_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
     # The one call ringing or under way in this link; set and cleared by conditional updates.
     active_call_id = db.Column(db.String(36))
+    # The interests both members looked for when they were paired.
+    shared_interests = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
+    # The gradual reveal (heartlink/domain/reveal.py): until `revealed_at`, each member sees the
+    # other blurred and by initials. It comes when both have sent `reveal_after` messages (0: at
+    # once) or both keep the link. The counts are kept by the send path's seq update, in the same
+    # statement: `first_sent` is the member with the lower user id, `second_sent` the other.
+    reveal_after = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    revealed_at = db.Column(db.DateTime)
+    first_sent = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    second_sent = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     members = db.relationship("RoomMember", back_populates="room", lazy="selectin", order_by="RoomMember.user_id")
 
@@ -109,6 +129,16 @@ class Room(db.Model):
     def kept(self):
         """Both members pressed "keep this link": it can be reopened after it ends."""
         return len(self.kept_by()) == len(self.members) > 0
+
+    @property
+    def revealed(self):
+        """The members see each other's names and pictures."""
+        return self.revealed_at is not None
+
+    def sent_by(self):
+        """{user_id: messages sent}, as the reveal counts them."""
+        ids = self.member_ids()
+        return dict(zip(ids, (self.first_sent, self.second_sent), strict=False))
 
 
 
@@ -191,15 +221,39 @@ class Attachment(db.Model):
 
 
 class MatchTicket(db.Model):
-    """A person waiting for a heart link: the match queue lives here, seen by every worker."""
+    """A person waiting for a heart link: the match queue lives here, seen by every worker.
+    Its interests and languages are rows of their own too (TicketInterest, TicketLanguage), so
+    that who shares one is found by index."""
 
     __tablename__ = "match_tickets"
-    __table_args__ = (db.Index("ix_match_tickets_code_created", "code", "created_at"),)
+    __table_args__ = (db.Index("ix_match_tickets_code_created", "code", "created_at"),
+                      db.Index("ix_match_tickets_looked_again_open_at", "looked_again", "open_at"))
 
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     code = db.Column(db.String(12))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     expires_at = db.Column(db.DateTime, nullable=False, index=True)
+    interests = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
+    languages = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
+    only_shared = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # From when this person may be paired with someone who shares none of their interests
+    # (None: never, only_shared); and whether pairing was tried again for them at that moment.
+    open_at = db.Column(db.DateTime)
+    looked_again = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+
+
+class TicketInterest(db.Model):
+    __tablename__ = "match_ticket_interests"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("match_tickets.user_id", ondelete="CASCADE"), primary_key=True)
+    interest = db.Column(db.String(24), primary_key=True, index=True)
+
+
+class TicketLanguage(db.Model):
+    __tablename__ = "match_ticket_languages"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("match_tickets.user_id", ondelete="CASCADE"), primary_key=True)
+    language = db.Column(db.String(16), primary_key=True, index=True)
 
 
 

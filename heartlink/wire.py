@@ -11,21 +11,24 @@ from .domain.standing import standing_of
 from .models import iso
 
 
-def person(user, viewer_id=None, in_audience=True):
+def person(user, viewer_id=None, in_audience=True, veiled=False):
     """A User as `viewer_id` sees them: presence as both people's privacy settings allow,
     and none at all when the two are not in each other's presence audience (a former
     partner hears a name change, never whether one is online). Without a viewer, as
-    anyone may see them: presence hidden if they hide it."""
+    anyone may see them: presence hidden if they hide it. `veiled` (a partner not yet
+    revealed, domain/privacy.py): initials for a name, no username, the blurred picture."""
     if getattr(user, "deleted_at", None) is not None:
         return deleted_person(user)
     online, last_seen = presence_seen_by(viewer_id, user)
     if viewer_id != user.id and not in_audience:
         online, last_seen = False, None
+    veiled = veiled and viewer_id != user.id
     return {
         "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "avatar_url": user.avatar_url,
+        "username": None if veiled else user.username,
+        "display_name": initials(user.display_name) if veiled else user.display_name,
+        "avatar_url": user.veiled_avatar_url if veiled else user.avatar_url,
+        "veiled": veiled,
         "online": online,
         "last_seen": iso(last_seen),
     }
@@ -38,15 +41,22 @@ def deleted_person(user):
             "online": False, "last_seen": None, "deleted": True}
 
 
+def initials(name):
+    """Up to two initials, from the words that start with a letter or digit ("Nina 🌸" → "N")."""
+    words = [word for word in (name or "").split() if word[0].isalnum()]
+    return "".join(word[0] for word in words[:2]).upper() or "?"
+
+
 def room(link, viewer_id, unread=0, keepable=True):
     """A Room as one of its members sees it. In an ended link (unless both kept it) the
-    partner's presence is not shown. `keepable`: "Keep this link" is offered, i.e.
-    neither member has blocked the other."""
+    partner's presence is not shown; until the link is revealed, the partner is veiled."""
     shows_presence = link.active or link.kept
+    revealed = link.revealed
     return {
         "id": link.id,
         "status": link.status,
-        "members": [person(member.user, viewer_id, in_audience=shows_presence) for member in link.members],
+        "members": [person(member.user, viewer_id, in_audience=shows_presence, veiled=not revealed)
+                    for member in link.members],
         "created_at": iso(link.created_at),
         "ended_at": iso(link.ended_at),
         "ended_by": link.ended_by,
@@ -57,7 +67,18 @@ def room(link, viewer_id, unread=0, keepable=True):
         "kept_by": link.kept_by(),
         "kept": link.kept,
         "keepable": keepable,
+        "shared_interests": list(link.shared_interests or []),
+        "reveal": reveal(link),
     }
+
+
+def reveal(link):
+    """The gradual reveal: whether it happened, and else how many messages each member has sent
+    of the `after` it takes ({"<user_id>": count})."""
+    if link.revealed:
+        return {"revealed": True, "after": link.reveal_after, "sent": None}
+    return {"revealed": False, "after": link.reveal_after,
+            "sent": {str(uid): count for uid, count in link.sent_by().items()}}
 
 
 def message(row, attachment_dict=None, reactions=()):
@@ -122,8 +143,10 @@ def call(invitation):
 
 
 def ticket(waiting):
-    """A place in the match queue."""
-    return {"code": waiting.code, "expires_at": iso(waiting.expires_at)}
+    """A place in the match queue, and what the person is looking for."""
+    return {"code": waiting.code, "expires_at": iso(waiting.expires_at), "created_at": iso(waiting.created_at),
+            "interests": list(waiting.interests or []), "languages": list(waiting.languages or []),
+            "only_shared": bool(waiting.only_shared)}
 
 
 # --- trust and safety: what moderators see (and a person of their own warnings) ---------------

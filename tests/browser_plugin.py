@@ -172,7 +172,8 @@ def link_with_socket_partner(server, watched, me, partner, partner_name="Nina ğŸ
     page = sign_in(watched, server, me)
     token = server.token(partner)
     other = server.connect(partner, token=token)
-    assert other.ask("match:start")["state"] == "waiting"
+    # The partner speaks both of the page's languages, so a page in either meets them.
+    assert other.ask("match:start", {"languages": ["en", "zh"]})["state"] == "waiting"
     page.get_by_test_id("find-link").click()
     room_id = other.wait_for("match:found")["room"]["id"]
     expect(page).to_have_url(re.compile(rf"/rooms/{room_id}$"))

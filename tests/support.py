@@ -137,6 +137,8 @@ class LiveServer:
             "HEARTLINK_ARGON2_MEMORY_KIB": "1024",
             "HEARTLINK_PRESENCE_GRACE": "1",
             "HEARTLINK_SWEEP_INTERVAL": "0.2",
+            # Off unless a test turns it on: the other tests look at partners' names and pictures.
+            "HEARTLINK_REVEAL_AFTER": "0",
             # The suite's parallel workers share one PostgreSQL (100 connections by default).
             "HEARTLINK_DB_POOL_SIZE": "2",
             "HEARTLINK_DB_POOL_OVERFLOW": "6",

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, update
+from sqlalchemy import delete, exists, select, update
 
 from ..errors import Conflict, Forbidden
 from ..extensions import db
@@ -32,10 +32,10 @@ def end(room_id, by_user_id, reason):
     return Ended(room, True, call)
 
 
-def leave(room_id, user_id):
-    """A member ends their link: it ends for both."""
+def leave(room_id, user_id, reason="left"):
+    """A member ends their link: it ends for both. `next`: they go on to look for another."""
     room = rooms.room_for_member(room_id, user_id)
-    return end(room.id, user_id, "left")
+    return end(room.id, user_id, reason)
 
 
 def end_idle(now=None):
@@ -61,6 +61,10 @@ def keep(room_id, user_id, keep_it):
     with write_transaction() as session:
         session.execute(update(RoomMember).where(RoomMember.room_id == room.id, RoomMember.user_id == user_id)
                         .values(kept=keep_it))
+        # Both keeping it is the other way to the gradual reveal: they chose each other.
+        session.execute(update(Room).where(Room.id == room.id, Room.revealed_at.is_(None), ~exists(
+            select(RoomMember.user_id).where(RoomMember.room_id == room.id, RoomMember.kept.is_(False))))
+            .values(revealed_at=utcnow()))
     db.session.refresh(room)
     for member in room.members:
         db.session.refresh(member)

@@ -50,13 +50,14 @@ class Draft:
     """A send checked and waiting to be stored; `store` settles it with `sent` or `error`."""
 
     __slots__ = ("room_id", "member_ids", "sender_id", "client_id", "kind", "text", "reply_to",
-                 "attachment_id", "attachment", "seq", "sent", "error")
+                 "attachment_id", "attachment", "seq", "sent", "error", "reveals")
 
     def __init__(self, room_id, member_ids, sender_id, client_id, kind, text, reply_to, attachment_id):
         self.room_id, self.member_ids, self.sender_id = room_id, member_ids, sender_id
         self.client_id, self.kind, self.text = client_id, kind, text
         self.reply_to, self.attachment_id = reply_to, attachment_id
         self.attachment = self.seq = self.sent = self.error = None
+        self.reveals = False  # storing this draft revealed its room's members to each other
 
     @property
     def key(self):
@@ -199,8 +200,14 @@ def _locked_out_sql(count):
     return f"SELECT id FROM users WHERE standing IN ({locked_out}) AND id IN ({senders})"
 
 
-_SEQS_SQL = ("UPDATE rooms SET last_seq = last_seq + :count, last_activity_at = :now "
-             "WHERE id = :room_id AND status = 'active' RETURNING last_seq")
+# The same update counts each member's messages for the gradual reveal, and reveals the room
+# when both counts reach reveal_after (SET reads the row as it was before the update): a
+# batch pays nothing more for it, and the one batch that reveals knows it from what returns.
+_SEQS_SQL = ("UPDATE rooms SET last_seq = last_seq + :count, last_activity_at = :now, "
+             "first_sent = first_sent + :first, second_sent = second_sent + :second, "
+             "revealed_at = CASE WHEN revealed_at IS NULL AND first_sent + :first >= reveal_after "
+             "AND second_sent + :second >= reveal_after THEN :now ELSE revealed_at END "
+             "WHERE id = :room_id AND status = 'active' RETURNING last_seq, revealed_at")
 
 
 @lru_cache(maxsize=MAX_BATCH)
@@ -297,15 +304,19 @@ def _take_seqs(session, drafts, now):
         by_room.setdefault(one.room_id, []).append(one)
     for room_id in sorted(by_room):
         group = by_room[room_id]
-        returned = fetch_all(session, _SEQS_SQL, {"count": len(group), "now": now, "room_id": room_id},
+        first = sum(one.sender_id == one.member_ids[0] for one in group)  # member_ids: sorted
+        returned = fetch_all(session, _SEQS_SQL, {"count": len(group), "now": now, "room_id": room_id,
+                                                  "first": first, "second": len(group) - first},
                              datetimes=("now",))
         if not returned:
             for one in group:
                 one.error = Conflict(_l("This heart link has ended."))
             continue
-        last = returned[0][0]
+        last, revealed_at = returned[0]
         for seq, one in enumerate(group, start=last - len(group) + 1):
             one.seq = seq
+        # Revealed by this batch: its time is this batch's own (SQLite hands it back as text).
+        group[-1].reveals = revealed_at is not None and revealed_at == database.as_stored(session, now)
     return [one for one in drafts if one.error is None]
 
 

@@ -107,16 +107,35 @@ def open_to_both():
 
 # --- who sees whom -------------------------------------------------------------------------
 
-def profile_visible_to(viewer_id, owner_id):
+def profile_visible_to(viewer_id, owner_id, veiled=False):
     """Whether `viewer_id` may see `owner_id`'s picture: the owner themself, or someone who
-    shares a link with them that is active or kept by both, with no block either way."""
+    shares a link with them that is active or kept by both, with no block either way. The
+    sharp picture only through a link that is revealed (the gradual reveal); `veiled`, the
+    blurred one, through any such link."""
     if viewer_id == owner_id:
         return True
     if viewer_id is None or blocked_between(viewer_id, owner_id):
         return False
-    return db.session.execute(select(exists().where(
-        Room.id.in_(shared_rooms(viewer_id, owner_id)), open_to_both()
-    ))).scalar()
+    shown = [Room.id.in_(shared_rooms(viewer_id, owner_id)), open_to_both()]
+    if not veiled:
+        shown.append(Room.revealed_at.is_not(None))
+    return db.session.execute(select(exists().where(*shown))).scalar()
+
+
+def veiled_to(viewer_id, owner_ids):
+    """Of `owner_ids`, the people `viewer_id` shares no revealed link with: they see them by
+    initials and blurred (the gradual reveal), wherever they are shown outside a room."""
+    others = [uid for uid in owner_ids if uid != viewer_id]
+    if viewer_id is None or not others:
+        return set()
+    theirs = aliased(RoomMember)
+    revealed = set(db.session.execute(
+        select(theirs.user_id).distinct()
+        .join(RoomMember, RoomMember.room_id == theirs.room_id)
+        .join(Room, Room.id == theirs.room_id)
+        .where(RoomMember.user_id == viewer_id, theirs.user_id.in_(others), Room.revealed_at.is_not(None))
+    ).scalars())
+    return {uid for uid in others if uid not in revealed}
 
 
 def profile_audience(user_id):

@@ -78,6 +78,15 @@ def _as_seen(room, user_id, unread, blocked):
     return wire.room(room, user_id, unread, keepable=not blocked)
 
 
+def fresh(room_id):
+    """A room as the database holds it now, its members too."""
+    room = db.session.get(Room, room_id)
+    db.session.refresh(room)
+    for member in room.members:
+        db.session.refresh(member)
+    return room
+
+
 def receipts(room):
     return {str(member.user_id): member.receipt() for member in room.members}
 

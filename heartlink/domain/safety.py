@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, func, select
 
+from .. import wire
 from ..errors import BadRequest, NotFound, RateLimited
 from ..extensions import db
 from ..lib.text import visible
@@ -78,7 +79,9 @@ def blocked_by(user_id):
         select(User, Block.created_at).join(Block, Block.blocked_id == User.id)
         .where(Block.blocker_id == user_id).order_by(Block.created_at.desc())
     ).all()
-    return [{"id": user.id, "username": user.username, "display_name": user.display_name,
+    veiled = privacy.veiled_to(user_id, [user.id for user, _created in rows])  # never revealed: stays so
+    return [{"id": user.id, "username": None if user.id in veiled else user.username,
+             "display_name": wire.initials(user.display_name) if user.id in veiled else user.display_name,
              "blocked_at": iso(created)} for user, created in rows]
 
 

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from ..domain import accounts, age, attachments, challenges, links, moderation, own_data, retention, safety
+from ..domain import accounts, age, attachments, challenges, links, moderation, own_data, profiles, retention, safety
 from ..errors import DomainError
 from ..extensions import db
 from ..lib.text import for_terminal
@@ -17,7 +17,11 @@ from ..worker import backups
 users_cli = AppGroup("users", help="Manage accounts.")
 rooms_cli = AppGroup("rooms", help="Maintain heart links.")
 
-DEMO_PEOPLE = [("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol")]
+# Each with profile interests (what "Find a heart link" offers to look for): Alice and Bob share
+# hiking, Bob and Carol jazz, so who meets whom shows what they share.
+DEMO_PEOPLE = [("alice", "Alice", ["hiking", "photography", "🍜 ramen"]),
+               ("bob", "Bob", ["hiking", "jazz", "chess"]),
+               ("carol", "Carol", ["jazz", "baking", "travel"])]
 DEMO_PASSWORD = "heartlink-demo"
 
 
@@ -207,11 +211,15 @@ def moderation_log(username, limit):
 @with_appcontext
 def demo():
     """Create the demo people and print how to sign in."""
-    for username, name in DEMO_PEOPLE:
-        if accounts.find_user(username) is None:
-            accounts.create_user(username, DEMO_PASSWORD, name, vouched=True)  # made up, and of age
+    for username, name, interests in DEMO_PEOPLE:
+        person = accounts.find_user(username) or accounts.create_user(
+            username, DEMO_PASSWORD, name, vouched=True)  # made up, and of age
+        if not person.interests:
+            profiles.update(person.id, {"interests": interests})
     host, port = current_app.config["HOST"], current_app.config["PORT"]
-    click.echo(f"Demo people: {', '.join(u for u, _ in DEMO_PEOPLE)} (password: {DEMO_PASSWORD})")
+    click.echo(f"Demo people: {', '.join(u for u, *_ in DEMO_PEOPLE)} (password: {DEMO_PASSWORD})")
+    for username, _name, interests in DEMO_PEOPLE:
+        click.echo(f"  {username}: into {', '.join(interests)}")
     click.echo(f"Open http://{host}:{port}/ in two browser windows (one private), sign in as two of them,")
     click.echo("and press 'Find a heart link' in both.")
 

@@ -22,7 +22,7 @@ from ..errors import BadRequest, DomainError, Restricted, Unauthorized
 from ..extensions import db, socketio
 from ..live import announce, ordering
 from ..live.writer import writer
-from ..models import User
+from ..models import Room, User
 from ..worker import database, limits, logs, metrics
 from . import schemas
 from .auth import locked_out
@@ -137,7 +137,25 @@ def on_disconnect(reason=None):
 @_answer("match:start", schemas.MatchStart, limit="RATE_MATCH")
 def match_start(user_id, payload):
     """The person asks for a heart link; both people get `match:found` when paired."""
-    state, result = matching.start(user_id, payload.code)
+    return _matched_or_waiting(user_id, matching.start(
+        user_id, payload.code, payload.interests, payload.languages, payload.only_shared, _ui_language()))
+
+
+@_answer("match:next", schemas.RoomRef, limit="RATE_MATCH")
+def match_next(user_id, payload):
+    """The person ends their link (both get `room:ended`, reason `next`) and looks again with
+    the settings they last asked with."""
+    announce.link_ended(links.leave(payload.room_id, user_id, reason="next"))
+    return _matched_or_waiting(user_id, matching.start_again(user_id, ui_language=_ui_language()))
+
+
+def _ui_language():
+    """The language the page speaks to this person, when they have not chosen one: matching's default."""
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"].keys())
+
+
+def _matched_or_waiting(user_id, outcome):
+    state, result = outcome
     if state == "matched":
         announce.match_found(result)
         return {"state": state, "room": rooms.room_view(result, user_id)}
@@ -237,7 +255,7 @@ def typing(user_id, payload):
 def call_invite(user_id, payload):
     """A member calls their partner: the partner's tabs get `call:incoming`, both get `call:state`."""
     call = calls.invite(payload.room_id, user_id, request.sid, payload.media)
-    announce.call_incoming(call, db.session.get(User, user_id))
+    announce.call_incoming(call, db.session.get(User, user_id), veiled=not db.session.get(Room, call.room_id).revealed)
     announce.call_state(call)
     return {"call_id": call.id}
 

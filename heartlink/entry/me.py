@@ -31,12 +31,12 @@ def me():
 @bp.patch("/me")
 @login_required
 def change_me():
-    """Change any of display_name, read_receipts, show_presence, language; people who share a
-    link with me get `user:updated`."""
+    """Change any of display_name, read_receipts, show_presence, language, interests; people who
+    share a link with me get `user:updated` (of what they see: not language or interests)."""
     limits.check("RATE_PROFILE", current_user.id)
     body = schemas.parse(schemas.ProfileChange, request.get_json(silent=True))
     user, changed = profiles.update(current_user.id, body.changes())
-    if set(changed) - {"language"}:
+    if set(changed) - {"language", "interests"}:
         announce.user_updated(profiles.updates(user.id, privacy_changed="show_presence" in changed))
     return jsonify(_me(user))
 
@@ -84,6 +84,15 @@ def avatar(user_id):
     """A person's picture, for themself and the people who share a link with them; 404 otherwise."""
     mime, path = profiles.avatar_for(current_user.id, user_id)
     return private_file(path, mime)  # the URL changes with every new picture
+
+
+@bp.get("/users/<id:user_id>/avatar/veiled")
+@login_required
+def veiled_avatar(user_id):
+    """A person's picture blurred, as their partner sees it before the gradual reveal; 404 to
+    anyone who shares no link with them."""
+    mime, path = profiles.avatar_for(current_user.id, user_id, veiled=True)
+    return private_file(path, mime)
 
 
 @bp.get("/me/warnings")

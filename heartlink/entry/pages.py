@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from config import BASE_DIR
 
 from .. import wire
-from ..domain import age, messages, moderation
+from ..domain import age, matching, messages, moderation
 
 bp = Blueprint("pages", __name__)
 
@@ -43,9 +43,12 @@ def render_app(room_id=None, settings_open=False, password_form=None):
     the warnings from moderators the person has not acknowledged yet (shown until they do)."""
     from .auth import PasswordForm
 
+    ui_language = request.accept_languages.best_match(current_app.config["LANGUAGES"].keys())
     return render_template("app.html", room_id=room_id, settings_open=settings_open,
                            password_form=password_form or PasswordForm(), me_wire=wire.person(current_user),
-                           warnings=moderation.pending_warnings(current_user.id))
+                           warnings=moderation.pending_warnings(current_user.id),
+                           looking=matching.last_asked(current_user, ui_language),
+                           language_choices=matching.LANGUAGE_CHOICES)
 
 
 def _asked_first(view):

@@ -19,7 +19,7 @@ from pydantic import (
 
 from config import LANGUAGES
 
-from ..domain import accounts, attachments, messages, moderation, rooms, safety
+from ..domain import accounts, attachments, matching, messages, moderation, rooms, safety
 from ..errors import BadRequest
 from ..lib.emoji import is_one_emoji
 
@@ -50,8 +50,24 @@ class Empty(Payload):
     pass
 
 
+def _interest(value):
+    return matching.clean_interest(value)
+
+
+def _language(value):
+    return matching.clean_language(value)
+
+
+# An interest as matching keeps it (trimmed, lowercased, 1–24 characters); a language code.
+Interest = Annotated[str, StringConstraints(max_length=200), AfterValidator(_interest)]
+Language = Annotated[str, StringConstraints(max_length=35), AfterValidator(_language)]
+
+
 class MatchStart(Payload):
     code: MatchCode | None = None
+    interests: list[Interest] | None = Field(None, max_length=matching.MAX_INTERESTS)
+    languages: list[Language] | None = Field(None, max_length=matching.MAX_LANGUAGES)
+    only_shared: bool = False
 
 
 class RoomRef(Payload):
@@ -163,6 +179,7 @@ class ProfileChange(Payload):
     read_receipts: bool | None = None
     show_presence: bool | None = None
     language: Literal[tuple(LANGUAGES)] | None = None
+    interests: list[Interest] | None = Field(None, max_length=matching.MAX_INTERESTS)  # matching's default
 
     def changes(self):
         """Only the fields the client sent; null is a value for language and display_name only."""

@@ -83,8 +83,10 @@ def call_state(call, device_ringing=False):
     _emit("call:state", state, call.member_ids())
 
 
-def call_incoming(call, caller):
-    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id, "from": wire.person(caller, call.callee_id),
+def call_incoming(call, caller, veiled=False):
+    """`veiled`: the link is not revealed yet, so the caller is shown as in it."""
+    _emit("call:incoming", {"call_id": call.id, "room_id": call.room_id,
+                            "from": wire.person(caller, call.callee_id, veiled=veiled),
                             "media": call.media}, [call.callee_id])
 
 

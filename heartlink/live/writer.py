@@ -13,7 +13,7 @@ import logging
 
 from flask import current_app
 
-from ..domain import messages
+from ..domain import messages, rooms
 from ..errors import DomainError
 from ..extensions import socketio
 from ..worker import borrowed, database, metrics, offload
@@ -81,6 +81,17 @@ class Writer:
                 self._broadcast(draft, skip_sid)
             if settled is not None:
                 settled.set()
+        for draft in drafts:
+            if draft.reveals and id(draft) in new:
+                self._revealed(draft)
+
+    @staticmethod
+    def _revealed(draft):
+        # The batch made both members' counts reach HEARTLINK_REVEAL_AFTER: they now see each other.
+        try:
+            announce.room_updated(rooms.fresh(draft.room_id))
+        except Exception:  # noqa: BLE001 - logged; the room's next read shows it revealed
+            log.exception("announcing the reveal of room %s failed", draft.room_id)
 
     @staticmethod
     def _broadcast(draft, skip_sid):

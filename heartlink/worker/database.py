@@ -132,6 +132,11 @@ def _datetime_param(dialect):
     return processor or (lambda value: value)
 
 
+def as_stored(session, moment):
+    """`moment` as fetch_all returns a datetime column: SQLite's text form, else itself."""
+    return _datetime_param(session.connection().dialect)(moment)
+
+
 def fetch_all(session, sql, params, datetimes=()):
     """Run one statement of the send path; returns its rows as tuples. `datetimes` names
     the parameters that hold a datetime (SQLite stores them as SQLAlchemy's text form)."""

@@ -1,8 +1,8 @@
 """The sweeper: a background task in every worker for what happens with time.
 
-Waiting that expires, calls that ring too long or whose tab is gone, people
-whose last socket closed past the grace period, workers that stopped beating,
-suspensions whose time is up, and moderators who no longer are.
+Waiting that expires, waiting for a shared interest that ends, calls that ring too long or
+whose tab is gone, people whose last socket closed past the grace period, workers that stopped
+beating, suspensions whose time is up, and moderators who no longer are.
 Each step claims its rows with conditional writes, so several workers sweeping at
 once report each event exactly once.
 """
@@ -50,6 +50,8 @@ def sweep(beat=True):
     announce.moderators_room_checked()
     for user_id in matching.expire_waiting():
         announce.match_timeout(user_id)
+    for room in matching.look_again():  # people whose wait for a shared interest just ended
+        announce.match_found(room)
     sockets.close_stalled_sockets(config["MAX_QUEUED_PACKETS"], config["MAX_QUEUED_CHARS"])
     for finished in calls.expire_ringing() + calls.end_abandoned():
         announce.call_finished(finished)

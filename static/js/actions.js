@@ -22,6 +22,15 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
   // Sends go one at a time per room, in order; rate-limited ones wait and go again (live/outbox.js).
   const sender = createSender({ request: (event, payload) => socket.request(event, payload), store });
   const catchingUp = new Set(); // rooms with a catch-up in flight: a second one would fetch the same
+  let lastLooking = null; // what the lobby's form last asked for: "look again" asks the same
+
+  function waitedOrMatched(ack) {
+    if (ack.state === "matched") store.matched(ack.room);
+    else {
+      const looking = ack.code ? null : { interests: ack.interests || [], languages: ack.languages || [], only_shared: Boolean(ack.only_shared), since: ack.created_at };
+      store.matchWaiting(ack.code, ack.expires_at, looking);
+    }
+  }
 
   function deliver(entry) {
     sender.send(entry);
@@ -52,15 +61,28 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
     },
 
     // --- finding a link, ending it -----------------------------------------------------------
-    async findLink(code = store.state.match.code) {
+    /** `looking`: {interests, languages, only_shared} from the lobby's form (ignored with a code). */
+    async findLink(code = store.state.match.code, looking = lastLooking) {
       store.matchStarting(code);
+      if (looking) lastLooking = looking;
       try {
-        const ack = await socket.request("match:start", code ? { code } : {});
-        if (ack.state === "matched") store.matched(ack.room);
-        else store.matchWaiting(ack.code, ack.expires_at);
+        const ack = await socket.request("match:start", code ? { code } : { ...looking });
+        waitedOrMatched(ack);
       } catch (error) {
         if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, code);
         else if (error.details?.needs === "birth_date" && urls.birthDate) page.leave(urls.birthDate);
+        else store.matchIdle({ text: error.message, kind: "error" });
+      }
+    },
+
+    /** End this link and look again with the same settings, in one step (match:next). */
+    async nextLink(roomId) {
+      store.matchStarting(null);
+      actions.openRoom(null);
+      try {
+        waitedOrMatched(await socket.request("match:next", { room_id: roomId }));
+      } catch (error) {
+        if (error.code === "conflict" && error.details.room) store.matchConflict(error.details.room, null);
         else store.matchIdle({ text: error.message, kind: "error" });
       }
     },

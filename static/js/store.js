@@ -11,6 +11,9 @@
  * `isVisible()`: whether the page is on screen (a message to an open, visible room is not unread);
  * without one, as under node, never.
  */
+// The kinds of message a member sends (a call's line is the server's): what the reveal counts.
+const SENT_BY_MEMBERS = new Set(["text", "image", "voice", "file"]);
+
 export function createStore(me, { isVisible = () => false } = {}) {
   const state = {
     me,
@@ -18,7 +21,7 @@ export function createStore(me, { isVisible = () => false } = {}) {
     connects: 0, // how many times the socket came online (1: the first connect)
     typing: new Map(), // room id -> {userId, at}: a partner typing there
     roomId: null, // the room open on screen, from the URL
-    match: { phase: "idle", code: null, expiresAt: null, room: null, notice: null },
+    match: { phase: "idle", code: null, expiresAt: null, room: null, notice: null, looking: null },
     rooms: new Map(), // id -> room (+ last_message), as GET /api/rooms gives them
     roomsLoaded: false,
     chats: new Map(), // room id -> Chat
@@ -50,6 +53,11 @@ export function createStore(me, { isVisible = () => false } = {}) {
       if (message.sender_id === state.me.id) entry.outbox.delete(message.client_id);
     }
     entry.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** A room as the server sent it: its reveal counts are as of its last_seq (the page adds what came since). */
+  function fromServer(room) {
+    return room.reveal ? { ...room, reveal: { ...room.reveal, base_seq: room.last_seq } } : room;
   }
 
   function touchRoom(message) {
@@ -101,6 +109,21 @@ export function createStore(me, { isVisible = () => false } = {}) {
     outboxEntries() {
       return [...state.chats.values()].flatMap((entry) => [...entry.outbox.values()]);
     },
+    /** The gradual reveal of a room not yet revealed: {after, mine, theirs} messages sent (counted by the
+     * server up to the room's last_seq, by the page since); null once revealed. */
+    revealProgress(roomId) {
+      const room = state.rooms.get(roomId);
+      const reveal = room?.reveal;
+      if (!reveal || reveal.revealed || !reveal.sent) return null;
+      const partner = this.partnerOf(room);
+      const sent = { ...reveal.sent };
+      for (const message of state.chats.get(roomId)?.messages || []) {
+        if (message.seq > reveal.base_seq && SENT_BY_MEMBERS.has(message.kind)) {
+          sent[message.sender_id] = (sent[message.sender_id] || 0) + 1;
+        }
+      }
+      return { after: reveal.after, mine: sent[state.me.id] || 0, theirs: (partner && sent[partner.id]) || 0 };
+    },
     activeRoom() {
       return [...state.rooms.values()].find((room) => room.status === "active") || null;
     },
@@ -126,11 +149,12 @@ export function createStore(me, { isVisible = () => false } = {}) {
 
     // --- matching ---------------------------------------------------------------
     matchStarting(code) {
-      state.match = { phase: "starting", code, expiresAt: null, room: null, notice: null };
+      state.match = { phase: "starting", code, expiresAt: null, room: null, notice: null, looking: null };
       changed("match");
     },
-    matchWaiting(code, expiresAt) {
-      state.match = { phase: "waiting", code, expiresAt, room: null, notice: null };
+    /** `looking`: {interests, languages, only_shared, since} as the server kept them (none for a code). */
+    matchWaiting(code, expiresAt, looking = null) {
+      state.match = { phase: "waiting", code, expiresAt, room: null, notice: null, looking };
       changed("match");
     },
     matchConflict(room, code) {
@@ -153,14 +177,14 @@ export function createStore(me, { isVisible = () => false } = {}) {
     setRooms(rooms) {
       state.rooms = new Map(rooms.map((room) => {
         const known = state.rooms.get(room.id);
-        return [room.id, { ...known, ...room, unread: room.id === state.roomId ? 0 : room.unread }];
+        return [room.id, { ...known, ...fromServer(room), unread: room.id === state.roomId ? 0 : room.unread }];
       }));
       state.roomsLoaded = true;
       changed("rooms");
     },
     upsertRoom(room) {
       const known = state.rooms.get(room.id);
-      const merged = { last_message: null, ...known, ...room };
+      const merged = { last_message: null, ...known, ...fromServer(room) };
       if (room.id === state.roomId) merged.unread = 0;
       if (known) {
         state.rooms.set(room.id, merged);

@@ -9,7 +9,7 @@ from heartlink.domain import accounts, links, matching, messages, presence, room
 from heartlink.entry import schemas
 from heartlink.errors import BadRequest, Conflict, Forbidden, NotFound
 from heartlink.extensions import db
-from heartlink.models import Block, Connection, MatchTicket, Message, Room, User, WorkerBeat, utcnow
+from heartlink.models import Block, Connection, MatchTicket, Message, Room, TicketLanguage, User, WorkerBeat, utcnow
 
 from support import match, store_message, store_text
 
@@ -101,12 +101,13 @@ def test_blocked_people_are_never_paired(in_app):
 def test_the_last_partner_goes_to_the_back_of_the_queue(in_app):
     alice, bob, carol = _users("alice", "bob", "carol")
     links.leave(match(alice, bob).id, alice)
-    matching.start(bob)  # bob has waited longest...
     now = utcnow()
-    db.session.add(MatchTicket(user_id=carol, created_at=now + timedelta(seconds=1),
-                               expires_at=now + timedelta(minutes=5)))
+    matching.start(bob, now=now)  # bob has waited longest...
+    db.session.add(MatchTicket(user_id=carol, created_at=now + timedelta(seconds=1), open_at=now,
+                               expires_at=now + timedelta(minutes=5), languages=["en"]))
+    db.session.add(TicketLanguage(user_id=carol, language="en"))
     db.session.commit()
-    state, room = matching.start(alice)  # ...but was alice's last partner
+    state, room = matching.start(alice, now=now + timedelta(seconds=2))  # ...but was alice's last partner
     assert state == "matched" and carol in room.member_ids()
 
 

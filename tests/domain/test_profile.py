@@ -67,18 +67,22 @@ def test_me_has_the_user_and_the_settings(person):
     alice = person("alice")
     body = alice.http.get("/api/me").get_json()
     assert body["user"]["username"] == "alice" and body["user"]["avatar_url"] is None
-    assert body["settings"] == {"read_receipts": True, "show_presence": True, "language": None}
+    assert body["settings"] == {"read_receipts": True, "show_presence": True, "language": None, "interests": []}
 
 
 def test_patch_me_changes_the_name_and_settings(person):
     alice = person("alice")
     body = alice.patch({"display_name": "  Nina 🌸 ", "read_receipts": False, "language": "zh"}).get_json()
     assert body["user"]["display_name"] == "Nina 🌸"
-    assert body["settings"] == {"read_receipts": False, "show_presence": True, "language": "zh"}
+    assert body["settings"] == {"read_receipts": False, "show_presence": True, "language": "zh", "interests": []}
     assert alice.http.get("/api/me").get_json() == body
     # An empty name falls back to the username, as at sign-up; null language follows the browser.
     body = alice.patch({"display_name": "   ", "language": None}).get_json()
     assert body["user"]["display_name"] == "alice" and body["settings"]["language"] is None
+    # Interests are kept as matching keeps them, for match:start to look for when it names none.
+    body = alice.patch({"interests": [" Hiking ", "🎸", "hiking"]}).get_json()
+    assert body["settings"]["interests"] == ["hiking", "🎸"]
+    assert alice.patch({"interests": ["x" * 25]}).status_code == 400
 
 
 @pytest.mark.parametrize(("chosen", "shown"), [

@@ -155,3 +155,17 @@ test("a joined chat with no messages rejoins as a catch-up from 0, and a first l
   store.received(message(2), { live: true }); // 1's push was lost
   assert.deepEqual(seen.filter(([topic]) => topic === "chat").map(([, detail]) => detail.gap), [true]);
 });
+
+test("the reveal's progress adds the messages that came after the room's counts, and ends when revealed", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  const veiled = room("r1", { last_seq: 2, reveal: { revealed: false, after: 3, sent: { 1: 1, 2: 1 } } });
+  store.setRooms([veiled]);
+  store.joined("r1", { room: veiled, messages: [message(1, { sender_id: 1 }), message(2)], has_more: false, receipts: {} }, null);
+  assert.deepEqual(store.revealProgress("r1"), { after: 3, mine: 1, theirs: 1 });
+  store.received(message(3));
+  store.received(message(4, { kind: "call" })); // a call's line is the server's, not a member's message
+  store.received(message(5, { sender_id: 1, kind: "image" }));
+  assert.deepEqual(store.revealProgress("r1"), { after: 3, mine: 2, theirs: 2 });
+  store.upsertRoom(room("r1", { last_seq: 5, reveal: { revealed: true, after: 3, sent: null } }));
+  assert.equal(store.revealProgress("r1"), null);
+});

@@ -26,6 +26,9 @@ export function mountChat(root, store, actions, { textMax }) {
   const countLine = $("composer-count");
   const endButton = $("end-link");
   const keepButton = $("keep-link");
+  const nextButton = $("next-link");
+  const shared = $("shared-interests");
+  const revealLine = $("reveal-progress");
   const reopenButton = $("reopen-link");
   const keptText = $("kept-text");
   const keepBanner = $("keep-banner");
@@ -98,6 +101,14 @@ export function mountChat(root, store, actions, { textMax }) {
   });
   olderButton.addEventListener("click", () => actions.loadOlder(store.state.roomId));
   endButton.addEventListener("click", () => confirmEnd());
+  nextButton.addEventListener("click", () => goNext());
+  // Alt+N: on to someone new, from anywhere in an active link (the key, not the character: macOS's Alt types one).
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey && event.code === "KeyN") {
+      event.preventDefault();
+      goNext();
+    }
+  });
   keepButton.addEventListener("click", () => toggleKeep());
   keepTooButton.addEventListener("click", () => toggleKeep());
   reopenButton.addEventListener("click", () => actions.reopenLink(store.state.roomId));
@@ -136,12 +147,18 @@ export function mountChat(root, store, actions, { textMax }) {
   follow.observe(scroller);
   document.addEventListener("heartlink:end-link", () => confirmEnd());
   document.addEventListener("heartlink:keep-link", () => toggleKeep());
+  document.addEventListener("heartlink:next-link", () => goNext()); // the ⋮ menu (views/safety.js)
 
   async function confirmEnd() {
     const roomId = store.state.roomId;
     if (!roomId || store.room(roomId)?.status !== "active") return;
     const yes = await confirmDialog({ title: t("end_confirm_title"), text: t("end_confirm"), confirm: t("end_confirm_button") });
     if (yes) actions.endLink(roomId);
+  }
+
+  function goNext() {
+    const roomId = store.state.roomId;
+    if (roomId && store.room(roomId)?.status === "active") actions.nextLink(roomId);
   }
 
   function toggleKeep() {
@@ -340,7 +357,13 @@ export function mountChat(root, store, actions, { textMax }) {
   function renderHeader(room) {
     const partner = store.partnerOf(room);
     paintAvatar($("partner-avatar"), partner);
+    $("partner-avatar").dataset.veiled = String(Boolean(partner?.veiled));
     $("partner-name").textContent = displayName(partner, t("someone"));
+    const tags = room.shared_interests || [];
+    shared.textContent = tags.length ? t("shared_interests", { interests: tags.join(t("list_separator")) }) : "";
+    shared.title = shared.textContent; // whole, where the line is too narrow for it
+    show(shared, tags.length > 0);
+    renderReveal(room);
     const presence = $("partner-presence");
     // Hidden presence (their privacy or mine, a block, an ended link) comes as offline with no
     // "last seen": show nothing rather than a false "offline", as WhatsApp does.
@@ -349,6 +372,25 @@ export function mountChat(root, store, actions, { textMax }) {
     else presence.textContent = partner.last_seen ? formatLastSeen(partner.last_seen) : "";
     presence.dataset.online = String(Boolean(partner?.online));
     presence.dataset.hidden = String(!presence.textContent);
+  }
+
+  /** "3 more messages each to see each other", until the two are revealed to each other. */
+  function renderReveal(room) {
+    const progress = room.status === "active" ? store.revealProgress(room.id) : null;
+    show(revealLine, Boolean(progress));
+    revealLine.dataset.revealed = String(Boolean(room.reveal?.revealed));
+    if (!progress) return;
+    const mine = Math.max(0, progress.after - progress.mine);
+    const theirs = Math.max(0, progress.after - progress.theirs);
+    if (mine && theirs && mine !== theirs) {
+      revealLine.textContent = t("reveal_both", { mine, theirs });
+    } else {
+      const count = mine || theirs;
+      const key = mine && theirs ? "reveal_each" : mine ? "reveal_mine" : "reveal_theirs";
+      revealLine.textContent = t(count === 1 ? `${key}_one` : key, { count });
+    }
+    revealLine.dataset.mine = String(mine);
+    revealLine.dataset.theirs = String(theirs);
   }
 
   function endedText(room) {
@@ -417,6 +459,7 @@ export function mountChat(root, store, actions, { textMax }) {
     show(ended, isEnded);
     if (isEnded) $("room-ended-text").textContent = endedText(room);
     show(endButton, room?.status === "active");
+    show(nextButton, room?.status === "active");
     if (room) {
       renderKeep(room);
       show(reopenButton, isEnded && Boolean(room.kept));
