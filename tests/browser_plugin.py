@@ -143,6 +143,9 @@ def link_pages(server, tabs, usernames):
     """Sign each tab in as its person; the first looks for a link, the second finds them.
     Returns the pages, both looking at their new room with the chat ready."""
     pages = [sign_in(tab, server, name) for tab, name in zip(tabs, usernames, strict=True)]
+    for page in pages:  # a page in Chinese and one in English meet when both say they speak both
+        for code in ("en", "zh"):
+            page.get_by_test_id(f"language-{code}").check()
     pages[0].get_by_test_id("find-link").click()
     expect(pages[0].get_by_test_id("waiting")).to_be_visible()
     pages[1].get_by_test_id("find-link").click()
