@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -455,6 +456,22 @@ def browser_session(server, username):
     # Signing in starts a new session, and with it a new CSRF token.
     page = http.get(server.url + "/login").text
     return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def crowd(workers, names, drivers=4):
+    """Accounts for `names`, and a python-socketio client for each, signed in with a token on the
+    workers in turn (`drivers` connecting at once). Returns the clients, in the order of `names`."""
+    for name in names:
+        workers[0].make_user(name)
+
+    def connect(index):
+        client = EventClient()
+        server = workers[index % len(workers)]
+        client.connect(server.url, auth={"token": server.token(names[index])})
+        return client
+
+    with ThreadPoolExecutor(drivers) as pool:
+        return list(pool.map(connect, range(len(names))))
 
 
 def fresh_names(prefix):

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from support import EventClient, LiveServer
+from support import LiveServer, crowd
 
 PEOPLE = 200
 DRIVERS = 4
@@ -46,17 +46,7 @@ def _people(seed=20):
 def test_200_people_with_interests_and_languages_start_at_once_on_two_workers(workers):
     asked = _people()
     names = [f"match{index}" for index in range(PEOPLE)]
-    for name in names:
-        workers[0].make_user(name)
-
-    def connect(index):
-        client = EventClient()
-        server = workers[index % 2]
-        client.connect(server.url, auth={"token": server.token(names[index])})
-        return client
-
-    with ThreadPoolExecutor(DRIVERS) as pool:
-        clients = list(pool.map(connect, range(PEOPLE)))
+    clients = crowd(workers, names, DRIVERS)
     ids = {}
     acks = queue.Queue()
     start = threading.Barrier(DRIVERS)

@@ -21,7 +21,7 @@ from config import BASE_DIR
 from heartlink.extensions import db
 from heartlink.models import MatchTicket, User
 
-from support import PASSWORD, EventClient, LiveServer, burst_from_both_sides, free_port, received_seqs
+from support import PASSWORD, EventClient, LiveServer, burst_from_both_sides, crowd, free_port, received_seqs
 
 
 def _shared_settings(redis_url):
@@ -227,17 +227,7 @@ def test_200_people_start_matching_at_once_on_two_workers(workers, linked):
     """Every room has exactly two people, nobody is in two rooms, and at most one person
     (the odd one out) is left waiting."""
     names = [f"crowd{index}" for index in range(PEOPLE)]
-    for name in names:
-        workers[0].make_user(name)
-
-    def connect(index):
-        client = EventClient()
-        server = workers[index % 2]
-        client.connect(server.url, auth={"token": server.token(names[index])})
-        return client
-
-    with ThreadPoolExecutor(DRIVERS) as pool:
-        clients = list(pool.map(connect, range(PEOPLE)))
+    clients = crowd(workers, names, DRIVERS)
     acks = queue.Queue()
     start = threading.Barrier(DRIVERS)
 
