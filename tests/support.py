@@ -458,6 +458,22 @@ def browser_session(server, username):
     return http, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
+@contextmanager
+def two_workers_sharing(database_url, redis_url, tmp_path, **settings):
+    """Workers w1 and w2 over one database and one Redis channel, with one SECRET_KEY (a token from
+    either works on both), closed afterwards."""
+    shared = {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SECRET_KEY": secrets.token_hex(16),
+              "HEARTLINK_SOCKETIO_CHANNEL": f"heartlink-test-{secrets.token_hex(4)}", **settings}
+    started = []
+    try:
+        for name in ("w1", "w2"):
+            started.append(LiveServer(database_url, tmp_path, HEARTLINK_WORKER_ID=name, **shared))
+        yield started
+    finally:
+        for server in started:
+            server.close()
+
+
 def crowd(workers, names, drivers=4):
     """Accounts for `names`, and a python-socketio client for each, signed in with a token on the
     workers in turn (`drivers` connecting at once). Returns the clients, in the order of `names`."""

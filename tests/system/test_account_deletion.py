@@ -1,22 +1,17 @@
 """Deleting an account with two `python app.py` workers on PostgreSQL and Redis: the person's sockets
 close on both workers, their tokens stop working, and their partner (on the other worker) sees their
 messages become deleted messages from "Deleted account"."""
-import secrets
 
 import pytest
 import requests
 
-from support import PASSWORD, LiveServer, eventually
+from support import PASSWORD, eventually, two_workers_sharing
 
 
 @pytest.fixture
 def two_workers(postgres_url, redis_url, tmp_path):
-    shared = {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SECRET_KEY": secrets.token_hex(16),
-              "HEARTLINK_SOCKETIO_CHANNEL": f"heartlink-test-{secrets.token_hex(4)}"}
-    servers = [LiveServer(postgres_url, tmp_path, HEARTLINK_WORKER_ID=name, **shared) for name in ("w1", "w2")]
-    yield servers
-    for server in servers:
-        server.close()
+    with two_workers_sharing(postgres_url, redis_url, tmp_path) as servers:
+        yield servers
 
 
 def test_a_deleted_account_is_closed_on_every_worker_and_its_partner_sees_the_tombstones(two_workers, linked):

@@ -1,7 +1,6 @@
 """The moderation console's live signals across workers: two `python app.py` workers on PostgreSQL and
 Redis. A report filed on one worker reaches a moderator whose socket is on the other; a decision made
 there reaches every console; a moderator unmade at the command line stops hearing reports at once."""
-import secrets
 import subprocess
 import sys
 import time
@@ -13,17 +12,13 @@ import requests
 from config import BASE_DIR
 from heartlink.domain import moderation
 
-from support import LiveServer
+from support import two_workers_sharing
 
 
 @pytest.fixture
 def two_workers(postgres_url, redis_url, tmp_path):
-    shared = {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SECRET_KEY": secrets.token_hex(16),
-              "HEARTLINK_SOCKETIO_CHANNEL": f"heartlink-test-{secrets.token_hex(4)}"}
-    started = [LiveServer(postgres_url, tmp_path, HEARTLINK_WORKER_ID=name, **shared) for name in ("w1", "w2")]
-    yield started
-    for server in started:
-        server.close()
+    with two_workers_sharing(postgres_url, redis_url, tmp_path) as servers:
+        yield servers
 
 
 def _operator(server, *args):

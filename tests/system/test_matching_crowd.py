@@ -4,14 +4,13 @@ nobody is paired without a language in common, both people of a room are told th
 interests and they are the ones they share, and whoever is left waiting has nobody left to meet."""
 import queue
 import random
-import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from support import LiveServer, crowd
+from support import crowd, two_workers_sharing
 
 PEOPLE = 200
 DRIVERS = 4
@@ -22,19 +21,10 @@ LANGUAGES = ["en", "zh", "ja"]
 
 @pytest.fixture
 def workers(postgres_url, redis_url, tmp_path):
-    shared = {"SOCKETIO_MESSAGE_QUEUE": redis_url, "SECRET_KEY": secrets.token_hex(16),
-              "HEARTLINK_SOCKETIO_CHANNEL": f"heartlink-test-{secrets.token_hex(4)}",
-              "HEARTLINK_INTEREST_WAIT": INTEREST_WAIT,
-              # 200 sign-ins from this one address, and their sockets.
-              "HEARTLINK_RATE_LOGIN_ADDRESS": "10000/300", "HEARTLINK_MAX_CONNECTIONS": 1000}
-    started = []
-    try:
-        for name in ("w1", "w2"):
-            started.append(LiveServer(postgres_url, tmp_path, HEARTLINK_WORKER_ID=name, **shared))
-        yield started
-    finally:
-        for server in started:
-            server.close()
+    # 200 sign-ins from this one address, and their sockets.
+    with two_workers_sharing(postgres_url, redis_url, tmp_path, HEARTLINK_INTEREST_WAIT=INTEREST_WAIT,
+                             HEARTLINK_RATE_LOGIN_ADDRESS="10000/300", HEARTLINK_MAX_CONNECTIONS=1000) as servers:
+        yield servers
 
 
 def _people(seed=20):
