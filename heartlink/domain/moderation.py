@@ -171,11 +171,16 @@ def summary(outcome):
 
 # --- checks ----------------------------------------------------------------------------------
 
+def text_rule(limit):
+    """What a person or moderator is told when a text of theirs is empty or over `limit`."""
+    return _l("Write a few words (at most %(count)s characters).", count=limit)
+
+
 def _text(value, field, limit):
     """Required text: control characters removed, trimmed, 1 to `limit` characters."""
     text = visible(value, keep_newlines=True).strip() if isinstance(value, str) else ""
     if not 1 <= len(text) <= limit:
-        raise BadRequest(_l("Write a few words (at most %(count)s characters).", count=limit), field=field)
+        raise BadRequest(text_rule(limit), field=field)
     return text
 
 

@@ -9,7 +9,7 @@ from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
 from . import schemas
-from .http import private_file
+from .http import json_body, private_file
 
 bp = Blueprint("api", __name__)
 
@@ -58,7 +58,7 @@ def blocks():
 def report():
     """Report the partner of a link to moderators: {room_id, reason, message_id?}."""
     limits.check("RATE_REPORTS", current_user.id)
-    body = schemas.parse(schemas.ReportBody, request.get_json(silent=True))
+    body = schemas.parse(schemas.ReportBody, json_body())
     filed = safety.report(current_user.id, body.room_id, body.reason, body.message_id)
     if filed.held is not None:
         announce.decided(filed.held)
@@ -71,7 +71,7 @@ def appeal():
     """A suspended or banned person appeals, before any sign-in: {username, password, text}.
     The only thing their password still does. No CSRF token: the password is the credential."""
     limits.check("RATE_APPEALS", request.remote_addr)  # before the body is read
-    body = schemas.parse(schemas.AppealBody, request.get_json(silent=True))
+    body = schemas.parse(schemas.AppealBody, json_body())
     appealed = moderation.appeal(body.username, body.password, body.text, request.remote_addr)
     announce.appeal_filed(moderation.open_appeal(appealed.appeal_id))
     return jsonify({"id": appealed.appeal_id, "state": "open"}), 201

@@ -1,7 +1,10 @@
-"""What every HTTP way in shares: whether an answer should be JSON, how a private file is sent,
-and what a row id in a path may be."""
+"""What every HTTP way in shares: whether an answer should be JSON, how a JSON body is read, how a
+private file is sent, and what a row id in a path may be."""
 from flask import Response, request, send_file
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
+
+from ..errors import BadRequest
 
 
 class IdConverter(IntegerConverter):
@@ -15,6 +18,15 @@ class IdConverter(IntegerConverter):
 def wants_json():
     """The JSON API (/api/…), or a client that asks for JSON, gets errors and answers as JSON."""
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def json_body():
+    """The request's JSON object. A body that is not one (broken JSON, a list, another content
+    type) is said to be so, instead of being read as empty and blamed on its first missing field."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest(_l("The body must be a JSON object."))
+    return body
 
 
 def private_file(path, mime, download_name=None, as_attachment=False):

@@ -13,7 +13,7 @@ from ..live import announce
 from ..models import User
 from ..worker import limits, sockets
 from . import schemas
-from .http import private_file
+from .http import json_body, private_file
 
 bp = Blueprint("profile", __name__)
 
@@ -34,7 +34,7 @@ def change_me():
     """Change any of display_name, read_receipts, show_presence, language, interests; people who
     share a link with me get `user:updated` (of what they see: not language or interests)."""
     limits.check("RATE_PROFILE", current_user.id)
-    body = schemas.parse(schemas.ProfileChange, request.get_json(silent=True))
+    body = schemas.parse(schemas.ProfileChange, json_body())
     user, changed = profiles.update(current_user.id, body.changes())
     if set(changed) - {"language", "interests"}:
         announce.user_updated(profiles.updates(user.id, privacy_changed="show_presence" in changed))
@@ -49,7 +49,7 @@ def answer_birth_date():
     /birth-date takes it. Under the minimum age the account is suspended: 403 restricted, and
     every socket of theirs closes."""
     limits.check("RATE_ACCOUNT", current_user.id)
-    body = schemas.parse(schemas.BirthDateBody, request.get_json(silent=True))
+    body = schemas.parse(schemas.BirthDateBody, json_body())
     restriction = age.answer(current_user.id, body.day())
     if restriction is not None:
         announce.decided(restriction)
@@ -133,7 +133,7 @@ def delete_me():
     ends, my uploads go, my messages become "Deleted account"'s deleted messages for my partners."""
     user_id, username, address = current_user.id, current_user.username, request.remote_addr
     limits.check("RATE_ACCOUNT", user_id)
-    body = schemas.parse(schemas.AccountDelete, request.get_json(silent=True))
+    body = schemas.parse(schemas.AccountDelete, json_body())
     accounts.check_not_locked(username, address)
     try:
         deleted = own_data.delete_account(user_id, body.password)

@@ -18,7 +18,7 @@ from ..live import announce
 from ..models import utcnow
 from ..worker import limits
 from . import schemas
-from .http import private_data
+from .http import json_body, private_data
 
 bp = Blueprint("moderation", __name__)
 
@@ -126,7 +126,7 @@ def decide():
     """Dismiss, warn, suspend, ban or restore, with a note, on some reports or on every open
     report about a person. The person hears of it, and every console drops the reports."""
     limits.check("RATE_MODERATION", current_user.id)
-    body = schemas.parse(schemas.Decision, request.get_json(silent=True))
+    body = schemas.parse(schemas.Decision, json_body())
     outcome = moderation.decide(body.action, body.note, _me(), report_ids=body.report_ids or (),
                                 subject_id=body.subject_id, until=body.ends_at(utcnow()), reason=body.reason)
     announce.decided(outcome)
@@ -137,7 +137,7 @@ def decide():
 def decide_appeal(appeal_id):
     """Uphold an appeal's decision or restore the person, with a note."""
     limits.check("RATE_MODERATION", current_user.id)
-    body = schemas.parse(schemas.AppealDecision, request.get_json(silent=True))
+    body = schemas.parse(schemas.AppealDecision, json_body())
     outcome = moderation.decide_appeal(appeal_id, body.decision, body.note, _me())
     if outcome.restored is not None:
         announce.decided(outcome.restored)

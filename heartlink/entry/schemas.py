@@ -3,7 +3,7 @@
 Anything off becomes BadRequest before a handler's domain call runs.
 """
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
@@ -128,17 +128,20 @@ class AppealBody(Payload):
     # Any string as a username: one that names nobody is a wrong password, not a bad request.
     username: Annotated[str, StringConstraints(max_length=64)]
     password: Annotated[str, StringConstraints(max_length=accounts.MAX_PASSWORD)]
-    text: Annotated[str, StringConstraints(min_length=1, max_length=moderation.MAX_APPEAL + 200)]
+    # Bounds what is read; past it the words are the domain's rule (MAX_APPEAL characters).
+    text: Annotated[str, StringConstraints(min_length=1, max_length=moderation.MAX_APPEAL * 4)]
+    FIELD_ERRORS: ClassVar[dict] = {"text": moderation.text_rule(moderation.MAX_APPEAL)}
 
 
 class BirthDateBody(Payload):
     birth_date: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]  # YYYY-MM-DD
+    FIELD_ERRORS: ClassVar[dict] = {"birth_date": _l("Give the date of birth as a real date, YYYY-MM-DD.")}
 
     def day(self):
         try:
             return date.fromisoformat(self.birth_date)
         except ValueError:
-            raise BadRequest(_l("Invalid field: %(field)s", field="birth_date"), field="birth_date") from None
+            raise BadRequest(self.FIELD_ERRORS["birth_date"], field="birth_date") from None
 
 
 class HistoryQuery(Payload):
@@ -159,7 +162,17 @@ def parse(schema, payload):
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "payload"
-        raise BadRequest(_l("Invalid field: %(field)s", field=field), field=field) from None
+        raise BadRequest(_field_error(schema, field, first), field=field) from None
+
+
+def _field_error(schema, field, error):
+    """The words for a refused field: the schema's own for it, "too long" with the limit, else "invalid"."""
+    own = getattr(schema, "FIELD_ERRORS", {}).get(field)
+    if own is not None:
+        return own
+    if error["type"] == "string_too_long":
+        return _l("Too long: %(field)s (at most %(count)s characters).", field=field, count=error["ctx"]["max_length"])
+    return _l("Invalid field: %(field)s", field=field)
 
 
 # --- profile and "keep this link" -----------------------------------------------------------

@@ -84,6 +84,6 @@ function announce(text) {
 }
 
 mountConsoleReports(root.querySelector('[data-testid="reports-section"]'), store, actions, { urls, announce });
-mountConsoleAppeals(root.querySelector('[data-testid="appeals-section"]'), store, actions, { announce });
+mountConsoleAppeals(root.querySelector('[data-testid="appeals-section"]'), store, actions, { urls, announce });
 actions.loadReports(1);
 actions.loadAppeals();

@@ -253,6 +253,9 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
             has=console.get_by_test_id("appeal-name").get_by_text(f"@{offender}"))
         expect(appeal).to_have_count(1)
         expect(appeal.get_by_test_id("appeal-text")).to_have_text(APOLOGY)
+        # What led to it is one link away: the person's whole audit history.
+        record = appeal.get_by_test_id("appeal-log-link").get_attribute("href")
+        assert record.endswith(f"/moderation/log?user={offender}")
         appeal.get_by_test_id("appeal-note").fill("A first time, and a sincere apology.")
         appeal.get_by_test_id("appeal-restore").click()
         expect(appeal).to_have_count(0)

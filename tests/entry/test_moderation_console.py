@@ -277,6 +277,12 @@ def test_a_decision_s_other_fields_are_checked(app, make_user):
         full = {"note": NOTE, "report_ids": [report], **body}
         refused = client.post("/api/moderation/decisions", headers=headers, json=full)
         assert refused.status_code == 400 and refused.get_json()["error"]["field"] == field, (body, refused.get_json())
+    # A body that is no JSON object is said to be so, not blamed on a field.
+    as_json = {**headers, "Content-Type": "application/json"}
+    for data in ("{not json", "[1, 2]", ""):
+        refused = client.post("/api/moderation/decisions", headers=as_json, data=data)
+        error = refused.get_json()["error"]
+        assert refused.status_code == 400 and "field" not in error and "JSON object" in error["message"], data
     assert _state(app, report) == "open"
 
 

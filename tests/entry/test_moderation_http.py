@@ -92,6 +92,16 @@ def test_an_appeal_needs_no_sign_in_and_comes_once_per_action(app, client, make_
         assert (appeal.user_id, appeal.text, appeal.state) == (bob, "I was quoting a film.", "open")
 
 
+def test_an_appeal_too_long_is_told_the_limit(app, client, make_user):
+    bob = make_user("bob")
+    with app.app_context():
+        moderation.ban(bob, "Threats.", CLI)
+    body = {"username": "bob", "password": PASSWORD}
+    for length in (moderation.MAX_APPEAL + 1, moderation.MAX_APPEAL * 4 + 1):
+        error = client.post("/api/appeals", json={**body, "text": "x" * length}).get_json()["error"]
+        assert error["field"] == "text" and str(moderation.MAX_APPEAL) in error["message"].replace(",", ""), error
+
+
 def test_appeals_are_limited_per_address(app, client, make_user):
     app.config["RATE_APPEALS"] = (2, 3600)
     make_user("bob")

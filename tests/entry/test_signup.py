@@ -189,7 +189,9 @@ def test_a_client_without_a_page_answers_over_json(app, client, auth):
     _existing(app, "carol")
     token = client.post("/api/token", json={"username": "carol", "password": PASSWORD}).get_json()["token"]
     bearer = {"Authorization": f"Bearer {token}"}
-    assert client.post("/api/me/birth-date", json={"birth_date": "1990-13-01"}, headers=bearer).status_code == 400
+    for wrong in ("1990-13-01", "01/04/1990"):
+        refused = client.post("/api/me/birth-date", json={"birth_date": wrong}, headers=bearer)
+        assert refused.status_code == 400 and "YYYY-MM-DD" in refused.get_json()["error"]["message"], wrong
     answered = client.post("/api/me/birth-date", json={"birth_date": ADULT}, headers=bearer)
     assert answered.status_code == 200 and answered.get_json()["user"]["username"] == "carol"
     assert client.post("/api/me/birth-date", json={"birth_date": ADULT}, headers=bearer).status_code == 409

@@ -4,7 +4,7 @@
 import { formatDateTime, t } from "../i18n.js";
 import { displayName, paintAvatar, show } from "./dom.js";
 
-export function mountConsoleAppeals(section, store, actions, { announce }) {
+export function mountConsoleAppeals(section, store, actions, { urls, announce }) {
   const $ = (scope, id) => scope.querySelector(`[data-testid="${id}"]`);
   const slot = (scope, name) => scope.querySelector(`[data-slot="${name}"]`);
   const list = $(section, "appeals");
@@ -108,6 +108,7 @@ export function mountConsoleAppeals(section, store, actions, { announce }) {
     slot(item, "action-note").textContent = action.note;
     slot(item, "sent").textContent = t("appeal_sent", { when: formatDateTime(appeal.created_at) });
     slot(item, "text").textContent = appeal.text;
+    slot(item, "log-link").href = `${urls.log}?${new URLSearchParams({ user: person.username })}`;
   }
 
   store.subscribe((topic, detail) => {
