@@ -6,6 +6,7 @@ import { formatDateTime, formatNumber, t } from "../i18n.js";
 import { displayName, paintAvatar, show } from "./dom.js";
 
 const SPEAKS_TO_THE_PERSON = new Set(["warn", "suspend", "ban"]); // decisions the person is told of
+const GONE_KEPT = 100;
 
 export function mountConsoleReports(section, store, actions, { urls, announce }) {
   const $ = (scope, id) => scope.querySelector(`[data-testid="${id}"]`);
@@ -15,7 +16,9 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
   const title = section.querySelector("h1");
   title.tabIndex = -1; // where the focus goes when the card it was in is decided
   const cards = new Map(); // report id -> {item, report, deciding}
-  let gone = new Map(); // the cards the latest render took away, for the decision that did it
+  // The cards renders took away, kept for the decision that did it: a refetch may take a card away
+  // before the decision's own event arrives. The latest GONE_KEPT only.
+  const gone = new Map();
   const notice = $(section, "reports-notice");
 
   $(section, "reports-retry").addEventListener("click", () => actions.loadReports());
@@ -37,12 +40,12 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
 
     const focusWasIn = [...cards.values()].find(({ item }) => item.contains(document.activeElement));
     const shown = new Set(reports.map((report) => report.id));
-    gone = new Map();
     for (const [id, card] of cards) {
       if (!shown.has(id)) {
         card.item.remove();
         cards.delete(id);
         gone.set(id, card);
+        if (gone.size > GONE_KEPT) gone.delete(gone.keys().next().value);
       }
     }
     // In the server's order, moving only what is out of place (a moved node loses the focus).
@@ -52,6 +55,7 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
       if (!card) {
         card = makeCard(report);
         cards.set(report.id, card);
+        gone.delete(report.id); // back (a page moved): its decision is still to come
       }
       update(card, report);
       if (card.item !== position) list.insertBefore(card.item, position);
@@ -70,6 +74,7 @@ export function mountConsoleReports(section, store, actions, { urls, announce })
   function decidedElsewhere(reportIds) {
     const lost = reportIds.map((id) => gone.get(id)).find((card) => card && !card.deciding
       && (!slot(card.item, "body").hidden || slot(card.item, "note").value.trim()));
+    for (const id of reportIds) gone.delete(id);
     if (lost) sayDecidedElsewhere(lost.report);
   }
 
