@@ -50,7 +50,8 @@ def _linked(server, open_page, tag, viewport, **options):
 
 
 def _item(tray, name):
-    return tray.get_by_test_id("tray-item").filter(has=tray.page.locator(f'[data-testid="tray-thumb"][title^="{name}"]'))
+    thumb = tray.page.locator(f'[data-testid="tray-thumb"][title^="{name}"]')
+    return tray.get_by_test_id("tray-item").filter(has=thumb)
 
 
 @VIEWPORTS
@@ -157,6 +158,61 @@ def test_escape_discards_the_tray_the_focus_stays_inside_and_at_most_ten_go_at_o
         tray.get_by_test_id("tray-remove").click()
         expect(tray).to_be_hidden()
         expect(page.get_by_test_id("message")).to_have_count(0)
+        other.disconnect()
+        watched.assert_clean()
+
+
+_DROP_AND_PASTE = """([kind, names]) => {
+  const files = new DataTransfer();
+  for (const name of names) files.items.add(new File(["some words in " + name], name, { type: "text/plain" }));
+  if (kind === "drop") {
+    const chat = document.querySelector('[data-testid="chat"]');
+    for (const type of ["dragenter", "dragover", "drop"]) {
+      chat.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: files }));
+    }
+  } else {
+    const paste = new ClipboardEvent("paste", { bubbles: true, cancelable: true, clipboardData: files });
+    document.activeElement.dispatchEvent(paste);
+  }
+}"""
+
+
+@VIEWPORTS
+def test_dropped_and_pasted_files_join_the_tray_and_a_failed_upload_is_retried(server, open_page, viewport):
+    with server_log_on_failure(server):
+        watched, page, other, room_id = _linked(server, open_page, "td", viewport)
+        page.evaluate(_DROP_AND_PASTE, ["drop", ["one.txt", "two.txt"]])
+        tray = page.get_by_test_id("media-tray")
+        expect(tray.get_by_test_id("tray-item")).to_have_count(2)
+        expect(tray.get_by_test_id("tray-caption")).to_be_focused()
+        page.evaluate(_DROP_AND_PASTE, ["paste", ["three.txt"]])  # pasted into the caption: one more
+        expect(tray.get_by_test_id("tray-item")).to_have_count(3)
+        expect(tray.get_by_test_id("tray-title")).to_have_text("three.txt")
+
+        # The first upload is cut off: its line says so, the others go, and Retry sends it after them.
+        cut = []
+
+        def cut_the_first(route):
+            if cut:
+                route.continue_()
+            else:
+                cut.append(route.request.url)
+                route.abort("connectionreset")
+
+        uploads = f"**/api/rooms/{room_id}/attachments"
+        page.route(uploads, cut_the_first)
+        with page.expect_console_message(lambda message: "ERR_CONNECTION_RESET" in message.text) as reported:
+            tray.get_by_test_id("tray-send").click()
+        watched.problems.remove(f"console: {reported.value.text}")  # the cut made here, not a fault
+        failed = page.get_by_test_id("upload").filter(has=page.get_by_test_id("upload-error"))
+        expect(failed).to_contain_text("one.txt")
+        names = [other.wait_for("message:new")["message"]["attachment"]["filename"] for _ in range(2)]
+        assert names == ["two.txt", "three.txt"]
+        failed.get_by_test_id("upload-retry").click()
+        assert other.wait_for("message:new")["message"]["attachment"]["filename"] == "one.txt"
+        expect(page.get_by_test_id("upload")).to_have_count(0)
+        page.unroute(uploads)
+        page.screenshot(path=f"/tmp/heartlink-tray-retried-{viewport['width']}.png")
         other.disconnect()
         watched.assert_clean()
 
