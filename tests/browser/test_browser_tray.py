@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from config import BASE_DIR
 
 from browser_plugin import focused, link_with_socket_partner, server_log_on_failure
-from media_samples import png
+from media_samples import png, webm_opus
 from support import fresh_names
 
 pytestmark = pytest.mark.browser
@@ -235,12 +235,19 @@ def _axe(page, label):
 def test_the_open_tray_passes_axe(server, open_page, scheme):
     with server_log_on_failure(server):
         watched, page, other, _room_id = _linked(server, open_page, "ta" + scheme[0], DESKTOP, color_scheme=scheme)
+        clip = webm_opus(1000, codec=b"V_VP8", video_size=(320, 180))
         page.get_by_test_id("attach-input").set_input_files(files=[
             _picture("a.png"), {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"some notes"},
+            {"name": "clip.webm", "mimeType": "video/webm", "buffer": clip},
             {"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (FILE_MAX + 1)}])
         tray = page.get_by_test_id("media-tray")
-        expect(tray.get_by_test_id("tray-item")).to_have_count(3)
+        expect(tray.get_by_test_id("tray-item")).to_have_count(4)
         _axe(page, f"tray ({scheme})")
+        _item(tray, "notes.txt").get_by_test_id("tray-thumb").click()  # a file: its card
+        expect(tray.get_by_test_id("tray-file")).to_contain_text("notes.txt")
+        _item(tray, "clip.webm").get_by_test_id("tray-thumb").click()  # a clip: a player
+        expect(tray.get_by_test_id("tray-video")).to_have_attribute("controls", "")
+        _axe(page, f"tray with a clip ({scheme})")
         page.screenshot(path=f"/tmp/heartlink-tray-{scheme}-1280.png")
         page.set_viewport_size(PHONE)
         _item(tray, "big.bin").get_by_test_id("tray-thumb").click()
@@ -253,14 +260,16 @@ def test_the_open_tray_passes_axe(server, open_page, scheme):
 def test_the_tray_speaks_chinese(server, open_page):
     with server_log_on_failure(server):
         watched, page, other, _room_id = _linked(server, open_page, "tz", PHONE, locale="zh-CN")
-        page.get_by_test_id("attach-input").set_input_files(files=[_picture(f"p{n}.png", (32, 32)) for n in range(11)]
-                                                            + [{"name": "x.bin", "mimeType": "application/octet-stream",
-                                                                "buffer": b"x" * (FILE_MAX + 1)}])
+        too_big = {"name": "x.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (FILE_MAX + 1)}
+        page.get_by_test_id("attach-input").set_input_files(
+            files=[too_big] + [_picture(f"p{n}.png", (32, 32)) for n in range(11)])
         tray = page.get_by_test_id("media-tray")
+        expect(tray.get_by_test_id("tray-refused")).to_contain_text("x.bin 太大：最多")
         expect(tray.get_by_test_id("tray-notice")).to_have_text("一次最多 10 个。未加入：2 个。")
         expect(tray.get_by_test_id("tray-caption")).to_have_attribute("placeholder", "添加说明")
-        expect(tray.get_by_test_id("tray-send")).to_have_attribute("aria-label", "发送 10 个")
-        expect(tray.get_by_test_id("tray-remove").first).to_have_attribute("aria-label", "移除 p0.png")
+        expect(tray.get_by_test_id("tray-send")).to_have_attribute("aria-label", "发送 9 个")
+        expect(tray.get_by_test_id("tray-thumb").first).to_have_attribute("aria-label", "x.bin：无法发送")
+        expect(tray.get_by_test_id("tray-remove").nth(1)).to_have_attribute("aria-label", "移除 p0.png")
         expect(tray.get_by_test_id("tray-cancel")).to_have_attribute("aria-label", "取消")
         expect(tray.get_by_test_id("tray-add")).to_have_attribute("aria-label", "添加更多")
         page.screenshot(path="/tmp/heartlink-tray-zh-360.png")

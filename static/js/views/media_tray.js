@@ -56,7 +56,7 @@ export function mountMediaTray(tray, { limits, textMax, pickFiles, onSend, onClo
     }
     const left = files.length - taken.length;
     showNotice(left > 0 ? t("tray_too_many", { max: MAX_ITEMS, count: left }) : null);
-    if (taken.length) select(taken.length === files.length ? items[items.length - taken.length] : items.at(-1));
+    if (taken.length) select(items[items.length - taken.length]); // the first of those just added
     paint();
   }
 
