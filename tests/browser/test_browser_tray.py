@@ -261,6 +261,7 @@ def test_the_tray_speaks_chinese(server, open_page):
     with server_log_on_failure(server):
         watched, page, other, _room_id = _linked(server, open_page, "tz", PHONE, locale="zh-CN")
         too_big = {"name": "x.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (FILE_MAX + 1)}
+        page.get_by_test_id("composer-input").fill("你好")
         page.get_by_test_id("attach-input").set_input_files(
             files=[too_big] + [_picture(f"p{n}.png", (32, 32)) for n in range(11)])
         tray = page.get_by_test_id("media-tray")
@@ -273,5 +274,9 @@ def test_the_tray_speaks_chinese(server, open_page):
         expect(tray.get_by_test_id("tray-cancel")).to_have_attribute("aria-label", "取消")
         expect(tray.get_by_test_id("tray-add")).to_have_attribute("aria-label", "添加更多")
         page.screenshot(path="/tmp/heartlink-tray-zh-360.png")
+        # The box's text is the caption of the first one that can go, not of the refused one.
+        expect(tray.get_by_test_id("tray-caption")).to_have_value("")
+        _item(tray, "p0.png").get_by_test_id("tray-thumb").click()
+        expect(tray.get_by_test_id("tray-caption")).to_have_value("你好")
         other.disconnect()
         watched.assert_clean()

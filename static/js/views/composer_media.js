@@ -199,8 +199,8 @@ export function mountComposerMedia(chat, store, actions) {
   }
 
   /** Send from the tray: each its own message, in the order chosen, the box's text gone with them. */
-  function sendChosen(chosen) {
-    if (!intents.get(roomId())?.editing && input.value) setInput("");
+  function sendChosen(chosen, tookComposerText) {
+    if (tookComposerText) setInput("");
     for (const { file, kind, caption } of chosen) sendFile(file, kind, caption);
   }
 

@@ -19,7 +19,8 @@ export function kindOf(file) {
  * limits        {image, file}: largest sizes in bytes
  * textMax       the longest caption (as a text message)
  * pickFiles()   opens the file chooser ("add more"); what is chosen comes back through add()
- * onSend(items) the items that may go, in order: [{file, kind, caption}]
+ * onSend(items, tookComposerText)  the items that may go, in order: [{file, kind, caption}]; whether
+ *               the send box's text went with them (as a caption), so the box is emptied
  * onClose()     after the person closes it (sent or discarded): the focus goes back to the composer
  * Returns {open(files, caption), add(files), close() (quietly: the room changed), isOpen()}.
  */
@@ -173,8 +174,9 @@ export function mountMediaTray(tray, { limits, textMax, pickFiles, onSend, onClo
       return;
     }
     const chosen = going.map(({ file, kind, caption: text }) => ({ file, kind, caption: text.trim() ? text : null }));
+    const tookComposerText = going.some((item) => item.fromComposer);
     close();
-    onSend(chosen);
+    onSend(chosen, tookComposerText);
   }
 
   function open(files, startCaption = "") {
@@ -189,8 +191,13 @@ export function mountMediaTray(tray, { limits, textMax, pickFiles, onSend, onClo
       close();
       return;
     }
-    items[0].caption = items[0].refused ? "" : startCaption;
-    if (current === items[0]) caption.value = items[0].caption;
+    // What was typed in the send box becomes the caption of the first item that can go.
+    const first = items.find((item) => !item.refused);
+    if (first && startCaption) {
+      first.caption = startCaption;
+      first.fromComposer = true;
+      if (current === first) caption.value = startCaption;
+    }
     caption.focus();
     caption.setSelectionRange(caption.value.length, caption.value.length);
   }
