@@ -212,6 +212,22 @@ def test_dropped_and_pasted_files_join_the_tray_and_a_failed_upload_is_retried(s
         assert other.wait_for("message:new")["message"]["attachment"]["filename"] == "one.txt"
         expect(page.get_by_test_id("upload")).to_have_count(0)
         page.unroute(uploads)
+
+        # Refused by the server for what the file is: its reason, and no Retry (it would be refused again).
+        def refuse(route):
+            route.fulfill(status=400, content_type="application/json",
+                          body='{"error": {"code": "bad_request", "message": "That file cannot be sent."}}')
+
+        page.route(uploads, refuse)
+        page.evaluate(_DROP_AND_PASTE, ["drop", ["four.txt"]])
+        with page.expect_console_message(lambda message: "status of 400" in message.text) as reported:
+            tray.get_by_test_id("tray-send").click()
+        watched.problems.remove(f"console: {reported.value.text}")
+        expect(page.get_by_test_id("upload-error")).to_have_text("That file cannot be sent.")
+        expect(page.get_by_test_id("upload-retry")).to_have_count(0)
+        page.get_by_test_id("upload-cancel").click()  # Dismiss
+        expect(page.get_by_test_id("upload")).to_have_count(0)
+        page.unroute(uploads)
         page.screenshot(path=f"/tmp/heartlink-tray-retried-{viewport['width']}.png")
         other.disconnect()
         watched.assert_clean()

@@ -238,7 +238,7 @@ export function mountComposerMedia(chat, store, actions) {
       return attachment;
     }).catch((error) => {
       if (error.code === "aborted") row.remove();
-      else row.failed(uploadError(error, file), retry);
+      else row.failed(uploadError(error, file), mayRetry(error) ? retry : null);
       return null;
     });
   }
@@ -257,7 +257,8 @@ export function mountComposerMedia(chat, store, actions) {
     return intent?.replyTo?.id || null;
   }
 
-  /** An upload's line over the composer: its name, progress and Cancel; once failed, why, Retry and Dismiss. */
+  /** An upload's line over the composer: its name, progress and Cancel; once failed, why, Dismiss and (when
+   * trying again may work) Retry. */
   function uploadRow(file, kind, cancelUpload) {
     const bar = h("progress", { class: "upload__progress", max: "100", value: "0", "data-testid": "upload-progress" });
     const cancel = h("button", { type: "button", class: "link-button upload__cancel", "data-testid": "upload-cancel", text: t("cancel") });
@@ -279,18 +280,27 @@ export function mountComposerMedia(chat, store, actions) {
       failed(text, retry) {
         item.dataset.state = "failed";
         bar.remove();
-        const again = h("button", { type: "button", class: "link-button upload__retry", "data-testid": "upload-retry", text: t("retry") });
-        again.addEventListener("click", () => {
-          item.remove();
-          retry();
-        });
-        cancel.before(again);
+        if (retry) {
+          const again = h("button", { type: "button", class: "link-button upload__retry", "data-testid": "upload-retry", text: t("retry") });
+          again.addEventListener("click", () => {
+            item.remove();
+            retry();
+          });
+          cancel.before(again);
+        }
         status.textContent = text;
         status.setAttribute("role", "alert");
         status.dataset.testid = "upload-error";
         cancel.textContent = t("dismiss");
       },
     };
+  }
+
+  /** Whether sending the same bytes again may work: the connection failed, the server failed, or it asked
+   * to slow down. A refusal of the file itself (not a picture, too large, its name) would come back the same. */
+  function mayRetry(error) {
+    const status = error.details?.status;
+    return !status || status >= 500 || status === 429;
   }
 
   /** The server says why (in the person's language); a few cases have words of our own. */
