@@ -59,7 +59,7 @@ export function mountComposerMedia(chat, store, actions) {
   chat.append(dropZone);
 
   const tray = mountMediaTray(chat.querySelector('[data-testid="media-tray"]'), {
-    limits, textMax: Number(document.getElementById("app")?.dataset.textMax) || 4000,
+    refusal, textMax: Number(document.getElementById("app")?.dataset.textMax) || 4000,
     pickFiles: () => fileInput.click(),
     onSend: sendChosen,
     onClose: () => input.focus(),

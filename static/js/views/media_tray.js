@@ -16,7 +16,7 @@ export function kindOf(file) {
 }
 
 /**
- * limits        {image, file}: largest sizes in bytes
+ * refusal(file, kind)  why it cannot go (too large, empty), known before uploading; or null
  * textMax       the longest caption (as a text message)
  * pickFiles()   opens the file chooser ("add more"); what is chosen comes back through add()
  * onSend(items, tookComposerText)  the items that may go, in order: [{file, kind, caption}]; whether
@@ -24,7 +24,7 @@ export function kindOf(file) {
  * onClose()     after the person closes it (sent or discarded): the focus goes back to the composer
  * Returns {open(files, caption), add(files), close() (quietly: the room changed), isOpen()}.
  */
-export function mountMediaTray(tray, { limits, textMax, pickFiles, onSend, onClose }) {
+export function mountMediaTray(tray, { refusal, textMax, pickFiles, onSend, onClose }) {
   const $ = (id) => tray.querySelector(`[data-testid="${id}"]`);
   const title = $("tray-title");
   const notice = $("tray-notice");
@@ -37,13 +37,6 @@ export function mountMediaTray(tray, { limits, textMax, pickFiles, onSend, onClo
   let current = null;
   let nextId = 1;
   const sendLabel = sendButton.getAttribute("aria-label");
-
-  /** Why a file cannot go, known before uploading it. */
-  function refusal(file, kind) {
-    if (file.size > limits[kind]) return t("too_large", { name: file.name, size: humanSize(limits[kind]) });
-    if (!file.size) return t("empty_file", { name: file.name });
-    return null;
-  }
 
   function add(files) {
     const room = MAX_ITEMS - items.length;
