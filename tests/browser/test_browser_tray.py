@@ -29,8 +29,10 @@ URL.revokeObjectURL = (url) => { window.__objectUrls.delete(url); freed(url); };
 
 
 @pytest.fixture(scope="module")
-def module_server_settings():
-    return {"HEARTLINK_FILE_MAX_BYTES": FILE_MAX}
+def module_server_settings(tmp_path_factory):
+    terms = tmp_path_factory.mktemp("tray-browser") / "blocked-terms.txt"
+    terms.write_text("bad\n", encoding="utf-8")
+    return {"HEARTLINK_FILE_MAX_BYTES": FILE_MAX, "HEARTLINK_BLOCKED_TERMS": str(terms)}
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +160,29 @@ def test_escape_discards_the_tray_the_focus_stays_inside_and_at_most_ten_go_at_o
         tray.get_by_test_id("tray-remove").click()
         expect(tray).to_be_hidden()
         expect(page.get_by_test_id("message")).to_have_count(0)
+        other.disconnect()
+        watched.assert_clean()
+
+
+@VIEWPORTS
+def test_a_caption_the_rules_refuse_keeps_its_picture_from_the_partner_and_the_others_go(server, open_page, viewport):
+    with server_log_on_failure(server):
+        watched, page, other, _room_id = _linked(server, open_page, "tf", viewport)
+        page.get_by_test_id("attach-input").set_input_files(files=[_picture("one.png"), _picture("two.png")])
+        tray = page.get_by_test_id("media-tray")
+        tray.get_by_test_id("tray-caption").fill("so bad")
+        _item(tray, "two.png").get_by_test_id("tray-thumb").click()
+        tray.get_by_test_id("tray-caption").fill("so good")
+        tray.get_by_test_id("tray-send").click()
+        heard = other.wait_for("message:new")["message"]
+        assert [heard["attachment"]["filename"], heard["text"]] == ["two.png", "so good"]
+        refused = page.locator('[data-testid="message"][data-state="failed"]')
+        expect(refused.get_by_test_id("message-failure")).to_have_attribute("data-refusal", "term")
+        expect(refused.get_by_test_id("message-failure")).to_contain_text("Not sent")
+        expect(refused.get_by_test_id("message-text")).to_have_text("so bad")
+        expect(page.locator('[data-testid="message"][data-mine="true"]')).to_have_count(2)
+        page.screenshot(path=f"/tmp/heartlink-tray-refused-caption-{viewport['width']}.png")
+        assert other.drain("message:new") == []  # the refused one never reached the partner
         other.disconnect()
         watched.assert_clean()
 
