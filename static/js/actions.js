@@ -175,8 +175,9 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
       if (editing) actions.editMessage(editing, text);
       else deliver(store.queueSend(roomId, text, replyTo ? { reply_to: replyTo.id } : {}));
     },
-    sendAttachment(roomId, attachment, replyTo = null) {
-      deliver(store.queueSend(roomId, null, {
+    /** Send an uploaded attachment as a message; `caption` (or null) is its text. */
+    sendAttachment(roomId, attachment, replyTo = null, caption = null) {
+      deliver(store.queueSend(roomId, caption, {
         kind: attachment.kind, attachment_id: attachment.id, attachment, ...(replyTo && { reply_to: replyTo }),
       }));
     },

@@ -429,6 +429,7 @@ def test_axe_finds_no_serious_or_critical_violation(server, open_page, scheme):
         # A file of mine (its size on my bubble's colour) and a reply of mine (a quote to click).
         page.get_by_test_id("attach-input").set_input_files(
             files=[{"name": "plan.txt", "mimeType": "text/plain", "buffer": b"x" * 2500}])
+        page.get_by_test_id("tray-send").click()
         expect(page.locator('[data-testid="message"][data-mine="true"]').get_by_test_id("file-size")).to_be_visible()
         first = page.locator('[data-testid="message"]').first
         first.hover()

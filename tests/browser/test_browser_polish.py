@@ -1,12 +1,13 @@
-"""The browser: small things a newcomer notices: touch targets on a phone, "www." links, a video's line
-in the list of links, "typing…" and "Draft:" there, the conflict text that is a sentence, one toolbar."""
+"""The browser: small things a newcomer notices: touch targets on a phone, "www." links, the list of
+links ("typing…", "Draft:", a clip, a voice note and a caption named as such, live and after a reload),
+the conflict text that is a sentence, one toolbar."""
 import re
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_plugin import link_with_socket_partner, say, say_with_upload, server_log_on_failure
+from browser_plugin import link_with_socket_partner, say, say_with_upload, server_log_on_failure, upload_as
 from support import fresh_names
 
 PHONE = {"width": 360, "height": 740}
@@ -90,25 +91,82 @@ def test_a_www_address_is_a_link_to_https_and_the_list_says_video_for_a_clip(ser
         watched.assert_clean()
 
 
-def test_the_list_shows_typing_and_a_draft_left_in_another_link(server, open_page):
+def _to_the_list(page, viewport):
+    """Leave the open link for the list, as a person does: the list is beside the chat on a wide
+    screen ("New heart link" leaves the link), and on a phone the back arrow goes to it."""
+    page.get_by_test_id("chat-back" if viewport == PHONE else "new-link").click()
+    expect(page.get_by_test_id("lobby")).to_be_visible()
+    _see_the_list(page)
+
+
+def _see_the_list(page):
+    """On a phone the list is under the lobby's card: scroll down to it."""
+    page.get_by_test_id("rooms-list").scroll_into_view_if_needed()
+    expect(page.get_by_test_id("rooms-list")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "360"])
+def test_the_list_shows_typing_and_a_draft_left_in_another_link(server, open_page, viewport):
     with server_log_on_failure(server):
-        watched = open_page(viewport=DESKTOP)
+        watched = open_page(viewport=viewport)
         page, other, _token, room_id = _linked(server, watched, "dt")
         item = page.get_by_test_id("rooms-list").get_by_test_id("room-item")
-        assert other.ask("typing", {"room_id": room_id, "typing": True})["ok"]
-        expect(item.get_by_test_id("room-typing")).to_have_text("typing…")
-        page.screenshot(path="/tmp/heartlink-list-typing-1280.png")
-        assert other.ask("typing", {"room_id": room_id, "typing": False})["ok"]
-        expect(item.get_by_test_id("room-typing")).to_have_count(0)
+        if viewport == DESKTOP:  # the list beside the open link says it live
+            assert other.ask("typing", {"room_id": room_id, "typing": True})["ok"]
+            expect(item.get_by_test_id("room-typing")).to_have_text("typing…")
+            page.screenshot(path="/tmp/heartlink-list-typing-1280.png")
+            assert other.ask("typing", {"room_id": room_id, "typing": False})["ok"]
+            expect(item.get_by_test_id("room-typing")).to_have_count(0)
         # A draft stays in the send box of the open link, and shows in the list once I go elsewhere.
         page.get_by_test_id("composer-input").fill("half a thought")
         expect(item.get_by_test_id("room-draft")).to_have_count(0)
-        page.get_by_test_id("new-link").click()
+        _to_the_list(page, viewport)
         expect(item.get_by_test_id("room-draft")).to_have_text("Draft: half a thought")
-        page.screenshot(path="/tmp/heartlink-list-draft-1280.png")
+        page.screenshot(path=f"/tmp/heartlink-list-draft-{viewport['width']}.png")
+        # The partner types: "typing…" comes over the draft, live, and the draft is back when they stop.
+        assert other.ask("typing", {"room_id": room_id, "typing": True})["ok"]
+        expect(item.get_by_test_id("room-typing")).to_have_text("typing…")
+        expect(item.get_by_test_id("room-draft")).to_have_count(0)
+        page.screenshot(path=f"/tmp/heartlink-list-typing-over-draft-{viewport['width']}.png")
+        assert other.ask("typing", {"room_id": room_id, "typing": False})["ok"]
+        expect(item.get_by_test_id("room-draft")).to_have_text("Draft: half a thought")
+        # After a reload the draft is still there (kept in this browser).
+        page.reload()
+        _see_the_list(page)
+        expect(item.get_by_test_id("room-draft")).to_have_text("Draft: half a thought")
         item.click()
         expect(page.get_by_test_id("composer-input")).to_have_value("half a thought")
         expect(item.get_by_test_id("room-draft")).to_have_count(0)
+        other.disconnect()
+        watched.assert_clean()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "360"])
+def test_the_list_names_a_clip_a_voice_note_and_a_caption_live_and_after_a_reload(server, open_page, viewport):
+    from media_samples import png, webm_opus
+
+    with server_log_on_failure(server):
+        watched = open_page(viewport=viewport)
+        page, other, token, room_id = _linked(server, watched, "lv")
+        _to_the_list(page, viewport)
+        preview = page.get_by_test_id("rooms-list").get_by_test_id("room-item").locator(".room-link__preview")
+        clip = webm_opus(1000, codec=b"V_VP8")
+        sent = [
+            (("file", "clip.webm", clip, "video/webm"), None, "🎬 Video"),
+            (("voice", "note.webm", webm_opus(7000), "audio/webm"), None, "🎤 Voice note (0:07)"),
+            (("image", "sunset.png", png((64, 48)), "image/png"), "the sunset", "📷 the sunset"),
+            (("file", "trip.webm", clip, "video/webm"), "our trip", "🎬 our trip"),
+            (("voice", "again.webm", webm_opus(2000), "audio/webm"), "listen", "🎤 listen"),
+        ]
+        for (kind, name, data, mime), caption, label in sent:
+            attachment_id = upload_as(server, token, room_id, kind, name, data, mime)
+            say(other, room_id, caption, kind=kind, attachment_id=attachment_id)
+            expect(preview).to_have_text(label)  # live, from message:new
+            page.reload()
+            expect(page.get_by_test_id("app")).to_have_attribute("data-connection", "online")
+            _see_the_list(page)
+            expect(preview).to_have_text(label)  # from GET /api/rooms
+        page.screenshot(path=f"/tmp/heartlink-list-labels-{viewport['width']}.png")
         other.disconnect()
         watched.assert_clean()
 

@@ -4,10 +4,9 @@
 import { humanSize, t } from "../i18n.js";
 import { h, icon, show } from "./dom.js";
 import { closeEmojiPicker, openEmojiPicker } from "./emoji.js";
+import { mountMediaTray } from "./media_tray.js";
 import { snippet } from "./message_content.js";
 import { RecordingError, canRecord, formatMs, startRecording } from "./voice.js";
-
-const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 
 /**
  * Wires the composer's tools; returns what the rest of the page asks of it: composeIntent(roomId),
@@ -59,6 +58,13 @@ export function mountComposerMedia(chat, store, actions) {
     h("p", { class: "drop-zone__text", text: t("drop_here") }));
   chat.append(dropZone);
 
+  const tray = mountMediaTray(chat.querySelector('[data-testid="media-tray"]'), {
+    refusal, textMax: Number(document.getElementById("app")?.dataset.textMax) || 4000,
+    pickFiles: () => fileInput.click(),
+    onSend: sendChosen,
+    onClose: () => input.focus(),
+  });
+
   function iconButton(testid, label, path) {
     return h("button", { type: "button", class: "composer__tool", "data-testid": testid, title: label, "aria-label": label }, icon(path));
   }
@@ -72,6 +78,7 @@ export function mountComposerMedia(chat, store, actions) {
     for (const button of [emojiButton, attachButton, micButton]) button.disabled = off;
     if (off) {
       closeEmojiPicker();
+      tray.close();
       if (recording) cancelRecording();
     }
   }
@@ -139,22 +146,23 @@ export function mountComposerMedia(chat, store, actions) {
     if (shownRoom !== roomId()) {
       shownRoom = roomId();
       showError(null);
+      tray.close();
       if (recording) cancelRecording();
     }
     paintIntent();
   });
 
-  // --- pictures and files ---------------------------------------------------------------------------------
+  // --- pictures and files: chosen (button, paste, drop), previewed in the tray, then sent --------------------
   attachButton.addEventListener("click", () => fileInput.click());
   fileInput.addEventListener("change", () => {
-    sendFiles([...fileInput.files]);
+    chooseFiles([...fileInput.files]);
     fileInput.value = "";
   });
   input.addEventListener("paste", (event) => {
     const files = [...(event.clipboardData?.files || [])];
     if (!files.length) return;
     event.preventDefault();
-    sendFiles(files);
+    chooseFiles(files);
   });
 
   let dragDepth = 0;
@@ -179,15 +187,29 @@ export function mountComposerMedia(chat, store, actions) {
     event.preventDefault();
     dragDepth = 0;
     dropZone.hidden = true;
-    if (!disabled()) sendFiles([...event.dataTransfer.files]);
+    if (!disabled()) chooseFiles([...event.dataTransfer.files]);
   });
 
-  function sendFiles(files) {
-    for (const file of files) sendFile(file, IMAGE_TYPES.has(file.type) ? "image" : "file");
+  /** Files chosen go to the tray first; what is typed in the box becomes the first one's caption. */
+  function chooseFiles(files) {
+    if (!files.length || !roomId() || disabled()) return;
+    showError(null);
+    if (tray.isOpen()) tray.add(files);
+    else tray.open(files, intents.get(roomId())?.editing ? "" : input.value);
   }
 
-  /** Upload one file to the open room, then send it as a message (with the reply, if any). */
-  function sendFile(file, kind) {
+  /** Send from the tray: each its own message, in the order chosen, the box's text gone with them. */
+  function sendChosen(chosen, tookComposerText) {
+    if (tookComposerText) setInput("");
+    for (const { file, kind, caption } of chosen) sendFile(file, kind, caption);
+  }
+
+  // Uploads run side by side, but their messages go in the order they were chosen: each waits for
+  // the one before it (sent, failed or cancelled).
+  let sendQueue = Promise.resolve();
+
+  /** Upload one file to the open room, then send it as a message (with the reply, if any, and its caption). */
+  function sendFile(file, kind, caption = null) {
     const id = roomId();
     if (!id || disabled()) return;
     showError(null);
@@ -197,18 +219,27 @@ export function mountComposerMedia(chat, store, actions) {
       return;
     }
     const replyTo = takeReply(id);
+    const send = (attachment) => {
+      if (attachment) actions.sendAttachment(id, attachment, replyTo, caption);
+    };
+    const attempt = () => upload(id, file, kind, () => attempt().then(send)); // Retry: sent once uploaded
+    const uploaded = attempt();
+    sendQueue = sendQueue.then(() => uploaded).then(send);
+  }
+
+  /** The upload with its line over the composer; resolves with the attachment, or null when it did not go
+   * (then the line offers Retry, which sends it once uploaded). */
+  function upload(id, file, kind, retry) {
     const cancelled = new AbortController();
     const row = uploadRow(file, kind, () => cancelled.abort());
-    actions.uploadAttachment(id, file, kind, row.progress, cancelled.signal).then((attachment) => {
-      if (!attachment.id) {
-        row.failed(t("upload_failed"));
-        return;
-      }
+    return actions.uploadAttachment(id, file, kind, row.progress, cancelled.signal).then((attachment) => {
+      if (!attachment.id) throw Object.assign(new Error("upload_failed"), { code: "failed", details: {} });
       row.remove();
-      actions.sendAttachment(id, attachment, replyTo);
-    }, (error) => {
+      return attachment;
+    }).catch((error) => {
       if (error.code === "aborted") row.remove();
-      else row.failed(uploadError(error, file));
+      else row.failed(uploadError(error, file), mayRetry(error) ? retry : null);
+      return null;
     });
   }
 
@@ -226,7 +257,8 @@ export function mountComposerMedia(chat, store, actions) {
     return intent?.replyTo?.id || null;
   }
 
-  /** An upload's line over the composer: its name, progress and Cancel; once failed, why, and Dismiss. */
+  /** An upload's line over the composer: its name, progress and Cancel; once failed, why, Dismiss and (when
+   * trying again may work) Retry. */
   function uploadRow(file, kind, cancelUpload) {
     const bar = h("progress", { class: "upload__progress", max: "100", value: "0", "data-testid": "upload-progress" });
     const cancel = h("button", { type: "button", class: "link-button upload__cancel", "data-testid": "upload-cancel", text: t("cancel") });
@@ -245,15 +277,30 @@ export function mountComposerMedia(chat, store, actions) {
       remove() {
         item.remove();
       },
-      failed(text) {
+      failed(text, retry) {
         item.dataset.state = "failed";
         bar.remove();
+        if (retry) {
+          const again = h("button", { type: "button", class: "link-button upload__retry", "data-testid": "upload-retry", text: t("retry") });
+          again.addEventListener("click", () => {
+            item.remove();
+            retry();
+          });
+          cancel.before(again);
+        }
         status.textContent = text;
         status.setAttribute("role", "alert");
         status.dataset.testid = "upload-error";
         cancel.textContent = t("dismiss");
       },
     };
+  }
+
+  /** Whether sending the same bytes again may work: the connection failed, the server failed, or it asked
+   * to slow down. A refusal of the file itself (not a picture, too large, its name) would come back the same. */
+  function mayRetry(error) {
+    const status = error.details?.status;
+    return !status || status >= 500 || status === 429;
   }
 
   /** The server says why (in the person's language); a few cases have words of our own. */
