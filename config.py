@@ -201,6 +201,7 @@ class Config:
     RATE_SIGNUP_CHALLENGE = _rate("HEARTLINK_RATE_SIGNUP_CHALLENGE", "30/300")  # per address: sign-up challenges
     RATE_REPORTS = _rate("HEARTLINK_RATE_REPORTS", "5/600")
     RATE_BLOCKS = _rate("HEARTLINK_RATE_BLOCKS", "20/60")  # blocks and unblocks
+    RATE_SEARCH = _rate("HEARTLINK_RATE_SEARCH", "60/10")  # searches in a link's history (as one types)
     RATE_ACCOUNT = _rate("HEARTLINK_RATE_ACCOUNT", "5/300")  # password changes, sign-out everywhere
     # Reports one person may file per day, and what one report may copy: with the
     # defaults, at most 20 x 64 KiB a day per person.

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from .. import wire
-from ..domain import attachments, moderation, rooms, safety
+from ..domain import attachments, moderation, rooms, safety, search
 from ..errors import BadRequest
 from ..live import announce
 from ..worker import limits
@@ -27,6 +27,15 @@ def room_history(room_id):
     """An older page of one of my rooms: ?before_seq=&limit= (at most 100)."""
     query = schemas.parse(schemas.HistoryQuery, request.args.to_dict())
     return jsonify(rooms.history(room_id, current_user.id, query.before_seq, query.limit))
+
+
+@bp.get("/rooms/<room_id>/search")
+@login_required
+def search_room(room_id):
+    """Messages of one of my rooms with these words, newest first: ?q=&before_seq=&limit= (at most 50)."""
+    limits.check("RATE_SEARCH", current_user.id)
+    query = schemas.parse(schemas.SearchQuery, request.args.to_dict())
+    return jsonify(search.search(room_id, current_user.id, query.q, query.before_seq, query.limit))
 
 
 @bp.post("/users/<id:user_id>/block")

@@ -19,7 +19,7 @@ from pydantic import (
 
 from config import LANGUAGES
 
-from ..domain import accounts, attachments, matching, messages, moderation, rooms, safety
+from ..domain import accounts, attachments, matching, messages, moderation, rooms, safety, search
 from ..errors import BadRequest
 from ..lib.emoji import is_one_emoji
 
@@ -149,6 +149,12 @@ class HistoryQuery(Payload):
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
     before_seq: Seq | None = None
     limit: Annotated[int, Field(ge=1, le=rooms.MAX_PAGE)] | None = None  # None: MESSAGE_PAGE_SIZE
+
+
+class SearchQuery(HistoryQuery):
+    """GET /api/rooms/<id>/search: the words (heartlink/domain/search.py cuts them out) and a page."""
+    q: Annotated[str, StringConstraints(min_length=1, max_length=search.MAX_QUERY, strip_whitespace=True)]
+    limit: Annotated[int, Field(ge=1, le=search.MAX_PAGE)] | None = None  # None: search.DEFAULT_PAGE
 
 
 def parse(schema, payload):

@@ -169,6 +169,13 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
       }
     },
 
+    /** A page of the room's messages with these words, newest first, older with `beforeSeq` (views/search.js). */
+    searchRoom(roomId, query, beforeSeq = null) {
+      const params = new URLSearchParams({ q: query });
+      if (beforeSeq !== null) params.set("before_seq", String(beforeSeq));
+      return getJSON(`${urls.search(roomId)}?${params}`);
+    },
+
     // --- messages: text, attachments, reactions, edit, delete (views/message_content.js) -----
     send(roomId, text) {
       const { replyTo, editing } = page.composer().composeIntent(roomId);

@@ -22,6 +22,7 @@ import { mountMessageContent } from "./views/message_content.js";
 import { mountMessageKeys } from "./views/message_keys.js";
 import { mountRooms } from "./views/rooms.js";
 import { mountSafety } from "./views/safety.js";
+import { mountSearch } from "./views/search.js";
 import { mountSettings } from "./views/settings.js";
 import { mountStanding } from "./views/standing.js";
 
@@ -62,6 +63,7 @@ const actions = createActions({
     room: withId(config.roomUrl, "ROOM_ID"),
     rooms: config.roomsApi,
     history: withId(config.historyApi, "ROOM_ID"),
+    search: withId(config.searchApi, "ROOM_ID"),
     attachments: withId(config.attachmentsApi, "ROOM_ID"),
     reports: config.reportsApi,
     blocks: config.blocksApi,
@@ -169,6 +171,7 @@ mountOutbox(store, actions);
 mountBanner(root.querySelector('[data-testid="connection"]'), store, actions);
 mountNotify(store, calls, actions);
 mountSafety(root, store, actions);
+mountSearch(root.querySelector('[data-testid="search-panel"]'), root.querySelector('[data-testid="search-open"]'), store, actions);
 const settings = mountSettings(root.querySelector('[data-testid="settings-panel"]'), actions, { onClose: closeSettings });
 mountStanding(store, actions);
 store.warned(...JSON.parse(config.warnings || "[]")); // shown on every page load until acknowledged

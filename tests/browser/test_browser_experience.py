@@ -351,8 +351,8 @@ def test_keyboard_only_from_sign_in_to_a_reacted_and_replied_message(server, ope
 
 # --- 简体中文 ---------------------------------------------------------------------------------------
 _LATIN_WORDS = re.compile(r"[A-Za-z]{3,}")
-# Names, and key names, which Chinese pages write as they are (Alt+N).
-_ALLOWED = {"Bob", "Builder", "Alice", "Liddell", "English", "MOONLIGHT", "Nina", "Alt"}
+# Names, and key names, which Chinese pages write as they are (Alt+N, Ctrl+Shift+F, Esc).
+_ALLOWED = {"Bob", "Builder", "Alice", "Liddell", "English", "MOONLIGHT", "Nina", "Alt", "Ctrl", "Shift", "Esc"}
 
 
 def _untranslated(page):

@@ -546,6 +546,27 @@ export function mountChat(root, store, actions, { textMax }) {
     if (topic === "chat" && detail?.roomId && detail.roomId !== store.state.roomId) return;
     if (topic === "chat" || topic === "route" || topic === "presence") render(detail || {});
   });
+  // Search (views/search.js) asks to show a message: earlier pages load until it is in the list;
+  // then it is scrolled to, flashed and focused.
+  document.addEventListener("heartlink:show-message", async (event) => {
+    const { roomId, seq } = event.detail || {};
+    if (!roomId || roomId !== store.state.roomId) return;
+    const find = () => list.querySelector(`[data-testid="message"][data-seq="${CSS.escape(String(seq))}"]`);
+    for (let tries = 0; !find() && tries < 500 && store.state.roomId === roomId; tries += 1) {
+      const chat = store.chat(roomId);
+      if (chat.loadingOlder) await new Promise((resolve) => setTimeout(resolve, 50)); // a page is on its way
+      else if (chat.hasMore) await actions.loadOlder(roomId);
+      else break;
+    }
+    const target = find();
+    if (!target) return;
+    target.scrollIntoView({ block: "center" });
+    target.classList.remove("message--flash");
+    void target.offsetWidth; // restart the animation
+    target.classList.add("message--flash");
+    if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
+    target.focus({ preventScroll: true });
+  });
   setInterval(() => {
     const room = store.state.roomId && store.room(store.state.roomId);
     if (room) renderHeader(room); // "last seen 3 minutes ago" moves on

@@ -101,6 +101,7 @@ export function mountSafety(app, store, actions) {
     else if (item.dataset.action === "end") document.dispatchEvent(new CustomEvent("heartlink:end-link")); // views/chat.js
     else if (item.dataset.action === "keep") document.dispatchEvent(new CustomEvent("heartlink:keep-link"));
     else if (item.dataset.action === "next") document.dispatchEvent(new CustomEvent("heartlink:next-link"));
+    else if (item.dataset.action === "search") document.dispatchEvent(new CustomEvent("heartlink:search")); // views/search.js
     else if (person && blocked.has(person.id)) unblock(person);
     else openBlock(menuButton);
   });
