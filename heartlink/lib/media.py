@@ -19,6 +19,7 @@ import array
 import functools
 import io
 import struct
+import time
 import warnings
 
 from PIL import Image, ImageOps
@@ -163,6 +164,8 @@ WAVEFORM_BARS = 64
 _WAVEFORM_RATE = 8000  # decoded sound is resampled to 8 kHz mono 16-bit before it is measured
 _WAVEFORM_FLOOR = 0.02  # of full scale: quieter than this is drawn as near silence, not blown up
 _DEMUXERS = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "mp4"}
+# The codecs browsers record voice in; FFmpeg's other decoders are never run on an upload.
+_VOICE_CODECS = {"opus", "vorbis", "aac"}
 
 
 def waveform(data, mime, max_ms, max_seconds):
@@ -170,14 +173,13 @@ def waveform(data, mime, max_ms, max_seconds):
     when its sound cannot be read within the limits.
 
     FFmpeg (PyAV) decodes it with the demuxer `mime` names, never by guessing the format from
-    the bytes, and from memory only. Bounded: decoding stops with None past `max_ms` of decoded
-    sound (a container that lies about its length), past `max_seconds` of work, or past
-    MAX_ELEMENTS packets; any decoder error is None too. Each bar is the mean of the 20 ms
-    peaks in its slice of the note, scaled so the loudest bar is 255 (but a note quieter than
-    _WAVEFORM_FLOOR of full scale stays low)."""
-    import time
-
-    import av
+    the bytes, from memory only, and only if its codec is one browsers record in (opus, vorbis,
+    aac). Bounded: decoding stops with None past `max_ms` of decoded sound (a container that
+    lies about its length), past `max_seconds` of work, or past MAX_ELEMENTS packets; any
+    decoder error is None too. Each bar is the mean of the 20 ms peaks in its slice of the
+    note, scaled so the loudest bar is 255 (but a note quieter than _WAVEFORM_FLOOR of full
+    scale stays low)."""
+    import av  # FFmpeg: loaded by the first voice note, not by every process that imports this module
 
     demuxer = _DEMUXERS.get(mime)
     if demuxer is None:
@@ -190,7 +192,7 @@ def waveform(data, mime, max_ms, max_seconds):
         with av.open(io.BytesIO(data), mode="r", format=demuxer,
                      options={"probesize": "1000000", "analyzeduration": "1000000"}) as container:
             stream = next((s for s in container.streams if s.type == "audio"), None)
-            if stream is None:
+            if stream is None or stream.codec_context.name not in _VOICE_CODECS:
                 return None
             resampler = av.AudioResampler(format="s16", layout="mono", rate=_WAVEFORM_RATE)
             for count, packet in enumerate(container.demux(stream)):

@@ -92,3 +92,9 @@ def test_a_stranger_never_gets_the_attachment(linked_http, app):
     with app.app_context():
         with pytest.raises(Forbidden):
             attachments.for_member(note["id"], ids["eve"])
+
+
+def test_only_the_codecs_browsers_record_in_are_decoded():
+    """FLAC in ogg and ALAC in mp4 are sound FFmpeg reads, but not what a browser records: not decoded."""
+    assert media.waveform(samples.spoken_note(((1.0, 0.5),), fmt="ogg", codec="flac"), "audio/ogg", 5000, 5) is None
+    assert media.waveform(samples.spoken_note(((1.0, 0.5),), fmt="mp4", codec="alac"), "audio/mp4", 5000, 5) is None
