@@ -65,7 +65,7 @@ def _pair(server, open_page, size, **options):
     return alice_tab, bob_tab, alice, bob
 
 
-def _record_with_a_pause(page, axe_label=None):
+def _record_with_a_pause(page, axe_label=None, screenshot=None):
     """Record from the fake microphone: the live waveform moves; paused, the time and the bars
     stand still; resumed, they go on; then send."""
     page.get_by_test_id("composer-record").click()
@@ -80,6 +80,14 @@ def _record_with_a_pause(page, axe_label=None):
                            arg=wave.element_handle())
     time = page.get_by_test_id("recorder-time")
     expect(time).to_have_text("0:01")
+    if screenshot:
+        _screenshot(page, screenshot)
+    # Everything of the recorder on the screen, the page not widened by it.
+    width = page.viewport_size["width"]
+    for part in ("recorder-cancel", "recorder-wave", "recorder-time", "recorder-pause", "recorder-send"):
+        box = page.get_by_test_id(part).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["width"] > 0, (part, box, width)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
     page.get_by_test_id("recorder-pause").click()
     expect(recorder).to_have_attribute("data-paused", "true")
@@ -151,7 +159,7 @@ def _play_speed_and_seek(page):
 def test_a_voice_note_recorded_paused_sent_and_played_with_its_waveform(server, open_page, width):
     with server_log_on_failure(server):
         alice_tab, bob_tab, alice, bob = _pair(server, open_page, SIZES[width])
-        _record_with_a_pause(alice)
+        _record_with_a_pause(alice, screenshot=f"voice-recorder-{width}")
         voice = _play_speed_and_seek(bob)
         _screenshot(bob, f"voice-player-{width}")
         box = voice.bounding_box()

@@ -5,7 +5,7 @@ import { t } from "../i18n.js";
 import { h, icon } from "./dom.js";
 import { RecordingError, formatMs, startRecording } from "./voice.js";
 
-const LIVE_BARS = 32;
+const LIVE_BARS = 48;
 const CANCEL = "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z";
 const SEND = "M2.01 21L23 12 2.01 3 2 10l15 2-15 2z";
 const PAUSE = "M6 19h4V5H6v14zm8-14v14h4V5h-4z";
