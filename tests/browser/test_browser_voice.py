@@ -184,11 +184,18 @@ def test_axe_on_the_recorder_and_the_player(server, open_page, scheme):
             _screenshot(bob, f"voice-player-{scheme}-{width}")
 
 
-def test_the_recorder_and_player_speak_chinese(server, open_page):
+def test_the_recorder_and_player_speak_chinese_and_keep_still_for_reduced_motion(server, open_page):
     with server_log_on_failure(server):
-        zh = {"locale": "zh-CN", "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9"}}
+        zh = {"locale": "zh-CN", "extra_http_headers": {"Accept-Language": "zh-CN,zh;q=0.9"},
+              "reduced_motion": "reduce"}
         _alice_tab, _bob_tab, alice, bob = _pair(server, open_page, SIZES["360"], **zh)
         alice.get_by_test_id("composer-record").click()
+        # No gliding bars nor a pulsing dot; the bars still change, once a second.
+        wave = alice.get_by_test_id("recorder-wave")
+        alice.wait_for_function("(wave) => wave.dataset.levels !== ''", arg=wave.element_handle())
+        assert alice.evaluate("""() => [
+          getComputedStyle(document.querySelector('.recorder__level')).transitionDuration,
+          getComputedStyle(document.querySelector('.recorder__dot')).animationName]""") == ["0s", "none"]
         expect(alice.get_by_test_id("recorder-pause")).to_have_attribute("aria-label", "暂停录音")
         expect(alice.get_by_test_id("recorder-time")).to_have_text("0:01")
         alice.get_by_test_id("recorder-pause").click()
