@@ -1,5 +1,6 @@
 """A voice note's waveform: measured once from its real sound at upload, stored with the
-attachment, and sent with it in the upload's answer, live messages and history."""
+attachment, and sent with it in the upload's answer, live messages and history; over SQLite and
+PostgreSQL."""
 import base64
 import uuid
 
@@ -12,9 +13,17 @@ from heartlink.lib import media
 from heartlink.models import Attachment
 
 import media_samples as samples
-from support import received, upload
+from support import app_over, received, upload
 
 QUIET_THEN_LOUD = ((1.0, 0.08), (1.0, 0.8))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request, db_path, tmp_path):
+    """The test's app (and so linked_http's people) over SQLite, then over PostgreSQL."""
+    url = f"sqlite:///{db_path}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    with app_over(url, UPLOAD_DIR=str(tmp_path / "uploads")) as app:
+        yield app
 
 
 def _halves(bars):
