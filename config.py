@@ -169,6 +169,9 @@ class Config:
     MEDIA_DECODE_CONCURRENCY = _int("HEARTLINK_MEDIA_DECODE_CONCURRENCY", 2)
     VOICE_MAX_BYTES = _int("HEARTLINK_VOICE_MAX_BYTES", 10 * 1024 * 1024)
     VOICE_MAX_MS = _int("HEARTLINK_VOICE_MAX_MS", 5 * 60 * 1000)
+    # Seconds of decoding a voice note's waveform may take (in a thread, off the event loop);
+    # past it the note is kept without a waveform. A real 5-minute note takes well under one.
+    WAVEFORM_MAX_SECONDS = _float("HEARTLINK_WAVEFORM_MAX_SECONDS", 5)
     FILE_MAX_BYTES = _int("HEARTLINK_FILE_MAX_BYTES", 25 * 1024 * 1024)
     # An upload no message refers to is removed by `flask rooms cleanup` after this long.
     ORPHAN_UPLOAD_HOURS = _float("HEARTLINK_ORPHAN_UPLOAD_HOURS", 1)

@@ -216,6 +216,8 @@ class Attachment(db.Model):
     height = db.Column(db.Integer)
     duration_ms = db.Column(db.Integer)
     thumb_mime = db.Column(db.String(100))
+    # A voice note's loudness: media.WAVEFORM_BARS levels 0-255 as base64; None when unknown.
+    waveform = db.Column(db.String(88))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow, index=True)
 
 

@@ -4,6 +4,8 @@ Every dict that goes on the wire is shaped here, from a table row or anything wi
 fields. Who may see what is decided in domain/privacy.py and domain/presence.py; this
 module only applies those answers to the shape.
 """
+import base64
+
 from flask_babel import gettext as _
 
 from .domain.privacy import presence_seen_by
@@ -123,6 +125,8 @@ def attachment(upload):
         "width": upload.width,
         "height": upload.height,
         "duration_ms": upload.duration_ms,
+        # A voice note's loudness in 64 levels 0-255, measured at upload; None when unknown.
+        "waveform": list(base64.b64decode(upload.waveform)) if upload.waveform else None,
     }
 
 

@@ -1,6 +1,9 @@
-"""Real files made in the test: pictures with metadata, and voice-note containers
-built byte by byte the way MediaRecorder lays them out."""
+"""Real files made in the test: pictures with metadata, voice-note containers
+built byte by byte the way MediaRecorder lays them out (their frames are not real sound),
+and voice notes with real sound encoded by FFmpeg (PyAV)."""
+import array
 import io
+import math
 import struct
 
 from PIL import Image
@@ -91,6 +94,32 @@ def ogg_opus(duration_ms=3000, pre_skip=312):
         pages.append(ogg_page(b"\xfc\xff\xfe" * 10, samples, sequence))
         sequence += 1
     return b"".join(pages)
+
+
+def spoken_note(parts=((1.0, 0.1), (1.0, 0.8)), fmt="webm", codec="libopus", rate=48000):
+    """A voice note with real sound: a 440 Hz tone for each (seconds, loudness 0-1) of
+    `parts`, encoded as MediaRecorder would (webm or ogg with opus, mp4 with aac)."""
+    out = io.BytesIO()
+    import av
+
+    with av.open(out, mode="w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate, layout="mono")
+        pts = 0
+        for seconds, loudness in parts:
+            count = int(seconds * rate)
+            tone = array.array("h", (int(loudness * 32767 * math.sin(2 * math.pi * 440 * (pts + i) / rate))
+                                     for i in range(count)))
+            for start in range(0, count, 960):
+                chunk = tone[start: start + 960]
+                frame = av.AudioFrame(format="s16", layout="mono", samples=len(chunk))
+                frame.planes[0].update(chunk.tobytes())
+                frame.sample_rate, frame.pts = rate, pts + start
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            pts += count
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
 
 
 # --- video clips ----------------------------------------------------------------------------

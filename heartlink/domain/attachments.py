@@ -1,5 +1,6 @@
 """Attachments: checking uploads by their bytes, keeping them outside static/, and
 letting only the two members of their room read them."""
+import base64
 import logging
 import os
 import re
@@ -114,6 +115,7 @@ def _check_and_store(attachment, data):
         if attachment.duration_ms > config["VOICE_MAX_MS"]:
             raise TooLarge(_l("A voice note is at most %(minutes)s minutes long.",
                               minutes=_minutes(config["VOICE_MAX_MS"])))
+        attachment.waveform = _waveform(data, attachment.mime)
     else:
         mime, attachment.width, attachment.height = offload.decode(media.probe_video, data)
         attachment.mime = mime or "application/octet-stream"
@@ -124,6 +126,18 @@ def _check_and_store(attachment, data):
         intake.store(_path(attachment.id, thumb=True), thumb)
     with write_transaction() as session:
         session.merge(attachment)
+
+
+def _waveform(data, mime):
+    """A probed voice note's bars, measured once (off the event loop, through the decode gate)
+    and stored as base64; None when its sound cannot be read within the limits. Such a note is
+    still kept: it passed the container checks, and a browser may play what FFmpeg would not."""
+    config = current_app.config
+    bars = offload.decode(media.waveform, data, mime, config["VOICE_MAX_MS"], config["WAVEFORM_MAX_SECONDS"])
+    if bars is None:
+        log.info("a voice note's sound could not be read: kept without a waveform")
+        return None
+    return base64.b64encode(bytes(bars)).decode("ascii")
 
 
 def for_member(attachment_id, user_id, thumb=False):

@@ -15,9 +15,11 @@ IMAGE_MAX_SIDE, so usually much less), at most one converted or rotated copy of 
 while it is made, and the result scaled to IMAGE_MAX_SIDE. At the default 40 MP that
 is at most about 2 x 160 MiB for a PNG, and about 30 MiB for a JPEG.
 """
+import array
 import functools
 import io
 import struct
+import time
 import warnings
 
 from PIL import Image, ImageOps
@@ -156,6 +158,79 @@ def probe_audio(data):
     if data[4:8] == b"ftyp":
         return "audio/mp4", _read_mp4_duration(data)
     raise MediaError("not a webm, ogg or mp4 recording")
+
+
+WAVEFORM_BARS = 64
+_WAVEFORM_RATE = 8000  # decoded sound is resampled to 8 kHz mono 16-bit before it is measured
+_WAVEFORM_FLOOR = 0.02  # of full scale: quieter than this is drawn as near silence, not blown up
+_DEMUXERS = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "mp4"}
+# The codecs browsers record voice in; FFmpeg's other decoders are never run on an upload.
+_VOICE_CODECS = {"opus", "vorbis", "aac"}
+
+
+def waveform(data, mime, max_ms, max_seconds):
+    """WAVEFORM_BARS loudness levels 0-255 of a voice note already probed as `mime`, or None
+    when its sound cannot be read within the limits.
+
+    FFmpeg (PyAV) decodes it with the demuxer `mime` names, never by guessing the format from
+    the bytes, from memory only, and only if its codec is one browsers record in (opus, vorbis,
+    aac). Bounded: decoding stops with None past `max_ms` of decoded sound (a container that
+    lies about its length), past `max_seconds` of work, or past MAX_ELEMENTS packets; any
+    decoder error is None too. Each bar is the mean of the 20 ms peaks in its slice of the
+    note, scaled so the loudest bar is 255 (but a note quieter than _WAVEFORM_FLOOR of full
+    scale stays low)."""
+    import av  # FFmpeg: loaded by the first voice note, not by every process that imports this module
+
+    demuxer = _DEMUXERS.get(mime)
+    if demuxer is None:
+        return None
+    deadline = time.monotonic() + max_seconds
+    window = _WAVEFORM_RATE // 50  # 20 ms
+    peaks, pending, decoded = [], array.array("h"), 0
+    limit = (max_ms + 1000) * _WAVEFORM_RATE // 1000  # the probe's limit, and a second of slack
+    try:
+        with av.open(io.BytesIO(data), mode="r", format=demuxer,
+                     options={"probesize": "1000000", "analyzeduration": "1000000"}) as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None or stream.codec_context.name not in _VOICE_CODECS:
+                return None
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=_WAVEFORM_RATE)
+            for count, packet in enumerate(container.demux(stream)):
+                if count > MAX_ELEMENTS or time.monotonic() >= deadline:
+                    return None
+                for frame in packet.decode():  # the last, empty packet flushes the decoder
+                    for mono in resampler.resample(frame):
+                        pending.frombytes(bytes(mono.planes[0])[: mono.samples * 2])
+                        decoded += mono.samples
+                if decoded > limit:
+                    return None
+                whole = len(pending) - len(pending) % window
+                peaks.extend(_peak(pending[start: start + window]) for start in range(0, whole, window))
+                del pending[:whole]
+            for mono in resampler.resample(None):
+                pending.frombytes(bytes(mono.planes[0])[: mono.samples * 2])
+    except (av.FFmpegError, ValueError, OSError, MemoryError, UnicodeDecodeError):
+        return None
+    if pending:
+        peaks.append(_peak(pending))
+    return _bars(peaks) if peaks else None
+
+
+def _peak(samples):
+    return max(max(samples), -min(samples))
+
+
+def _bars(peaks):
+    """WAVEFORM_BARS means of consecutive peaks (a short note repeats its peaks), 0-255."""
+    count = len(peaks)
+    means = []
+    for bar in range(WAVEFORM_BARS):
+        start = bar * count // WAVEFORM_BARS
+        end = max(start + 1, (bar + 1) * count // WAVEFORM_BARS)
+        part = peaks[start:end]
+        means.append(sum(part) / len(part))
+    top = max(max(means), _WAVEFORM_FLOOR * 32768)
+    return [min(255, round(255 * mean / top)) for mean in means]
 
 
 def probe_video(data):

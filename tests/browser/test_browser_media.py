@@ -81,7 +81,7 @@ def _emoji_picture_and_voice_note(live_server, open_page):
     expect(alice.get_by_test_id("recorder")).to_be_hidden()
     voice = _message(bob, 3).get_by_test_id("voice-player")
     expect(voice).to_be_visible()
-    duration_ms = int(voice.get_by_test_id("voice-progress").get_attribute("max"))
+    duration_ms = int(voice.get_by_test_id("voice-progress").get_attribute("data-duration-ms"))
     assert 1000 <= duration_ms <= 6000, duration_ms
     expect(_message(alice, 3).get_by_test_id("voice-player")).to_be_visible()
 

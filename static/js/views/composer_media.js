@@ -6,7 +6,8 @@ import { h, icon, show } from "./dom.js";
 import { closeEmojiPicker, openEmojiPicker } from "./emoji.js";
 import { mountMediaTray } from "./media_tray.js";
 import { snippet } from "./message_content.js";
-import { RecordingError, canRecord, formatMs, startRecording } from "./voice.js";
+import { canRecord } from "./voice.js";
+import { mountVoiceRecorder } from "./voice_recorder.js";
 
 /**
  * Wires the composer's tools; returns what the rest of the page asks of it: composeIntent(roomId),
@@ -35,15 +36,11 @@ export function mountComposerMedia(chat, store, actions) {
   micButton.hidden = !canRecord();
   composer.insertBefore(h("span", { class: "composer__tools" }, emojiButton, attachButton, fileInput), composer.firstChild);
   sendButton.before(micButton);
-
-  const recordTime = h("span", { class: "recorder__time", "data-testid": "recorder-time", text: "0:00" });
-  const recordCancel = iconButton("recorder-cancel", t("cancel_recording"), "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z");
-  const recordSend = iconButton("recorder-send", t("send_voice"), "M2.01 21L23 12 2.01 3 2 10l15 2-15 2z");
-  recordSend.classList.add("recorder__send");
-  const recorderBar = h("div", { class: "recorder", "data-testid": "recorder", role: "status", hidden: true },
-    recordCancel, h("span", { class: "recorder__dot", "aria-hidden": "true" }),
-    h("span", { class: "recorder__label", text: t("recording") }), recordTime, recordSend);
-  composer.append(recorderBar);
+  // Voice notes: the recorder bar (voice_recorder.js) sends what it recorded as an upload.
+  const recorder = mountVoiceRecorder(composer, {
+    micButton, maxMs: voiceMaxMs, disabled: () => disabled(), showError, send: (file) => sendFile(file, "voice"),
+    button: iconButton,
+  });
 
   const contextLabel = h("span", { class: "compose-context__label", "data-testid": "compose-context-label" });
   const contextText = h("span", { class: "compose-context__text", "data-testid": "compose-context-text" });
@@ -79,7 +76,7 @@ export function mountComposerMedia(chat, store, actions) {
     if (off) {
       closeEmojiPicker();
       tray.close();
-      if (recording) cancelRecording();
+      recorder.cancel();
     }
   }
   new MutationObserver(followComposer).observe(composer, { attributes: true, attributeFilter: ["data-disabled"] });
@@ -147,7 +144,7 @@ export function mountComposerMedia(chat, store, actions) {
       shownRoom = roomId();
       showError(null);
       tray.close();
-      if (recording) cancelRecording();
+      recorder.cancel();
     }
     paintIntent();
   });
@@ -309,61 +306,6 @@ export function mountComposerMedia(chat, store, actions) {
     if (status === 413 && !explained) return t("too_large", { name: file.name, size: humanSize(limits.file) });
     if (status === 0 || !explained) return t("upload_failed");
     return error.message;
-  }
-
-  // --- voice notes -----------------------------------------------------------------------------------------
-  let recording = null;
-  let ticker = null;
-
-  micButton.addEventListener("click", async () => {
-    if (recording || disabled()) return;
-    showError(null);
-    micButton.disabled = true;
-    try {
-      recording = await startRecording();
-    } catch (error) {
-      const code = error instanceof RecordingError ? error.code : "failed";
-      showError(t(`mic_${code}`));
-      return;
-    } finally {
-      micButton.disabled = disabled();
-    }
-    composer.classList.add("composer--recording");
-    recorderBar.hidden = false;
-    recordTime.textContent = "0:00";
-    ticker = setInterval(() => {
-      const elapsed = recording?.elapsedMs() || 0;
-      recordTime.textContent = formatMs(elapsed);
-      if (elapsed >= voiceMaxMs - 500) finishRecording();
-    }, 250);
-    recordSend.focus();
-  });
-  recordCancel.addEventListener("click", cancelRecording);
-  recordSend.addEventListener("click", finishRecording);
-
-  function endRecordingUi() {
-    clearInterval(ticker);
-    composer.classList.remove("composer--recording");
-    recorderBar.hidden = true;
-  }
-
-  function cancelRecording() {
-    recording?.cancel();
-    recording = null;
-    endRecordingUi();
-  }
-
-  async function finishRecording() {
-    const current = recording;
-    if (!current) return;
-    recording = null;
-    endRecordingUi();
-    const file = await current.stop();
-    if (file.durationMs < 500 || !file.size) {
-      showError(t("voice_too_short"));
-      return;
-    }
-    sendFile(file, "voice");
   }
 
   return {
