@@ -156,22 +156,35 @@ def _of_kind(kind):
     raise BadRequest(_l("kind must be media, files or voice."), field="kind")
 
 
-def shared(room_id, user_id, kind, before=None, limit=None):
-    """A link's shared pictures and clips, files or voice notes (`kind`: SHARED_KINDS), newest
-    first, for one of its two members: the messages with a seq below `before`, at most `limit`
-    (SHARED_PAGE; at most MAX_SHARED_PAGE). A deleted message's upload is gone with it and never
-    listed. {"items": [{seq, id, sender_id, created_at, text, attachment}], "has_more", "next_before"}."""
+def shared(room_id, user_id, kind, before=None, after=None, limit=None):
+    """A link's shared pictures and clips, files or voice notes (`kind`: SHARED_KINDS) for one of
+    its two members, newest first: at most `limit` (SHARED_PAGE; at most MAX_SHARED_PAGE) of the
+    newest, or of those just below the seq `before`, or of those just above the seq `after` (the
+    media viewer, opened on one picture, reads both ways from it). A deleted message's upload is
+    gone with it and never listed. {"items": [{seq, id, sender_id, created_at, text, attachment}],
+    "has_more" (further in the direction read), "next_before" / "next_after" (the cursor for it)}."""
     condition = _of_kind(kind)
+    if before is not None and after is not None:
+        raise BadRequest(_l("Ask for items before or after a message, not both."), field="after")
     room = room_for_member(room_id, user_id)
     limit = max(1, min(limit or SHARED_PAGE, MAX_SHARED_PAGE))
     query = (select(Message).join(Attachment, Attachment.id == Message.attachment_id)
              .where(Message.room_id == room.id, Message.deleted.is_(False), condition))
-    if before is not None:
-        query = query.where(Message.seq < before)
-    page = db.session.execute(query.order_by(Message.seq.desc()).limit(limit + 1)).scalars().all()
-    items = [_shared_item(message) for message in page[:limit]]
+    if after is not None:
+        query = query.where(Message.seq > after).order_by(Message.seq)
+    else:
+        query = query.order_by(Message.seq.desc())
+        if before is not None:
+            query = query.where(Message.seq < before)
+    page = db.session.execute(query.limit(limit + 1)).scalars().all()
+    taken = page[:limit]
     has_more = len(page) > limit
-    return {"items": items, "has_more": has_more, "next_before": items[-1]["seq"] if has_more else None}
+    if after is not None:
+        taken.reverse()
+        return {"items": [_shared_item(message) for message in taken], "has_more": has_more,
+                "next_after": taken[0].seq if has_more else None}
+    return {"items": [_shared_item(message) for message in taken], "has_more": has_more,
+            "next_before": taken[-1].seq if has_more else None}
 
 
 def _shared_item(message):

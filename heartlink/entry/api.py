@@ -101,9 +101,9 @@ def upload_attachment(room_id):
 @login_required
 def shared_attachments(room_id):
     """The link's shared pictures and clips, files or voice notes, newest first:
-    ?kind=media|files|voice&before=<seq>&limit= (the partner panel, the media viewer)."""
+    ?kind=media|files|voice&before=<seq>|after=<seq>&limit= (the partner panel, the media viewer)."""
     query = schemas.parse(schemas.SharedQuery, request.args.to_dict())
-    return jsonify(attachments.shared(room_id, current_user.id, query.kind, query.before, query.limit))
+    return jsonify(attachments.shared(room_id, current_user.id, query.kind, query.before, query.after, query.limit))
 
 
 @bp.get("/attachments/<attachment_id>")

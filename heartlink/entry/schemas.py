@@ -149,10 +149,12 @@ class HistoryQuery(Payload):
 
 
 class SharedQuery(Payload):
-    """GET /api/rooms/<id>/attachments: which tab, and the page below the cursor `before` (a seq)."""
+    """GET /api/rooms/<id>/attachments: which tab, and the page below the cursor `before` or above
+    `after` (a message's seq)."""
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
     kind: Literal[attachments.SHARED_KINDS]
     before: Seq | None = None
+    after: Seq | None = None
     limit: Annotated[int, Field(ge=1, le=attachments.MAX_SHARED_PAGE)] | None = None  # None: SHARED_PAGE
 
 

@@ -90,6 +90,25 @@ def test_pages_follow_the_cursor_down_to_the_oldest_without_gaps_or_repeats(shar
         "items": [], "has_more": False, "next_before": None}
 
 
+def test_from_one_item_the_newer_ones_are_read_upwards_page_by_page(shared_link):
+    room_id, ids, sent = shared_link
+    ordered = sorted(message["seq"] for message in sent["picture"] + sent["clip"])
+    seen, after = [], ordered[0]
+    while True:
+        page = attachments.shared(room_id, ids["ben"], "media", after=after, limit=2)
+        got = [item["seq"] for item in page["items"]]
+        assert got == sorted(got, reverse=True)  # newest first, as every page
+        seen = got + seen
+        if not page["has_more"]:
+            assert page["next_after"] is None
+            break
+        after = page["next_after"]
+        assert after == got[0]
+    assert seen == sorted(ordered[1:], reverse=True)
+    with pytest.raises(BadRequest):
+        attachments.shared(room_id, ids["ben"], "media", before=5, after=1)
+
+
 def test_a_deleted_message_s_attachment_is_never_listed(shared_link):
     room_id, ids, sent = shared_link
     picture = sent["picture"][1]
@@ -127,12 +146,15 @@ def test_the_endpoint_answers_members_pages_and_refuses_strangers_and_bad_querie
     assert [item["text"] for item in body["items"]] == ["p2", "p1"] and body["has_more"] is True
     rest = clients["bob"].get(f"{url}?kind=media&before={body['next_before']}").get_json()
     assert [item["text"] for item in rest["items"]] == ["p0"] and rest["has_more"] is False
+    newer = clients["bob"].get(f"{url}?kind=media&after={rest['items'][0]['seq']}&limit=1").get_json()
+    assert [item["text"] for item in newer["items"]] == ["p1"] and newer["next_after"] == newer["items"][0]["seq"]
     assert clients["alice"].get(f"{url}?kind=voice").get_json()["items"] == []
 
     stranger = clients["eve"].get(f"{url}?kind=media")
     assert stranger.status_code == 403 and stranger.get_json()["error"]["code"] == "forbidden"
     assert clients["eve"].get(f"/api/rooms/{uuid.uuid4()}/attachments?kind=media").status_code == 404
-    for query in ("", "?kind=photos", "?kind=media&limit=0", "?kind=media&limit=101", "?kind=media&before=x"):
+    for query in ("", "?kind=photos", "?kind=media&limit=0", "?kind=media&limit=101", "?kind=media&before=x",
+                  "?kind=media&before=3&after=1"):
         bad = clients["bob"].get(url + query)
         assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request", query
     assert app.test_client().get(f"{url}?kind=media").status_code == 401
