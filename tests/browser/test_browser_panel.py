@@ -279,18 +279,20 @@ def test_before_the_reveal_the_panel_shows_initials_and_the_veiled_picture(serve
 
 
 _LATIN_WORDS = re.compile(r"[A-Za-z]{2,}")
-_ALLOWED = {"Bob", "Builder", "Alice", "Liddell", "Alt"}
+_ALLOWED = {"Bob", "Builder", "Alice", "Liddell", "Alt", "kB", "MB", "GB"}  # names; units' symbols
 
 
 def _untranslated(page, scope):
-    """Visible text and names in `scope` (a selector) with English words in them."""
+    """Visible text and names in `scope` (a selector) with English words in them; what people wrote or
+    named (a name's initials, their interests) is theirs, not the page's."""
     texts = page.evaluate("""(scope) => {
+      const USER_CONTENT = "[hidden], .avatar, .partner-panel__interest, .viewer__caption";
       const out = [];
       for (const root of document.querySelectorAll(scope)) {
         const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
         while (walker.nextNode()) {
           const element = walker.currentNode.parentElement;
-          if (!element || !walker.currentNode.textContent.trim() || element.closest("[hidden]")) continue;
+          if (!element || !walker.currentNode.textContent.trim() || element.closest(USER_CONTENT)) continue;
           if (element.getClientRects().length) out.push(walker.currentNode.textContent.trim());
         }
         for (const element of root.querySelectorAll("[aria-label], [title]")) {

@@ -12,6 +12,7 @@ const KINDS = ["media", "files", "voice"];
 const PAGE = 30;
 const CLOSE = "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4l5.6 5.6L5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6z";
 const PLAY = "M8 5v14l11-7z";
+const FILE = "M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8l-6-6zm-1 7V3.5L18.5 9H13z";
 
 export function mountPartnerPanel(app, store, actions) {
   const header = app.querySelector(".chat__header");
@@ -216,7 +217,7 @@ export function mountPartnerPanel(app, store, actions) {
           class: "partner-panel__file", href: attachment.url, download: attachment.filename, "data-testid": "panel-file-item",
           "aria-label": `${t("download")} ${attachment.filename}, ${humanSize(attachment.size)}`,
         },
-        h("span", { class: "file-card__icon", "aria-hidden": "true", text: extension(attachment.filename) }),
+        h("span", { class: "file-card__icon", "aria-hidden": "true" }, extension(attachment.filename) || icon(FILE)),
         h("span", { class: "partner-panel__file-body" },
           h("span", { class: "partner-panel__file-name", text: attachment.filename }),
           h("span", { class: "partner-panel__meta", text: `${humanSize(attachment.size)} · ${senderName(item)} · ${when}` }))));
@@ -246,5 +247,5 @@ export function mountPartnerPanel(app, store, actions) {
 
 function extension(filename) {
   const match = /\.([a-z0-9]{1,4})$/i.exec(filename || "");
-  return match ? match[1].toUpperCase() : "FILE";
+  return match ? match[1].toUpperCase() : null;
 }
