@@ -274,6 +274,57 @@ def test_before_the_reveal_the_panel_shows_initials_and_the_veiled_picture(serve
         expect(panel).not_to_contain_text("Nina")
         expect(panel).not_to_contain_text(partner)
         expect(panel.get_by_test_id("panel-empty-media")).to_be_visible()
+        # Report and block are there too: the ⋮ menu's own dialogs.
+        expect(panel.get_by_test_id("panel-block")).to_have_text("Block NS")
+        panel.get_by_test_id("panel-report").click()
+        expect(panel).to_be_hidden()
+        expect(page.get_by_test_id("report-dialog")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("report-dialog")).to_be_hidden()
+        watched.assert_clean()
+        other.disconnect()
+
+
+def test_a_long_history_of_pictures_is_read_page_by_page_both_ways(serve, open_page):
+    server = serve(HEARTLINK_RATE_UPLOADS="100/60", HEARTLINK_RATE_MESSAGES="100/10")  # 34 pictures at once
+    me, partner = fresh_names("pl")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, token, room_id = _link(server, watched, me, partner)
+        count = 34  # past a page of 30, in the panel and in the viewer
+        seqs = [say(other, room_id, kind="image", attachment_id=upload_as(
+            server, token, room_id, "image", f"p{n}.png", png((40 + n, 30)), "image/png"))["seq"] for n in range(count)]
+        expect(page.locator('[data-testid="message"]').last).to_have_attribute("data-seq", str(seqs[-1]))
+
+        # The panel: a page, then "Show more" for the rest.
+        page.get_by_test_id("partner-button").click()
+        tiles = page.get_by_test_id("panel-media-item")
+        expect(tiles).to_have_count(30)
+        page.get_by_test_id("panel-more-media").click()
+        expect(tiles).to_have_count(count)
+        expect(page.get_by_test_id("panel-more-media")).to_be_hidden()
+
+        # From the oldest, the viewer reads newer pages as it goes, up to the newest.
+        tiles.last.click()
+        viewer = page.get_by_test_id("lightbox")
+        _viewer_at(page, seqs[0])
+        for seq in seqs[1:]:
+            page.keyboard.press("ArrowRight")
+            _viewer_at(page, seq)
+        expect(viewer.get_by_test_id("viewer-next")).to_be_disabled()
+        expect(viewer.get_by_test_id("viewer-counter")).to_have_text(f"{count} of {count}")
+        page.keyboard.press("Escape")
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("partner-panel")).to_be_hidden()
+
+        # From the newest picture in the chat, older pages, down to the oldest.
+        page.locator(f'[data-testid="message"][data-seq="{seqs[-1]}"]').get_by_test_id("message-image").click()
+        _viewer_at(page, seqs[-1])
+        for seq in reversed(seqs[:-1]):
+            page.keyboard.press("ArrowLeft")
+            _viewer_at(page, seq)
+        expect(viewer.get_by_test_id("viewer-prev")).to_be_disabled()
+        expect(viewer.get_by_test_id("viewer-counter")).to_have_text(f"1 of {count}")
         watched.assert_clean()
         other.disconnect()
 

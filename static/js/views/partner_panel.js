@@ -58,6 +58,20 @@ export function mountPartnerPanel(app, store, actions) {
     more[kind].addEventListener("click", () => load(kind));
   }
 
+  // Report and block: the ⋮ menu's own items do it (views/safety.js), with their dialogs and words.
+  const menuItem = (testid) => app.querySelector(`[data-testid="room-menu-list"] [data-testid="${testid}"]`);
+  const safetyButtons = ["menu-report", "menu-block"].map((testid) => {
+    const button = h("button", {
+      type: "button", class: `partner-panel__safety${testid === "menu-block" ? " partner-panel__safety--danger" : ""}`,
+      "data-testid": `panel-${testid.slice(5)}`,
+    });
+    button.addEventListener("click", () => {
+      hide({ restoreFocus: false });
+      menuItem(testid)?.click();
+    });
+    return button;
+  });
+
   const panel = h("section", {
     class: "partner-panel", "data-testid": "partner-panel", role: "dialog", "aria-labelledby": "partner-panel-title",
     hidden: true, tabindex: "-1",
@@ -70,7 +84,8 @@ export function mountPartnerPanel(app, store, actions) {
       interests, noInterests),
     h("section", { class: "partner-panel__section", "aria-labelledby": "panel-shared-title" },
       h("h3", { class: "partner-panel__heading", id: "panel-shared-title", text: t("panel_shared") }),
-      tablist, ...KINDS.map((kind) => panels[kind]))));
+      tablist, ...KINDS.map((kind) => panels[kind])),
+    h("div", { class: "partner-panel__section partner-panel__safety-list" }, ...safetyButtons)));
   main.append(panel);
 
   let shown = null; // {roomId, kind, pages: {kind: {items, more, cursor, loading}}, opener}
@@ -114,10 +129,27 @@ export function mountPartnerPanel(app, store, actions) {
   nameButton.addEventListener("click", () => (panel.hidden ? open(nameButton) : hide()));
   avatarInHeader.addEventListener("click", () => (panel.hidden ? open(nameButton) : hide())); // a mouse or a finger; the keyboard has the name
   close.addEventListener("click", () => hide());
+  // On a phone the panel is the whole screen: modal, so the focus stays in it (Tab wraps).
+  const phone = window.matchMedia("(max-width: 999px)");
+  const paintModal = () => panel.setAttribute("aria-modal", String(phone.matches));
+  phone.addEventListener("change", paintModal);
+  paintModal();
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !mediaViewerOpen() && !event.defaultPrevented) {
       event.preventDefault();
       hide();
+    } else if (event.key === "Tab" && phone.matches) {
+      const focusable = [...panel.querySelectorAll("button, a[href], audio[controls], [tabindex='0']")]
+        .filter((element) => !element.disabled && element.getClientRects().length && element.tabIndex >= 0);
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      if (event.shiftKey && (document.activeElement === first || document.activeElement === panel)) {
+        event.preventDefault();
+        last?.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first?.focus();
+      }
     }
   });
 
@@ -141,6 +173,10 @@ export function mountPartnerPanel(app, store, actions) {
     interests.replaceChildren(...tags.map((tag) => h("li", { class: "chip partner-panel__interest", "data-testid": "panel-interest", text: tag })));
     interests.hidden = !tags.length;
     noInterests.hidden = Boolean(tags.length);
+    for (const [button, testid] of [[safetyButtons[0], "menu-report"], [safetyButtons[1], "menu-block"]]) {
+      button.textContent = menuItem(testid)?.textContent || "";
+      button.hidden = !button.textContent;
+    }
   }
 
   // --- tabs: arrow keys, Home and End move between them (and select, as the ARIA pattern says) ---
