@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from .. import wire
 from ..errors import BadRequest, Forbidden, NotFound, TooLarge
 from ..extensions import db
 from ..lib import media
@@ -26,6 +27,12 @@ from .rooms import active_room_for_member, room_for_member
 log = logging.getLogger(__name__)
 
 KINDS = ("image", "voice", "file")
+# What a link's shared items are grouped by (the partner panel's tabs): pictures and video clips,
+# other files, voice notes. A clip is a file whose bytes were recognised as mp4 or webm video.
+SHARED_KINDS = ("media", "files", "voice")
+VIDEO_MIMES = ("video/mp4", "video/webm")
+SHARED_PAGE = 30
+MAX_SHARED_PAGE = 100
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 
 
@@ -151,6 +158,52 @@ def for_member(attachment_id, user_id, thumb=False):
     if not path.exists():
         raise NotFound(_l("No such attachment."))
     return attachment, path
+
+
+def _of_kind(kind):
+    if kind == "media":
+        return (Attachment.kind == "image") | ((Attachment.kind == "file") & Attachment.mime.in_(VIDEO_MIMES))
+    if kind == "files":
+        return (Attachment.kind == "file") & Attachment.mime.not_in(VIDEO_MIMES)
+    if kind == "voice":
+        return Attachment.kind == "voice"
+    raise BadRequest(_l("kind must be media, files or voice."), field="kind")
+
+
+def shared(room_id, user_id, kind, before=None, after=None, limit=None):
+    """A link's shared pictures and clips, files or voice notes (`kind`: SHARED_KINDS) for one of
+    its two members, newest first: at most `limit` (SHARED_PAGE; at most MAX_SHARED_PAGE) of the
+    newest, or of those just below the seq `before`, or of those just above the seq `after` (the
+    media viewer, opened on one picture, reads both ways from it). A deleted message's upload is
+    gone with it and never listed. {"items": [{seq, id, sender_id, created_at, text, attachment}],
+    "has_more" (further in the direction read), "next_before" / "next_after" (the cursor for it)}."""
+    condition = _of_kind(kind)
+    if before is not None and after is not None:
+        raise BadRequest(_l("Ask for items before or after a message, not both."), field="after")
+    room = room_for_member(room_id, user_id)
+    limit = max(1, min(limit or SHARED_PAGE, MAX_SHARED_PAGE))
+    query = (select(Message).join(Attachment, Attachment.id == Message.attachment_id)
+             .where(Message.room_id == room.id, Message.deleted.is_(False), condition))
+    if after is not None:
+        query = query.where(Message.seq > after).order_by(Message.seq)
+    else:
+        query = query.order_by(Message.seq.desc())
+        if before is not None:
+            query = query.where(Message.seq < before)
+    page = db.session.execute(query.limit(limit + 1)).scalars().all()
+    taken = page[:limit]
+    has_more = len(page) > limit
+    if after is not None:
+        taken.reverse()
+        return {"items": [_shared_item(message) for message in taken], "has_more": has_more,
+                "next_after": taken[0].seq if has_more else None}
+    return {"items": [_shared_item(message) for message in taken], "has_more": has_more,
+            "next_before": taken[-1].seq if has_more else None}
+
+
+def _shared_item(message):
+    shown = wire.stored_message(message)
+    return {key: shown[key] for key in ("seq", "id", "sender_id", "created_at", "text", "attachment")}
 
 
 def read_thumbnail(attachment):

@@ -106,6 +106,15 @@ def upload_attachment(room_id):
     return jsonify(wire.attachment(attachment)), 201
 
 
+@bp.get("/rooms/<room_id>/attachments")
+@login_required
+def shared_attachments(room_id):
+    """The link's shared pictures and clips, files or voice notes, newest first:
+    ?kind=media|files|voice&before=<seq>|after=<seq>&limit= (the partner panel, the media viewer)."""
+    query = schemas.parse(schemas.SharedQuery, request.args.to_dict())
+    return jsonify(attachments.shared(room_id, current_user.id, query.kind, query.before, query.after, query.limit))
+
+
 @bp.get("/attachments/<attachment_id>")
 @login_required
 def attachment(attachment_id):

@@ -157,6 +157,16 @@ class SearchQuery(HistoryQuery):
     limit: Annotated[int, Field(ge=1, le=search.MAX_PAGE)] | None = None  # None: search.DEFAULT_PAGE
 
 
+class SharedQuery(Payload):
+    """GET /api/rooms/<id>/attachments: which tab, and the page below the cursor `before` or above
+    `after` (a message's seq)."""
+    model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
+    kind: Literal[attachments.SHARED_KINDS]
+    before: Seq | None = None
+    after: Seq | None = None
+    limit: Annotated[int, Field(ge=1, le=attachments.MAX_SHARED_PAGE)] | None = None  # None: SHARED_PAGE
+
+
 def parse(schema, payload):
     """Validate one event's payload (a JSON object) into `schema`, or raise BadRequest."""
     if payload is None:

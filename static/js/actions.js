@@ -176,6 +176,15 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
       return getJSON(`${urls.search(roomId)}?${params}`);
     },
 
+    /** A page of the link's shared items (views/partner_panel.js, views/media_viewer.js): `kind`
+     * media|files|voice; `cursor` {before} or {after} a seq (none: the newest). Resolves with
+     * {items (newest first), has_more, next_before | next_after}. */
+    sharedItems(roomId, kind, cursor = {}, limit = 30) {
+      const params = new URLSearchParams({ kind, limit: String(limit) });
+      for (const key of ["before", "after"]) if (cursor[key] != null) params.set(key, String(cursor[key]));
+      return getJSON(`${urls.attachments(roomId)}?${params}`);
+    },
+
     // --- messages: text, attachments, reactions, edit, delete (views/message_content.js) -----
     send(roomId, text) {
       const { replyTo, editing } = page.composer().composeIntent(roomId);

@@ -19,7 +19,9 @@ import { mountChat } from "./views/chat.js";
 import { mountComposerMedia } from "./views/composer_media.js";
 import { mountLobby } from "./views/lobby.js";
 import { mountMessageContent } from "./views/message_content.js";
+import { mountMediaViewer } from "./views/media_viewer.js";
 import { mountMessageKeys } from "./views/message_keys.js";
+import { mountPartnerPanel } from "./views/partner_panel.js";
 import { mountRooms } from "./views/rooms.js";
 import { mountSafety } from "./views/safety.js";
 import { mountSearch } from "./views/search.js";
@@ -164,6 +166,8 @@ mountChat(root.querySelector('[data-testid="chat"]'), store, actions, { textMax:
 const media = mountComposerMedia(root.querySelector('[data-testid="chat"]'), store, actions);
 mountMessageContent(root.querySelector('[data-testid="messages"]'), store, actions, media);
 mountMessageKeys(root.querySelector('[data-testid="messages"]'));
+mountMediaViewer(store, actions);
+mountPartnerPanel(root, store, actions);
 mountCalls(root, store, calls);
 mountReceipts(root, store, actions);
 mountTyping(root, store, actions);

@@ -6,7 +6,7 @@ import { humanSize, t } from "../i18n.js";
 import { confirmDialog } from "./confirm.js";
 import { h, icon } from "./dom.js";
 import { closeEmojiPicker, emojiOnlyCount, openEmojiPicker } from "./emoji.js";
-import { openLightbox } from "./lightbox.js";
+import { openMediaViewer } from "./media_viewer.js";
 import { formatMs, renderVoicePlayer } from "./voice.js";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
@@ -36,7 +36,7 @@ export function mountMessageContent(list, store, actions, composer) {
     }
     if (target.dataset.image !== undefined) {
       const message = messageOf(item);
-      if (message?.attachment) openLightbox(message.attachment, target.querySelector("img"));
+      if (message?.attachment) openMediaViewer({ roomId: message.room_id, item: message, opener: target });
       return;
     }
     const message = messageOf(item);
