@@ -51,6 +51,7 @@ def _share(server, page, other, token, room_id, file_name="notes.txt"):
         seqs.append(say(other, room_id, f"picture {index}", kind="image", attachment_id=attachment_id)["seq"])
     page.get_by_test_id("attach-input").set_input_files(
         files=[{"name": "mine.png", "mimeType": "image/png", "buffer": png((96, 72))}])
+    page.get_by_test_id("tray-send").click()  # it waits in the preview tray until sent
     mine = page.locator('[data-testid="message"][data-mine="true"]').get_by_test_id("message-image")
     expect(mine).to_be_visible()
     stored = page.locator('[data-testid="message"][data-mine="true"]').last
