@@ -96,7 +96,9 @@ export function mountMessageContent(list, store, actions, composer) {
       composer.startEdit(message);
     } else if (target.dataset.action === "copy") {
       closeActions(list);
-      item.focus({ preventScroll: true });
+      // By keyboard (a click with no pointer), the focus goes back to the message; a finger leaves
+      // it where it was, so that a focused message does not keep its actions showing under it.
+      if (event.detail === 0) item.focus({ preventScroll: true });
       copyText(message.text);
     } else if (target.dataset.action === "delete") {
       closeActions(list);
