@@ -76,8 +76,10 @@ def test_copy_the_full_date_and_delete_for_me_or_for_everyone(server, open_page,
         page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
         kept = say(other, room_id, "Keep this one")
         theirs = say(other, room_id, "Copy me, then hide me")
+        say(other, room_id, "A reply to it", reply_to=theirs["id"])
         item = bubble(page, "Copy me, then hide me")
         expect(item).to_have_attribute("data-state", "sent")
+        expect(bubble(page, "A reply to it").get_by_test_id("reply-quote")).to_contain_text("Copy me, then hide me")
 
         # My other tab, in the same room.
         second = watched.context.new_page()
@@ -114,9 +116,12 @@ def test_copy_the_full_date_and_delete_for_me_or_for_everyone(server, open_page,
         expect(item).to_have_count(0)
         expect(bubble(second, "Copy me, then hide me")).to_have_count(0)
         expect(bubble(page, "Keep this one")).to_be_visible()
+        # A reply that quotes it keeps its quote, without the text.
+        expect(bubble(page, "A reply to it").get_by_test_id("reply-quote")).to_contain_text("Deleted for you")
         # The partner still has it.
         joined = other.ask("room:join", {"room_id": room_id})
-        assert [m.get("text") for m in joined["messages"]][-2:] == ["Keep this one", "Copy me, then hide me"]
+        assert [m.get("text") for m in joined["messages"]][-3:] == ["Keep this one", "Copy me, then hide me",
+                                                                     "A reply to it"]
         # Still gone after a reload; the chat keeps going (the hidden message leaves no gap).
         page.reload()
         expect(page.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
@@ -124,7 +129,8 @@ def test_copy_the_full_date_and_delete_for_me_or_for_everyone(server, open_page,
         expect(bubble(page, "Copy me, then hide me")).to_have_count(0)
         say(other, room_id, "After the hidden one")
         expect(bubble(page, "After the hidden one")).to_be_visible()
-        assert kept["seq"] + 2 == int(bubble(page, "After the hidden one").get_attribute("data-seq"))
+        expect(bubble(page, "A reply to it").get_by_test_id("reply-quote")).to_contain_text("Deleted for you")
+        assert kept["seq"] + 3 == int(bubble(page, "After the hidden one").get_attribute("data-seq"))
 
         # Delete my own message for everyone: the partner gets the tombstone.
         type_and_send(page, "Mine, for everyone")
