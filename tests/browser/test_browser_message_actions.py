@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import bubble, link_with_socket_partner, say, server_log_on_failure, type_and_send
+from browser_plugin import bubble, link_with_socket_partner, say, server_log_on_failure, tab_to, type_and_send
 from support import fresh_names
 
 SCREENSHOTS = BASE_DIR / "test-results" / "screenshots"
@@ -58,9 +58,10 @@ def _actions_offered(item):
 
 
 def _full_date_words(iso):
-    """What the English full date holds: the day, the month's name, the year, and the zone."""
+    """What the English full date holds: the weekday, the day, the month's name, the year and the time
+    (the page is in UTC)."""
     when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return [str(when.day), when.strftime("%B"), str(when.year), "UTC"]
+    return [when.strftime("%A"), str(when.day), when.strftime("%B"), str(when.year), when.strftime(":%M")]
 
 
 def _screenshot(page, name):
@@ -167,7 +168,20 @@ def test_an_ended_link_offers_copy_and_delete_for_me_only(server, open_page, wid
             _open_actions(page, item, width)
             assert _actions_offered(item) == ["copy", "delete"], text
             expect(item.get_by_test_id("reaction-bar")).to_have_count(0)
+        if width == 1280:  # by keyboard: the message, its menu (Enter), Copy; the focus comes back to the message
+            theirs = bubble(page, "Said before the end")
+            page.mouse.move(1200, 40)
+            tab_to(page, "message")  # the newest message is the one in the Tab order
+            page.keyboard.press("ArrowUp")
+            expect(theirs).to_be_focused()
+            page.keyboard.press("Enter")
+            expect(theirs.get_by_test_id("message-copy")).to_be_focused()
+            page.keyboard.press("Enter")
+            expect(page.get_by_test_id("toast")).to_have_text("Copied")
+            expect(theirs).to_be_focused()
+            assert page.evaluate("navigator.clipboard.readText()") == "Said before the end"
         mine = bubble(page, "My last word")
+        _open_actions(page, mine, width)
         _press(mine, width, "message-delete")
         dialog = page.get_by_test_id("confirm-dialog")
         expect(dialog.get_by_test_id("confirm-ok")).to_have_text("Delete for me")

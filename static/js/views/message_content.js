@@ -363,7 +363,7 @@ function renderAround(message, state, me, room) {
   const editable = canAct && mine && (message.kind === "text" || message.attachment);
   // On a long press (or the keyboard's menu) the full date and time shows above the actions; a
   // pointer has it in the time's title (chat.js).
-  nodes.push(h("p", { class: "message-info", "data-testid": "message-info", text: t("sent_at", { when: formatDateTime(message.created_at, { zone: true }) }) }));
+  nodes.push(h("p", { class: "message-info", "data-testid": "message-info", text: t("sent_at", { when: formatDateTime(message.created_at, { full: true }) }) }));
   nodes.push(h("div", { class: "message-actions", "data-testid": "message-actions", role: "menu", "aria-orientation": "horizontal", "aria-label": t("message_options") },
     canAct ? actionButton("react-open", t("react"), "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-3.5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm7 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zM12 17.5a5.5 5.5 0 0 1-5.1-3.5h10.2a5.5 5.5 0 0 1-5.1 3.5z") : null,
     canAct ? actionButton("reply", t("reply"), "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z") : null,
