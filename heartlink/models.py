@@ -189,6 +189,20 @@ class Message(db.Model):
 
 
 
+class HiddenMessage(db.Model):
+    """A message one member has deleted for themself ("delete for me"): left out of what they read.
+
+    The primary key (user_id, message_id) is the index every read's NOT EXISTS looks up."""
+
+    __tablename__ = "hidden_messages"
+    # Deleting a message (retention, a deleted account's rows) finds its hidings by message.
+    __table_args__ = (db.Index("ix_hidden_messages_message_id", "message_id"),)
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    message_id = db.Column(db.Integer, db.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    hidden_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
 class Reaction(db.Model):
     """One person's reaction to a message (one each, as in WhatsApp)."""
 

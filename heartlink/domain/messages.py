@@ -17,7 +17,7 @@ from .. import wire
 from ..errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..lib.emoji import is_one_emoji
-from ..models import Message, Reaction, Room, RoomMember, User, utcnow
+from ..models import HiddenMessage, Message, Reaction, Room, RoomMember, User, utcnow
 from ..worker import database
 from ..worker.database import fetch_all, write_transaction
 from . import attachments, standing
@@ -38,6 +38,15 @@ class Changed(NamedTuple):
     """A stored message that changed (edited, deleted, reacted to), and its room."""
     room: Room
     message: Message
+
+
+class Hidden(NamedTuple):
+    """A message a member deleted for themself; `now`: by this call (not hidden already)."""
+    user_id: int
+    room_id: str
+    message_id: int
+    seq: int
+    now: bool
 
 
 class Sent(NamedTuple):
@@ -428,3 +437,25 @@ def react(room_id, user_id, message_id, emoji):
             mine.emoji = emoji
     db.session.refresh(message)
     return Changed(room, message)
+
+
+def hide(room_id, user_id, message_id):
+    """Delete for me: the member no longer sees the message; their partner still does.
+
+    Any message of the member's link may be hidden, theirs or the partner's, of any kind (a
+    call's line, a tombstone), also once the link has ended. Hiding it again changes nothing.
+    Reads leave it out for that member (rooms.not_hidden_for)."""
+    room = room_for_member(room_id, user_id)
+    found = db.session.execute(
+        select(Message.id, Message.seq).where(Message.id == message_id, Message.room_id == room.id)).first()
+    if found is None:
+        raise NotFound(_l("No such message in this heart link."))
+    if db.session.get(HiddenMessage, (user_id, message_id)) is not None:
+        return Hidden(user_id, room.id, message_id, found.seq, False)
+    try:
+        with write_transaction() as session:
+            session.add(HiddenMessage(user_id=user_id, message_id=message_id))
+    except IntegrityError:
+        # Hidden at the same moment from another tab: that one did it.
+        return Hidden(user_id, room.id, message_id, found.seq, False)
+    return Hidden(user_id, room.id, message_id, found.seq, True)

@@ -3,12 +3,12 @@ import logging
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, select, update
 
 from .. import wire
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
-from ..models import Message, Room, RoomMember, User, utcnow
+from ..models import HiddenMessage, Message, Room, RoomMember, User, utcnow
 from ..worker.database import write_transaction
 from . import privacy
 
@@ -61,10 +61,21 @@ def active_room_for_member(room_id, user_id):
     return room
 
 
+def _hidden_by(user_id, message=Message):
+    """Whether `user_id` deleted `message` for themself: a primary-key lookup per row."""
+    return exists().where(HiddenMessage.user_id == user_id, HiddenMessage.message_id == message.id)
+
+
+def not_hidden_for(user_id, message=Message):
+    """The one test of "delete for me" in a read: what `user_id` has not hidden (messages.hide)."""
+    return ~_hidden_by(user_id, message)
+
+
 def unread_count(room, user_id):
     member = next(m for m in room.members if m.user_id == user_id)
     return db.session.query(func.count(Message.id)).filter(
-        Message.room_id == room.id, Message.seq > member.read_seq, Message.sender_id != user_id
+        Message.room_id == room.id, Message.seq > member.read_seq, Message.sender_id != user_id,
+        not_hidden_for(user_id),
     ).scalar()
 
 
@@ -94,7 +105,7 @@ def receipts(room):
 def join(room_id, user_id, since_seq=None):
     """What a member needs to (re)open a room: messages after since_seq, or the latest page."""
     room = room_for_member(room_id, user_id)
-    query = db.session.query(Message).filter(Message.room_id == room.id)
+    query = _listed(room.id, user_id)
     if since_seq is None:
         page = query.order_by(Message.seq.desc()).limit(current_app.config["MESSAGE_PAGE_SIZE"] + 1).all()
         messages, has_more = _within_budget(page, current_app.config["MESSAGE_PAGE_SIZE"])
@@ -104,21 +115,37 @@ def join(room_id, user_id, since_seq=None):
         messages, has_more = _within_budget(page, CATCH_UP_LIMIT)
     return {
         "room": room_view(room, user_id),
-        "messages": [wire.stored_message(message) for message in messages],
+        "messages": [_as_listed(row) for row in messages],
         "has_more": has_more,
         "receipts": privacy.receipts_for(user_id, receipts(room)),
     }
 
 
+def _listed(room_id, user_id):
+    """A room's messages as one member lists them: (message, hidden) rows, where `hidden` says
+    the member deleted it for themself. One query: the test is an EXISTS on hidden_messages'
+    primary key."""
+    return db.session.query(Message, _hidden_by(user_id).label("hidden")).filter(Message.room_id == room_id)
+
+
+def _as_listed(row):
+    """A listed message on the wire; one the member hid is a stub in its place, {id, room_id, seq,
+    hidden: true}, so that seqs stay gapless for the client (store.js) and nothing of it is read."""
+    message, hidden = row
+    if hidden:
+        return {"id": message.id, "room_id": message.room_id, "seq": message.seq, "hidden": True}
+    return wire.stored_message(message)
+
+
 def _within_budget(page, limit):
-    """The first messages of `page` (in the order asked for) up to `limit` of them and
-    ANSWER_TEXT_BUDGET characters of text (at least one), and whether any remain."""
+    """The first (message, hidden) rows of `page` (in the order asked for) up to `limit` of them
+    and ANSWER_TEXT_BUDGET characters of text (at least one), and whether any remain."""
     taken, spent = [], 0
-    for message in page[:limit]:
-        spent += len(message.text or "")
+    for row in page[:limit]:
+        spent += 0 if row.hidden else len(row.Message.text or "")
         if taken and spent > ANSWER_TEXT_BUDGET:
             break
-        taken.append(message)
+        taken.append(row)
     return taken, len(page) > len(taken)
 
 
@@ -127,12 +154,12 @@ def history(room_id, user_id, before_seq=None, limit=None):
     `limit` says otherwise (at most MAX_PAGE)."""
     room = room_for_member(room_id, user_id)
     limit = max(1, min(limit or current_app.config["MESSAGE_PAGE_SIZE"], MAX_PAGE))
-    query = db.session.query(Message).filter(Message.room_id == room.id)
+    query = _listed(room.id, user_id)
     if before_seq is not None:
         query = query.filter(Message.seq < before_seq)
     page = query.order_by(Message.seq.desc()).limit(limit + 1).all()
     taken, has_more = _within_budget(page, limit)
-    return {"messages": [wire.stored_message(message) for message in reversed(taken)], "has_more": has_more}
+    return {"messages": [_as_listed(row) for row in reversed(taken)], "has_more": has_more}
 
 
 def rooms_of(user_id):
@@ -148,16 +175,22 @@ def rooms_of(user_id):
     if not rooms:
         return []
     ids = [room.id for room in rooms]
+    # Each room's newest message the person has not deleted for themself: per room, one
+    # backward step along (room_id, seq) that passes over the hidden ones (usually none).
+    newest = Message.__table__.alias("newest")
+    newest_id = (select(newest.c.id)
+                 .where(newest.c.room_id == Room.id, not_hidden_for(user_id, newest.c))
+                 .order_by(newest.c.seq.desc()).limit(1).scalar_subquery())
     last = {
         message.room_id: message
         for message in db.session.query(Message)
-        .join(Room, Room.id == Message.room_id)
-        .filter(Message.room_id.in_(ids), Message.seq == Room.last_seq)
+        .filter(Message.id.in_(select(newest_id).where(Room.id.in_(ids))))
     }
     unread = dict(
         db.session.query(Message.room_id, func.count(Message.id))
-        .join(RoomMember, (RoomMember.room_id == Message.room_id) & (RoomMember.user_id == user_id))
-        .filter(Message.room_id.in_(ids), Message.seq > RoomMember.read_seq, Message.sender_id != user_id)
+        .join(RoomMember, and_(RoomMember.room_id == Message.room_id, RoomMember.user_id == user_id))
+        .filter(Message.room_id.in_(ids), Message.seq > RoomMember.read_seq, Message.sender_id != user_id,
+                not_hidden_for(user_id))
         .group_by(Message.room_id)
     )
     blocked = privacy.blocked_with(user_id)

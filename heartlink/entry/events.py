@@ -212,6 +212,15 @@ def message_delete(user_id, payload):
     return _updated(messages.delete(payload.room_id, user_id, payload.message_id))
 
 
+@_answer("message:hide", schemas.MessageRefPayload)
+def message_hide(user_id, payload):
+    """A member deletes a message for themself (any message of their link, also once it ended);
+    their other sockets get `message:hidden`, the partner nothing."""
+    hidden = messages.hide(payload.room_id, user_id, payload.message_id)
+    announce.message_hidden(hidden, skip_sid=request.sid)
+    return {"room_id": hidden.room_id, "message_id": hidden.message_id, "seq": hidden.seq}
+
+
 @_answer("message:react", schemas.MessageReact)
 def message_react(user_id, payload):
     """A member toggles their reaction on a message; both members get `message:updated`."""

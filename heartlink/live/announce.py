@@ -54,6 +54,13 @@ def message_updated(room, message):
     _emit("message:updated", {"message": wire.stored_message(message)}, room.member_ids())
 
 
+def message_hidden(hidden, skip_sid=None):
+    """Deleted for me (messages.Hidden): the person's other tabs and devices drop it too; the
+    partner hears nothing. Sent again when hidden again: a tab that missed it catches up."""
+    _emit("message:hidden", {"room_id": hidden.room_id, "message_id": hidden.message_id, "seq": hidden.seq},
+          [hidden.user_id], skip_sid=skip_sid)
+
+
 def receipt(room, receipt_payload):
     for user_id in room.member_ids():  # read marks are reciprocal: privacy.read_marks_seen
         _emit("receipt", privacy.receipt_for(user_id, receipt_payload), [user_id])

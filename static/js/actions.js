@@ -160,7 +160,8 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
       if (chat.loadingOlder || !chat.hasMore) return;
       store.olderLoading(roomId, true);
       const params = new URLSearchParams({ limit: String(historyPageSize) });
-      if (chat.messages.length) params.set("before_seq", String(chat.messages[0].seq));
+      const oldest = store.oldestSeq(roomId);
+      if (oldest !== null) params.set("before_seq", String(oldest));
       try {
         store.olderLoaded(roomId, await getJSON(`${urls.history(roomId)}?${params}`));
       } catch (error) {
@@ -223,6 +224,16 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
     },
     deleteMessage(message) {
       changeMessage("message:delete", { room_id: message.room_id, message_id: message.id });
+    },
+    /** Delete for me: gone from this tab at once (and from my other tabs by `message:hidden`); back if refused. */
+    async hideMessage(message) {
+      store.hidden(message.room_id, message.seq);
+      try {
+        await socket.request("message:hide", { room_id: message.room_id, message_id: message.id });
+      } catch (error) {
+        store.unhidden(message);
+        page.composer().showError(error.message);
+      }
     },
     isEditing(roomId) {
       return page.composer().isEditing(roomId);

@@ -3,7 +3,7 @@
 // Views never listen to the socket; they subscribe to the store (or the session).
 //
 // Events (docs/protocol.md §5): match:found, match:timeout, match:cancelled, room:ended,
-// room:updated, presence, user:updated, message:new, message:updated, receipt, typing,
+// room:updated, presence, user:updated, message:new, message:updated, message:hidden, receipt, typing,
 // call:incoming, call:state, call:signal, account:warning, account:warning_acknowledged,
 // account:restricted. The moderation console's events are heard by dispatchConsoleEvents, below.
 
@@ -19,6 +19,7 @@ export function dispatchServerEvents(socket, store, calls, notices) {
     "user:updated": ({ user }) => user && store.userUpdated(user),
     "message:new": ({ message }) => store.received(message, { live: true }),
     "message:updated": ({ message }) => store.updated(message),
+    "message:hidden": ({ room_id: roomId, seq }) => store.hidden(roomId, seq),
     receipt: (receipt) => store.receipt(receipt),
     typing: (event) => store.typing(event),
     "call:incoming": (event) => calls.incoming(event),

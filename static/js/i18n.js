@@ -73,13 +73,17 @@ const dateTimeFormat = new Intl.DateTimeFormat(locale, { year: "numeric", month:
 const zonedFormat = new Intl.DateTimeFormat(locale, {
   year: "numeric", month: "long", day: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short",
 });
+const fullFormat = new Intl.DateTimeFormat(locale, {
+  weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "numeric", minute: "2-digit",
+});
 
 /** "3 Mar 2026, 20:55" in the person's time zone; with `zone`, the day in full and the zone's name
- * ("3 March 2026 at 20:55 CET"), for a time that matters on its own (when a suspension ends). */
-export function formatDateTime(iso, { zone = false } = {}) {
+ * ("3 March 2026 at 20:55 CET"), for a time that matters on its own (when a suspension ends); with
+ * `full`, the weekday and the day in full ("Tuesday 3 March 2026 at 20:55"), for when a message was sent. */
+export function formatDateTime(iso, { zone = false, full = false } = {}) {
   const when = new Date(iso);
   if (!iso || Number.isNaN(when.getTime())) return "";
-  return (zone ? zonedFormat : dateTimeFormat).format(when);
+  return (full ? fullFormat : zone ? zonedFormat : dateTimeFormat).format(when);
 }
 
 const numberFormat = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });

@@ -3,7 +3,9 @@
 // No DOM here: it runs under `node --test` (tests/js/store.test.mjs); app.js tells it whether the page is seen.
 //
 // Messages of a room live in a Chat: `messages` holds what the server stored (by seq, no
-// gaps or repeats), `outbox` holds this tab's sends that have no ack yet, by client_id.
+// gaps or repeats) less what I deleted for me, `hidden` those (seq -> id) (the server lists them
+// as stubs {id, room_id, seq, hidden: true}, so seqs stay gapless), `outbox` holds this tab's
+// sends that have no ack yet, by client_id.
 // A reconnect layer needs only `lastSeq(roomId)` (to rejoin with since_seq) and
 // `outboxEntries()` (to resend with the same client_id); the server drops duplicates.
 
@@ -38,17 +40,25 @@ export function createStore(me, { isVisible = () => false } = {}) {
     let entry = state.chats.get(roomId);
     if (!entry) {
       entry = {
-        roomId, messages: [], outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false, unreadAtOpen: 0,
+        roomId, messages: [], hidden: new Map(), outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false, unreadAtOpen: 0,
       };
       state.chats.set(roomId, entry);
     }
     return entry;
   }
 
-  /** Merge stored messages into a chat, in seq order, each seq once; acked sends leave the outbox. */
+  /** Merge stored messages into a chat, in seq order, each seq once; acked sends leave the outbox.
+   * A stub of a message I deleted for me takes its seq out of `messages`; a copy of one arriving
+   * late (an answer that was on its way) stays out. */
   function merge(entry, incoming) {
     const bySeq = new Map(entry.messages.map((message) => [message.seq, message]));
     for (const message of incoming) {
+      if (message.hidden) {
+        entry.hidden.set(message.seq, message.id);
+        bySeq.delete(message.seq);
+        continue;
+      }
+      if (entry.hidden.has(message.seq)) continue;
       bySeq.set(message.seq, message);
       if (message.sender_id === state.me.id) entry.outbox.delete(message.client_id);
     }
@@ -97,14 +107,21 @@ export function createStore(me, { isVisible = () => false } = {}) {
      * would close the composer until it is answered. null: never joined. */
     lastSeq(roomId) {
       const entry = state.chats.get(roomId);
-      if (!entry?.messages.length) return entry?.status === "ready" ? 0 : null;
-      const { messages } = entry;
-      let held = messages[0].seq;
-      for (const message of messages) {
-        if (message.seq > held + 1) break;
-        held = message.seq;
-      }
+      const seqs = new Set([...(entry?.messages || []).map((message) => message.seq), ...(entry?.hidden?.keys() || [])]);
+      if (!seqs.size) return entry?.status === "ready" ? 0 : null;
+      let held = this.oldestSeq(roomId); // a seq I deleted for me is held too: it keeps its place
+      while (seqs.has(held + 1)) held += 1;
       return held;
+    },
+    /** Whether I deleted the message with this id for me (a reply's quote says so). */
+    isHidden(roomId, messageId) {
+      return [...(state.chats.get(roomId)?.hidden.values() || [])].includes(messageId);
+    },
+    /** The oldest seq loaded (deleted for me or not): where an older page starts (null: none). */
+    oldestSeq(roomId) {
+      const entry = state.chats.get(roomId);
+      const seqs = [...(entry?.messages || []).map((message) => message.seq), ...(entry?.hidden?.keys() || [])];
+      return seqs.length ? Math.min(...seqs) : null;
     },
     outboxEntries() {
       return [...state.chats.values()].flatMap((entry) => [...entry.outbox.values()]);
@@ -273,7 +290,7 @@ export function createStore(me, { isVisible = () => false } = {}) {
       if (sinceSeq == null) entry.hasMore = hasMore;
       merge(entry, messages);
       entry.status = "ready";
-      const newest = messages[messages.length - 1];
+      const newest = messages.findLast((message) => !message.hidden);
       const known = state.rooms.get(roomId);
       if (known && newest && (!known.last_message || known.last_message.seq < newest.seq)) known.last_message = newest;
       changed("chat");
@@ -322,6 +339,29 @@ export function createStore(me, { isVisible = () => false } = {}) {
       if (entry?.messages.some((known) => known.seq === message.seq)) merge(entry, [message]);
       const room = state.rooms.get(message.room_id);
       if (room?.last_message?.seq === message.seq) room.last_message = message;
+      changed("chat", { roomId: message.room_id });
+      changed("rooms");
+    },
+    /** Deleted for me, here or in another tab (`message:hidden`): the message goes from this chat,
+     * and from the links list's last line (the newest one left takes its place). A message not
+     * loaded here needs nothing: its stub comes with the page or catch-up that would bring it. */
+    hidden(roomId, seq) {
+      const entry = state.chats.get(roomId);
+      if (!entry?.messages.some((message) => message.seq === seq)) return;
+      entry.hidden.set(seq, entry.messages.find((message) => message.seq === seq).id);
+      entry.messages = entry.messages.filter((message) => message.seq !== seq);
+      const room = state.rooms.get(roomId);
+      if (room?.last_message?.seq === seq) room.last_message = entry.messages[entry.messages.length - 1] || null;
+      changed("chat", { roomId });
+      changed("rooms");
+    },
+    /** A delete for me the server refused: the message comes back. */
+    unhidden(message) {
+      const entry = chat(message.room_id);
+      entry.hidden.delete(message.seq);
+      merge(entry, [message]);
+      const room = state.rooms.get(message.room_id);
+      if (room && (!room.last_message || room.last_message.seq < message.seq)) room.last_message = message;
       changed("chat", { roomId: message.room_id });
       changed("rooms");
     },

@@ -207,7 +207,7 @@ def _reactions_replies_edits_deletions(server, open_page):
     # ...then deletes it: a tombstone for both, reactions gone.
     _message(alice, 1).hover()
     _message(alice, 1).get_by_test_id("message-delete").click()
-    alice.get_by_test_id("confirm-dialog").get_by_test_id("confirm-ok").click()  # a styled dialog, not confirm()
+    alice.get_by_test_id("confirm-dialog").get_by_test_id("confirm-alternative").click()  # "Delete for everyone"
     expect(_message(alice, 1).get_by_test_id("message-text")).to_have_text("This message was deleted.")
     expect(_message(bob, 1).get_by_test_id("message-text")).to_have_text("此消息已被删除。")
     for page in (alice, bob):

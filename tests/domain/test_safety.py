@@ -54,6 +54,7 @@ def test_a_stranger_is_forbidden_every_event_and_endpoint_and_nothing_changes(ap
         ("message:send", {**ref, "client_id": str(uuid.uuid4()), "text": "x"}),
         ("message:delivered", {**ref, "up_to_seq": 1}), ("message:read", {**ref, "up_to_seq": 1}),
         ("message:edit", {**on_message, "text": "changed"}), ("message:delete", on_message),
+        ("message:hide", on_message),
         ("message:react", {**on_message, "emoji": "😀"}), ("typing", {**ref, "typing": True}),
         ("call:invite", {**ref, "media": "audio"}), ("call:accept", {"call_id": call_id}),
         ("call:decline", {"call_id": call_id}), ("call:cancel", {"call_id": call_id}),

@@ -13,7 +13,7 @@ from heartlink.models import Call, Message, Room, RoomMember, User
 pytestmark = [pytest.mark.heavy, pytest.mark.timeout(900)]  # a deadline for a busy machine
 
 EVENTS = ["match:start", "match:cancel", "room:join", "room:leave", "message:send", "message:delivered",
-          "message:read", "message:edit", "message:delete", "message:react", "typing", "call:invite",
+          "message:read", "message:edit", "message:delete", "message:hide", "message:react", "typing", "call:invite",
           "call:ringing", "call:accept", "call:decline", "call:cancel", "call:hangup", "call:signal",
           "no:such-event"]
 CODES = {"bad_request", "unauthorized", "forbidden", "not_found", "conflict", "too_large", "rate_limited"}

@@ -27,7 +27,7 @@ test("every server event has one handler, and message:new reaches the store once
   const events = dispatchServerEvents(socket, store, calls, { timeout: "timed out", cancelledElsewhere: "elsewhere" });
   assert.deepEqual(new Set(events), new Set([
     "match:found", "match:timeout", "match:cancelled", "room:ended", "room:updated", "presence", "user:updated",
-    "message:new", "message:updated", "receipt", "typing", "call:incoming", "call:state", "call:signal",
+    "message:new", "message:updated", "message:hidden", "receipt", "typing", "call:incoming", "call:state", "call:signal",
     "account:warning", "account:warning_acknowledged", "account:restricted",
   ]));
 

@@ -169,3 +169,45 @@ test("the reveal's progress adds the messages that came after the room's counts,
   store.upsertRoom(room("r1", { last_seq: 5, reveal: { revealed: true, after: 3, sent: null } }));
   assert.equal(store.revealProgress("r1"), null);
 });
+
+test("a message deleted for me comes as a stub that holds its seq, and stays out when it comes again", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  const stub = { id: "m2", room_id: "r1", seq: 2, hidden: true };
+  store.joined("r1", { room: room(), messages: [message(1), stub, message(3, { hidden: true, text: undefined })], has_more: true, receipts: {} }, null);
+  assert.deepEqual(store.chat("r1").messages.map((m) => m.seq), [1]);
+  assert.equal(store.lastSeq("r1"), 3); // no gap: a catch-up would not ask for them again
+  assert.equal(store.room("r1").last_message.seq, 1);
+  assert.ok(store.isHidden("r1", "m2"));
+  store.joined("r1", { room: room(), messages: [message(2)], has_more: false, receipts: {} }, 1); // a late copy
+  assert.deepEqual(store.chat("r1").messages.map((m) => m.seq), [1]);
+  store.received(message(4), { live: true });
+  assert.equal(store.lastSeq("r1"), 4);
+});
+
+test("deleting for me takes the message out at once, the links list's last line too, and a refusal brings it back", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  store.joined("r1", { room: room(), messages: [message(1), message(2)], has_more: false, receipts: {} }, null);
+  const seen = recording(store);
+  const second = store.chat("r1").messages[1];
+  store.hidden("r1", 2);
+  assert.deepEqual(store.chat("r1").messages.map((m) => m.seq), [1]);
+  assert.equal(store.room("r1").last_message.seq, 1);
+  assert.equal(store.lastSeq("r1"), 2);
+  assert.ok(seen.some(([topic]) => topic === "chat"));
+  store.updated({ ...second, text: "edited by Bob" }); // the partner's edit of it stays out
+  assert.deepEqual(store.chat("r1").messages.map((m) => m.seq), [1]);
+  store.hidden("r1", 7); // not loaded here: its stub comes with the page that has it
+  assert.ok(!store.chat("r1").hidden.has(7));
+  store.unhidden(second);
+  assert.deepEqual(store.chat("r1").messages.map((m) => m.seq), [1, 2]);
+  assert.equal(store.room("r1").last_message.seq, 2);
+});
+
+test("an older page starts before the oldest seq loaded, deleted for me or not", () => {
+  const store = createStore(ME);
+  store.joined("r1", { room: room(), messages: [{ id: "m5", room_id: "r1", seq: 5, hidden: true }, message(6)], has_more: true, receipts: {} }, null);
+  assert.equal(store.oldestSeq("r1"), 5);
+  assert.equal(store.oldestSeq("r9"), null);
+});

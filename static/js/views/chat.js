@@ -291,7 +291,7 @@ export function mountChat(root, store, actions, { textMax }) {
       h("div", { class: `bubble${message.deleted ? " bubble--deleted" : ""}` },
         content.renderContent(message), // text, links, emoji, picture, voice note, file, reply quote: message_content.js
         h("span", { class: "bubble__meta" },
-          h("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
+          h("time", { datetime: message.created_at, text: formatTime(message.created_at), title: formatDateTime(message.created_at, { full: true }) }),
           status)),
       content.renderAround(message, state)), // reactions and the message's actions
     state === "failed" ? h("p", { class: "message__failure", "data-testid": "message-failure", dataset: { refusal: message.refusal?.kind || "" } },

@@ -1,9 +1,10 @@
 // What is inside a chat bubble (text, big emoji, a picture, a voice note, a file or video clip,
 // the quoted message it replies to, "edited", the tombstone) and what hangs under it (reactions,
-// the hover / long-press actions: react, reply, edit, delete). chat.js draws the bubble itself,
-// its time and ticks, and draws with the object createMessageContent(store) gives it.
-import { humanSize, t } from "../i18n.js";
-import { confirmDialog } from "./confirm.js";
+// the hover / long-press actions: react, reply, copy, edit, delete for me or for everyone, and on a
+// long press the full date and time). chat.js draws the bubble itself, its time and ticks, and draws
+// with the object createMessageContent(store) gives it.
+import { formatDateTime, humanSize, t } from "../i18n.js";
+import { choiceDialog } from "./confirm.js";
 import { h, icon } from "./dom.js";
 import { closeEmojiPicker, emojiOnlyCount, openEmojiPicker } from "./emoji.js";
 import { openMediaViewer } from "./media_viewer.js";
@@ -13,6 +14,7 @@ const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🙏"];
 const THUMB_BOX = 280; // the largest side of a picture in the chat, CSS pixels
 const LONG_PRESS_MS = 450;
 const VIDEO_MIME = /^video\/(mp4|webm)$/;
+const TOAST_MS = 2500;
 
 /**
  * Wire the actions under bubbles (delegated on the message list). `composer`: composer_media.js's
@@ -24,6 +26,36 @@ export function mountMessageContent(list, store, actions, composer) {
     if (!item || !store.state.roomId || !item.dataset.seq) return null;
     const seq = Number(item.dataset.seq);
     return store.chat(store.state.roomId).messages.find((message) => message.seq === seq) || null;
+  }
+
+  // "Copied": a short line in a polite live region (templates/app.html), gone after a moment.
+  const toast = document.querySelector('[data-testid="toast"]');
+  let toastTimer = null;
+  function say(text) {
+    if (!toast) return;
+    toast.textContent = text;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { toast.textContent = ""; }, TOAST_MS);
+  }
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      say(t("copied"));
+    } catch {
+      say(t("copy_failed"));
+    }
+  }
+
+  /** Delete for me, always; for everyone too when it is one's own message the server may still change. */
+  async function askDelete(message) {
+    const everyone = forEveryone(message, store.state.me, store.room(message.room_id));
+    const choice = await choiceDialog({
+      title: t("delete_title"), text: everyone ? t("delete_choice") : t("delete_for_me_only"),
+      confirm: t("delete_for_me"), alternative: everyone ? t("delete_for_everyone") : null,
+    });
+    if (choice === "ok") actions.hideMessage(message);
+    else if (choice === "alternative") actions.deleteMessage(message);
   }
 
   list.addEventListener("click", (event) => {
@@ -62,12 +94,16 @@ export function mountMessageContent(list, store, actions, composer) {
     } else if (target.dataset.action === "edit") {
       closeActions(list);
       composer.startEdit(message);
+    } else if (target.dataset.action === "copy") {
+      closeActions(list);
+      // By keyboard (a click with no pointer), the focus goes back to the message; a finger leaves
+      // it where it was, so that a focused message does not keep its actions showing under it.
+      if (event.detail === 0) item.focus({ preventScroll: true });
+      copyText(message.text);
     } else if (target.dataset.action === "delete") {
       closeActions(list);
       item.focus({ preventScroll: true });
-      confirmDialog({ title: t("delete_confirm"), text: "", confirm: t("delete") }).then((yes) => {
-        if (yes) actions.deleteMessage(message);
-      });
+      askDelete(message);
     } else if (target.dataset.action === "report") {
       closeActions(list);
       document.dispatchEvent(new CustomEvent("heartlink:report-message", { detail: { message } })); // views/safety.js
@@ -145,6 +181,7 @@ export function createMessageContent(store) {
 
   function replyQuote(message) {
     const quoted = findById(message.room_id, message.reply_to);
+    const gone = !quoted && store.isHidden(message.room_id, message.reply_to); // I deleted it for me
     const me = store.state.me;
     const author = !quoted ? "" : quoted.sender_id === me.id ? t("you") : partnerName(message.room_id);
     return h("button", {
@@ -155,7 +192,7 @@ export function createMessageContent(store) {
       title: t("go_to_replied"), // a description: the name is what it shows (WCAG 2.5.3)
     },
     h("span", { class: "reply-quote__author", text: author || t("original_message") }),
-    h("span", { class: "reply-quote__text", text: quoted ? snippet(quoted) : t("original_unavailable") }));
+    h("span", { class: "reply-quote__text", text: quoted ? snippet(quoted) : t(gone ? "original_hidden" : "original_unavailable") }));
   }
 
   return {
@@ -296,11 +333,20 @@ function extension(filename) {
 }
 
 // --- under the bubble ---------------------------------------------------------------------------------
+/** The server's rule for delete for everyone (messages.delete): one's own message, sent, not deleted, a
+ * text or an attachment, in an active link. */
+function forEveryone(message, me, room) {
+  return Boolean(message.id) && !message.deleted && message.sender_id === me?.id && room?.status === "active"
+    && (message.kind === "text" || Boolean(message.attachment));
+}
+
 function renderAround(message, state, me, room) {
   const nodes = [];
   const reactions = Object.entries(message.reactions || {}).filter(([, users]) => users.length);
-  const canAct = state === "sent" && message.id && !message.deleted && room?.status === "active"
-    && message.kind !== "system" && message.kind !== "call";
+  // Stored messages drawn as bubbles always offer copy (when there is text) and delete for me, in
+  // an ended link too; reacting, replying, editing and reporting are for an active link.
+  const stored = state === "sent" && Boolean(message.id) && message.kind !== "system" && message.kind !== "call";
+  const canAct = stored && !message.deleted && room?.status === "active";
   if (reactions.length && !message.deleted) {
     nodes.push(h("div", { class: "reactions", "data-testid": "reactions" },
       reactions.map(([emoji, users]) => {
@@ -312,15 +358,20 @@ function renderAround(message, state, me, room) {
         }, h("span", { class: "reaction__emoji", text: emoji }), h("span", { class: "reaction__count", "data-testid": "reaction-count", text: String(users.length) }));
       })));
   }
-  if (!canAct) return nodes;
+  if (!stored) return nodes;
   const mine = message.sender_id === me?.id;
-  const editable = mine && (message.kind === "text" || message.attachment);
+  const editable = canAct && mine && (message.kind === "text" || message.attachment);
+  // On a long press (or the keyboard's menu) the full date and time shows above the actions; a
+  // pointer has it in the time's title (chat.js).
+  nodes.push(h("p", { class: "message-info", "data-testid": "message-info", text: t("sent_at", { when: formatDateTime(message.created_at, { full: true }) }) }));
   nodes.push(h("div", { class: "message-actions", "data-testid": "message-actions", role: "menu", "aria-orientation": "horizontal", "aria-label": t("message_options") },
-    actionButton("react-open", t("react"), "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-3.5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm7 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zM12 17.5a5.5 5.5 0 0 1-5.1-3.5h10.2a5.5 5.5 0 0 1-5.1 3.5z"),
-    actionButton("reply", t("reply"), "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z"),
+    canAct ? actionButton("react-open", t("react"), "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm-3.5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm7 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zM12 17.5a5.5 5.5 0 0 1-5.1-3.5h10.2a5.5 5.5 0 0 1-5.1 3.5z") : null,
+    canAct ? actionButton("reply", t("reply"), "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z") : null,
+    !message.deleted && message.text ? actionButton("copy", t("copy"), "M16 1H4a2 2 0 0 0-2 2v14h2V3h12V1zm3 4H8a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h11a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2zm0 16H8V7h11v14z") : null,
     editable ? actionButton("edit", t("edit"), "M3 17.25V21h3.75L17.8 9.94l-3.75-3.75L3 17.25zM20.7 7.04a1 1 0 0 0 0-1.41l-2.34-2.34a1 1 0 0 0-1.41 0l-1.83 1.83 3.75 3.75 1.83-1.83z") : null,
-    mine ? actionButton("delete", t("delete"), "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z") : null,
-    mine ? null : actionButton("report", t("report_message"), "M14.4 6 14 4H5v17h2v-7h5.6l.4 2h7V6z")));
+    actionButton("delete", t("delete"), "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z"),
+    mine || !canAct ? null : actionButton("report", t("report_message"), "M14.4 6 14 4H5v17h2v-7h5.6l.4 2h7V6z")));
+  if (!canAct) return nodes;
   const myReaction = reactions.find(([, users]) => users.some((id) => String(id) === String(me?.id)))?.[0];
   nodes.push(h("div", { class: "reaction-bar", "data-testid": "reaction-bar", role: "menu", "aria-orientation": "horizontal", "aria-label": t("react") },
     QUICK_REACTIONS.map((emoji) => h("button", {

@@ -1,6 +1,6 @@
 // The message list by keyboard: one message is in the Tab order at a time (roving tabindex);
 // Up/Down (and Home/End) move between messages; Enter, the menu key or Shift+F10 opens the
-// message's actions (react, reply, edit, delete, report), where the arrow keys move and Escape
+// message's actions (react, reply, copy, edit, delete, report), where the arrow keys move and Escape
 // closes (message_content.js). The reaction bar is a menu too.
 import { closeActions, openActions } from "./message_content.js";
 
