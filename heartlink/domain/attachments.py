@@ -22,7 +22,7 @@ from ..models import Attachment, Message, utcnow
 from ..worker import offload
 from ..worker.database import serialise, write_transaction
 from . import intake, protections
-from .rooms import active_room_for_member, room_for_member
+from .rooms import active_room_for_member, not_hidden_for, room_for_member
 
 log = logging.getLogger(__name__)
 
@@ -175,15 +175,16 @@ def shared(room_id, user_id, kind, before=None, after=None, limit=None):
     its two members, newest first: at most `limit` (SHARED_PAGE; at most MAX_SHARED_PAGE) of the
     newest, or of those just below the seq `before`, or of those just above the seq `after` (the
     media viewer, opened on one picture, reads both ways from it). A deleted message's upload is
-    gone with it and never listed. {"items": [{seq, id, sender_id, created_at, text, attachment}],
-    "has_more" (further in the direction read), "next_before" / "next_after" (the cursor for it)}."""
+    gone with it and never listed, nor one the person deleted for themself.
+    {"items": [{seq, id, sender_id, created_at, text, attachment}], "has_more" (further in the
+    direction read), "next_before" / "next_after" (the cursor for it)}."""
     condition = _of_kind(kind)
     if before is not None and after is not None:
         raise BadRequest(_l("Ask for items before or after a message, not both."), field="after")
     room = room_for_member(room_id, user_id)
     limit = max(1, min(limit or SHARED_PAGE, MAX_SHARED_PAGE))
     query = (select(Message).join(Attachment, Attachment.id == Message.attachment_id)
-             .where(Message.room_id == room.id, Message.deleted.is_(False), condition))
+             .where(Message.room_id == room.id, Message.deleted.is_(False), not_hidden_for(user_id), condition))
     if after is not None:
         query = query.where(Message.seq > after).order_by(Message.seq)
     else:

@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, literal_column, select, text
 from ..errors import BadRequest
 from ..extensions import db
 from ..models import Message, iso
-from .rooms import room_for_member
+from .rooms import not_hidden_for, room_for_member
 
 MAX_QUERY = 100  # characters a query may have (after trimming)
 MAX_WORDS = 10
@@ -74,14 +74,16 @@ def parse(query):
 
 
 def search(room_id, user_id, query, before_seq=None, limit=None):
-    """A page of the room's messages that have every word of `query`, newest first: {"results",
+    """A page of the room's messages that have every word of `query` (but those the person deleted
+    for themself), newest first: {"results",
     "has_more", "next_before_seq"}. Each result carries its seq (to show it in the chat), its text
     and a snippet of it with the matches as [start, end) ranges in code points."""
     room = room_for_member(room_id, user_id)
     parsed = parse(query)
     limit = max(1, min(limit or DEFAULT_PAGE, MAX_PAGE))
     found = select(Message.id, Message.seq, Message.sender_id, Message.kind, Message.text, Message.created_at).where(
-        Message.room_id == room.id, Message.deleted.is_(False), Message.text.is_not(None), _matching(room.id, parsed))
+        Message.room_id == room.id, Message.deleted.is_(False), Message.text.is_not(None), not_hidden_for(user_id),
+        _matching(room.id, parsed))
     if before_seq is not None:
         found = found.where(Message.seq < before_seq)
     rows = db.session.execute(found.order_by(Message.seq.desc()).limit(limit + 1)).all()

@@ -94,6 +94,14 @@ def test_an_edit_is_found_by_its_new_text_and_a_deleted_message_not_at_all(peopl
     assert _find(ours, ids["bob"], "mat")["results"] == []
 
 
+def test_a_message_deleted_for_me_is_not_found_by_me_but_by_my_partner(people):
+    ours, _theirs, ids = people
+    hidden = store_text(ours, ids["bob"], "the lighthouse at dawn").message["id"]
+    messages.hide(ours, ids["alice"], hidden)
+    assert _find(ours, ids["alice"], "lighthouse")["results"] == []
+    assert [r["id"] for r in _find(ours, ids["bob"], "lighthouse")["results"]] == [hidden]
+
+
 def test_messages_made_tombstones_or_removed_are_not_found(people):
     """A deleted account's messages become tombstones (own_data), retention removes rows."""
     ours, _theirs, ids = people

@@ -120,6 +120,14 @@ def test_a_deleted_message_s_attachment_is_never_listed(shared_link):
     assert attachments.shared(room_id, ids["ben"], "voice")["items"] == []
 
 
+def test_an_item_deleted_for_me_leaves_my_lists_not_my_partner_s(shared_link):
+    room_id, ids, sent = shared_link
+    picture = sent["picture"][0]
+    messages.hide(room_id, ids["ann"], picture["id"])
+    assert picture["id"] not in [item["id"] for item in attachments.shared(room_id, ids["ann"], "media")["items"]]
+    assert picture["id"] in [item["id"] for item in attachments.shared(room_id, ids["ben"], "media")["items"]]
+
+
 def test_only_the_two_members_see_a_link_s_items_and_the_kind_is_checked(shared_link):
     room_id, ids, _ = shared_link
     with pytest.raises(Forbidden):
