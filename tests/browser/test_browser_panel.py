@@ -219,6 +219,15 @@ def test_the_partner_panel_shows_interests_and_shared_items_and_the_viewer_steps
         _viewer_at(page, seqs[0])
         viewer.get_by_test_id("lightbox-close").click()
         expect(viewer).to_be_hidden()
+        # A clip plays where it is in the chat; its button opens it in the viewer, among the pictures.
+        opener = page.locator(f'[data-testid="message"][data-seq="{seqs[3]}"]').get_by_test_id("message-video-open")
+        opener.click()
+        _viewer_at(page, seqs[3])
+        expect(viewer.get_by_test_id("viewer-video")).to_be_visible()
+        page.keyboard.press("ArrowLeft")
+        _viewer_at(page, seqs[2])
+        page.keyboard.press("Escape")
+        expect(opener).to_be_focused()
         watched.assert_clean()
         other.disconnect()
 

@@ -134,7 +134,20 @@ export function closeMediaViewer() {
   document.body.classList.remove("has-lightbox");
   const opener = state?.opener;
   state = null;
-  if (opener?.isConnected) opener.focus();
+  (opener?.isConnected ? opener : redrawn(opener))?.focus();
+}
+
+/** The element drawn again in place of `opener` (a list read again while the viewer was open): the
+ * same test id under the same message seq. */
+function redrawn(opener) {
+  const seq = opener?.closest("[data-seq]")?.dataset.seq;
+  const testid = opener?.dataset.testid;
+  if (!seq || !testid) return null;
+  for (const holder of document.querySelectorAll(`[data-seq="${CSS.escape(seq)}"]`)) {
+    const again = holder.dataset.testid === testid ? holder : holder.querySelector(`[data-testid="${CSS.escape(testid)}"]`);
+    if (again && again.offsetParent !== null) return again;
+  }
+  return null;
 }
 
 export function mediaViewerOpen() {

@@ -291,7 +291,12 @@ function renderAttachment(attachment, kind) {
     if (Number(attachment.width) > 0 && Number(attachment.height) > 0) {
       player.style.aspectRatio = `${Number(attachment.width)} / ${Number(attachment.height)}`;
     }
-    return h("div", { class: "media-video" }, player, fileCard(attachment));
+    // The clip plays where it is; the button opens it in the viewer with the link's other pictures and clips.
+    const open = h("button", {
+      type: "button", class: "file-card__download", "data-image": "", "data-testid": "message-video-open",
+      title: t("open_clip"), "aria-label": t("open_clip"),
+    }, icon("M7 14H5v5h5v-2H7v-3zm-2-4h2V7h3V5H5v5zm12 7h-3v2h5v-5h-2v3zM14 5v2h3v3h2V5h-5z"));
+    return h("div", { class: "media-video" }, player, fileCard(attachment, open));
   }
   return fileCard(attachment);
 }
@@ -315,7 +320,7 @@ function fit(width, height, box) {
   return { width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(hgt * scale)) };
 }
 
-function fileCard(attachment) {
+function fileCard(attachment, extra = null) {
   return h("div", { class: "file-card", "data-testid": "message-file" },
     h("span", { class: "file-card__icon", "aria-hidden": "true", text: extension(attachment.filename) }),
     h("span", { class: "file-card__body" },
@@ -324,7 +329,8 @@ function fileCard(attachment) {
     h("a", {
       class: "file-card__download", href: attachment.url, download: attachment.filename, "data-testid": "file-download",
       title: t("download"), "aria-label": `${t("download")} ${attachment.filename}`,
-    }, icon("M5 20h14v-2H5v2zM19 9h-4V3H9v6H5l7 7 7-7z")));
+    }, icon("M5 20h14v-2H5v2zM19 9h-4V3H9v6H5l7 7 7-7z")),
+    extra);
 }
 
 function extension(filename) {

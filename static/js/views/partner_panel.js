@@ -272,7 +272,9 @@ export function mountPartnerPanel(app, store, actions) {
     if (topic === "route" && shown && store.state.roomId !== shown.roomId) hide({ restoreFocus: false });
     if (topic === "rooms") paintProfile(); // the reveal came, a name changed
     // Something shared or deleted while it is open: read the lists again.
+    // Not for what changes no list: a receipt, a send waiting or failing.
     if (topic === "chat" && shown && detail?.roomId === shown.roomId && !detail.pending && !detail.older
+        && !detail.receipt && !detail.waiting && !detail.failed
         && (detail.message ? detail.message.attachment : true)) {
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(refresh, 300); // a burst of changes (a catch-up) reads them once
