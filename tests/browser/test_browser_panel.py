@@ -141,11 +141,13 @@ def test_the_partner_panel_shows_interests_and_shared_items_and_the_viewer_steps
         panel.get_by_test_id("panel-tab-files").focus()
         page.keyboard.press("ArrowRight")
         expect(panel.get_by_test_id("panel-tab-voice")).to_have_attribute("aria-selected", "true")
-        voice = panel.get_by_test_id("panel-voice-audio")
-        expect(voice).to_have_count(1)
-        # It plays here, with the browser's own controls (the sample's bytes are a recording's shape, not
-        # sound Chromium decodes: that it plays is test_browser_media.py's recorded note).
-        expect(voice).to_have_attribute("controls", "")
+        notes = panel.get_by_test_id("panel-voice-item")
+        expect(notes).to_have_count(1)
+        # It plays here with the chat's player: its waveform, seeking and speed (the sample's bytes are a
+        # recording's shape, not sound Chromium decodes: that it plays is test_browser_voice.py's recorded note).
+        expect(notes.get_by_test_id("voice-progress")).to_have_attribute("role", "slider")
+        expect(notes.get_by_test_id("voice-speed")).to_be_visible()
+        voice = notes.get_by_test_id("voice-audio")
         assert voice.evaluate("async (audio) => (await fetch(audio.src)).headers.get('content-type')") == "audio/webm"
         page.keyboard.press("End")
         expect(panel.get_by_test_id("panel-tab-voice")).to_be_focused()

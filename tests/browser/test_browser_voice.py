@@ -105,6 +105,14 @@ def _record_with_a_pause(page, axe_label=None, screenshot=None):
     expect(time).to_have_text("0:02")
     page.get_by_test_id("recorder-send").click()
     expect(recorder).to_be_hidden()
+    expect(page.get_by_test_id("composer-input")).to_be_focused()  # typing goes on where it was
+
+    # Escape drops a recording, as it closes the tray or the viewer.
+    page.get_by_test_id("composer-record").click()
+    expect(recorder).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(recorder).to_be_hidden()
+    expect(page.get_by_test_id("composer-input")).to_be_focused()
 
 
 def _play_speed_and_seek(page):

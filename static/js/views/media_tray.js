@@ -149,6 +149,8 @@ export function mountMediaTray(tray, { refusal, textMax, pickFiles, onSend, onCl
     stage.replaceChildren(preview(current));
     caption.disabled = Boolean(current.refused);
     thumbs.replaceChildren(...items.map(thumb));
+    // The chosen one in view on a narrow strip (a pasted picture joins at its end).
+    thumbs.querySelector('[aria-current="true"]')?.closest("li, .tray-thumb")?.scrollIntoView({ block: "nearest", inline: "nearest" });
     const sendable = items.filter((item) => !item.refused).length;
     count.textContent = items.length > 1 ? String(sendable) : "";
     sendButton.setAttribute("aria-label", items.length > 1 ? t("tray_send", { count: sendable }) : sendLabel);

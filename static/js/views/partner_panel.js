@@ -7,6 +7,7 @@
 import { formatDateTime, formatNumber, humanSize, t } from "../i18n.js";
 import { displayName, h, icon, paintAvatar } from "./dom.js";
 import { isClip, mediaViewerOpen, openMediaViewer } from "./media_viewer.js";
+import { renderVoicePlayer } from "./voice.js";
 
 const KINDS = ["media", "files", "voice"];
 const PAGE = 30;
@@ -260,10 +261,7 @@ export function mountPartnerPanel(app, store, actions) {
     }
     return h("li", { class: "partner-panel__row partner-panel__voice", "data-testid": "panel-voice-item" },
       h("span", { class: "partner-panel__meta", text: `${senderName(item)} · ${when}` }),
-      h("audio", {
-        class: "partner-panel__audio", src: attachment.url, controls: true, preload: "none", "data-testid": "panel-voice-audio",
-        "aria-label": `${t("voice_note")}, ${senderName(item)}, ${when}`,
-      }));
+      renderVoicePlayer(attachment, { key: `panel:${attachment.id}` })); // as in the chat: waveform, seek, speed
   }
 
   // --- keeping up with the chat -------------------------------------------------------------------------

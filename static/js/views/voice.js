@@ -131,8 +131,8 @@ export const BARS = 64; // as many as the server measures (heartlink/lib/media.p
 const FLAT = 40; // the level drawn for a note without a waveform (sent before waveforms were measured)
 const SPEEDS = ["1", "1.5", "2"];
 
-// One player per voice note, kept across redraws of its bubble (a reaction or a tick must not stop it).
-const players = new Map(); // attachment id -> element
+// One player per voice note and place, kept across redraws of its bubble (a reaction or a tick must not stop it).
+const players = new Map(); // key (the attachment id in the chat) -> element
 
 function speedLabel(speed) {
   return t("voice_speed_value", { speed: Number(speed).toLocaleString(document.documentElement.lang || "en") });
@@ -140,10 +140,11 @@ function speedLabel(speed) {
 
 /**
  * A voice note: play/pause, its waveform as bars that fill as it plays (a slider: click, drag or
- * arrow keys to seek), the speed (1×, 1.5×, 2×: kept for the next notes), and the time.
+ * arrow keys to seek), the speed (1×, 1.5×, 2×: kept for the next notes), and the time. `key`:
+ * which kept player this is (another place showing the same note, as the partner panel, has its own).
  */
-export function renderVoicePlayer(attachment) {
-  const known = players.get(attachment.id);
+export function renderVoicePlayer(attachment, { key = attachment.id } = {}) {
+  const known = players.get(key);
   if (known) return known;
   const durationMs = Number(attachment.duration_ms) || 0;
   const stored = Array.isArray(attachment.waveform) && attachment.waveform.length ? attachment.waveform : null;
@@ -253,6 +254,6 @@ export function renderVoicePlayer(attachment) {
     audio.currentTime = 0;
     paint();
   });
-  players.set(attachment.id, player);
+  players.set(key, player);
   return player;
 }

@@ -88,8 +88,23 @@ export function mountVoiceRecorder(composer, { micButton, maxMs, disabled, showE
     frame = requestAnimationFrame(draw);
     sendButton.focus();
   });
-  cancelButton.addEventListener("click", cancel);
-  sendButton.addEventListener("click", finish);
+  // The person's own cancel or send: the focus goes back to the text box (the recorder's buttons are gone).
+  const backToText = () => composer.querySelector('[data-testid="composer-input"]')?.focus();
+  cancelButton.addEventListener("click", () => {
+    cancel();
+    backToText();
+  });
+  sendButton.addEventListener("click", () => {
+    finish(); // the recorder is gone before its first await
+    backToText();
+  });
+  bar.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !recording) return;
+    event.preventDefault();
+    event.stopPropagation();
+    cancel();
+    backToText();
+  });
   pauseButton.addEventListener("click", () => {
     if (!recording) return;
     if (recording.paused()) recording.resume();
