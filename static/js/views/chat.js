@@ -411,12 +411,14 @@ export function mountChat(root, store, actions, { textMax }) {
     });
   }
 
-  /** The first drawn item reaching into the viewport, and how far below the viewport's top it starts. */
+  /** The first drawn message reaching into the viewport, and how far below the viewport's top it starts
+   * (a message: a day's separator moves up when older messages of its day come). */
   function captureAnchor() {
     const top = scroller.getBoundingClientRect().top;
     for (const node of list.children) {
+      if (itemsByKey.get(node.dataset.key)?.kind !== "message") continue;
       const rect = node.getBoundingClientRect();
-      if (rect.bottom > top + 1 && node.dataset.key) return { key: node.dataset.key, offset: rect.top - top };
+      if (rect.bottom > top + 1) return { key: node.dataset.key, offset: rect.top - top };
     }
     return null;
   }
@@ -497,6 +499,7 @@ export function mountChat(root, store, actions, { textMax }) {
     if (!node) return null;
     node.scrollIntoView({ block });
     lastTop = scroller.scrollTop;
+    pinned = distanceFromBottom() <= PINNED_PX; // taken up the history (or down to its end) on purpose
     ensureCovered();
     return node;
   }
