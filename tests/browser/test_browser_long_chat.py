@@ -181,6 +181,11 @@ def test_a_reply_jumps_to_a_message_far_back_whether_loaded_or_not(server, open_
         # The keyboard goes on from there.
         page.keyboard.press("ArrowDown")
         expect(_message(page, 301)).to_be_focused()
+        # The same way in for other parts of the page (a search result): the event chat.js answers.
+        page.evaluate("(detail) => document.dispatchEvent(new CustomEvent('heartlink:show-message', { detail }))",
+                      {"roomId": room_id, "seq": 150})
+        expect(_message(page, 150)).to_be_focused()
+        expect(_message(page, 150)).to_be_in_viewport()
         watched.assert_clean()
 
 

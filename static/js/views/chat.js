@@ -53,7 +53,7 @@ export function mountChat(root, store, actions, { textMax }) {
   let drawn = [0, 0]; // the window: items[start, end) are in the list, between two spacers
   const spacers = [0, 1].map(() => h("li", { class: "messages__spacer", "aria-hidden": "true", hidden: true }));
   let topSlack = 0; // px the view moved down, in this scroll up, as drawn items proved taller than estimated
-  let pendingShow = null; // a heartlink:show-message for a room not ready yet
+  let pendingShow = null; // a heartlink:show-message for a room not open or not joined yet
   const days = new Map(); // created_at -> day key (the same few strings again and again)
   const dayOf = (iso) => {
     let day = days.get(iso);
@@ -561,12 +561,12 @@ export function mountChat(root, store, actions, { textMax }) {
   /** heartlink:show-message {roomId, seq} (a reply's quote, a search result): the message loaded
    * if it is not yet (older pages down to it), drawn, centred, flashed and focused. */
   async function showMessage({ roomId, seq = null, id = null }) {
-    if (!roomId || roomId !== store.state.roomId) return;
-    const chat = store.chat(roomId);
-    if (chat.status !== "ready") {
+    if (!roomId) return;
+    if (roomId !== store.state.roomId || store.chat(roomId).status !== "ready") { // once that room is open and joined
       pendingShow = { roomId, seq, id };
       return;
     }
+    const chat = store.chat(roomId);
     const find = () => (seq !== null ? store.messageBySeq(roomId, seq) : store.messageById(roomId, id));
     const reached = () => Boolean(find()) || (seq !== null && chat.messages.length > 0 && chat.messages[0].seq <= seq);
     if (!reached()) await actions.loadBackTo(roomId, reached, seq);
@@ -755,7 +755,7 @@ export function mountChat(root, store, actions, { textMax }) {
       wantFocus = false;
       if (usable && window.matchMedia("(pointer: fine)").matches) input.focus();
     }
-    if (pendingShow && chat.status === "ready") {
+    if (pendingShow?.roomId === roomId && chat.status === "ready") {
       const wanted = pendingShow;
       pendingShow = null;
       showMessage(wanted);
