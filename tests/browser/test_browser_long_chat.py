@@ -207,6 +207,14 @@ def test_the_keyboard_moves_through_a_long_chat_past_the_drawn_window(server, op
         for _ in range(5):
             page.keyboard.press("ArrowDown")
         expect(_message(page, COUNT - 75)).to_be_focused()
+        # Scrolled a little by the wheel, the focused message keeps the focus though it leaves the view.
+        page.get_by_test_id("messages-scroll").hover()
+        page.mouse.wheel(0, 1500)
+        page.wait_for_function("() => document.querySelector('[data-testid=\"messages-scroll\"]').scrollTop > 0")
+        expect(_message(page, COUNT - 75)).not_to_be_in_viewport()
+        expect(_message(page, COUNT - 75)).to_be_focused()
+        page.keyboard.press("ArrowDown")
+        expect(_message(page, COUNT - 74)).to_be_focused()
         page.keyboard.press("Home")
         expect(_message(page, 1)).to_be_focused()
         expect(_message(page, 1)).to_be_in_viewport()

@@ -18,7 +18,8 @@ const COUNT_FROM = 0.9; // the composer shows "3,612 / 4,000" from this share of
 const OVERSCAN_PX = 360;
 const ESTIMATE_PX = 52; // an item not drawn yet, before any was measured
 const DRAW_ALL = 60; // a history this short (a page of 50 and its days) is drawn whole
-const CACHE_SPARE = 200; // drawn bubbles kept for reuse beyond those in the window
+const CACHE_SPARE = 200;
+const KEEP_FOCUSED = 40; // the focused message stays drawn while this few items from the window // drawn bubbles kept for reuse beyond those in the window
 const NAVIGABLE = new Set(["message"]);
 
 export function mountChat(root, store, actions, { textMax }) {
@@ -455,11 +456,21 @@ export function mountChat(root, store, actions, { textMax }) {
     const view = scroller.clientHeight;
     const overscan = Math.max(OVERSCAN_PX, view * 0.75);
     for (let pass = 0; pass < 3; pass += 1) {
-      draw(items.length <= DRAW_ALL ? [0, items.length] : windowFor(heights, top(), view, overscan));
+      draw(items.length <= DRAW_ALL ? [0, items.length] : withFocused(windowFor(heights, top(), view, overscan)));
       measureDrawn();
       sizeSpacers();
       if (covers(heights, drawn, top(), view, 0)) break;
     }
+  }
+
+  /** The window stretched to keep the focused message drawn while it is near (it would lose the focus). */
+  function withFocused([start, end]) {
+    const key = list.contains(document.activeElement) ? document.activeElement.closest("li")?.dataset.key : null;
+    const at = key ? indexOf.get(key) : undefined;
+    if (at === undefined) return [start, end];
+    if (at < start && start - at <= KEEP_FOCUSED) return [at, end];
+    if (at >= end && at - end < KEEP_FOCUSED) return [start, at + 1];
+    return [start, end];
   }
 
   /** The newest items, the view at the bottom. */
