@@ -82,7 +82,8 @@ browser:
 
 # The benchmark (docs/performance.md): the real server over the wire, driven by Node clients,
 # e.g. make bench BENCH_ARGS="--pairs 500 --rate 1 --seconds 30 --compare"; the moderation queue
-# (a seeded database, the console's first page and decisions over HTTP): BENCH_ARGS="--moderation".
+# (a seeded database, the console's first page and decisions over HTTP): BENCH_ARGS="--moderation";
+# a 5,000-message chat in headless Chromium (bench/chat_browser.py): BENCH_ARGS="--chat-browser".
 BENCH_ARGS ?=
 bench: setup bench-deps
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

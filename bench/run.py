@@ -7,6 +7,7 @@
     .venv/bin/python bench/run.py --workers 2 --pairs 100
     .venv/bin/python bench/run.py --moderation
     .venv/bin/python bench/run.py --matching [--fifo]
+    .venv/bin/python bench/run.py --chat-browser [--messages 5000]
 
 It starts `python app.py` as `make run` does (production settings, a random SECRET_KEY, a scratch
 SQLite file, `flask db upgrade`, accounts from `flask users bulk-create`), with the rate limits
@@ -16,7 +17,8 @@ kept beside it (bench/relay_py.py, bench/relay.js). --moderation instead seeds t
 moderation queue (bench/moderation.py) and times a moderator's console page and decisions over HTTP.
 --matching has --people (2,000) ask for a heart link within --spread (10) seconds, with random
 interests and languages (--fifo: as before matching controls, with neither), and times each
-one's wait for a room.
+one's wait for a room. --chat-browser opens a chat of 5,000 messages in headless Chromium and times
+how the page draws it (bench/chat_browser.py).
 Each run prints one JSON line on stdout; progress and notes go to stderr. docs/performance.md
 explains every field.
 
@@ -1030,7 +1032,12 @@ def _keep_logs(args, workdir, label):
 
 def main(argv=None):
     global ARGS
-    ARGS = args = parse_args(argv if argv is not None else sys.argv[1:])
+    argv = argv if argv is not None else sys.argv[1:]
+    if "--chat-browser" in argv:  # a long chat in headless Chromium: bench/chat_browser.py
+        sys.path.insert(0, str(BENCH))
+        import chat_browser
+        return chat_browser.main(argv)
+    ARGS = args = parse_args(argv)
     command = "bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     limit = _raise_open_files()
     note(f"open files limit for the server and load generators: {limit}")

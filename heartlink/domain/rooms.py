@@ -19,6 +19,7 @@ CATCH_UP_LIMIT = 200
 # 200 of the longest messages made an 8 MB answer that a socket could ask for again and again.
 ANSWER_TEXT_BUDGET = 256 * 1024
 MAX_PAGE = 100
+MAX_RANGE = 1000  # a history answer asked down to a seq (from_seq): at most this many messages
 
 
 # Room id -> its members' ids. A room's two members never change, so this per-process
@@ -149,14 +150,19 @@ def _within_budget(page, limit):
     return taken, len(page) > len(taken)
 
 
-def history(room_id, user_id, before_seq=None, limit=None):
+def history(room_id, user_id, before_seq=None, limit=None, from_seq=None):
     """An older page of a room's history, oldest first: MESSAGE_PAGE_SIZE messages unless
-    `limit` says otherwise (at most MAX_PAGE)."""
+    `limit` says otherwise (at most MAX_PAGE). With `from_seq`, every message from that seq on
+    (below `before_seq`) in one answer, up to MAX_RANGE of the newest of them: a jump far back
+    in a long chat (to a quoted or found message) costs one or a few requests, not one per page."""
     room = room_for_member(room_id, user_id)
     limit = max(1, min(limit or current_app.config["MESSAGE_PAGE_SIZE"], MAX_PAGE))
     query = _listed(room.id, user_id)
     if before_seq is not None:
         query = query.filter(Message.seq < before_seq)
+    if from_seq is not None:
+        top = before_seq if before_seq is not None else room.last_seq + 1
+        limit = max(limit, min(top - from_seq, MAX_RANGE))
     page = query.order_by(Message.seq.desc()).limit(limit + 1).all()
     taken, has_more = _within_budget(page, limit)
     return {"messages": [_as_listed(row) for row in reversed(taken)], "has_more": has_more}

@@ -24,9 +24,9 @@ def my_rooms():
 @bp.get("/rooms/<room_id>/messages")
 @login_required
 def room_history(room_id):
-    """An older page of one of my rooms: ?before_seq=&limit= (at most 100)."""
+    """An older page of one of my rooms: ?before_seq=&limit= (at most 100), or down to ?from_seq=."""
     query = schemas.parse(schemas.HistoryQuery, request.args.to_dict())
-    return jsonify(rooms.history(room_id, current_user.id, query.before_seq, query.limit))
+    return jsonify(rooms.history(room_id, current_user.id, query.before_seq, query.limit, query.from_seq))
 
 
 @bp.get("/rooms/<room_id>/search")

@@ -149,6 +149,7 @@ class HistoryQuery(Payload):
     model_config = ConfigDict(strict=False, extra="ignore", frozen=True)
     before_seq: Seq | None = None
     limit: Annotated[int, Field(ge=1, le=rooms.MAX_PAGE)] | None = None  # None: MESSAGE_PAGE_SIZE
+    from_seq: Seq | None = None  # down to this seq, up to rooms.MAX_RANGE messages (docs/protocol.md)
 
 
 class SearchQuery(HistoryQuery):

@@ -18,7 +18,11 @@ import { createSender } from "./live/outbox.js";
  *                   site), and composer() (composer_media.js's, mounted after the actions: what a send
  *                   means, its error line, editing)
  */
+const JUMP_RANGE = 1000; // the server's rooms.MAX_RANGE: one answer to a far jump back
+const JUMP_STEPS = 20; // a jump loads at most this many answers
+
 export function createActions({ socket, store, urls, historyPageSize, page }) {
+  const olderLoads = new Map(); // room id -> the older page being loaded
   // Sends go one at a time per room, in order; rate-limited ones wait and go again (live/outbox.js).
   const sender = createSender({ request: (event, payload) => socket.request(event, payload), store });
   const catchingUp = new Set(); // rooms with a catch-up in flight: a second one would fetch the same
@@ -155,18 +159,35 @@ export function createActions({ socket, store, urls, historyPageSize, page }) {
       }
     },
 
-    async loadOlder(roomId) {
+    /** The page before the oldest loaded message; `fromSeq`: down to that seq at once (a jump far back). */
+    loadOlder(roomId, { fromSeq = null } = {}) {
       const chat = store.chat(roomId);
-      if (chat.loadingOlder || !chat.hasMore) return;
-      store.olderLoading(roomId, true);
-      const params = new URLSearchParams({ limit: String(historyPageSize) });
-      const oldest = store.oldestSeq(roomId);
-      if (oldest !== null) params.set("before_seq", String(oldest));
-      try {
-        store.olderLoaded(roomId, await getJSON(`${urls.history(roomId)}?${params}`));
-      } catch (error) {
-        store.olderLoading(roomId, false);
-        store.joinFailed(roomId, error);
+      if (olderLoads.has(roomId)) return olderLoads.get(roomId);
+      if (!chat.hasMore) return Promise.resolve();
+      const load = (async () => {
+        store.olderLoading(roomId, true);
+        const params = new URLSearchParams({ limit: String(historyPageSize) });
+        const oldest = store.oldestSeq(roomId); // hidden stubs count: the page below them
+        if (oldest !== null) params.set("before_seq", String(oldest));
+        if (fromSeq !== null) params.set("from_seq", String(fromSeq));
+        try {
+          store.olderLoaded(roomId, await getJSON(`${urls.history(roomId)}?${params}`));
+        } catch (error) {
+          store.olderLoading(roomId, false);
+          store.joinFailed(roomId, error);
+        }
+      })().finally(() => olderLoads.delete(roomId));
+      olderLoads.set(roomId, load);
+      return load;
+    },
+    /** Older history until `found()` or its start, a long step (JUMP_RANGE) at a time: a jump
+     * to a message far back (views/chat.js's heartlink:show-message). `seq`: the one wanted, when known. */
+    async loadBackTo(roomId, found, seq = null) {
+      for (let step = 0; step < JUMP_STEPS && !found(); step += 1) {
+        const chat = store.chat(roomId);
+        if (!chat.hasMore || chat.status !== "ready") return;
+        const oldest = store.oldestSeq(roomId) ?? 0;
+        await actions.loadOlder(roomId, { fromSeq: Math.max(0, seq ?? oldest - JUMP_RANGE) });
       }
     },
 

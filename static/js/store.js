@@ -40,7 +40,8 @@ export function createStore(me, { isVisible = () => false } = {}) {
     let entry = state.chats.get(roomId);
     if (!entry) {
       entry = {
-        roomId, messages: [], hidden: new Map(), outbox: new Map(), receipts: {}, hasMore: false, status: "idle", error: null, loadingOlder: false, unreadAtOpen: 0,
+        roomId, messages: [], byId: new Map(), hidden: new Map(), outbox: new Map(), receipts: {}, hasMore: false,
+        status: "idle", error: null, loadingOlder: false, unreadAtOpen: 0,
       };
       state.chats.set(roomId, entry);
     }
@@ -49,20 +50,59 @@ export function createStore(me, { isVisible = () => false } = {}) {
 
   /** Merge stored messages into a chat, in seq order, each seq once; acked sends leave the outbox.
    * A stub of a message I deleted for me takes its seq out of `messages`; a copy of one arriving
-   * late (an answer that was on its way) stays out. */
-  function merge(entry, incoming) {
-    const bySeq = new Map(entry.messages.map((message) => [message.seq, message]));
-    for (const message of incoming) {
+   * late (an answer that was on its way) stays out. Newer messages after the last and an older page
+   * before the first are appended or prepended (the common cases, O(page)); anything else (an
+   * edit, a gap filled) is placed by seq. */
+  function merge(entry, arriving) {
+    const incoming = [];
+    for (const message of arriving) {
       if (message.hidden) {
         entry.hidden.set(message.seq, message.id);
-        bySeq.delete(message.seq);
+        drop(entry, message.seq);
         continue;
       }
       if (entry.hidden.has(message.seq)) continue;
-      bySeq.set(message.seq, message);
       if (message.sender_id === state.me.id) entry.outbox.delete(message.client_id);
+      if (message.id != null) entry.byId.set(message.id, message);
+      incoming.push(message);
     }
-    entry.messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+    if (!incoming.length) return;
+    const { messages } = entry;
+    const sorted = incoming.every((message, index) => !index || incoming[index - 1].seq < message.seq);
+    if (sorted && (!messages.length || incoming[0].seq > messages[messages.length - 1].seq)) {
+      messages.push(...incoming);
+      return;
+    }
+    if (sorted && incoming[incoming.length - 1].seq < messages[0].seq) {
+      entry.messages = [...incoming, ...messages];
+      return;
+    }
+    for (const message of incoming) {
+      const at = seqIndex(entry.messages, message.seq);
+      if (entry.messages[at]?.seq === message.seq) entry.messages[at] = message;
+      else entry.messages.splice(at, 0, message);
+    }
+  }
+
+  /** The message at `seq` leaves the chat (deleted for me). */
+  function drop(entry, seq) {
+    const at = seqIndex(entry.messages, seq);
+    const gone = entry.messages[at];
+    if (gone?.seq !== seq) return;
+    entry.messages.splice(at, 1);
+    entry.byId.delete(gone.id);
+  }
+
+  /** Where `seq` is (or would go) in messages sorted by seq. */
+  function seqIndex(messages, seq) {
+    let low = 0;
+    let high = messages.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (messages[middle].seq < seq) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 
   /** A room as the server sent it: its reveal counts are as of its last_seq (the page adds what came since). */
@@ -99,6 +139,16 @@ export function createStore(me, { isVisible = () => false } = {}) {
       return state.rooms.get(roomId) || null;
     },
     chat,
+    /** A loaded message of a room by its id (a reply's quoted message), or null. */
+    messageById(roomId, id) {
+      return state.chats.get(roomId)?.byId.get(id) || null;
+    },
+    /** A loaded message of a room by its seq, or null. */
+    messageBySeq(roomId, seq) {
+      const messages = state.chats.get(roomId)?.messages || [];
+      const found = messages[seqIndex(messages, seq)];
+      return found?.seq === seq ? found : null;
+    },
     /** The seq up to which this chat holds every message, from its oldest loaded one: what a
      * reconnect rejoins with (since_seq). Not simply the highest: a push lost on the way (a
      * message queue drops what a worker missed while cut off) leaves a gap below it, and the
@@ -336,7 +386,7 @@ export function createStore(me, { isVisible = () => false } = {}) {
     /** An edit, deletion or reaction: the stored copy is replaced, nothing moves. */
     updated(message) {
       const entry = state.chats.get(message.room_id);
-      if (entry?.messages.some((known) => known.seq === message.seq)) merge(entry, [message]);
+      if (entry && this.messageBySeq(message.room_id, message.seq)) merge(entry, [message]);
       const room = state.rooms.get(message.room_id);
       if (room?.last_message?.seq === message.seq) room.last_message = message;
       changed("chat", { roomId: message.room_id });
@@ -349,7 +399,7 @@ export function createStore(me, { isVisible = () => false } = {}) {
       const entry = state.chats.get(roomId);
       if (!entry?.messages.some((message) => message.seq === seq)) return;
       entry.hidden.set(seq, entry.messages.find((message) => message.seq === seq).id);
-      entry.messages = entry.messages.filter((message) => message.seq !== seq);
+      drop(entry, seq);
       const room = state.rooms.get(roomId);
       if (room?.last_message?.seq === seq) room.last_message = entry.messages[entry.messages.length - 1] || null;
       changed("chat", { roomId });

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from heartlink.domain import matching
+from heartlink.domain import matching, messages
 from heartlink.extensions import db
 from heartlink.live import codec
 from heartlink.models import User
@@ -83,6 +83,38 @@ def test_rooms_and_history_are_for_members_only(app, client, make_user):
     bad = client.get(f"/api/rooms/{room.id}/messages?limit=abc", headers=bearer_headers(client, "bob"))
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request"
     assert client.get("/api/rooms").status_code == 401
+
+
+def test_history_down_to_a_seq_comes_in_one_answer_within_bounds(app, client, make_user, monkeypatch):
+    """?from_seq= brings at least every message from that seq on below before_seq at once (a jump far back
+    in a long chat), up to rooms.MAX_RANGE of the newest; members only, like any page."""
+    from heartlink.domain import rooms
+    monkeypatch.setattr(rooms, "MAX_RANGE", 150)
+    alice, bob = make_user("alice"), make_user("bob")
+    make_user("eve")
+    with app.app_context():
+        matching.start(alice)
+        _state, room = matching.start(bob)
+        messages.store([messages.draft(room.id, alice, str(uuid.uuid4()), "text", f"m{index}", None, None)
+                        for index in range(1, 241)])
+    bob_headers = bearer_headers(client, "bob")
+    url = f"/api/rooms/{room.id}/messages"
+    down = client.get(f"{url}?before_seq=201&from_seq=120", headers=bob_headers).get_json()
+    assert [m["seq"] for m in down["messages"]] == list(range(120, 201)) and down["has_more"] is True
+    # More than MAX_RANGE asked: the newest MAX_RANGE, and has_more to ask again from the oldest.
+    far = client.get(f"{url}?before_seq=201&from_seq=1", headers=bob_headers).get_json()
+    assert [m["seq"] for m in far["messages"]] == list(range(51, 201)) and far["has_more"] is True
+    # Without before_seq: down from the newest; never less than an ordinary page.
+    newest = client.get(f"{url}?from_seq=231", headers=bob_headers).get_json()
+    assert [m["seq"] for m in newest["messages"]] == list(range(191, 241))
+    # A from_seq above before_seq: the ordinary page.
+    plain = client.get(f"{url}?before_seq=10&from_seq=50&limit=3", headers=bob_headers).get_json()
+    assert [m["seq"] for m in plain["messages"]] == [7, 8, 9]
+    last = client.get(f"{url}?before_seq=20&from_seq=1", headers=bob_headers).get_json()
+    assert [m["seq"] for m in last["messages"]] == list(range(1, 20)) and last["has_more"] is False
+    assert client.get(f"{url}?from_seq=1", headers=bearer_headers(client, "eve")).status_code == 403
+    bad = client.get(f"{url}?from_seq=-1", headers=bob_headers)
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_request"
 
 
 def test_cli_creates_and_lists_users_and_demo_people(app, runner):

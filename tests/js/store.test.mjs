@@ -211,3 +211,21 @@ test("an older page starts before the oldest seq loaded, deleted for me or not",
   assert.equal(store.oldestSeq("r1"), 5);
   assert.equal(store.oldestSeq("r9"), null);
 });
+
+test("a long history: older pages go before, new messages after, an edit in place; found by id and seq", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  store.setRooms([room()]);
+  store.joined("r1", { room: room(), messages: [message(51), message(52)], has_more: true, receipts: {} }, null);
+  store.olderLoaded("r1", { messages: [message(49), message(50)], has_more: true });
+  store.received(message(53));
+  store.updated(message(50, { text: "edited" }));
+  store.received(message(55));
+  store.received(message(54)); // out of order: placed by seq
+  assert.deepEqual(store.chat("r1").messages.map((m) => m.seq), [49, 50, 51, 52, 53, 54, 55]);
+  assert.equal(store.messageBySeq("r1", 50).text, "edited");
+  assert.equal(store.messageById("r1", "m50").text, "edited");
+  assert.equal(store.messageBySeq("r1", 48), null);
+  assert.equal(store.messageById("r1", "m1"), null);
+  store.updated(message(10, { text: "never loaded" })); // not loaded: not added
+  assert.equal(store.messageBySeq("r1", 10), null);
+});

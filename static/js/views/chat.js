@@ -7,10 +7,20 @@ import { confirmDialog } from "./confirm.js";
 import { displayName, h, paintAvatar, show } from "./dom.js";
 import { callLine } from "./call_line.js";
 import { createMessageContent, snippet } from "./message_content.js";
+import { buildItems, covers, createHeights, dividerSeqFor, messageKey, windowFor } from "./chat_window.js";
 
 const NEAR_BOTTOM_PX = 120;
 const PINNED_PX = 48; // this close to the bottom, the chat follows the newest message
 const COUNT_FROM = 0.9; // the composer shows "3,612 / 4,000" from this share of the limit on
+// A long history is drawn in a window (docs/decisions.md, "Long chats"): the items this far
+// (at least; three quarters of the view if more) above and below the viewport are in the DOM,
+// redrawn when the viewport comes within a third of that of the window's edge.
+const OVERSCAN_PX = 360;
+const ESTIMATE_PX = 52; // an item not drawn yet, before any was measured
+const DRAW_ALL = 60; // a history this short (a page of 50 and its days) is drawn whole
+const CACHE_SPARE = 200;
+const KEEP_FOCUSED = 40; // the focused message stays drawn while this few items from the window // drawn bubbles kept for reuse beyond those in the window
+const NAVIGABLE = new Set(["message"]);
 
 export function mountChat(root, store, actions, { textMax }) {
   const $ = (id) => root.querySelector(`[data-testid="${id}"]`);
@@ -36,7 +46,25 @@ export function mountChat(root, store, actions, { textMax }) {
   const keepTooButton = $("keep-too");
   const jumpButton = $("jump-new");
   const announcer = $("announcer");
-  const bubbles = new Map(); // key -> {element, signature}
+  const bubbles = new Map(); // key -> {element, signature}: drawn items, those in the window and a few more
+  const heights = createHeights({ estimate: ESTIMATE_PX }); // items' heights by key, measured once drawn
+  let items = []; // what the history shows, in order (chat_window.js buildItems)
+  let itemsByKey = new Map(); // key -> item
+  let indexOf = new Map(); // key -> its index in items
+  let drawn = [0, 0]; // the window: items[start, end) are in the list, between two spacers
+  const spacers = [0, 1].map(() => h("li", { class: "messages__spacer", "aria-hidden": "true", hidden: true }));
+  let topSlack = 0; // px the view moved down, in this scroll up, as drawn items proved taller than estimated
+  let pendingShow = null; // a heartlink:show-message for a room not open or not joined yet
+  const days = new Map(); // created_at -> day key (the same few strings again and again)
+  const dayOf = (iso) => {
+    let day = days.get(iso);
+    if (day === undefined) {
+      if (days.size > 20000) days.clear();
+      day = dayKey(iso);
+      days.set(iso, day);
+    }
+    return day;
+  };
   const content = createMessageContent(store); // what is inside a bubble, and under it
   const me = store.state.me;
   let shownRoomId = null;
@@ -120,12 +148,18 @@ export function mountChat(root, store, actions, { textMax }) {
   });
   jumpButton.addEventListener("click", () => {
     pinned = true;
-    jumping = true;
-    scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
+    if (distanceFromBottom() > 3 * scroller.clientHeight) { // far up a long history: at once
+      drawBottom();
+    } else {
+      jumping = true;
+      scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
+    }
     clearNewBelow();
   });
   scroller.addEventListener("scroll", () => {
+    const up = scroller.scrollTop < lastTop;
     notePinned();
+    ensureCovered(up);
     if (newBelow && distanceFromBottom() < NEAR_BOTTOM_PX) clearNewBelow();
     showJump();
   }, { passive: true });
@@ -133,12 +167,20 @@ export function mountChat(root, store, actions, { textMax }) {
   scroller.addEventListener("scrollend", () => {
     if (pinned && distanceFromBottom() > 1) toBottom();
     else jumping = false;
+    // A scroll up to the top stopped short only by estimates of heights made good on the way: the top.
+    if (topSlack && drawn[0] === 0 && scroller.scrollTop <= topSlack + 1) {
+      scroller.scrollTop = 0;
+      lastTop = 0;
+    }
+    topSlack = 0;
   });
   for (const move of ["wheel", "touchstart", "keydown", "pointerdown"]) {
     scroller.addEventListener(move, () => { jumping = false; }, { passive: true });
   }
   // While pinned, whatever changes the height of the history or of the view (a medium loading, the
   // composer growing, the keyboard opening) keeps the newest message in view.
+  // Scrolled up, content that grows above (a picture loading) leaves what is on screen in place:
+  // the browser's scroll anchoring does that (app.css keeps it off the spacers).
   const follow = new ResizeObserver(() => {
     if (pinned) toBottom();
     showJump();
@@ -305,54 +347,256 @@ export function mountChat(root, store, actions, { textMax }) {
     return element;
   }
 
-  function renderMessages(chat) {
-    const items = [
-      ...chat.messages.map((message) => [message, "sent"]),
-      ...[...chat.outbox.values()].map((entry) => [entry, entry.state]),
-    ];
-    // The unread divider goes before the count-th last message from the partner.
-    let dividerBefore = null;
-    if (divider?.count) {
-      let left = divider.count;
-      for (let index = chat.messages.length - 1; index >= 0 && left > 0; index -= 1) {
-        if (chat.messages[index].sender_id !== me.id) {
-          left -= 1;
-          if (!left) dividerBefore = chat.messages[index].seq;
-        }
-      }
+  /** An item's node: a bubble, a day's separator or the unread divider (cached by key while unchanged). */
+  function nodeFor(item) {
+    let element;
+    if (item.kind === "message") element = bubble(item.message, item.state);
+    else {
+      const text = item.kind === "day" ? formatDay(item.message.created_at)
+        : divider.count === 1 ? t("unread_divider_one") : t("unread_divider", { count: divider.count });
+      const known = bubbles.get(item.key);
+      if (known && known.signature === text) return known.element;
+      element = item.kind === "day"
+        ? h("li", { class: "day-separator", "data-testid": "day" }, h("span", { text }))
+        : h("li", { class: "unread-divider", "data-testid": "unread-divider" }, h("span", { text }));
+      bubbles.set(item.key, { element, signature: text });
     }
-    const nodes = [];
-    let lastDay = null;
-    for (const [message, state] of items) {
-      const day = dayKey(message.created_at);
-      if (day !== lastDay) {
-        nodes.push(h("li", { class: "day-separator", "data-testid": "day" }, h("span", { text: formatDay(message.created_at) })));
-        lastDay = day;
-      }
-      if (dividerBefore !== null && message.seq === dividerBefore && state === "sent") {
-        nodes.push(h("li", { class: "unread-divider", "data-testid": "unread-divider" },
-          h("span", { text: divider.count === 1 ? t("unread_divider_one") : t("unread_divider", { count: divider.count }) })));
-      }
-      nodes.push(bubble(message, state));
-    }
-    place(nodes);
-    return items.length;
+    element.dataset.key = item.key;
+    return element;
   }
 
-  /** Put `nodes` in the list, moving only what changed: a focused message keeps the focus. */
-  function place(nodes) {
-    const focused = list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
-    const focusKey = focused && (focused.dataset.clientId || focused.dataset.seq);
-    nodes.forEach((node, index) => {
-      const here = list.children[index];
-      if (here !== node) list.insertBefore(node, here || null);
+  /** The derived list of items, from the chat (reusing unchanged items), and their keys' heights. */
+  function rebuildItems(chat) {
+    const dividerSeq = divider?.count ? dividerSeqFor(chat.messages, divider.count, me.id) : null;
+    items = buildItems(chat, { dividerSeq, dayOf, previous: itemsByKey });
+    itemsByKey = new Map();
+    indexOf = new Map();
+    const keys = new Array(items.length);
+    items.forEach((item, index) => {
+      itemsByKey.set(item.key, item);
+      indexOf.set(item.key, index);
+      keys[index] = item.key;
     });
-    while (list.children.length > nodes.length) list.lastElementChild.remove();
-    if (focusKey && !list.contains(document.activeElement)) {
-      const again = [...list.children].find((item) => (item.dataset.clientId || item.dataset.seq) === focusKey);
-      again?.focus({ preventScroll: true });
+    heights.setKeys(keys);
+  }
+
+  /** The list's top in the scroller's content, and the viewport's top in the history's coordinates. */
+  function listTop() {
+    return list.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
+  }
+  const viewTop = () => scroller.scrollTop - listTop();
+
+  let gap = null; // the list's gap between items, px
+  const gapOf = () => {
+    if (gap === null) gap = parseFloat(getComputedStyle(list).rowGap) || 0;
+    return gap;
+  };
+
+  /** Each drawn item's height as laid out: from its top to the next one's (gaps and margins included). */
+  function measureDrawn() {
+    for (const node of list.children) {
+      if (!node.dataset.key) continue;
+      const next = node.nextElementSibling;
+      const shown = next && !next.hidden;
+      heights.set(node.dataset.key, shown ? next.offsetTop - node.offsetTop : node.offsetHeight + gapOf());
     }
   }
+
+  /** The room of the items not drawn, above and below the window (less the gap the spacer itself adds). */
+  function sizeSpacers() {
+    const above = heights.offset(drawn[0]);
+    const below = heights.total() - heights.offset(drawn[1]);
+    [[spacers[0], above], [spacers[1], below]].forEach(([spacer, room]) => {
+      spacer.hidden = room < 1;
+      spacer.style.height = `${Math.max(0, room - gapOf())}px`;
+    });
+  }
+
+  /** The first drawn message reaching into the viewport, and how far below the viewport's top it starts
+   * (a message: a day's separator moves up when older messages of its day come). */
+  function captureAnchor() {
+    const top = scroller.getBoundingClientRect().top;
+    for (const node of list.children) {
+      if (itemsByKey.get(node.dataset.key)?.kind !== "message") continue;
+      const rect = node.getBoundingClientRect();
+      if (rect.bottom > top + 1) return { key: node.dataset.key, offset: rect.top - top };
+    }
+    return null;
+  }
+
+  /** Scroll so that the anchor's item is where it was (when it is still drawn). */
+  function restoreAnchor(anchor) {
+    const node = bubbles.get(anchor.key)?.element;
+    if (!node || node.parentNode !== list) return;
+    const delta = node.getBoundingClientRect().top - scroller.getBoundingClientRect().top - anchor.offset;
+    if (Math.abs(delta) >= 0.5) {
+      scroller.scrollTop += delta;
+      lastTop = scroller.scrollTop;
+    }
+  }
+
+  /** Draw items[start, end) (nodes reused, the rest made), forget drawn nodes far from the window. */
+  function draw([start, end]) {
+    const nodes = [spacers[0]];
+    for (let index = start; index < end; index += 1) nodes.push(nodeFor(items[index]));
+    nodes.push(spacers[1]);
+    place(nodes);
+    drawn = [start, end];
+    if (bubbles.size > nodes.length + CACHE_SPARE) {
+      const keep = new Set(nodes);
+      for (const [key, known] of bubbles) if (!keep.has(known.element)) bubbles.delete(key);
+    }
+  }
+
+  /**
+   * Draw the window around the viewport whose top (in the history's coordinates) `top()` says,
+   * measuring what was drawn and drawing again while estimates left part of the view uncovered.
+   */
+  function drawAround(top) {
+    const view = scroller.clientHeight;
+    const overscan = Math.max(OVERSCAN_PX, view * 0.75);
+    for (let pass = 0; pass < 3; pass += 1) {
+      draw(items.length <= DRAW_ALL ? [0, items.length] : withFocused(windowFor(heights, top(), view, overscan)));
+      measureDrawn();
+      sizeSpacers();
+      if (covers(heights, drawn, top(), view, 0)) break;
+    }
+  }
+
+  /** The window stretched to keep the focused message drawn while it is near (it would lose the focus). */
+  function withFocused([start, end]) {
+    const key = list.contains(document.activeElement) ? document.activeElement.closest("li")?.dataset.key : null;
+    const at = key ? indexOf.get(key) : undefined;
+    if (at === undefined) return [start, end];
+    if (at < start && start - at <= KEEP_FOCUSED) return [at, end];
+    if (at >= end && at - end < KEEP_FOCUSED) return [start, at + 1];
+    return [start, end];
+  }
+
+  /** The newest items, the view at the bottom. */
+  function drawBottom() {
+    drawAround(() => heights.total() - scroller.clientHeight);
+    toBottom();
+  }
+
+  /** The window around the anchor's item, which stays where it was on screen. */
+  function drawAtAnchor(anchor) {
+    const top = () => (anchor && indexOf.has(anchor.key) ? heights.offset(indexOf.get(anchor.key)) - anchor.offset : viewTop());
+    drawAround(top);
+    if (anchor) restoreAnchor(anchor);
+  }
+
+  /** Scrolled near the window's edge: the window moves, what is on screen stays in place. */
+  function ensureCovered(up = false) {
+    if (!items.length || drawn[1] <= drawn[0]) return;
+    const view = scroller.clientHeight;
+    const margin = Math.max(OVERSCAN_PX, view * 0.75) / 3;
+    if (covers(heights, drawn, viewTop(), view, margin)) return;
+    const anchor = captureAnchor();
+    measureDrawn();
+    const before = scroller.scrollTop;
+    if (pinned && distanceFromBottom() <= PINNED_PX) drawBottom();
+    else drawAtAnchor(anchor);
+    if (up && scroller.scrollTop > before) topSlack += scroller.scrollTop - before;
+  }
+
+  /** Item `index` drawn and scrolled to (`block` as scrollIntoView's); its node. */
+  function showIndex(index, block = "center") {
+    const key = items[index].key;
+    if (index < drawn[0] || index >= drawn[1] || block !== "nearest") {
+      drawAround(() => heights.offset(index) + heights.get(key) / 2 - scroller.clientHeight / 2);
+    }
+    const node = bubbles.get(key)?.element;
+    if (!node) return null;
+    node.scrollIntoView({ block });
+    lastTop = scroller.scrollTop;
+    pinned = distanceFromBottom() <= PINNED_PX; // taken up the history (or down to its end) on purpose
+    ensureCovered();
+    return node;
+  }
+
+  /** The message `step` from the one keyed `key` (up -1, down +1; "home"/"end": the first/last loaded). */
+  function neighbour(key, step) {
+    let index = indexOf.get(key);
+    if (index === undefined) return null;
+    const navigable = (at) => NAVIGABLE.has(items[at]?.kind) && items[at].message.kind !== "system";
+    if (step === "home" || step === "end") {
+      index = step === "home" ? -1 : items.length;
+      step = step === "home" ? 1 : -1;
+    }
+    for (let at = index + step; at >= 0 && at < items.length; at += step) {
+      if (navigable(at)) return showIndex(at, "nearest");
+    }
+    return null;
+  }
+
+  /** The history in the list: the window around what is on screen, or the newest while pinned. */
+  function renderMessages(chat, { switched, pending }) {
+    const anchor = switched || drawn[1] <= drawn[0] ? null : captureAnchor();
+    if (!switched) measureDrawn();
+    rebuildItems(chat);
+    if (switched && divider && indexOf.has("divider")) {
+      showIndex(indexOf.get("divider"), "start");
+      pinned = distanceFromBottom() <= PINNED_PX;
+    } else if (switched || pending || pinned || !anchor) {
+      pinned = true;
+      drawBottom();
+    } else {
+      drawAtAnchor(anchor);
+    }
+    return chat.messages.length + chat.outbox.size;
+  }
+
+  /** Put `nodes` in the list: what left the window goes, what stays is never moved (a focused message keeps the focus). */
+  function place(nodes) {
+    const focused = list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+    const focusKey = focused?.dataset.key;
+    const keep = new Set(nodes);
+    for (const child of [...list.children]) if (!keep.has(child)) child.remove();
+    let here = list.firstElementChild;
+    for (const node of nodes) {
+      if (node === here) here = here.nextElementSibling;
+      else list.insertBefore(node, here);
+    }
+    if (focusKey && !list.contains(document.activeElement)) {
+      const again = bubbles.get(focusKey)?.element;
+      if (again?.parentNode === list) again.focus({ preventScroll: true });
+    }
+  }
+
+  // Up/Down/Home/End between messages (message_keys.js) cross the window's edge: the next one is drawn.
+  list.addEventListener("heartlink:message-step", (event) => {
+    event.detail.element = neighbour(event.detail.key, event.detail.step);
+  });
+
+  /** heartlink:show-message {roomId, seq} (a reply's quote, a search result): the message loaded
+   * if it is not yet (older pages down to it), drawn, centred, flashed and focused. */
+  async function showMessage({ roomId, seq = null, id = null }) {
+    if (!roomId) return;
+    if (roomId !== store.state.roomId || store.chat(roomId).status !== "ready") { // once that room is open and joined
+      pendingShow = { roomId, seq, id };
+      return;
+    }
+    const chat = store.chat(roomId);
+    const find = () => (seq !== null ? store.messageBySeq(roomId, seq) : store.messageById(roomId, id));
+    const reached = () => Boolean(find()) || (seq !== null && chat.messages.length > 0 && chat.messages[0].seq <= seq);
+    if (!reached()) await actions.loadBackTo(roomId, reached, seq);
+    const message = find();
+    if (!message || store.state.roomId !== roomId || !indexOf.has(messageKey(message))) return;
+    pinned = false;
+    jumping = false;
+    const node = showIndex(indexOf.get(messageKey(message)), "center");
+    if (!node) return;
+    node.classList.remove("message--flash");
+    void node.offsetWidth; // restart the animation
+    node.classList.add("message--flash");
+    node.focus({ preventScroll: true });
+    showJump();
+  }
+  document.addEventListener("heartlink:show-message", (event) => {
+    const { roomId, seq, id } = event.detail || {};
+    showMessage({ roomId, seq: seq == null ? null : Number(seq), id: id ?? null });
+  });
 
   function renderHeader(room) {
     const partner = store.partnerOf(room);
@@ -433,6 +677,9 @@ export function mountChat(root, store, actions, { textMax }) {
   /** Another room is on screen: its draft in the box, no error, no "new" count or divider, focus to come. */
   function showRoom(roomId) {
     bubbles.clear();
+    heights.clear();
+    itemsByKey = new Map();
+    drawn = [0, 0];
     shownRoomId = roomId;
     input.value = loadDraft(me.id, roomId);
     fitInput();
@@ -490,30 +737,6 @@ export function mountChat(root, store, actions, { textMax }) {
     return !disabled;
   }
 
-  /**
-   * Where the history stands once drawn: older messages above keep what was on screen in place; a
-   * room just opened shows its unread divider, else its newest message, which a pinned view (or my
-   * own send) follows; a partner's message arriving while scrolled up counts as new below.
-   * `before`: the scroller's {height, top} before drawing.
-   */
-  function restoreScroll(chat, { switched, older, pending, incoming }, before) {
-    if (older) {
-      scroller.scrollTop = scroller.scrollHeight - before.height + before.top;
-    } else if (switched && divider && list.querySelector('[data-testid="unread-divider"]')) {
-      list.querySelector('[data-testid="unread-divider"]').scrollIntoView({ block: "start" });
-      lastTop = scroller.scrollTop;
-      pinned = distanceFromBottom() <= PINNED_PX;
-    } else if (switched || pending || pinned) {
-      pinned = true;
-      toBottom();
-    } else if (incoming) {
-      newBelow += 1;
-      if (!divider) divider = { count: newBelow };
-      else if (divider.count < newBelow) divider = { count: newBelow };
-      renderMessages(chat); // with the divider
-    }
-  }
-
   function render(detail = {}) {
     const roomId = store.state.roomId;
     if (!roomId) return;
@@ -526,46 +749,33 @@ export function mountChat(root, store, actions, { textMax }) {
       chat.unreadAtOpen = 0;
     }
     notePinned(); // before anything is drawn: a scroll up whose event is still to come counts
-    const before = { height: scroller.scrollHeight, top: scroller.scrollTop };
     const incoming = Boolean(detail.live && detail.message?.room_id === roomId && detail.incoming);
+    // A partner's message while scrolled up counts as new below, after the unread divider.
+    if (incoming && !switched && !detail.pending && !pinned) {
+      newBelow += 1;
+      if (!divider || divider.count < newBelow) divider = { count: newBelow };
+    }
 
     renderRoomState(room, chat);
-    const count = renderMessages(chat);
+    const count = renderMessages(chat, { switched, pending: detail.pending });
     renderLinkState(room, chat, count);
     const usable = renderComposerState(room, chat, { switched, waiting: detail.waiting });
-    restoreScroll(chat, { switched, older: detail.older, pending: detail.pending, incoming }, before);
     showJump();
     if (incoming) announce(detail.message);
     if (wantFocus && chat.status === "ready") {
       wantFocus = false;
       if (usable && window.matchMedia("(pointer: fine)").matches) input.focus();
     }
+    if (pendingShow?.roomId === roomId && chat.status === "ready") {
+      const wanted = pendingShow;
+      pendingShow = null;
+      showMessage(wanted);
+    }
   }
 
   store.subscribe((topic, detail) => {
     if (topic === "chat" && detail?.roomId && detail.roomId !== store.state.roomId) return;
     if (topic === "chat" || topic === "route" || topic === "presence") render(detail || {});
-  });
-  // Search (views/search.js) asks to show a message: earlier pages load until it is in the list;
-  // then it is scrolled to, flashed and focused.
-  document.addEventListener("heartlink:show-message", async (event) => {
-    const { roomId, seq } = event.detail || {};
-    if (!roomId || roomId !== store.state.roomId) return;
-    const find = () => list.querySelector(`[data-testid="message"][data-seq="${CSS.escape(String(seq))}"]`);
-    for (let tries = 0; !find() && tries < 500 && store.state.roomId === roomId; tries += 1) {
-      const chat = store.chat(roomId);
-      if (chat.loadingOlder) await new Promise((resolve) => setTimeout(resolve, 50)); // a page is on its way
-      else if (chat.hasMore) await actions.loadOlder(roomId);
-      else break;
-    }
-    const target = find();
-    if (!target) return;
-    target.scrollIntoView({ block: "center" });
-    target.classList.remove("message--flash");
-    void target.offsetWidth; // restart the animation
-    target.classList.add("message--flash");
-    if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
-    target.focus({ preventScroll: true });
   });
   setInterval(() => {
     const room = store.state.roomId && store.room(store.state.roomId);

@@ -24,8 +24,7 @@ export function mountMessageContent(list, store, actions, composer) {
   /** The open room's stored message a bubble shows. */
   function messageOf(item) {
     if (!item || !store.state.roomId || !item.dataset.seq) return null;
-    const seq = Number(item.dataset.seq);
-    return store.chat(store.state.roomId).messages.find((message) => message.seq === seq) || null;
+    return store.messageBySeq(store.state.roomId, Number(item.dataset.seq));
   }
 
   // "Copied": a short line in a polite live region (templates/app.html), gone after a moment.
@@ -59,11 +58,11 @@ export function mountMessageContent(list, store, actions, composer) {
   }
 
   list.addEventListener("click", (event) => {
-    const target = event.target.closest("[data-reply-seq], [data-image], [data-action], [data-react]");
+    const target = event.target.closest("[data-reply-seq], [data-reply-id], [data-image], [data-action], [data-react]");
     if (!target || !list.contains(target)) return;
     const item = target.closest('[data-testid="message"]');
-    if (target.dataset.replySeq) {
-      scrollToSeq(list, target.dataset.replySeq);
+    if (target.dataset.replySeq || target.dataset.replyId) {
+      showMessage(store.state.roomId, target.dataset.replySeq, target.dataset.replyId);
       return;
     }
     if (target.dataset.image !== undefined) {
@@ -158,13 +157,11 @@ export function closeActions(list) {
   closeEmojiPicker();
 }
 
-function scrollToSeq(list, seq) {
-  const target = list.querySelector(`[data-testid="message"][data-seq="${CSS.escape(String(seq))}"]`);
-  if (!target) return;
-  target.scrollIntoView({ block: "center", behavior: "smooth" });
-  target.classList.remove("message--flash");
-  void target.offsetWidth; // restart the animation
-  target.classList.add("message--flash");
+/** The quoted message, wherever it is in the history: chat.js loads (one not loaded yet is
+ * looked for by its id), draws, centres, flashes and focuses it. */
+function showMessage(roomId, seq, id) {
+  const detail = seq ? { roomId, seq: Number(seq) } : { roomId, seq: null, id: Number(id) || id };
+  document.dispatchEvent(new CustomEvent("heartlink:show-message", { detail }));
 }
 
 /**
@@ -172,7 +169,7 @@ function scrollToSeq(list, seq) {
  * from `store`: {contentSignature(message), renderContent(message), renderAround(message, state)}.
  */
 export function createMessageContent(store) {
-  const findById = (roomId, id) => store.chat(roomId).messages.find((message) => message.id === id) || null;
+  const findById = (roomId, id) => store.messageById(roomId, id); // a Map: no scan per bubble
 
   function partnerName(roomId) {
     const partner = store.partnerOf(store.room(roomId));
@@ -188,7 +185,7 @@ export function createMessageContent(store) {
       type: "button",
       class: `reply-quote${quoted && quoted.sender_id === me.id ? " reply-quote--mine" : ""}`,
       "data-testid": "reply-quote",
-      ...(quoted && { "data-reply-seq": String(quoted.seq) }),
+      ...(quoted ? { "data-reply-seq": String(quoted.seq) } : message.reply_to && { "data-reply-id": String(message.reply_to) }),
       title: t("go_to_replied"), // a description: the name is what it shows (WCAG 2.5.3)
     },
     h("span", { class: "reply-quote__author", text: author || t("original_message") }),

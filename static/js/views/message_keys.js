@@ -1,7 +1,9 @@
 // The message list by keyboard: one message is in the Tab order at a time (roving tabindex);
 // Up/Down (and Home/End) move between messages; Enter, the menu key or Shift+F10 opens the
 // message's actions (react, reply, copy, edit, delete, report), where the arrow keys move and Escape
-// closes (message_content.js). The reaction bar is a menu too.
+// closes (message_content.js). The reaction bar is a menu too. A long history is drawn in a
+// window (chat.js): the next message may not be in the DOM yet, so the step is asked of chat.js
+// (the "heartlink:message-step" event on the list), which draws it; the DOM order is the fallback.
 import { closeActions, openActions } from "./message_content.js";
 
 const ITEMS = '[data-testid="message"], [data-testid="call-message"]';
@@ -48,11 +50,18 @@ export function mountMessageKeys(list) {
     }
     const item = event.target.closest(ITEMS);
     if (!item || event.target !== item) return;
-    const all = items();
-    const index = all.indexOf(item);
-    const go = { ArrowUp: index - 1, ArrowDown: index + 1, Home: 0, End: all.length - 1 }[event.key];
-    if (go !== undefined) {
+    const step = { ArrowUp: -1, ArrowDown: 1, Home: "home", End: "end" }[event.key];
+    if (step !== undefined) {
       event.preventDefault();
+      const ask = new CustomEvent("heartlink:message-step", { detail: { key: item.dataset.key, step, element: undefined } });
+      list.dispatchEvent(ask);
+      if (ask.detail.element !== undefined) {
+        if (ask.detail.element) focusItem(ask.detail.element);
+        return;
+      }
+      const all = items();
+      const index = all.indexOf(item);
+      const go = { [-1]: index - 1, 1: index + 1, home: 0, end: all.length - 1 }[step];
       focusItem(all[Math.max(0, Math.min(all.length - 1, go))]);
     } else if (event.key === "Enter" || event.key === " " || event.key === "ContextMenu" || (event.key === "F10" && event.shiftKey)) {
       if (openActions(list, item)) event.preventDefault();
