@@ -128,7 +128,12 @@ def _play_speed_and_seek(page):
 
     voice.get_by_test_id("voice-play").click()
     expect(voice).to_have_attribute("data-playing", "true")
-    page.wait_for_function("(audio) => audio.currentTime > 0.1", arg=audio)
+    # Held where it got to, checked in the page as it plays: a short note at 2x could otherwise end
+    # (and go back to its start) on a busy machine before the bars are looked at.
+    page.wait_for_function("(audio) => audio.currentTime > 0.1 && (audio.pause(), true)", arg=audio)
+    expect(voice).to_have_attribute("data-playing", "false")
+    # The bars filled as it played.
+    page.wait_for_function("(wave) => Number(wave.dataset.played) > 0", arg=wave.element_handle())
     speed = voice.get_by_test_id("voice-speed")
     assert page.evaluate("(audio) => audio.playbackRate", audio) == 1
     speed.click()
@@ -138,10 +143,6 @@ def _play_speed_and_seek(page):
     expect(speed).to_have_attribute("data-speed", "2")
     assert page.evaluate("(audio) => audio.playbackRate", audio) == 2
     assert page.evaluate("localStorage.getItem('heartlink:voice-speed')") == "2"
-    # The bars fill as it plays.
-    page.wait_for_function("(wave) => Number(wave.dataset.played) > 0", arg=wave.element_handle())
-    voice.get_by_test_id("voice-play").click()
-    expect(voice).to_have_attribute("data-playing", "false")
 
     # The keyboard: Home, an arrow (a second on), End.
     wave.focus()
