@@ -157,10 +157,17 @@ export function createStore(me, { isVisible = () => false } = {}) {
      * would close the composer until it is answered. null: never joined. */
     lastSeq(roomId) {
       const entry = state.chats.get(roomId);
-      const seqs = new Set([...(entry?.messages || []).map((message) => message.seq), ...(entry?.hidden?.keys() || [])]);
-      if (!seqs.size) return entry?.status === "ready" ? 0 : null;
+      const messages = entry?.messages || [];
+      const hidden = entry?.hidden || new Map();
+      if (!messages.length && !hidden.size) return entry?.status === "ready" ? 0 : null;
       let held = this.oldestSeq(roomId); // a seq I deleted for me is held too: it keeps its place
-      while (seqs.has(held + 1)) held += 1;
+      for (const message of messages) { // in seq order; one pass, nothing built (it runs on every message)
+        if (message.seq <= held) continue;
+        while (hidden.has(held + 1)) held += 1;
+        if (message.seq !== held + 1) break;
+        held = message.seq;
+      }
+      while (hidden.has(held + 1)) held += 1;
       return held;
     },
     /** Whether I deleted the message with this id for me (a reply's quote says so). */
@@ -170,8 +177,9 @@ export function createStore(me, { isVisible = () => false } = {}) {
     /** The oldest seq loaded (deleted for me or not): where an older page starts (null: none). */
     oldestSeq(roomId) {
       const entry = state.chats.get(roomId);
-      const seqs = [...(entry?.messages || []).map((message) => message.seq), ...(entry?.hidden?.keys() || [])];
-      return seqs.length ? Math.min(...seqs) : null;
+      let oldest = entry?.messages[0]?.seq ?? null; // messages are in seq order
+      for (const seq of entry?.hidden?.keys() || []) if (oldest === null || seq < oldest) oldest = seq;
+      return oldest;
     },
     outboxEntries() {
       return [...state.chats.values()].flatMap((entry) => [...entry.outbox.values()]);

@@ -94,6 +94,7 @@ def _live_signals(server, open_page):
     expect(bob.get_by_test_id("unread")).to_have_text("1")
     expect(bob).to_have_title("(1) Heart Link")
     expect(first).to_have_attribute("data-receipt", "delivered")  # still: not on Bob's screen
+    first.evaluate("(bubble) => { bubble.dataset.seenBefore = 'yes'; }")  # the node, marked
 
     # Bob opens the room with the message on screen: Alice sees it read.
     bob.get_by_test_id("room-item").click()
@@ -101,6 +102,9 @@ def _live_signals(server, open_page):
     expect(bob.get_by_test_id("partner-typing")).to_be_hidden()
     expect(bob.get_by_test_id("partner-presence")).to_have_text("online")
     expect(first).to_have_attribute("data-receipt", "read")
+    # The ticks changed in place: the same node (a tap on it is never lost to a redraw).
+    expect(first).to_have_attribute("data-seen-before", "yes")
+    expect(first.get_by_test_id("message-status")).to_have_attribute("aria-label", "Read")
     expect(bob).to_have_title("Heart Link")
     expect(bob.get_by_test_id("unread")).to_have_count(0)
 

@@ -305,9 +305,14 @@ export function mountChat(root, store, actions, { textMax }) {
     const mine = message.sender_id === me.id;
     const key = message.client_id || `seq:${message.seq}`;
     const receipt = mine ? store.receiptOf(message, state) : null; // pending | sent | delivered | read
-    const signature = [state, receipt, message.text, message.deleted, message.edited_at, message.error, content.contentSignature(message)].join("|");
+    // The ticks are not in the signature: a receipt repaints them in place, so the bubble (and a
+    // control in it someone is pressing) stays the same node while receipts come in.
+    const signature = [state, message.text, message.deleted, message.edited_at, message.error, content.contentSignature(message)].join("|");
     const known = bubbles.get(key);
-    if (known && known.signature === signature) return known.element;
+    if (known && known.signature === signature) {
+      paintReceipt(known.element, receipt);
+      return known.element;
+    }
 
     if (message.kind === "call" && message.call) { // a finished call: views/call_line.js
       const element = callLine(message, me);
@@ -345,6 +350,14 @@ export function mountChat(root, store, actions, { textMax }) {
       : null);
     bubbles.set(key, { element, signature });
     return element;
+  }
+
+  function paintReceipt(element, receipt) {
+    if (!receipt || element.dataset.receipt === receipt) return;
+    element.dataset.receipt = receipt;
+    const status = element.querySelector('[data-testid="message-status"]');
+    status?.setAttribute("title", t(receipt));
+    status?.setAttribute("aria-label", t(receipt));
   }
 
   /** An item's node: a bubble, a day's separator or the unread divider (cached by key while unchanged). */
