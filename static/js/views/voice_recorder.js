@@ -41,7 +41,7 @@ export function mountVoiceRecorder(composer, { micButton, maxMs, disabled, showE
     if (!recording) return;
     const elapsed = recording.elapsedMs();
     time.textContent = formatMs(elapsed);
-    time.dataset.elapsedMs = String(Math.round(elapsed));
+    time.dataset.elapsedMs = String(elapsed); // exact: what the text was rounded from
     if (elapsed >= maxMs - 500) {
       finish();
       return;
@@ -81,6 +81,7 @@ export function mountVoiceRecorder(composer, { micButton, maxMs, disabled, showE
     composer.classList.add("composer--recording");
     bar.hidden = false;
     time.textContent = "0:00";
+    time.dataset.elapsedMs = "0";
     levels = Array(LIVE_BARS).fill(0);
     wave.dataset.levels = "";
     for (const level of bars) level.style.setProperty("--level", "0.08");
@@ -110,8 +111,9 @@ export function mountVoiceRecorder(composer, { micButton, maxMs, disabled, showE
     if (recording.paused()) recording.resume();
     else recording.pause();
     paintPaused();
-    time.textContent = formatMs(recording.elapsedMs());
-    time.dataset.elapsedMs = String(Math.round(recording.elapsedMs()));
+    const elapsed = recording.elapsedMs(); // once: the text and the number agree
+    time.textContent = formatMs(elapsed);
+    time.dataset.elapsedMs = String(elapsed); // exact: what the text was rounded from
   });
 
   function end() {
