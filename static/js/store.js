@@ -272,6 +272,13 @@ export function createStore(me, { isVisible = () => false } = {}) {
     roomEnded({ room_id: roomId, by, reason }) {
       const room = state.rooms.get(roomId);
       if (room) Object.assign(room, { status: "ended", ended_by: by, end_reason: reason, ended_at: new Date().toISOString() });
+      // Presence is shared only in an active link or one both kept (heartlink/domain/privacy.py): from
+      // now on the server tells this link nothing of the partner, so what it said last must go.
+      if (room && !room.kept) {
+        for (const member of room.members || []) {
+          if (member.id !== state.me.id) Object.assign(member, { online: false, last_seen: null });
+        }
+      }
       changed("rooms");
       if (roomId === state.roomId) changed("chat");
     },

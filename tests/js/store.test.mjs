@@ -229,3 +229,12 @@ test("a long history: older pages go before, new messages after, an edit in plac
   store.updated(message(10, { text: "never loaded" })); // not loaded: not added
   assert.equal(store.messageBySeq("r1", 10), null);
 });
+
+test("an ended link no longer says the partner is online, unless both kept it", () => {
+  const store = createStore(ME);
+  store.setRooms([room("r1"), room("r2", { kept: true })]);
+  store.roomEnded({ room_id: "r1", by: 2, reason: "left" });
+  store.roomEnded({ room_id: "r2", by: 2, reason: "left" });
+  assert.deepEqual([store.partnerOf(store.room("r1")).online, store.partnerOf(store.room("r1")).last_seen], [false, null]);
+  assert.equal(store.partnerOf(store.room("r2")).online, true);
+});
