@@ -168,6 +168,8 @@ def test_on_a_phone_search_covers_the_chat_and_closes_on_a_choice(server, open_p
         expect(shown).to_contain_text("Bring the seashell you found")
         expect(shown).to_be_focused()
         assert _in_view(shown)
+        # Shown, not opened: a tap chose it, so its actions stay closed until a long press.
+        expect(shown.get_by_test_id("message-actions")).to_be_hidden()
         page.screenshot(path="/tmp/heartlink-search-360-shown.png")
         watched.assert_clean()
 
