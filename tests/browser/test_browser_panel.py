@@ -85,6 +85,21 @@ def _viewer_at(page, seq):
     expect(page.get_by_test_id("lightbox")).to_have_attribute("data-seq", str(seq))
 
 
+def _still(page, locator, frames=10):
+    """Wait until `locator` has stayed in the same place for `frames` animation frames."""
+    page.wait_for_function("""([element, frames]) => new Promise((resolve) => {
+      let last = null, same = 0;
+      const look = () => {
+        const box = element.getBoundingClientRect();
+        const here = `${box.x},${box.y},${box.width},${box.height}`;
+        same = here === last ? same + 1 : 0;
+        last = here;
+        if (same >= frames) resolve(true); else requestAnimationFrame(look);
+      };
+      requestAnimationFrame(look);
+    })""", arg=[locator.element_handle(), frames])
+
+
 def _swipe(page, dx):
     """A finger moving across the viewer's picture, as pointer events (what the viewer listens to)."""
     page.get_by_test_id("viewer-stage").evaluate("""(stage, dx) => {
@@ -214,8 +229,11 @@ def test_the_partner_panel_shows_interests_and_shared_items_and_the_viewer_steps
         assert focused(page) == "partner-button"
         expect(name).to_have_attribute("aria-expanded", "false")
 
-        # A picture in the chat opens the same viewer, which steps on through the link's media.
-        page.locator(f'[data-testid="message"][data-seq="{seqs[1]}"]').get_by_test_id("message-image").click()
+        # A picture in the chat opens the same viewer, which steps on through the link's media. The chat
+        # has just taken back the panel's width: its bubbles rewrap, so the picture is clicked once still.
+        picture = page.locator(f'[data-testid="message"][data-seq="{seqs[1]}"]').get_by_test_id("message-image")
+        _still(page, picture)
+        picture.click()
         _viewer_at(page, seqs[1])
         viewer.get_by_test_id("viewer-prev").click()
         _viewer_at(page, seqs[0])
