@@ -1,6 +1,7 @@
 """Browser fixtures (a pytest plugin, loaded by conftest's `pytest_plugins`): Debian's Chromium
 driven by Playwright, pages that record every console error, uncaught exception and
 Content-Security-Policy violation, and the steps every browser test shares."""
+import json
 import os
 import re
 import uuid
@@ -9,6 +10,8 @@ from contextlib import contextmanager
 import pytest
 import requests
 from playwright.sync_api import expect
+
+from config import BASE_DIR
 
 from support import PASSWORD
 
@@ -229,3 +232,22 @@ def tab_to(page, target, backwards=False, limit=60):
         page.keyboard.press(key)
     if not reached():
         raise AssertionError(f"{key} never reached {target}; the focus is on {focused(page)}")
+
+
+AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_clean(page, label):
+    """axe-core (from npm) on the page as it is: no serious or critical violation."""
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # not a <script>: the CSP stays as it is
+    checked, result = page.evaluate("""async () => {
+      // label-content-name-mismatch is "experimental" in axe, off unless asked for: a control's name must
+      // hold the words it shows (WCAG 2.5.3), so people who speak to their screen can name it.
+      const rules = { "label-content-name-mismatch": { enabled: true } };
+      const { passes, violations } = await axe.run(document, { rules });
+      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
+    }""")
+    assert checked > 10, f"{label}: axe checked almost nothing"
+    assert result == [], f"{label}: " + json.dumps(result, ensure_ascii=False, indent=1)

@@ -17,7 +17,7 @@ from heartlink import create_app
 from heartlink.domain import accounts
 from heartlink.extensions import db, socketio
 
-from support import PASSWORD, AuthActions, LiveServer, config_for, link_clients, link_test_clients, match
+from support import PASSWORD, AuthActions, LiveServer, app_over, config_for, link_clients, link_test_clients, match
 
 pytest_plugins = ["browser_plugin"]
 
@@ -289,6 +289,19 @@ def postgres_url(_postgres_template):
     admin.cursor().execute(f"CREATE DATABASE {name} TEMPLATE {template}")
     yield POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_database(request, app, tmp_path):
+    """An app context over a migrated database of either kind: the test's SQLite copy, then PostgreSQL
+    (skipped with a printed reason when absent, a failure in CI)."""
+    if request.param == "sqlite":
+        with app.app_context():
+            yield app
+        return
+    url = request.getfixturevalue("postgres_url")
+    with app_over(url, UPLOAD_DIR=str(tmp_path / "uploads")) as pg, pg.app_context():
+        yield pg
 
 
 @pytest.fixture

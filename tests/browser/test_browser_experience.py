@@ -1,7 +1,6 @@
 """The browser, as people used to WhatsApp and WeChat expect it: the phone layout, alerts, the dark
 theme, the keyboard, drafts, the Chinese page, and axe-core's accessibility checks, with
 screenshots of the main states at 360 and 1280 px (written to test-results/screenshots/)."""
-import json
 import re
 import uuid
 
@@ -10,12 +9,11 @@ from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import bubble, link_with_socket_partner, say, server_log_on_failure, tab_to, upload_as
+from browser_plugin import axe_clean, bubble, link_with_socket_partner, say, server_log_on_failure, tab_to, upload_as
 from media_samples import png, webm_opus
 from support import fresh_names
 
 SCREENSHOTS = BASE_DIR / "test-results" / "screenshots"
-AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -49,8 +47,6 @@ def server(module_server):
     return module_server
 
 
-
-
 def _rich_history(server, page, other, token, room_id):
     """Text, a link, a picture, a file, a voice note and a missed call from the partner; a reply from me."""
     say(other, room_id, "Hello! 😀 See https://example.com/page?x=1.")
@@ -76,22 +72,6 @@ def _rich_history(server, page, other, token, room_id):
 def _screenshot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def _axe(page, label):
-    """axe-core (from npm) on the page as it is: no serious or critical violation."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # not a <script>: the CSP stays as it is
-    checked, result = page.evaluate("""async () => {
-      // label-content-name-mismatch is "experimental" in axe, off unless asked for: a control's name must
-      // hold the words it shows (WCAG 2.5.3), so people who speak to their screen can name it.
-      const rules = { "label-content-name-mismatch": { enabled: true } };
-      const { passes, violations } = await axe.run(document, { rules });
-      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                       nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
-    }""")
-    assert checked > 10, f"{label}: axe checked almost nothing"
-    assert result == [], f"{label}: " + json.dumps(result, ensure_ascii=False, indent=1)
 
 
 def _width(locator):
@@ -418,11 +398,11 @@ def test_axe_finds_no_serious_or_critical_violation(server, open_page, scheme):
         watched = open_page(color_scheme=scheme, viewport=DESKTOP)
         page = watched.page
         page.goto(server.url + "/login")
-        _axe(page, f"sign-in ({scheme})")
+        axe_clean(page, f"sign-in ({scheme})")
         _screenshot(page, f"sign-in-{scheme}-1280")
         page.goto(server.url + "/register")  # with the sign-up check's widget, solved
         expect(page.locator("altcha-widget [data-state]").first).to_have_attribute("data-state", "verified")
-        _axe(page, f"sign-up ({scheme})")
+        axe_clean(page, f"sign-up ({scheme})")
         _screenshot(page, f"sign-up-{scheme}-1280")
         page, other, token, room_id = link_with_socket_partner(server, watched, me, partner)
         _rich_history(server, page, other, token, room_id)
@@ -438,21 +418,21 @@ def test_axe_finds_no_serious_or_critical_violation(server, open_page, scheme):
         page.get_by_test_id("composer-input").press("Enter")
         expect(page.locator('[data-testid="message"][data-mine="true"]').get_by_test_id("reply-quote")).to_be_visible()
         page.locator('[data-testid="message"]').first.hover()
-        _axe(page, f"chat ({scheme})")
+        axe_clean(page, f"chat ({scheme})")
         _screenshot(page, f"chat-rich-{scheme}-1280")
         page.set_viewport_size(PHONE)
-        _axe(page, f"chat at 360 px ({scheme})")
+        axe_clean(page, f"chat at 360 px ({scheme})")
         _screenshot(page, f"chat-rich-{scheme}-360")
         page.set_viewport_size(DESKTOP)
         page.get_by_test_id("new-link").click()
         expect(page.get_by_test_id("lobby")).to_be_visible()
-        _axe(page, f"lobby ({scheme})")
+        axe_clean(page, f"lobby ({scheme})")
         _screenshot(page, f"lobby-{scheme}-1280")
         page.get_by_test_id("settings-link").click()
         expect(page.get_by_test_id("setting-read-receipts")).to_be_enabled()
-        _axe(page, f"settings ({scheme})")
+        axe_clean(page, f"settings ({scheme})")
         _screenshot(page, f"settings-{scheme}-1280")
         page.set_viewport_size(PHONE)
-        _axe(page, f"settings at 360 px ({scheme})")
+        axe_clean(page, f"settings at 360 px ({scheme})")
         _screenshot(page, f"settings-{scheme}-360")
         other.disconnect()

@@ -10,11 +10,18 @@ from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import bubble, link_with_socket_partner, say, server_log_on_failure, tab_to, type_and_send
+from browser_plugin import (
+    axe_clean,
+    bubble,
+    link_with_socket_partner,
+    say,
+    server_log_on_failure,
+    tab_to,
+    type_and_send,
+)
 from support import fresh_names
 
 SCREENSHOTS = BASE_DIR / "test-results" / "screenshots"
-AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
@@ -235,19 +242,6 @@ def test_the_chinese_page_says_the_full_date_in_chinese(server, open_page):
         watched.assert_clean()
 
 
-def _axe(page, label):
-    """axe-core (from npm) on the page as it is: no serious or critical violation."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # not a <script>: the CSP stays as it is
-    checked, result = page.evaluate("""async () => {
-      const rules = { "label-content-name-mismatch": { enabled: true } };
-      const { passes, violations } = await axe.run(document, { rules });
-      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }))];
-    }""")
-    assert checked > 10, f"{label}: axe checked almost nothing"
-    assert result == [], f"{label}: {result}"
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_serious_with_the_actions_open(server, open_page, scheme):
     me, partner = fresh_names("mx" + scheme[0])
@@ -261,11 +255,11 @@ def test_axe_finds_nothing_serious_with_the_actions_open(server, open_page, sche
         item.get_by_test_id("message-copy").tap()
         expect(page.get_by_test_id("toast")).to_have_text("Copied")
         _open_actions(page, item, 360)
-        _axe(page, f"actions open, copied ({scheme})")
+        axe_clean(page, f"actions open, copied ({scheme})")
         _screenshot(page, f"message-actions-{scheme}-360")
         item.get_by_test_id("message-delete").tap()
         expect(page.get_by_test_id("confirm-dialog")).to_be_visible()
-        _axe(page, f"delete dialog ({scheme})")
+        axe_clean(page, f"delete dialog ({scheme})")
         page.get_by_test_id("confirm-cancel").click()
         other.disconnect()
         watched.assert_clean()

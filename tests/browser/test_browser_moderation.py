@@ -16,6 +16,7 @@ from config import BASE_DIR
 from heartlink.domain import links, moderation
 
 from browser_plugin import (
+    axe_clean,
     bubble,
     link_with_socket_partner,
     say_with_upload,
@@ -28,7 +29,6 @@ from media_samples import png
 from support import PASSWORD, fresh_names
 
 SHOTS = [BASE_DIR / "test-results" / "screenshots", Path("/tmp/console-shots")]
-AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 # Chinese in the dark theme: both themes of the console get their axe check too.
@@ -76,19 +76,6 @@ def _shot(page, name):
     for folder in SHOTS:
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-
-def _axe(page, label):
-    """axe-core on the page as it is: no serious or critical violation."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # not a <script>: the CSP stays as it is
-    checked, result = page.evaluate("""async () => {
-      const rules = { "label-content-name-mismatch": { enabled: true } };
-      const { passes, violations } = await axe.run(document, { rules });
-      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }))];
-    }""")
-    assert checked > 10, f"{label}: axe checked almost nothing"
-    assert result == [], f"{label}: {result}"
 
 
 def _no_sideways_scroll(page, label):
@@ -197,7 +184,7 @@ def test_a_moderator_suspends_from_the_live_queue_and_restores_after_the_appeal(
         expect(card.get_by_test_id("decide-note")).to_be_focused()
         card.get_by_test_id("decide-note").fill(NOTE)
         card.get_by_test_id("decide-reason").fill(TOLD)
-        _axe(console, f"console with a report open ({language})")
+        axe_clean(console, f"console with a report open ({language})")
         if language == "zh":
             assert _untranslated(console, {"Heart", "Link", "Mia", "Moderator", "Alice", "Liddell", "Rita",
                                            "Reporter"}) == []
@@ -321,7 +308,7 @@ def test_on_a_phone_a_moderator_warns_and_the_person_reads_it_live_and_after_eve
         console.keyboard.press("Tab")
         console.keyboard.type(WARNING)
         _no_sideways_scroll(console, "the console at 360 px with a report open")
-        _axe(console, "the console at 360 px")
+        axe_clean(console, "the console at 360 px")
         _shot(console, "console-en-360")
         console.keyboard.press("Tab")
         expect(card.get_by_test_id("decide-submit")).to_be_focused()
@@ -353,7 +340,7 @@ def test_on_a_phone_a_moderator_warns_and_the_person_reads_it_live_and_after_eve
         expect(console.get_by_test_id("log-entry")).to_have_count(1)
         expect(console.get_by_test_id("log-note")).to_have_text("Asked a stranger for their address: a first warning.")
         _no_sideways_scroll(console, "the log at 360 px")
-        _axe(console, "the log at 360 px")
+        axe_clean(console, "the log at 360 px")
         _shot(console, "log-en-360")
         partner.disconnect()
         mod_tab.assert_clean()

@@ -2,21 +2,17 @@
 interests and the link's pictures and clips, files and voice notes by tab; the media viewer opened
 from it or from a picture in the chat, stepping with the arrow keys, its buttons and a swipe; the
 partner veiled before the reveal; axe in both themes; the Chinese page."""
-import json
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from config import BASE_DIR
-
-from browser_plugin import ROOM_URL, focused, say, server_log_on_failure, sign_in, upload_as
+from browser_plugin import ROOM_URL, axe_clean, focused, say, server_log_on_failure, sign_in, upload_as
 from media_samples import mp4_clip, png, webm_opus
 from support import fresh_names
 
 pytestmark = pytest.mark.browser
 
-AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -65,20 +61,6 @@ def _share(server, page, other, token, room_id, file_name="notes.txt"):
             seqs.append(sent["seq"])
     expect(page.get_by_test_id("message")).to_have_count(6)
     return seqs
-
-
-def _axe(page, label):
-    """axe-core (from npm) on the page as it is: no serious or critical violation."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
-    checked, result = page.evaluate("""async () => {
-      const rules = { "label-content-name-mismatch": { enabled: true } };
-      const { passes, violations } = await axe.run(document, { rules });
-      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                       nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
-    }""")
-    assert checked > 10, f"{label}: axe checked almost nothing"
-    assert result == [], f"{label}: " + json.dumps(result, ensure_ascii=False, indent=1)
 
 
 def _viewer_at(page, seq):
@@ -168,7 +150,7 @@ def test_the_partner_panel_shows_interests_and_shared_items_and_the_viewer_steps
         expect(panel.get_by_test_id("panel-tab-voice")).to_be_focused()
         page.keyboard.press("Home")
         expect(panel.get_by_test_id("panel-tab-media")).to_have_attribute("aria-selected", "true")
-        _axe(page, "partner panel (light)")
+        axe_clean(page, "partner panel (light)")
 
         # The oldest picture opens the viewer; the arrow keys and the buttons step through all four.
         oldest = media.locator(f'[data-seq="{seqs[0]}"]')
@@ -210,19 +192,19 @@ def test_the_partner_panel_shows_interests_and_shared_items_and_the_viewer_steps
         for _ in range(8):
             page.keyboard.press("Tab")
             assert viewer.evaluate("(viewer) => viewer.contains(document.activeElement)")
-        _axe(page, "viewer (light)")
+        axe_clean(page, "viewer (light)")
 
         # Dark theme: the viewer and the panel.
         page.emulate_media(color_scheme="dark")
         expect(page.locator("html")).to_have_attribute("data-theme", "dark")
-        _axe(page, "viewer (dark)")
+        axe_clean(page, "viewer (dark)")
         page.screenshot(path="/tmp/heartlink-viewer-dark.png")
 
         # Escape closes the viewer, and the focus is back on the picture that opened it; again, the panel.
         page.keyboard.press("Escape")
         expect(viewer).to_be_hidden()
         expect(oldest).to_be_focused()
-        _axe(page, "partner panel (dark)")
+        axe_clean(page, "partner panel (dark)")
         page.screenshot(path="/tmp/heartlink-panel-dark.png")
         page.keyboard.press("Escape")
         expect(panel).to_be_hidden()
@@ -277,11 +259,11 @@ def test_on_a_phone_the_panel_takes_the_screen_and_a_swipe_steps_the_viewer(serv
         _viewer_at(page, seqs[2])
         _swipe(page, 20)  # too short to be a swipe
         _viewer_at(page, seqs[2])
-        _axe(page, "viewer at 360 px")
+        axe_clean(page, "viewer at 360 px")
         page.screenshot(path="/tmp/heartlink-viewer-360.png")
         viewer.get_by_test_id("lightbox-close").tap()
         expect(viewer).to_be_hidden()
-        _axe(page, "partner panel at 360 px")
+        axe_clean(page, "partner panel at 360 px")
         page.screenshot(path="/tmp/heartlink-panel-360.png")
         panel.get_by_test_id("partner-panel-close").tap()
         expect(panel).to_be_hidden()

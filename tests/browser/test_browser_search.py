@@ -9,13 +9,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from config import BASE_DIR
 from heartlink.domain import messages
 
-from browser_plugin import server_log_on_failure, sign_in
+from browser_plugin import axe_clean, server_log_on_failure, sign_in
 from support import fresh_names
 
-AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 HISTORY = 160
@@ -65,20 +63,6 @@ def _in_view(locator):
       const scroller = element.closest('[data-testid="messages-scroll"]').getBoundingClientRect();
       return box.bottom > scroller.top && box.top < scroller.bottom;
     }""")
-
-
-def _axe(page, label):
-    """axe-core on the page as it is: no serious or critical violation."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # not a <script>: the CSP stays as it is
-    checked, result = page.evaluate("""async () => {
-      const rules = { "label-content-name-mismatch": { enabled: true } };
-      const { passes, violations } = await axe.run(document, { rules });
-      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                       nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
-    }""")
-    assert checked > 10, f"{label}: axe checked almost nothing"
-    assert result == [], f"{label}: " + json.dumps(result, ensure_ascii=False, indent=1)
 
 
 def test_a_word_from_long_ago_is_found_paged_and_shown_in_the_chat(server, open_page):
@@ -207,10 +191,10 @@ def test_the_search_panel_passes_axe_in_both_themes(server, open_page, scheme):
         page.get_by_test_id("search-input").fill("lighthouse")
         expect(page.get_by_test_id("search-result")).to_have_count(20)
         page.get_by_test_id("search-result").nth(1).hover()
-        _axe(page, f"search at 1280 px ({scheme})")
+        axe_clean(page, f"search at 1280 px ({scheme})")
         page.screenshot(path=f"/tmp/heartlink-search-{scheme}-1280.png")
         page.set_viewport_size(PHONE)
         expect(page.get_by_test_id("search-panel")).to_be_visible()
-        _axe(page, f"search at 360 px ({scheme})")
+        axe_clean(page, f"search at 360 px ({scheme})")
         page.screenshot(path=f"/tmp/heartlink-search-{scheme}-360.png")
         watched.assert_clean()

@@ -4,15 +4,12 @@ discards — at 1280 and 360 px, in Chinese, and axe-clean in both themes."""
 import pytest
 from playwright.sync_api import expect
 
-from config import BASE_DIR
-
-from browser_plugin import focused, link_with_socket_partner, server_log_on_failure
+from browser_plugin import axe_clean, focused, link_with_socket_partner, server_log_on_failure
 from media_samples import png, webm_opus
 from support import fresh_names
 
 pytestmark = pytest.mark.browser
 
-AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "360"])
@@ -258,22 +255,8 @@ def test_dropped_and_pasted_files_join_the_tray_and_a_failed_upload_is_retried(s
         watched.assert_clean()
 
 
-def _axe(page, label):
-    """axe-core (from npm) on the page as it is: no serious or critical violation."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")  # not a <script>: the CSP stays as it is
-    checked, result = page.evaluate("""async () => {
-      const rules = { "label-content-name-mismatch": { enabled: true } };
-      const { passes, violations } = await axe.run(document, { rules });
-      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                       nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
-    }""")
-    assert checked > 10, f"{label}: axe checked almost nothing"
-    assert result == [], f"{label}: {result}"
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_open_tray_passes_axe(server, open_page, scheme):
+def test_the_open_tray_passesaxe_clean(server, open_page, scheme):
     with server_log_on_failure(server):
         watched, page, other, _room_id = _linked(server, open_page, "ta" + scheme[0], DESKTOP, color_scheme=scheme)
         clip = webm_opus(1000, codec=b"V_VP8", video_size=(320, 180))
@@ -283,16 +266,16 @@ def test_the_open_tray_passes_axe(server, open_page, scheme):
             {"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"x" * (FILE_MAX + 1)}])
         tray = page.get_by_test_id("media-tray")
         expect(tray.get_by_test_id("tray-item")).to_have_count(4)
-        _axe(page, f"tray ({scheme})")
+        axe_clean(page, f"tray ({scheme})")
         _item(tray, "notes.txt").get_by_test_id("tray-thumb").click()  # a file: its card
         expect(tray.get_by_test_id("tray-file")).to_contain_text("notes.txt")
         _item(tray, "clip.webm").get_by_test_id("tray-thumb").click()  # a clip: a player
         expect(tray.get_by_test_id("tray-video")).to_have_attribute("controls", "")
-        _axe(page, f"tray with a clip ({scheme})")
+        axe_clean(page, f"tray with a clip ({scheme})")
         page.screenshot(path=f"/tmp/heartlink-tray-{scheme}-1280.png")
         page.set_viewport_size(PHONE)
         _item(tray, "big.bin").get_by_test_id("tray-thumb").click()
-        _axe(page, f"tray at 360 px ({scheme})")
+        axe_clean(page, f"tray at 360 px ({scheme})")
         page.screenshot(path=f"/tmp/heartlink-tray-{scheme}-360.png")
         other.disconnect()
         watched.assert_clean()

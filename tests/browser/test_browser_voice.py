@@ -2,17 +2,15 @@
 pause and resume; the partner sees the waveform the server measured, plays it, changes the
 speed and seeks by keyboard and pointer; at 1280 and 360 px, in both themes (axe-core) and in
 Chinese."""
-import json
 
 import pytest
 from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import PageOpener, link_pages, server_log_on_failure
+from browser_plugin import PageOpener, axe_clean, link_pages, server_log_on_failure
 from support import fresh_names
 
-AXE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = BASE_DIR / "test-results" / "screenshots"
 SIZES = {"1280": {"width": 1280, "height": 800}, "360": {"width": 360, "height": 740}}
 
@@ -26,20 +24,6 @@ def open_page(media_browser):
     opener = PageOpener(media_browser)
     yield opener
     opener.close()
-
-
-def _axe(page, label):
-    """axe-core on the page as it is: no serious or critical violation."""
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
-    checked, result = page.evaluate("""async () => {
-      const rules = { "label-content-name-mismatch": { enabled: true } };
-      const { passes, violations } = await axe.run(document, { rules });
-      return [passes.length, violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                       nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + n.failureSummary) }))];
-    }""")
-    assert checked > 10, f"{label}: axe checked almost nothing"
-    assert result == [], f"{label}: " + json.dumps(result, ensure_ascii=False, indent=1)
 
 
 def _screenshot(page, name):
@@ -97,7 +81,7 @@ def _record_with_a_pause(page, axe_label=None, screenshot=None):
     _frames(page)
     assert time.get_attribute("data-elapsed-ms") == held and wave.get_attribute("data-levels") == levels
     if axe_label:
-        _axe(page, axe_label)
+        axe_clean(page, axe_label)
 
     page.get_by_test_id("recorder-pause").click()
     expect(recorder).to_have_attribute("data-paused", "false")
@@ -200,7 +184,7 @@ def test_axe_on_the_recorder_and_the_player(server, open_page, scheme):
             _record_with_a_pause(alice, axe_label=f"recorder paused ({scheme}, {width})")
             voice = bob.locator('[data-testid="message"][data-seq="1"]').get_by_test_id("voice-player")
             expect(voice).to_be_visible()
-            _axe(bob, f"voice player ({scheme}, {width})")
+            axe_clean(bob, f"voice player ({scheme}, {width})")
             _screenshot(bob, f"voice-player-{scheme}-{width}")
 
 

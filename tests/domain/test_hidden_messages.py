@@ -8,25 +8,11 @@ from heartlink.errors import Forbidden, NotFound
 from heartlink.extensions import db
 from heartlink.models import HiddenMessage
 
-from support import PASSWORD, app_over, match, store_text
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def on_engine(request, tmp_path):
-    """The app over SQLite (the test's copy of the migrated schema) or PostgreSQL (migrated by
-    `flask db upgrade`; skipped with a printed reason when absent, a failure in CI), context pushed."""
-    if request.param == "sqlite":
-        app = request.getfixturevalue("app")
-        with app.app_context():
-            yield app
-        return
-    url = request.getfixturevalue("postgres_url")
-    with app_over(url, UPLOAD_DIR=str(tmp_path / "uploads")) as app, app.app_context():
-        yield app
+from support import PASSWORD, match, store_text
 
 
 @pytest.fixture
-def link(on_engine):
+def link(either_database):
     """Alice and Bob in a link with three messages, and Eve outside it: (room_id, ids, sent)."""
     ids = {name: accounts.create_user(name, PASSWORD, vouched=True).id for name in ("alice", "bob", "eve")}
     room = match(ids["alice"], ids["bob"])
@@ -65,7 +51,7 @@ def test_hiding_twice_changes_nothing(link):
     assert db.session.query(HiddenMessage).count() == 1
 
 
-def test_only_a_member_may_hide_and_only_a_message_of_that_link(link, on_engine):
+def test_only_a_member_may_hide_and_only_a_message_of_that_link(link, either_database):
     room_id, ids, sent = link
     with pytest.raises(Forbidden):
         messages.hide(room_id, ids["eve"], sent[0]["id"])

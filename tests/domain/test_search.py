@@ -13,23 +13,11 @@ from heartlink.extensions import db
 from heartlink.models import Message
 from heartlink.worker.database import write_transaction
 
-from support import PASSWORD, app_over, match, store_text
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, app, tmp_path):
-    """An app context over a migrated database of either kind."""
-    if request.param == "sqlite":
-        with app.app_context():
-            yield app
-        return
-    url = request.getfixturevalue("postgres_url")
-    with app_over(url, UPLOAD_DIR=str(tmp_path / "uploads")) as pg, pg.app_context():
-        yield pg
+from support import PASSWORD, match, store_text
 
 
 @pytest.fixture
-def people(database):
+def people(either_database):
     """Alice and Bob in a link, Carol and Dan in another, Eve in none: (room ids, ids by name)."""
     ids = {name: accounts.create_user(name, PASSWORD, vouched=True).id for name in ("alice", "bob", "carol",
                                                                                     "dan", "eve")}
@@ -192,7 +180,7 @@ def test_a_long_message_shows_a_snippet_around_its_match(people):
     assert len(snippet["text"]) <= search.SNIPPET + 2
 
 
-def test_marks_count_characters_that_are_not_in_the_basic_plane(database):
+def test_marks_count_characters_that_are_not_in_the_basic_plane(either_database):
     parsed = search.parse("cake")
     assert search.marks("🎂🎂 Cake!", parsed) == [[3, 7]]
     assert search.marks("STRASSE straße", search.parse("straße")) == [[0, 7], [8, 14]]

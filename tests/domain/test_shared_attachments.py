@@ -10,20 +10,7 @@ from heartlink.domain import accounts, attachments, messages
 from heartlink.errors import BadRequest, Forbidden
 
 import media_samples as samples
-from support import PASSWORD, app_over, match, store_message, store_text
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, app, tmp_path):
-    """An app context over a migrated database of either kind."""
-    if request.param == "sqlite":
-        with app.app_context():
-            yield app
-        return
-    url = request.getfixturevalue("postgres_url")
-    with app_over(url, UPLOAD_DIR=str(tmp_path / "uploads")) as pg:
-        with pg.app_context():
-            yield pg
+from support import PASSWORD, match, store_message, store_text
 
 
 def _send(room_id, sender_id, kind, data, filename, caption=None):
@@ -33,7 +20,7 @@ def _send(room_id, sender_id, kind, data, filename, caption=None):
 
 
 @pytest.fixture
-def shared_link(database):
+def shared_link(either_database):
     """Ann and Ben's link: pictures, a clip, files, voice notes and texts in between; and Cat."""
     ann, ben, cat = (accounts.create_user(name, PASSWORD, vouched=True).id for name in ("ann", "ben", "cat"))
     room_id = match(ann, ben).id
