@@ -251,3 +251,18 @@ def axe_clean(page, label):
     }""")
     assert checked > 10, f"{label}: axe checked almost nothing"
     assert result == [], f"{label}: " + json.dumps(result, ensure_ascii=False, indent=1)
+
+
+def still(page, locator, frames=10):
+    """Wait until `locator` has stayed in the same place for `frames` animation frames."""
+    page.wait_for_function("""([element, frames]) => new Promise((resolve) => {
+      let last = null, same = 0;
+      const look = () => {
+        const box = element.getBoundingClientRect();
+        const here = `${box.x},${box.y},${box.width},${box.height}`;
+        same = here === last ? same + 1 : 0;
+        last = here;
+        if (same >= frames) resolve(true); else requestAnimationFrame(look);
+      };
+      requestAnimationFrame(look);
+    })""", arg=[locator.element_handle(), frames])

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser_plugin import ROOM_URL, axe_clean, focused, say, server_log_on_failure, sign_in, upload_as
+from browser_plugin import ROOM_URL, axe_clean, focused, say, server_log_on_failure, sign_in, still, upload_as
 from media_samples import mp4_clip, png, webm_opus
 from support import fresh_names
 
@@ -65,21 +65,6 @@ def _share(server, page, other, token, room_id, file_name="notes.txt"):
 
 def _viewer_at(page, seq):
     expect(page.get_by_test_id("lightbox")).to_have_attribute("data-seq", str(seq))
-
-
-def _still(page, locator, frames=10):
-    """Wait until `locator` has stayed in the same place for `frames` animation frames."""
-    page.wait_for_function("""([element, frames]) => new Promise((resolve) => {
-      let last = null, same = 0;
-      const look = () => {
-        const box = element.getBoundingClientRect();
-        const here = `${box.x},${box.y},${box.width},${box.height}`;
-        same = here === last ? same + 1 : 0;
-        last = here;
-        if (same >= frames) resolve(true); else requestAnimationFrame(look);
-      };
-      requestAnimationFrame(look);
-    })""", arg=[locator.element_handle(), frames])
 
 
 def _swipe(page, dx):
@@ -214,7 +199,7 @@ def test_the_partner_panel_shows_interests_and_shared_items_and_the_viewer_steps
         # A picture in the chat opens the same viewer, which steps on through the link's media. The chat
         # has just taken back the panel's width: its bubbles rewrap, so the picture is clicked once still.
         picture = page.locator(f'[data-testid="message"][data-seq="{seqs[1]}"]').get_by_test_id("message-image")
-        _still(page, picture)
+        still(page, picture)
         picture.click()
         _viewer_at(page, seqs[1])
         viewer.get_by_test_id("viewer-prev").click()
