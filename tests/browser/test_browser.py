@@ -135,6 +135,7 @@ def test_signing_out_in_one_tab_takes_the_other_tab_to_sign_in_and_back(live_ser
         other.goto(live_server.url + "/")
         expect(other.get_by_test_id("app")).to_have_attribute("data-connection", "online")
 
+        page.bring_to_front()  # back to the first tab (one behind another gets no animation frames)
         page.get_by_test_id("logout").click()
         expect(page).to_have_url(live_server.url + "/login")
         expect(other).to_have_url(re.compile(re.escape(live_server.url) + r"/login(\?next=%2F)?$"))
@@ -165,6 +166,7 @@ def test_a_sign_in_page_gone_stale_in_another_tab_asks_again_not_an_error(live_s
         tab.context.clear_cookies()  # as if both pages had been asked for before either answer came
         second = tab.context.new_page()
         second.goto(live_server.url + "/login")  # a new session, a new token: the first tab's is stale
+        first.bring_to_front()
         first.get_by_test_id("username").fill("fay")
         first.get_by_test_id("password").fill(PASSWORD)
         first.get_by_test_id("login-submit").click()

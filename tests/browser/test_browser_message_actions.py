@@ -109,6 +109,9 @@ def test_copy_the_full_date_and_delete_for_me_or_for_everyone(server, open_page,
         second.goto(page.url)
         expect(second.get_by_test_id("chat")).to_have_attribute("data-chat-status", "ready")
         expect(bubble(second, "Copy me, then hide me")).to_be_visible()
+        # Back to the first tab, as a person looks at one tab at a time: a tab behind another gets no
+        # animation frames, and each of Playwright's "is it still" checks there waited for seconds.
+        page.bring_to_front()
 
         # The time says the full date and time on hover (its title), in the person's locale.
         title = item.locator("time").get_attribute("title")
