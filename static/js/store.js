@@ -4,7 +4,8 @@
 //
 // Messages of a room live in a Chat: `messages` holds what the server stored (by seq, no
 // gaps or repeats) less what I deleted for me, `hidden` those (seq -> id) (the server lists them
-// as stubs {id, room_id, seq, hidden: true}, so seqs stay gapless), `outbox` holds this tab's
+// as stubs {id, room_id, seq, hidden: true}, so seqs stay gapless), `hiddenSenders` who sent those
+// hidden while this page had them (seq -> sender_id: they still count for the reveal), `outbox` holds this tab's
 // sends that have no ack yet, by client_id.
 // A reconnect layer needs only `lastSeq(roomId)` (to rejoin with since_seq) and
 // `outboxEntries()` (to resend with the same client_id); the server drops duplicates.
@@ -40,7 +41,7 @@ export function createStore(me, { isVisible = () => false } = {}) {
     let entry = state.chats.get(roomId);
     if (!entry) {
       entry = {
-        roomId, messages: [], byId: new Map(), hidden: new Map(), outbox: new Map(), receipts: {}, hasMore: false,
+        roomId, messages: [], byId: new Map(), hidden: new Map(), hiddenSenders: new Map(), outbox: new Map(), receipts: {}, hasMore: false,
         status: "idle", error: null, loadingOlder: false, unreadAtOpen: 0,
       };
       state.chats.set(roomId, entry);
@@ -85,12 +86,14 @@ export function createStore(me, { isVisible = () => false } = {}) {
   }
 
   /** The message at `seq` leaves the chat (deleted for me). */
+  /** A message deleted for me leaves the chat; who sent it is kept, for the reveal. */
   function drop(entry, seq) {
     const at = seqIndex(entry.messages, seq);
     const gone = entry.messages[at];
     if (gone?.seq !== seq) return;
     entry.messages.splice(at, 1);
     entry.byId.delete(gone.id);
+    if (SENT_BY_MEMBERS.has(gone.kind)) entry.hiddenSenders.set(seq, gone.sender_id);
   }
 
   /** Where `seq` is (or would go) in messages sorted by seq. */
@@ -192,11 +195,12 @@ export function createStore(me, { isVisible = () => false } = {}) {
       if (!reveal || reveal.revealed || !reveal.sent) return null;
       const partner = this.partnerOf(room);
       const sent = { ...reveal.sent };
-      for (const message of state.chats.get(roomId)?.messages || []) {
-        if (message.seq > reveal.base_seq && SENT_BY_MEMBERS.has(message.kind)) {
-          sent[message.sender_id] = (sent[message.sender_id] || 0) + 1;
-        }
-      }
+      const count = (seq, senderId) => {
+        if (seq > reveal.base_seq) sent[senderId] = (sent[senderId] || 0) + 1;
+      };
+      const entry = state.chats.get(roomId);
+      for (const message of entry?.messages || []) if (SENT_BY_MEMBERS.has(message.kind)) count(message.seq, message.sender_id);
+      for (const [seq, senderId] of entry?.hiddenSenders || []) count(seq, senderId); // deleted for me, still sent
       return { after: reveal.after, mine: sent[state.me.id] || 0, theirs: (partner && sent[partner.id]) || 0 };
     },
     activeRoom() {
@@ -424,6 +428,7 @@ export function createStore(me, { isVisible = () => false } = {}) {
     unhidden(message) {
       const entry = chat(message.room_id);
       entry.hidden.delete(message.seq);
+      entry.hiddenSenders.delete(message.seq);
       merge(entry, [message]);
       const room = state.rooms.get(message.room_id);
       if (room && (!room.last_message || room.last_message.seq < message.seq)) room.last_message = message;

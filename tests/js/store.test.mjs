@@ -170,6 +170,20 @@ test("the reveal's progress adds the messages that came after the room's counts,
   assert.equal(store.revealProgress("r1"), null);
 });
 
+test("a message deleted for me still counts for the reveal: it was sent", () => {
+  const store = createStore(ME, { isVisible: () => true });
+  const veiled = room("r1", { last_seq: 1, reveal: { revealed: false, after: 5, sent: { 1: 1 } } });
+  store.setRooms([veiled]);
+  store.joined("r1", { room: veiled, messages: [message(1, { sender_id: 1 })], has_more: false, receipts: {} }, null);
+  store.received(message(2));
+  store.received(message(3, { sender_id: 1 }));
+  store.hidden("r1", 2); // here
+  store.received({ id: "m3", room_id: "r1", seq: 3, hidden: true }); // in another tab, told by its stub
+  assert.deepEqual(store.revealProgress("r1"), { after: 5, mine: 2, theirs: 1 });
+  store.unhidden(message(2)); // a refused delete: counted once, as a message again
+  assert.deepEqual(store.revealProgress("r1"), { after: 5, mine: 2, theirs: 1 });
+});
+
 test("a message deleted for me comes as a stub that holds its seq, and stays out when it comes again", () => {
   const store = createStore(ME, { isVisible: () => true });
   store.setRooms([room()]);
