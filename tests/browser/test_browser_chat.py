@@ -107,6 +107,37 @@ def test_the_chat_stays_on_the_newest_message_while_a_clip_and_pictures_load(ser
 
 
 # --- "Keep this link" between two people ----------------------------------------------------
+def test_a_small_scroll_up_stays_where_the_person_left_it(server, open_page):
+    """Scrolled up by less than the margin within which the chat follows new messages, the view went back
+    down when the scroll ended: a picture pressed just after such a scroll moved from under the pointer
+    and the click was lost (seen in a test that clicked a picture the scroll had just revealed)."""
+    me, partner = fresh_names("nudge")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=DESKTOP)
+        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        for index in range(20):
+            say(other, room_id, text=f"line {index}")
+        expect(bubble(page, "line 19")).to_be_in_viewport()
+        scroller = page.get_by_test_id("messages-scroll")
+        bottom = scroller.evaluate("(element) => element.scrollTop")
+        assert bottom > 100, "the chat is long enough to scroll"
+
+        # A nudge of the wheel, 30 px up; the page tells when the scroll has ended and two frames passed.
+        scroller.evaluate("""(element) => {
+          window.__nudged = new Promise((done) => element.addEventListener("scrollend",
+            () => requestAnimationFrame(() => requestAnimationFrame(done)), { once: true }));
+        }""")
+        scroller.hover()
+        page.mouse.wheel(0, -30)
+        page.evaluate("() => window.__nudged")
+        assert scroller.evaluate("(element) => element.scrollTop") < bottom - 10
+        # Still close enough to follow: a new message brings the view down to it.
+        say(other, room_id, text="the newest")
+        expect(bubble(page, "the newest")).to_be_in_viewport()
+        other.disconnect()
+        watched.assert_clean()
+
+
 def _two_people(server, open_page, viewport, prefix):
     me, partner = fresh_names(prefix)
     server.make_user(me, "Alice Liddell")

@@ -163,9 +163,11 @@ export function mountChat(root, store, actions, { textMax }) {
     if (newBelow && distanceFromBottom() < NEAR_BOTTOM_PX) clearNewBelow();
     showJump();
   }, { passive: true });
-  // A smooth scroll may end short of a bottom that moved meanwhile: finish it.
+  // Our smooth scroll to the newest may end short of a bottom that moved meanwhile: finish it. Only
+  // ours: a person's small scroll up (within PINNED_PX) stays where it is, and a press on a picture it
+  // just revealed is not moved away from under the pointer.
   scroller.addEventListener("scrollend", () => {
-    if (pinned && distanceFromBottom() > 1) toBottom();
+    if (jumping && pinned && distanceFromBottom() > 1) toBottom();
     else jumping = false;
     // A scroll up to the top stopped short only by estimates of heights made good on the way: the top.
     if (topSlack && drawn[0] === 0 && scroller.scrollTop <= topSlack + 1) {
