@@ -96,11 +96,24 @@ function needsJoin(roomId) {
 // {settings: true}), so the browser's Back closes it and a reload keeps it open; the page never leaves.
 const settingsPath = new URL(root.querySelector('[data-nav="settings"]').href).pathname;
 
-function route() {
+// On a phone the lobby shows the finding card first and the links list below it: back from a chat,
+// the list is scrolled to the link just left and that link has the focus, as in a messenger's list.
+const stacked = window.matchMedia("(max-width: 760px)");
+
+function backToList(roomId) {
+  const item = [...root.querySelectorAll('[data-testid="room-item"]')].find((link) => link.dataset.roomId === roomId);
+  if (!item) return;
+  item.scrollIntoView({ block: "center" });
+  item.focus({ preventScroll: true });
+}
+
+function route({ toList = true } = {}) {
   const match = window.location.pathname.match(/\/rooms\/([^/]+)\/?$/);
   const roomId = match ? decodeURIComponent(match[1]) : null;
+  const left = store.state.roomId;
   root.dataset.view = roomId ? "room" : "lobby";
   store.openRoom(roomId);
+  if (left && !roomId && toList && stacked.matches) backToList(left);
   if (roomId && actions.connected && needsJoin(roomId)) actions.join(roomId);
   settings.show(window.location.pathname === settingsPath || window.history.state?.settings === true);
 }
@@ -116,19 +129,20 @@ function closeSettings() {
   else navigate(config.lobbyUrl); // opened at /settings
 }
 
-function navigate(url) {
+function navigate(url, options) {
   if (url !== window.location.pathname) window.history.pushState({}, "", url);
-  route();
+  route(options);
 }
 
-window.addEventListener("popstate", route);
+window.addEventListener("popstate", () => route());
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a[data-nav]");
   if (!link || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
   event.preventDefault();
   if (link.dataset.nav === "settings") return openSettings();
-  navigate(config.lobbyUrl);
-  if (link.dataset.nav === "find") actions.findLink();
+  const find = link.dataset.nav === "find"; // "Find a new heart link": the finding card, not the list
+  navigate(config.lobbyUrl, { toList: !find });
+  if (find) actions.findLink();
 });
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible" && store.state.roomId) {

@@ -118,6 +118,10 @@ def test_phone_header_keeps_the_partner_and_one_screen_at_a_time(server, open_pa
         page.get_by_test_id("chat-back").click()
         expect(page.get_by_test_id("rooms-list")).to_be_visible()
         expect(page.get_by_test_id("chat")).to_be_hidden()
+        # Back lands on the list, at the link just left (below the finding card on a phone), focused.
+        left = page.locator(f'[data-testid="room-item"][data-room-id="{room_id}"]')
+        expect(left).to_be_in_viewport()
+        expect(left).to_be_focused()
         _screenshot(page, "lobby-360")
         page.get_by_test_id("room-item").first.click()
         expect(page.get_by_test_id("chat")).to_be_visible()
@@ -133,6 +137,10 @@ def test_phone_header_keeps_the_partner_and_one_screen_at_a_time(server, open_pa
         _screenshot(page, "ended-360")
         page.set_viewport_size(DESKTOP)
         _screenshot(page, "ended-1280")
+        # "Find a new heart link" shows the finding card, not the list.
+        page.set_viewport_size(PHONE)
+        page.get_by_test_id("find-again").click()
+        expect(page.get_by_test_id("waiting")).to_be_in_viewport()
         other.disconnect()
         watched.assert_clean()
 
