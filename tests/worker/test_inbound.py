@@ -5,6 +5,7 @@ import uuid
 import websocket
 
 from heartlink.worker.inbound import PacketBudget
+from heartlink.worker.logs import LogBudget
 
 from support import raw_socket
 
@@ -48,7 +49,9 @@ def test_a_flood_of_unknown_events_is_cut_off_while_others_chat(live_server, lin
     log = live_server.log_path.read_text()
     assert log.count("over its packet budget") == 1
     assert log.count("kept flooding past its packet budget") == 1
-    assert log.count("unknown socket event") <= 1
+    # At most the address's log budget (a few lines a minute): how many of the flood's events are handled
+    # before the connection is closed depends on the machine's pace.
+    assert log.count("unknown socket event") <= LogBudget().lines
     print(f"\npacket flood: {frames} frames sent before the server closed the connection")
     for client in (a, b):
         client.disconnect()
