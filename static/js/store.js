@@ -85,8 +85,7 @@ export function createStore(me, { isVisible = () => false } = {}) {
     }
   }
 
-  /** The message at `seq` leaves the chat (deleted for me). */
-  /** A message deleted for me leaves the chat; who sent it is kept, for the reveal. */
+  /** The message at `seq` leaves the chat (deleted for me); who sent it is kept, for the reveal. */
   function drop(entry, seq) {
     const at = seqIndex(entry.messages, seq);
     const gone = entry.messages[at];
