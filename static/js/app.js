@@ -101,7 +101,7 @@ const settingsPath = new URL(root.querySelector('[data-nav="settings"]').href).p
 const stacked = window.matchMedia("(max-width: 760px)");
 
 function backToList(roomId) {
-  const item = [...root.querySelectorAll('[data-testid="room-item"]')].find((link) => link.dataset.roomId === roomId);
+  const item = root.querySelector(`[data-testid="room-item"][data-room-id="${CSS.escape(roomId)}"]`);
   if (!item) return;
   item.scrollIntoView({ block: "center" });
   item.focus({ preventScroll: true });
