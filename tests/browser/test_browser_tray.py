@@ -228,12 +228,16 @@ def test_dropped_and_pasted_files_join_the_tray_and_a_failed_upload_is_retried(s
         watched.problems.remove(f"console: {reported.value.text}")  # the cut made here, not a fault
         failed = page.get_by_test_id("upload").filter(has=page.get_by_test_id("upload-error"))
         expect(failed).to_contain_text("one.txt")
+        # A routed request waits for its handler, which runs only while this thread is in a Playwright call:
+        # wait here until every upload has been through it (a done upload's line goes), and unroute before
+        # Retry, so the partner's waits below never hold a request back.
+        expect(page.get_by_test_id("upload")).to_have_count(1)
+        page.unroute(uploads)
         names = [other.wait_for("message:new")["message"]["attachment"]["filename"] for _ in range(2)]
         assert names == ["two.txt", "three.txt"]
         failed.get_by_test_id("upload-retry").click()
-        assert other.wait_for("message:new")["message"]["attachment"]["filename"] == "one.txt"
         expect(page.get_by_test_id("upload")).to_have_count(0)
-        page.unroute(uploads)
+        assert other.wait_for("message:new")["message"]["attachment"]["filename"] == "one.txt"
 
         # Refused by the server for what the file is: its reason, and no Retry (it would be refused again).
         def refuse(route):
