@@ -6,7 +6,15 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from browser_plugin import bubble, link_pages, link_with_socket_partner, say, say_with_upload, server_log_on_failure
+from browser_plugin import (
+    bubble,
+    link_pages,
+    link_with_socket_partner,
+    say,
+    say_with_upload,
+    server_log_on_failure,
+    still,
+)
 from media_samples import png
 from support import fresh_names
 
@@ -134,6 +142,60 @@ def test_a_small_scroll_up_stays_where_the_person_left_it(server, open_page):
         # Still close enough to follow: a new message brings the view down to it.
         say(other, room_id, text="the newest")
         expect(bubble(page, "the newest")).to_be_in_viewport()
+        other.disconnect()
+        watched.assert_clean()
+
+
+_GROW_THE_HISTORY = """(pixels) => new Promise((done) => {
+  // What a picture finishing loading at the foot of the chat does: the history grows.
+  const history = document.querySelector('[data-testid="messages"]');
+  history.style.minHeight = `${history.getBoundingClientRect().height + pixels}px`;
+  requestAnimationFrame(() => requestAnimationFrame(done)); // the resize has been seen and answered
+})"""
+
+
+def test_a_press_holds_the_chat_still_and_it_follows_the_newest_once_released(server, open_page):
+    """While pinned to the newest message, the chat follows whatever grows; during a press it waits:
+    content moved under the pointer made the release land elsewhere (a reply's quote pressed as a
+    narrow screen's hover opened the actions under the last message: its click went to the bubble)."""
+    me, partner = fresh_names("press")
+    with server_log_on_failure(server):
+        watched = open_page(viewport=PHONE)  # a narrow window, with a mouse
+        page, other, _token, room_id = _link_with_socket_partner(server, watched, me, partner)
+        first = say(other, room_id, text="line 0")
+        for index in range(1, 20):
+            say(other, room_id, text=f"line {index}")
+        say(other, room_id, text="back to the start", reply_to=first["id"])
+        reply = bubble(page, "back to the start")
+        expect(reply).to_be_in_viewport()
+        scroller = page.get_by_test_id("messages-scroll")
+        at_bottom = "(element) => element.scrollHeight - element.scrollTop - element.clientHeight <= 1"
+
+        # Pressed on the newest message while the history grows: nothing moves until the release, then
+        # the chat is at the newest again.
+        text = reply.get_by_test_id("message-text")
+        still(page, text)
+        box = text.bounding_box()
+        page.mouse.move(box["x"] + 5, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.evaluate(_GROW_THE_HISTORY, 80)
+        assert text.bounding_box()["y"] == box["y"]
+        page.mouse.up()
+        page.wait_for_function(at_bottom, arg=scroller.element_handle())
+
+        # Pressed on the reply's quote while the history grows: the release is on the quote, which
+        # brings its message.
+        quote = reply.get_by_test_id("reply-quote")
+        still(page, quote)
+        box = quote.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.evaluate(_GROW_THE_HISTORY, 160)
+        assert quote.bounding_box()["y"] == box["y"]
+        page.mouse.up()
+        expect(bubble(page, "line 0")).to_be_focused()
+        expect(bubble(page, "line 0")).to_be_in_viewport()
+        assert not scroller.evaluate(at_bottom)
         other.disconnect()
         watched.assert_clean()
 

@@ -183,8 +183,23 @@ export function mountChat(root, store, actions, { textMax }) {
   // composer growing, the keyboard opening) keeps the newest message in view.
   // Scrolled up, content that grows above (a picture loading) leaves what is on screen in place:
   // the browser's scroll anchoring does that (app.css keeps it off the spacers).
+  // A press holds the view still (content moved under it would make the release land elsewhere: a
+  // quote's tap become its bubble's, as when the pointer's hover opens a message's actions in the flow
+  // on a narrow screen); what grew meanwhile is followed once the press is over, after its click.
+  let pressed = false;
+  let followAfterPress = false;
+  scroller.addEventListener("pointerdown", () => { pressed = true; }, { passive: true });
+  for (const type of ["pointerup", "pointercancel"]) {
+    window.addEventListener(type, () => {
+      pressed = false;
+      if (!followAfterPress) return;
+      followAfterPress = false;
+      setTimeout(() => { if (pinned) toBottom(); });
+    }, { passive: true });
+  }
   const follow = new ResizeObserver(() => {
-    if (pinned) toBottom();
+    if (pinned && pressed) followAfterPress = true;
+    else if (pinned) toBottom();
     showJump();
   });
   follow.observe(list);
