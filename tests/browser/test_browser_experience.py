@@ -9,7 +9,16 @@ from playwright.sync_api import expect
 
 from config import BASE_DIR
 
-from browser_plugin import axe_clean, bubble, link_with_socket_partner, say, server_log_on_failure, tab_to, upload_as
+from browser_plugin import (
+    axe_clean,
+    bubble,
+    link_with_socket_partner,
+    say,
+    server_log_on_failure,
+    sign_in,
+    tab_to,
+    upload_as,
+)
 from media_samples import png, webm_opus
 from support import fresh_names
 
@@ -145,6 +154,41 @@ def test_phone_header_keeps_the_partner_and_one_screen_at_a_time(server, open_pa
         page.get_by_test_id("cancel-find").click()
         expect(page.get_by_test_id("lobby-idle")).to_be_visible()
         other.disconnect()
+        watched.assert_clean()
+
+
+def test_on_a_phone_last_seen_shows_whole_and_the_shared_interests_give_way(server, open_page):
+    me, partner = fresh_names("seen")
+    server.make_user(me, "Alice Liddell")
+    server.make_user(partner, "Nina", joined_days_ago=30)
+    with server_log_on_failure(server):
+        watched = open_page(viewport=PHONE, has_touch=True, is_mobile=True)
+        page = sign_in(watched, server, me)
+        other = server.connect(partner, token=server.token(partner))
+        interests = ["hiking", "jazz", "board games"]
+        assert other.ask("match:start", {"languages": ["en", "zh"], "interests": interests})["state"] == "waiting"
+        page.get_by_test_id("match-interests").fill(", ".join(interests))
+        page.get_by_test_id("find-link").click()
+        other.wait_for("match:found")
+        shared = page.get_by_test_id("shared-interests")
+        expect(shared).to_have_text("You both like hiking, jazz, board games")
+        presence = page.get_by_test_id("partner-presence")
+        expect(presence).to_have_text("online")
+        on_the_line = """(line) => line.getBoundingClientRect().bottom
+          <= line.parentElement.getBoundingClientRect().bottom + 1"""
+        assert shared.evaluate(on_the_line), "beside a short presence, the interests show (cut short)"
+        _screenshot(page, "chat-header-online-360")
+        other.disconnect()
+        expect(presence).to_have_text("last seen just now")
+        assert presence.evaluate("(line) => line.scrollWidth <= line.clientWidth"), "last seen is cut short"
+        # The interests give way: too little room for a few words, so off the line (whole in its title).
+        assert not shared.evaluate(on_the_line)
+        expect(shared).to_have_attribute("title", "You both like hiking, jazz, board games")
+        _screenshot(page, "chat-header-last-seen-360")
+        page.set_viewport_size(DESKTOP)
+        expect(page.get_by_test_id("partner-presence")).to_be_visible()
+        page.wait_for_function(on_the_line, arg=shared.element_handle())  # room again on a wide screen
+        _screenshot(page, "chat-header-last-seen-1280")
         watched.assert_clean()
 
 
