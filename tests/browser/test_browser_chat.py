@@ -183,6 +183,19 @@ def test_a_press_holds_the_chat_still_and_it_follows_the_newest_once_released(se
         page.mouse.up()
         page.wait_for_function(at_bottom, arg=scroller.element_handle())
 
+        # Pressed (a text being selected) as a message comes: the same, the message shown once released.
+        page.evaluate("() => { document.querySelector('[data-testid=\"messages\"]').style.minHeight = ''; }")
+        page.wait_for_function(at_bottom, arg=scroller.element_handle())
+        still(page, text)
+        box = text.bounding_box()
+        page.mouse.down()
+        say(other, room_id, text="while pressed")
+        expect(bubble(page, "while pressed")).to_be_attached()
+        assert text.bounding_box()["y"] == box["y"]
+        page.mouse.up()
+        expect(bubble(page, "while pressed")).to_be_in_viewport()
+        page.wait_for_function(at_bottom, arg=scroller.element_handle())
+
         # Pressed on the reply's quote while the history grows: the release is on the quote, which
         # brings its message.
         quote = reply.get_by_test_id("reply-quote")

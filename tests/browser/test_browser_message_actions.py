@@ -16,6 +16,7 @@ from browser_plugin import (
     link_with_socket_partner,
     say,
     server_log_on_failure,
+    still,
     tab_to,
     type_and_send,
 )
@@ -49,6 +50,8 @@ def _open_actions(page, item, width):
     if width == 360:
         _long_press(page, item)
         expect(item).to_have_class(re.compile(r"\bmessage--actions-open\b"))
+        # The finger lifts (a held press keeps the chat still until then).
+        item.get_by_test_id("message-text").dispatch_event("pointerup", {"pointerType": "touch", "bubbles": True})
     else:
         item.hover()
     expect(item.get_by_test_id("message-actions")).to_be_visible()
@@ -241,6 +244,44 @@ def test_the_chinese_page_says_the_full_date_in_chinese(server, open_page):
         item.get_by_test_id("message-delete").tap()
         expect(page.get_by_test_id("confirm-ok")).to_have_text("为我删除")
         page.get_by_test_id("confirm-cancel").click()
+        other.disconnect()
+        watched.assert_clean()
+
+
+def test_a_tap_outside_open_actions_only_closes_them(server, open_page):
+    """On a phone, the actions open under the bubble; a tap elsewhere closes them and does nothing else. It
+    did more: the history closed up under the finger, and the tap became one on a reply's quote that had
+    come under it (a jump far up the chat)."""
+    me, partner = fresh_names("mt")
+    with server_log_on_failure(server):
+        watched = _open(open_page, 360)
+        page, other, _token, room_id = link_with_socket_partner(server, watched, me, partner)
+        first = say(other, room_id, "line 0")
+        for index in range(1, 16):
+            say(other, room_id, f"line {index}")
+        say(other, room_id, "back to the start", reply_to=first["id"])
+        for index in range(16, 20):
+            say(other, room_id, f"line {index}")
+        last = say(other, room_id, "the last one")
+        newest = page.locator(f'[data-testid="message"][data-seq="{last["seq"]}"]')
+        expect(newest).to_be_in_viewport()
+        closed = newest.bounding_box()["height"]
+        _open_actions(page, newest, 360)
+        expect(newest.get_by_test_id("message-actions")).to_be_in_viewport()  # the chat followed them
+        # The tap lands where the quote will be once the actions (and the reaction bar) have closed: the history
+        # closes up by what they took, at the bottom of the chat.
+        quote = bubble(page, "back to the start").get_by_test_id("reply-quote")
+        still(page, quote)
+        taken = newest.bounding_box()["height"] - closed
+        box = quote.bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 + taken)
+        expect(newest).not_to_have_class(re.compile(r"\bmessage--actions-open\b"))
+        expect(page.locator(".message--flash")).to_have_count(0)
+        expect(bubble(page, "line 0")).not_to_be_focused()
+        # The next tap on the quote is one: it brings the message quoted.
+        quote.tap()
+        expect(bubble(page, "line 0")).to_be_focused()
+        expect(bubble(page, "line 0")).to_be_in_viewport()
         other.disconnect()
         watched.assert_clean()
 

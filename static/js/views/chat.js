@@ -185,7 +185,8 @@ export function mountChat(root, store, actions, { textMax }) {
   // the browser's scroll anchoring does that (app.css keeps it off the spacers).
   // A press holds the view still (content moved under it would make the release land elsewhere: a
   // quote's tap become its bubble's, as when the pointer's hover opens a message's actions in the flow
-  // on a narrow screen); what grew meanwhile is followed once the press is over, after its click.
+  // on a narrow screen, or a text being selected run on); what grew or came meanwhile is followed once
+  // the press is over, after its click.
   let pressed = false;
   let followAfterPress = false;
   scroller.addEventListener("pointerdown", () => { pressed = true; }, { passive: true });
@@ -194,7 +195,7 @@ export function mountChat(root, store, actions, { textMax }) {
       pressed = false;
       if (!followAfterPress) return;
       followAfterPress = false;
-      setTimeout(() => { if (pinned) toBottom(); });
+      setTimeout(() => { if (pinned) drawBottom(); });
     }, { passive: true });
   }
   const follow = new ResizeObserver(() => {
@@ -568,10 +569,11 @@ export function mountChat(root, store, actions, { textMax }) {
     if (switched && divider && indexOf.has("divider")) {
       showIndex(indexOf.get("divider"), "start");
       pinned = distanceFromBottom() <= PINNED_PX;
-    } else if (switched || pending || pinned || !anchor) {
+    } else if (switched || pending || (pinned && !pressed) || !anchor) {
       pinned = true;
       drawBottom();
     } else {
+      if (pinned) followAfterPress = true; // a message came during a press: followed once it is over
       drawAtAnchor(anchor);
     }
     return chat.messages.length + chat.outbox.size;

@@ -111,6 +111,7 @@ export function mountMessageContent(list, store, actions, composer) {
 
   // Touch: a long press opens the actions and the reaction bar (hover does it with a mouse).
   let pressTimer = null;
+  let swallowClick = false; // the click ending this press does nothing (a keyboard's click is never swallowed)
   list.addEventListener("pointerdown", (event) => {
     if (event.pointerType === "mouse") return;
     const item = event.target.closest('[data-testid="message"]');
@@ -119,6 +120,7 @@ export function mountMessageContent(list, store, actions, composer) {
     pressTimer = setTimeout(() => {
       closeActions(list);
       item.classList.add("message--actions-open", "message--reacting");
+      swallowClick = true; // the press opened the actions; it does not also tap what it was on (a quote)
     }, LONG_PRESS_MS);
   });
   for (const type of ["pointerup", "pointercancel", "pointermove"]) {
@@ -126,9 +128,19 @@ export function mountMessageContent(list, store, actions, composer) {
       if (type !== "pointermove" || Math.abs(event.movementX) + Math.abs(event.movementY) > 6) clearTimeout(pressTimer);
     });
   }
+  // A finger's tap outside open actions only closes them, as a phone's menus do: its click goes nowhere,
+  // so the history closing up under the finger cannot make it a tap on whatever came under it.
   document.addEventListener("pointerdown", (event) => {
-    if (!event.target.closest(".message--actions-open, .message--reacting, .emoji-popover")) closeActions(list);
+    const outside = !event.target.closest(".message--actions-open, .message--reacting, .emoji-popover");
+    swallowClick = outside && event.pointerType !== "mouse" && Boolean(list.querySelector(".message--actions-open, .message--reacting"));
+    if (outside) closeActions(list);
   });
+  document.addEventListener("click", (event) => {
+    if (!swallowClick || event.detail === 0) return;
+    swallowClick = false;
+    event.preventDefault();
+    event.stopPropagation();
+  }, true);
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     const open = list.querySelector(".message--actions-open, .message--reacting");
